@@ -1,0 +1,50 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotExist is returned (wrapped) when a key does not exist.
+var ErrNotExist = errors.New("artifact does not exist")
+
+// ObjectInfo describes one stored object.
+type ObjectInfo struct {
+	Key     string // full key relative to the store root, slash separated
+	Size    int64
+	ModTime time.Time
+}
+
+// Store is the small interface every artifact backend implements.
+// Keys are slash-separated, relative to the store root, never start with "/".
+//
+// Implementations: FS (a local folder, the embedded default) and S3 (minio-go).
+// Every implementation must pass the conformance suite in artifacttest.
+type Store interface {
+	// Create returns a writer for key. The object becomes visible under key
+	// only after Close returns nil; an aborted write (Abort, or ctx cancelled)
+	// leaves no object behind.
+	Create(ctx context.Context, key string) (Writer, error)
+	// Open opens key for reading. Missing keys give an error wrapping ErrNotExist.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat describes key. Missing keys give an error wrapping ErrNotExist.
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+	// List returns every object whose key starts with prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
+	// Rename moves src to dst, replacing dst. On FS it is an atomic rename;
+	// on S3 a server-side copy followed by a delete.
+	Rename(ctx context.Context, src, dst string) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// URI returns the canonical URI of key, e.g. "file:///data/runs/x" or "s3://bucket/p/runs/x".
+	URI(key string) string
+}
+
+// Writer is an object being written. Close commits it, Abort discards it.
+type Writer interface {
+	io.Writer
+	Close() error
+	Abort() error
+}

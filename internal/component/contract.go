@@ -1,0 +1,190 @@
+package component
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type is the type of a parameter.
+type Type string
+
+// Parameter types.
+const (
+	String   Type = "string"
+	Int      Type = "int"
+	Float    Type = "float"
+	Bool     Type = "bool"
+	Duration Type = "duration"
+	Strings  Type = "strings" // comma-separated list; the flag may also repeat
+)
+
+// Param is one typed parameter of a component.
+type Param struct {
+	Name        string   // kebab-case flag name, e.g. "max-bad-rows"
+	Type        Type     // defaults to String
+	Default     string   // as text, the way Argo carries it; "" = empty/zero
+	Enum        []string // closed set of allowed values, or nil
+	Description string   // one sentence, shown in --help, the Argo form and the docs
+	Required    bool     // must be set (no default)
+	Min, Max    *float64 // optional numeric bounds
+}
+
+// Kind says what an artifact holds.
+type Kind string
+
+// Artifact kinds.
+const (
+	Dataset Kind = "dataset" // Parquet shards of dataset.Tweet rows
+	Model   Kind = "model"   // a versioned model folder
+	Files   Kind = "files"   // any files (reports, ONNX, OCI layout ...)
+	Sources Kind = "sources" // raw input files or globs (ingest only)
+)
+
+// Artifact is an input or output of a component. Artifacts are folders in
+// an artifact store addressed by URI; outputs are committed atomically.
+type Artifact struct {
+	Name        string // kebab-case; inputs are flags --<name>, outputs --out-<name>
+	Kind        Kind
+	Description string
+	// From names the default producer of an input as "<stage>/<output>", used
+	// when the input flag is empty and --run-id is set (single-component reruns).
+	From     string
+	Optional bool
+	// List marks an input that takes several URIs (comma-separated or repeated).
+	List bool
+}
+
+// Result is an output parameter: a small value a step reports (Argo output
+// parameter), e.g. the gate decision or a metric.
+type Result struct {
+	Name        string
+	Description string
+}
+
+// Contract is the single declaration of a component.
+type Contract struct {
+	Name        string // kebab-case; also the binary and image name
+	Summary     string // one line
+	Description string // a paragraph for --help and the docs
+	Params      []Param
+	Inputs      []Artifact
+	Outputs     []Artifact
+	Results     []Result
+	// Shardable marks components whose work can fan out over input shards.
+	Shardable bool
+}
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// Validate checks the contract for mistakes a test should catch.
+func (c *Contract) Validate() error {
+	if !nameRe.MatchString(c.Name) {
+		return fmt.Errorf("contract name %q: want kebab-case", c.Name)
+	}
+	if c.Summary == "" {
+		return fmt.Errorf("contract %q: missing summary", c.Name)
+	}
+	seen := map[string]string{}
+	claim := func(flag, what string) error {
+		if prev, ok := seen[flag]; ok {
+			return fmt.Errorf("contract %q: flag --%s used by %s and %s", c.Name, flag, prev, what)
+		}
+		if slices.Contains(CommonFlagNames(), flag) {
+			return fmt.Errorf("contract %q: %s clashes with common flag --%s", c.Name, what, flag)
+		}
+		seen[flag] = what
+		return nil
+	}
+	for _, p := range c.Params {
+		if !nameRe.MatchString(p.Name) {
+			return fmt.Errorf("contract %q: param name %q: want kebab-case", c.Name, p.Name)
+		}
+		if p.Description == "" {
+			return fmt.Errorf("contract %q: param %q has no description", c.Name, p.Name)
+		}
+		if err := claim(p.Name, "param "+p.Name); err != nil {
+			return err
+		}
+		if p.Default != "" || !p.Required {
+			if err := p.Check(p.Default); err != nil && p.Default != "" {
+				return fmt.Errorf("contract %q: default of %w", c.Name, err)
+			}
+		}
+	}
+	for _, a := range c.Inputs {
+		if !nameRe.MatchString(a.Name) || a.Description == "" {
+			return fmt.Errorf("contract %q: input %q needs a kebab-case name and a description", c.Name, a.Name)
+		}
+		if err := claim(a.Name, "input "+a.Name); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Outputs {
+		if !nameRe.MatchString(a.Name) || a.Description == "" {
+			return fmt.Errorf("contract %q: output %q needs a kebab-case name and a description", c.Name, a.Name)
+		}
+		if err := claim(OutputFlag(a.Name), "output "+a.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OutputFlag is the flag name of an output artifact.
+func OutputFlag(name string) string { return "out-" + name }
+
+// EnvName is the environment variable that backs a flag: TWEETFLOW_<FLAG>.
+func EnvName(flag string) string {
+	return "TWEETFLOW_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// Param returns the named parameter.
+func (c *Contract) Param(name string) (Param, bool) {
+	for _, p := range c.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// Check validates a textual value against the parameter's type, enum and bounds.
+func (p Param) Check(v string) error {
+	if p.Type == Strings {
+		return nil
+	}
+	if len(p.Enum) > 0 && !slices.Contains(p.Enum, v) {
+		return fmt.Errorf("param %q: value %q is not one of %s", p.Name, v, strings.Join(p.Enum, ", "))
+	}
+	var f float64
+	var err error
+	switch p.Type {
+	case Int:
+		var n int64
+		n, err = strconv.ParseInt(v, 10, 64)
+		f = float64(n)
+	case Float:
+		f, err = strconv.ParseFloat(v, 64)
+	case Bool:
+		_, err = strconv.ParseBool(v)
+	case Duration:
+		_, err = time.ParseDuration(v)
+	}
+	if err != nil {
+		return fmt.Errorf("param %q: value %q is not a valid %s", p.Name, v, p.Type)
+	}
+	if p.Min != nil && f < *p.Min {
+		return fmt.Errorf("param %q: value %s is below the minimum %g", p.Name, v, *p.Min)
+	}
+	if p.Max != nil && f > *p.Max {
+		return fmt.Errorf("param %q: value %s is above the maximum %g", p.Name, v, *p.Max)
+	}
+	return nil
+}
+
+// F is a helper for Param bounds: Min: component.F(0).
+func F(v float64) *float64 { return &v }

@@ -1,0 +1,16 @@
+// Package component holds the contract every tweetflow component declares
+// once (name, summary, typed parameters, input and output artifacts, result
+// parameters) and the harness that turns a contract into a CLI.
+//
+// The contract drives, from one value:
+//   - the urfave/cli flags (every flag with an env-var fallback) and --help,
+//   - the Argo template the pipeline DSL emits (pipelines/dsl),
+//   - the generated reference doc (docs/components.md).
+//
+// The harness gives every component the same behaviour: a signal-aware
+// context, structured logs (text in a terminal, JSON in a pod), progress
+// (a bar in a terminal, periodic log lines otherwise), exit code 2 for usage
+// errors and 1 for runtime errors (3 when a quality gate fails), the error
+// also written to /dev/termination-log when writable, atomic commit of the
+// outputs, and a machine-readable summary (rows in/out, bytes, seconds).
+package component

@@ -1,0 +1,188 @@
+package stages
+
+import c "github.com/tweetflow/tweetflow/internal/component"
+
+var shardRows = c.Param{Name: "shard-rows", Type: c.Int, Default: "100000", Min: c.F(1),
+	Description: "Maximum rows per Parquet shard of the output dataset."}
+
+// Ingest reads raw tweet files into a dataset.
+var Ingest = c.Contract{
+	Name:    "ingest",
+	Summary: "Read raw tweet files (Sentiment140 CSV, SemEval TSV, NLTK, JSONL, Parquet) into a tweetflow dataset",
+	Description: "Reads every source (local paths, globs, folders or s3:// prefixes), decodes its format, " +
+		"maps its labels and writes Parquet shards. Bad rows are reported with file, line and reason; " +
+		"more than --max-bad-rows of them fail the stage without publishing anything.",
+	Params: []c.Param{
+		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"},
+			Description: "Input format; auto detects it per file from the extension and content."},
+		{Name: "label-map", Description: "Label mapping applied to every source, e.g. '0->negative,4->positive'; empty uses the format's default mapping."},
+		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
+			Description: "Bad rows to skip (counted in the summary) before the stage fails."},
+		shardRows,
+	},
+	Inputs: []c.Artifact{{Name: "sources", Kind: c.Sources, List: true,
+		Description: "raw tweet files: paths, globs, folders or s3://bucket/prefix"}},
+	Outputs:   []c.Artifact{{Name: "tweets", Kind: c.Dataset, Description: "the ingested tweets"}},
+	Shardable: true,
+}
+
+// Clean normalises tweet text, extracts URLs and deduplicates.
+var Clean = c.Contract{
+	Name:    "clean",
+	Summary: "Normalise tweet text for modelling, extract URLs and drop duplicates",
+	Description: "Fills clean_text (URLs, @mentions, HTML entities, emojis and RT prefixes handled per the options) " +
+		"and urls, keeps the raw text, drops empty results, deduplicates by id and by normalised text and " +
+		"resolves conflicting labels of the same text by the --conflicts rule.",
+	Params: []c.Param{
+		{Name: "urls", Default: "token", Enum: []string{"token", "remove", "keep"}, Description: "What to do with URLs in clean_text: replace by <url>, remove or keep."},
+		{Name: "mentions", Default: "token", Enum: []string{"token", "remove", "keep"}, Description: "What to do with @mentions: replace by <user>, remove or keep."},
+		{Name: "emojis", Default: "keep", Enum: []string{"keep", "token", "remove"}, Description: "What to do with emoji sequences: keep, replace by <emoji>, or remove."},
+		{Name: "lowercase", Type: c.Bool, Default: "true", Description: "Lowercase clean_text."},
+		{Name: "strip-rt", Type: c.Bool, Default: "true", Description: "Remove retweet prefixes such as 'RT @user:'."},
+		{Name: "dedupe", Default: "text", Enum: []string{"none", "id", "text"}, Description: "Drop duplicates: none, by id, or by id and normalised text."},
+		{Name: "conflicts", Default: "majority", Enum: []string{"majority", "first", "drop"},
+			Description: "Rule for one normalised text with different labels: majority label (ties dropped), first seen, or drop all."},
+		shardRows,
+	},
+	Inputs:    []c.Artifact{{Name: "tweets", Kind: c.Dataset, From: "ingest/tweets", Description: "the dataset to clean"}},
+	Outputs:   []c.Artifact{{Name: "tweets", Kind: c.Dataset, Description: "the cleaned, deduplicated tweets"}},
+	Shardable: true,
+}
+
+// BalanceSplit splits a dataset into train/validation/test.
+var BalanceSplit = c.Contract{
+	Name:    "balance-split",
+	Summary: "Split a dataset into stratified train / validation / test sets, optionally balanced",
+	Description: "A seeded, stratified split: the same input and seed always give byte-identical outputs. " +
+		"Validation is written twice, with the class proportions of the data and balanced by down-sampling; " +
+		"the training set can be balanced by down- or up-sampling. Prints a table of class counts per split.",
+	Params: []c.Param{
+		{Name: "seed", Type: c.Int, Default: "42", Description: "Seed of the shuffle and sampling."},
+		{Name: "train-fraction", Type: c.Float, Default: "0.8", Min: c.F(0), Max: c.F(1), Description: "Share of rows in the training set."},
+		{Name: "validation-fraction", Type: c.Float, Default: "0.1", Min: c.F(0), Max: c.F(1), Description: "Share of rows in the validation set; the rest is the test set."},
+		{Name: "train-balance", Default: "none", Enum: []string{"none", "down", "up"}, Description: "Balance the training set's classes by down-sampling, up-sampling, or not at all."},
+		{Name: "labels", Default: "three-class", Enum: []string{"three-class", "binary", "all"},
+			Description: "Which labels to keep: negative/neutral/positive, negative/positive only, or every label present."},
+		shardRows,
+	},
+	Inputs: []c.Artifact{{Name: "tweets", Kind: c.Dataset, From: "clean/tweets", Description: "the cleaned dataset"}},
+	Outputs: []c.Artifact{
+		{Name: "train", Kind: c.Dataset, Description: "training set"},
+		{Name: "validation", Kind: c.Dataset, Description: "validation set with the data's class proportions"},
+		{Name: "validation-balanced", Kind: c.Dataset, Description: "validation set balanced by down-sampling"},
+		{Name: "test", Kind: c.Dataset, Description: "test set with the data's class proportions"},
+	},
+}
+
+// Embed trains word2vec vectors.
+var Embed = c.Contract{
+	Name:        "embed",
+	Summary:     "Train word2vec embeddings (skip-gram or CBOW with negative sampling) on the training text",
+	Description: "Tokenizes clean_text like training and serving do, builds the vocabulary and trains word vectors. Writes vectors.bin (tweetflow format), vectors.txt (word2vec text format, loadable by gensim) and vocab.txt.",
+	Params: []c.Param{
+		{Name: "algorithm", Default: "skipgram", Enum: []string{"skipgram", "cbow"}, Description: "Skip-gram with negative sampling, or CBOW."},
+		{Name: "dim", Type: c.Int, Default: "100", Min: c.F(1), Max: c.F(1000), Description: "Vector dimension."},
+		{Name: "window", Type: c.Int, Default: "5", Min: c.F(1), Description: "Maximum context window on each side."},
+		{Name: "negative", Type: c.Int, Default: "5", Min: c.F(1), Description: "Negative samples per positive pair."},
+		{Name: "min-count", Type: c.Int, Default: "2", Min: c.F(1), Description: "Ignore words rarer than this."},
+		{Name: "sample", Type: c.Float, Default: "0.001", Min: c.F(0), Description: "Subsampling threshold of frequent words (0 disables)."},
+		{Name: "epochs", Type: c.Int, Default: "5", Min: c.F(1), Description: "Passes over the corpus."},
+		{Name: "alpha", Type: c.Float, Default: "0.025", Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
+		{Name: "threads", Type: c.Int, Default: "0", Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
+		{Name: "seed", Type: c.Int, Default: "1", Description: "Random seed."},
+	},
+	Inputs:  []c.Artifact{{Name: "train", Kind: c.Dataset, From: "balance-split/train", Description: "the training set"}},
+	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
+}
+
+// Train trains the sentiment classifier.
+var Train = c.Contract{
+	Name:    "train",
+	Summary: "Train the sentiment classifier (mean of word and n-gram embeddings, softmax head) with early stopping",
+	Description: "fastText-style classifier over token ids: word embeddings (initialised from embed's vectors), hashed word " +
+		"and character n-grams, an optional hidden layer and a softmax over the labels. Class weights for imbalanced data, " +
+		"early stopping on the validation set. Writes one versioned model folder: weights, tokenizer settings, vocabulary and metadata.json.",
+	Params: []c.Param{
+		{Name: "labels", Default: "three-class", Enum: []string{"three-class", "binary"}, Description: "negative/neutral/positive, or negative/positive (Sentiment140-style)."},
+		{Name: "epochs", Type: c.Int, Default: "20", Min: c.F(1), Description: "Maximum training epochs."},
+		{Name: "learning-rate", Type: c.Float, Default: "0.2", Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
+		{Name: "hidden", Type: c.Int, Default: "0", Min: c.F(0), Description: "Hidden layer width; 0 means a linear head."},
+		{Name: "word-ngrams", Type: c.Int, Default: "2", Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
+		{Name: "char-ngrams", Default: "3-5", Description: "Character n-gram lengths as min-max, or 0 to disable."},
+		{Name: "buckets", Type: c.Int, Default: "1000000", Min: c.F(0), Description: "Hash buckets for n-gram features."},
+		{Name: "class-weights", Default: "balanced", Enum: []string{"balanced", "none"}, Description: "Weight classes inversely to their frequency, or not."},
+		{Name: "patience", Type: c.Int, Default: "3", Min: c.F(1), Description: "Epochs without validation improvement before stopping early."},
+		{Name: "seed", Type: c.Int, Default: "1", Description: "Random seed."},
+		{Name: "threads", Type: c.Int, Default: "0", Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
+	},
+	Inputs: []c.Artifact{
+		{Name: "train", Kind: c.Dataset, From: "balance-split/train", Description: "the training set"},
+		{Name: "validation", Kind: c.Dataset, From: "balance-split/validation", Description: "the validation set for early stopping"},
+		{Name: "vectors", Kind: c.Files, From: "embed/vectors", Optional: true, Description: "pre-trained word vectors from embed"},
+	},
+	Outputs: []c.Artifact{{Name: "model", Kind: c.Model, Description: "the versioned model folder"}},
+}
+
+// EvaluateGate scores a model and gates it.
+var EvaluateGate = c.Contract{
+	Name:    "evaluate-gate",
+	Summary: "Score a model on labeled data, write metrics and an HTML report, and gate on ROC-AUC / PR-AUC",
+	Description: "Computes accuracy, macro recall/F1, per-class precision/recall, the confusion matrix, ROC-AUC and PR-AUC " +
+		"(binary: of the positive class; multi-class: macro one-vs-rest) with their curves. Below a threshold it exits 3, " +
+		"names the metric, its value and the threshold, and reports passed=false so the pipeline skips export. " +
+		"--data takes a dataset or any file ingest reads; raw files are ingested and cleaned as the model's training data was.",
+	Params: []c.Param{
+		{Name: "min-roc-auc", Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
+		{Name: "min-pr-auc", Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
+		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
+		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of --data when it is a raw file."},
+		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
+	},
+	Inputs: []c.Artifact{
+		{Name: "model", Kind: c.Model, From: "train/model", Description: "the model to score"},
+		{Name: "data", Kind: c.Sources, From: "balance-split/test", Description: "labeled data: a dataset or raw files ingest reads"},
+	},
+	Outputs: []c.Artifact{{Name: "metrics", Kind: c.Files, Description: "metrics.json and report.html"}},
+	Results: []c.Result{
+		{Name: "passed", Description: "true when every threshold is met"},
+		{Name: "roc-auc", Description: "ROC-AUC"},
+		{Name: "pr-auc", Description: "PR-AUC (average precision)"},
+		{Name: "macro-recall", Description: "macro-averaged recall"},
+		{Name: "accuracy", Description: "accuracy"},
+	},
+}
+
+// ExportONNX writes the model as ONNX.
+var ExportONNX = c.Contract{
+	Name:        "export-onnx",
+	Summary:     "Export a gated model as a standard ONNX graph (token ids in, class probabilities out)",
+	Description: "Writes model.onnx (opset 17) with label names and tokenizer settings as metadata props, plus the tokenizer files the server needs.",
+	Params: []c.Param{
+		{Name: "verify", Type: c.Bool, Default: "true", Description: "Run the exported graph in the pure-Go runtime and compare with the model's own probabilities before publishing."},
+	},
+	Inputs:  []c.Artifact{{Name: "model", Kind: c.Model, From: "train/model", Description: "the trained model"}},
+	Outputs: []c.Artifact{{Name: "onnx", Kind: c.Files, Description: "model.onnx and the tokenizer files"}},
+}
+
+// BuildServingImage builds the model server image without a Docker daemon.
+var BuildServingImage = c.Contract{
+	Name:        "build-serving-image",
+	Summary:     "Build a reproducible OCI image of the model server with the exported model, no Docker daemon needed",
+	Description: "Appends the server binary and the ONNX model as layers to a minimal base (CA certificates, non-root user), sets entrypoint, env and labels (model version, run ID) and writes an OCI layout; pushes it when --registry is set.",
+	Params: []c.Param{
+		{Name: "registry", Description: "Registry to push to, e.g. ghcr.io/acme; empty writes only the OCI layout."},
+		{Name: "repository", Default: "tweetflow-model", Description: "Image repository name under the registry."},
+		{Name: "tag", Description: "Image tag; empty uses the run ID."},
+		{Name: "server-binary", Description: "Path of the model server binary to package; empty looks beside this binary, then on PATH."},
+		{Name: "insecure-registry", Type: c.Bool, Default: "false", Description: "Push over plain HTTP (local registries)."},
+	},
+	Inputs:  []c.Artifact{{Name: "onnx", Kind: c.Files, From: "export-onnx/onnx", Description: "the exported model"}},
+	Outputs: []c.Artifact{{Name: "image", Kind: c.Files, Description: "the image as an OCI layout"}},
+	Results: []c.Result{
+		{Name: "digest", Description: "image manifest digest"},
+		{Name: "image", Description: "pushed image reference, empty when not pushed"},
+	},
+}
+
+// All lists every pipeline component, in pipeline order.
+var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &EvaluateGate, &ExportONNX, &BuildServingImage}
