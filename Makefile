@@ -1,0 +1,52 @@
+# tweetflow developer loop. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN ?= $(CURDIR)/bin
+STORE ?= $(CURDIR)/.tweetflow
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+TEMPLATE := pipelines/training/generated/workflowtemplate.yaml
+export TWEETFLOW_CACHE ?= $(HOME)/.cache/tweetflow
+LDFLAGS := -s -w -X github.com/tweetflow/tweetflow/internal/version.Version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build every component and the tweetflow CLI into ./bin (static, CGO off)
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./components/... ./cmd/...
+
+.PHONY: demo
+demo: build ## Run the whole training pipeline on the demo data in a local folder
+	$(BIN)/tweetflow run --template $(TEMPLATE) --bin $(BIN) --store $(STORE)
+
+.PHONY: deps
+deps: ## Install the pinned tools the tests need (apt, MinIO, ONNX Runtime)
+	hack/install-test-deps.sh
+
+.PHONY: test
+test: deps ## Run the tests (installs what they need first)
+	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 $(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short ./internal/artifact/... ./internal/component/... ./pipelines/...
+
+.PHONY: bench
+bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
+	hack/bench.sh
+
+.PHONY: generate
+generate: ## Regenerate checked-in files (workflow YAML, CLI docs)
+	$(GO) run ./cmd/tweetflow compile --out $(TEMPLATE)
+	$(GO) run ./cmd/tweetflow components docs --out docs/components.md
+
+.PHONY: verify
+verify: generate ## Regenerate and fail on a diff; vet and gofmt
+	@git diff --exit-code -- $(TEMPLATE) docs/components.md || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+.PHONY: clean
+clean: ## Remove build outputs and the local artifact store
+	rm -rf $(BIN) $(STORE)
