@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -79,7 +80,7 @@ func NewOutput(store Store, prefix string) *Output {
 	return &Output{
 		store:   store,
 		prefix:  prefix,
-		staging: path.Join(prefix, stagingDir, time.Now().UTC().Format("20060102T150405")+"-"+hex.EncodeToString(b[:])),
+		staging: path.Join(prefix, stagingDir, time.Now().UTC().Format(stagingTimeLayout)+"-"+hex.EncodeToString(b[:])),
 		files:   map[string]File{},
 		meta:    map[string]string{},
 	}
@@ -104,6 +105,7 @@ type hashWriter struct {
 	name string
 	h    hash.Hash
 	n    int64
+	done bool // Close or Abort ran: the open count was released
 }
 
 func (w *hashWriter) Write(p []byte) (int, error) {
@@ -113,10 +115,26 @@ func (w *hashWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// release marks the writer finished once; it reports false when it already was.
+func (w *hashWriter) release() bool {
+	w.o.mu.Lock()
+	defer w.o.mu.Unlock()
+	if w.done {
+		return false
+	}
+	w.done = true
+	w.o.open--
+	return true
+}
+
 func (w *hashWriter) Close() error {
+	if w.done {
+		return nil
+	}
 	err := w.Writer.Close()
 	w.o.mu.Lock()
 	defer w.o.mu.Unlock()
+	w.done = true
 	w.o.open--
 	if err != nil {
 		return err
@@ -125,17 +143,30 @@ func (w *hashWriter) Close() error {
 	return nil
 }
 
+// Abort discards the file; after Close it is a no-op, so "defer w.Abort()"
+// is safe.
 func (w *hashWriter) Abort() error {
-	w.o.mu.Lock()
-	w.o.open--
-	w.o.mu.Unlock()
+	if !w.release() {
+		return nil
+	}
 	return w.Writer.Abort()
 }
 
-// Create opens file name (relative, slash separated) in the staging area.
+// ValidFileName checks the name of a file of an output: relative, slash
+// separated, no empty, "." or ".." elements, and not starting with '_'
+// (reserved for the manifest and the staging area).
+func ValidFileName(name string) error {
+	if name == "." || !fs.ValidPath(name) || strings.HasPrefix(name, "_") {
+		return fmt.Errorf("invalid output file name %q: want a relative slash-separated path without '.', '..' or empty elements, not starting with '_'", name)
+	}
+	return nil
+}
+
+// Create opens file name (relative, slash separated, see ValidFileName) in
+// the staging area. The Writer must be closed (or aborted) before Commit.
 func (o *Output) Create(ctx context.Context, name string) (Writer, error) {
-	if name == "" || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "_") || path.Clean(name) != name {
-		return nil, fmt.Errorf("invalid output file name %q", name)
+	if err := ValidFileName(name); err != nil {
+		return nil, err
 	}
 	o.mu.Lock()
 	if o.committed {
@@ -167,8 +198,19 @@ func (o *Output) WriteFile(ctx context.Context, name string, r io.Reader) error 
 	return w.Close()
 }
 
-// Commit publishes the staged files: it removes the old manifest and files
-// under the prefix, moves the staged files in, and writes the manifest last.
+// Commit publishes the staged files. In order, it
+//
+//  1. deletes the old manifest, so from here on readers see ErrNotCommitted
+//     (never a mix of two versions);
+//  2. deletes every other object under the prefix except staging areas, so
+//     files of the previous version that the new one lacks are gone;
+//  3. renames the staged files into place;
+//  4. writes the manifest last.
+//
+// A stage killed before Commit leaves the previous committed version intact
+// (its staging area remains until Abort or PruneStaging). A Commit that fails
+// or is killed midway leaves the output uncommitted: rerun the stage. All
+// writers must be closed first; an Output commits at most once.
 func (o *Output) Commit(ctx context.Context) (*Manifest, error) {
 	o.mu.Lock()
 	if o.open > 0 {
@@ -180,7 +222,13 @@ func (o *Output) Commit(ctx context.Context) (*Manifest, error) {
 	for _, f := range o.files {
 		files = append(files, f)
 	}
-	meta := o.meta
+	meta := make(map[string]string, len(o.meta))
+	for k, v := range o.meta {
+		meta[k] = v
+	}
+	if len(meta) == 0 {
+		meta = nil
+	}
 	o.mu.Unlock()
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 
@@ -189,12 +237,12 @@ func (o *Output) Commit(ctx context.Context) (*Manifest, error) {
 	if err := s.Delete(ctx, path.Join(o.prefix, ManifestName)); err != nil {
 		return nil, fmt.Errorf("committing %q: %w", o.URI(), err)
 	}
-	old, err := s.List(ctx, o.prefix+"/")
+	old, err := s.List(ctx, dirPrefix(o.prefix))
 	if err != nil {
 		return nil, fmt.Errorf("committing %q: %w", o.URI(), err)
 	}
 	for _, obj := range old {
-		rel := strings.TrimPrefix(obj.Key, o.prefix+"/")
+		rel := strings.TrimPrefix(obj.Key, dirPrefix(o.prefix))
 		if strings.HasPrefix(rel, stagingDir+"/") {
 			continue // our own or another writer's staging area
 		}
@@ -216,7 +264,16 @@ func (o *Output) Commit(ctx context.Context) (*Manifest, error) {
 	return m, nil
 }
 
-// Abort discards everything staged.
+// dirPrefix is the List prefix of the keys below prefix.
+func dirPrefix(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	return prefix + "/"
+}
+
+// Abort discards everything staged. The previously committed version, if
+// any, is left untouched.
 func (o *Output) Abort(ctx context.Context) error {
 	objs, err := o.store.List(ctx, o.staging+"/")
 	if err != nil {
@@ -264,4 +321,35 @@ func ReadManifest(ctx context.Context, s Store, prefix string) (*Manifest, error
 		return nil, fmt.Errorf("decoding manifest of %q: %w", s.URI(prefix), err)
 	}
 	return &m, nil
+}
+
+// stagingTimeLayout is the time part of the name of a staging area.
+const stagingTimeLayout = "20060102T150405"
+
+// PruneStaging deletes the staging areas under the output prefix that were
+// started before cutoff: leftovers of stages killed before Commit. It must
+// not race a live writer of the same output, so pick a cutoff well before
+// the oldest stage that may still run. It returns the number of deleted
+// objects.
+func PruneStaging(ctx context.Context, s Store, prefix string, cutoff time.Time) (int, error) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	root := path.Join(prefix, stagingDir) + "/"
+	objs, err := s.List(ctx, root)
+	if err != nil {
+		return 0, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
+	}
+	n := 0
+	for _, obj := range objs {
+		area, _, _ := strings.Cut(strings.TrimPrefix(obj.Key, root), "/")
+		ts, _, _ := strings.Cut(area, "-")
+		started, err := time.Parse(stagingTimeLayout, ts)
+		if err != nil || !started.Before(cutoff) {
+			continue // not ours, or too recent
+		}
+		if err := s.Delete(ctx, obj.Key); err != nil {
+			return n, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
+		}
+		n++
+	}
+	return n, nil
 }

@@ -1,14 +1,29 @@
 // Package artifact moves stage outputs between tweetflow components.
 //
-// A Store is a flat key/value blob store addressed by slash-separated keys
-// (the filesystem and S3/MinIO implement it). On top of it, this package
-// decides the run layout in one place:
+// A Store is a flat key/value blob store addressed by slash-separated keys.
+// FS (a local folder, the embedded default) and S3 (AWS S3 or MinIO, via
+// minio-go) implement it, and both pass the conformance suite in
+// artifacttest, which pins down the exact semantics (key rules, List as a
+// plain string-prefix match sorted by key, ErrNotExist, Abort, Rename).
+//
+// Resolve turns an artifact URI ("s3://bucket/prefix", "file:///abs/path" or
+// a plain path) into a Store and a key; S3ConfigFromEnv reads the usual
+// AWS_* / MINIO_* variables for the S3 connection.
+//
+// On top of the stores, this package decides the run layout in one place:
 //
 //	<root>/runs/<run-id>/<stage>/<output>/...
 //
-// and the commit protocol that makes outputs atomic: a stage writes into a
-// staging prefix, and Commit publishes the files under the final prefix and
-// writes a _SUCCESS manifest last. Readers only trust prefixes that carry a
-// manifest, and only the files it lists, so a killed stage never leaves a
-// half-written output that the next stage would read.
+// and the commit protocol that makes outputs atomic. An Output writes its
+// files into a staging area under the output prefix
+// (<prefix>/_staging/<time>-<random>/), and Commit publishes them: it deletes
+// the old _SUCCESS.json manifest first (from then on readers see
+// ErrNotCommitted, never a mix of versions), deletes the files of the
+// previous version, renames the staged files into place and writes the new
+// manifest last. Readers only trust prefixes that carry a manifest, and only
+// the files it lists (with their sizes and SHA-256), so a killed stage never
+// leaves a half-written output that the next stage would read: killed
+// before Commit, the previous committed version stays intact; killed during
+// Commit, the output reads as not committed until the stage is rerun.
+// Staging areas of killed stages remain until PruneStaging removes them.
 package artifact

@@ -58,6 +58,13 @@ func validKey(key string) error {
 	return nil
 }
 
+// possiblePrefix reports whether some valid key can start with prefix: every
+// element but the last (partial) one must be a valid name.
+func possiblePrefix(prefix string) bool {
+	i := strings.LastIndex(prefix, "/")
+	return i < 0 || validKey(prefix[:i]) == nil
+}
+
 func (s *FS) path(key string) (string, error) {
 	if err := validKey(key); err != nil {
 		return "", err
@@ -149,7 +156,7 @@ func (s *FS) Create(ctx context.Context, key string) (Writer, error) {
 			}
 		}
 		// A concurrent Delete may have removed the empty folder: retry.
-		if !errors.Is(err, fs.ErrNotExist) || i == fsRetries {
+		if !racyMkdir(err) || i == fsRetries {
 			return nil, fmt.Errorf("creating %q: %w", key, err)
 		}
 	}
@@ -290,7 +297,7 @@ func (s *FS) Rename(ctx context.Context, src, dst string) error {
 				break
 			}
 		}
-		if !errors.Is(err, fs.ErrNotExist) || i == fsRetries {
+		if !racyMkdir(err) || i == fsRetries {
 			return fmt.Errorf("renaming %q to %q: %w", s.URI(src), s.URI(dst), err)
 		}
 		if _, serr := os.Lstat(ps); errors.Is(serr, fs.ErrNotExist) {
@@ -327,6 +334,14 @@ func (s *FS) Delete(ctx context.Context, key string) error {
 // parent that is a file ("a/b" when "a" is a file: no such key either).
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// racyMkdir reports whether err may come from a concurrent Delete removing
+// a folder that MkdirAll was creating or had just created: the folder is
+// gone (ENOENT), or MkdirAll's Mkdir saw it (EEXIST) but it was gone when
+// MkdirAll checked it was a folder.
+func racyMkdir(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist)
 }
 
 // removeEmptyParents removes the empty folders above p, stopping at the root.

@@ -4,21 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // S3Config holds the connection settings of the S3 store. Components fill it
-// from flags with the usual AWS/MinIO environment variables as fallbacks.
+// from flags with the usual AWS/MinIO environment variables as fallbacks
+// (see S3ConfigFromEnv).
 type S3Config struct {
-	Endpoint     string // host[:port]; empty means AWS (s3.amazonaws.com)
-	Region       string
-	AccessKey    string
+	Endpoint     string // host[:port], no scheme; empty means AWS (s3.amazonaws.com)
+	Region       string // empty: minio-go asks the bucket location
+	AccessKey    string // empty: the credentials chain (env, files, IAM)
 	SecretKey    string
 	SessionToken string
-	Insecure     bool // plain HTTP instead of TLS
-	PathStyle    bool // path-style addressing (MinIO)
-	PartSize     uint64
+	Insecure     bool   // plain HTTP instead of TLS
+	PathStyle    bool   // path-style addressing (MinIO); default: minio-go decides
+	PartSize     uint64 // multipart part size in bytes; 0 means DefaultPartSize (16 MiB)
 }
 
 // Location is a resolved artifact URI: a store and a key in it.
@@ -31,35 +34,52 @@ type Location struct {
 func (l Location) URI() string { return l.Store.URI(l.Key) }
 
 // Resolve parses an artifact URI: "s3://bucket/prefix", "file:///abs/path"
-// or a plain local path (the embedded default).
+// or a plain local path (the embedded default). Schemes are case
+// insensitive.
+//
+// An s3 URI gives an S3 store on the bucket (see NewS3; no request is sent)
+// and the prefix as key. A local path is made absolute and the FS store is
+// rooted at its deepest existing folder (the path itself when it is a
+// folder, its parent when it is a file), with the rest as key: the store
+// never deletes a folder that existed before, and a missing path is not
+// created until something is written.
 func Resolve(ctx context.Context, uri string, cfg S3Config) (Location, error) {
 	if uri == "" {
 		return Location{}, fmt.Errorf("resolving artifact URI: empty")
 	}
-	switch {
-	case strings.HasPrefix(uri, "s3://"):
-		u, err := url.Parse(uri)
-		if err != nil {
-			return Location{}, fmt.Errorf("parsing artifact URI %q: %w", uri, err)
-		}
+	if !strings.Contains(uri, "://") {
+		return resolvePath(uri)
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return Location{}, fmt.Errorf("parsing artifact URI %q: %w", uri, err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "s3":
 		if u.Host == "" {
 			return Location{}, fmt.Errorf("parsing artifact URI %q: missing bucket (want s3://bucket/prefix)", uri)
 		}
+		key := strings.Trim(u.Path, "/")
+		if key != "" {
+			if err := validKey(key); err != nil {
+				return Location{}, fmt.Errorf("parsing artifact URI %q: %w", uri, err)
+			}
+		}
 		st, err := NewS3(ctx, u.Host, cfg)
 		if err != nil {
-			return Location{}, err
+			return Location{}, fmt.Errorf("resolving artifact URI %q: %w", uri, err)
 		}
-		return Location{Store: st, Key: strings.Trim(u.Path, "/")}, nil
-	case strings.HasPrefix(uri, "file://"):
-		u, err := url.Parse(uri)
-		if err != nil {
-			return Location{}, fmt.Errorf("parsing artifact URI %q: %w", uri, err)
+		return Location{Store: st, Key: key}, nil
+	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return Location{}, fmt.Errorf("parsing artifact URI %q: file URIs take an absolute path (file:///path), not host %q", uri, u.Host)
+		}
+		if u.Path == "" {
+			return Location{}, fmt.Errorf("parsing artifact URI %q: missing path", uri)
 		}
 		return resolvePath(u.Path)
-	case strings.Contains(uri, "://"):
-		return Location{}, fmt.Errorf("parsing artifact URI %q: unsupported scheme (use a path, file:// or s3://)", uri)
 	default:
-		return resolvePath(uri)
+		return Location{}, fmt.Errorf("parsing artifact URI %q: unsupported scheme %q (use a path, file:// or s3://)", uri, u.Scheme)
 	}
 }
 
@@ -68,9 +88,24 @@ func resolvePath(p string) (Location, error) {
 	if err != nil {
 		return Location{}, fmt.Errorf("resolving path %q: %w", p, err)
 	}
-	st, err := NewFS("/")
-	if err != nil {
-		return Location{}, err
+	// Root the store at the deepest existing folder.
+	root, rest := abs, []string{}
+	for {
+		st, err := os.Stat(root)
+		if err == nil && st.IsDir() {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			break // the filesystem root; NewFS reports any problem
+		}
+		rest = append(rest, filepath.Base(root))
+		root = parent
 	}
-	return Location{Store: st, Key: strings.TrimPrefix(filepath.ToSlash(abs), "/")}, nil
+	slices.Reverse(rest)
+	st, err := NewFS(root)
+	if err != nil {
+		return Location{}, fmt.Errorf("resolving path %q: %w", p, err)
+	}
+	return Location{Store: st, Key: strings.Join(rest, "/")}, nil
 }

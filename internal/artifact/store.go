@@ -18,7 +18,11 @@ type ObjectInfo struct {
 }
 
 // Store is the small interface every artifact backend implements.
-// Keys are slash-separated, relative to the store root, never start with "/".
+//
+// Keys are slash-separated, relative to the store root: non-empty, no
+// leading or trailing slash, no empty, "." or ".." element. Invalid keys are
+// rejected with an error. On FS a key cannot also be a folder of other keys
+// ("a" and "a/b"), so layouts must avoid that.
 //
 // Implementations: FS (a local folder, the embedded default) and S3 (minio-go).
 // Every implementation must pass the conformance suite in artifacttest.
@@ -31,12 +35,15 @@ type Store interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Stat describes key. Missing keys give an error wrapping ErrNotExist.
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
-	// List returns every object whose key starts with prefix, sorted by key.
+	// List returns every object whose key starts with prefix as a plain
+	// string prefix ("a/b" matches "a/b/1", "a/b.txt" and "a/bc/2"; "a/b/"
+	// only "a/b/1"), sorted by key in byte order. No match is an empty list.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	// Rename moves src to dst, replacing dst. On FS it is an atomic rename;
 	// on S3 a server-side copy followed by a delete.
 	Rename(ctx context.Context, src, dst string) error
-	// Delete removes key; deleting a missing key is not an error.
+	// Delete removes key; deleting a missing key (or a key that is only a
+	// folder of other keys) is not an error.
 	Delete(ctx context.Context, key string) error
 	// URI returns the canonical URI of key, e.g. "file:///data/runs/x" or "s3://bucket/p/runs/x".
 	URI(key string) string
