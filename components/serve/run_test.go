@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
+)
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func writeModel(t *testing.T, dir, version string, created time.Time) {
+	t.Helper()
+	tm, err := servingtest.Random(servingtest.Options{Version: version, CreatedAt: created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func predictVersion(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/predict", "application/json", strings.NewReader(`{"text":"what a day"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Label        string `json:"label"`
+		ModelVersion string `json:"model_version"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.Label == "" {
+		t.Fatalf("predict: %d %v %+v", resp.StatusCode, err, out)
+	}
+	return out.ModelVersion
+}
+
+func TestServeReloadOnSIGHUPAndShutdown(t *testing.T) {
+	root := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	writeModel(t, filepath.Join(root, "run-1"), "run-1", t0)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan net.Addr, 1)
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--models-dir", root, "--addr", "127.0.0.1:0", "--reload-interval", "0"},
+			&logs, &logs, func(a net.Addr) { addrc <- a })
+	}()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a.String()
+	case code := <-done:
+		t.Fatalf("serve exited %d: %s", code, logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	if v := predictVersion(t, base); v != "run-1" {
+		t.Fatalf("version %q", v)
+	}
+	writeModel(t, filepath.Join(root, "run-2"), "run-2", t0.Add(time.Hour))
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for predictVersion(t, base) != "run-2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload: %s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	// Access log lines are JSON.
+	if !strings.Contains(logs.String(), `"msg":"request"`) || !strings.Contains(logs.String(), `"path":"/predict"`) {
+		t.Errorf("no access log: %s", logs.String())
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve"},
+		{"serve", "--model", "x", "--max-batch", "0"},
+		{"serve", "--nope"},
+		{"serve", "--model", "x", "--log-format", "xml"},
+	} {
+		var out bytes.Buffer
+		if code := run(context.Background(), args, &out, &out, nil); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out.String())
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--model", t.TempDir()}, &out, &out, nil); code != exitRuntime {
+		t.Errorf("missing model: exit %d: %s", code, out.String())
+	}
+}

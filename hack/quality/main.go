@@ -1,0 +1,274 @@
+// Command quality trains the tweetflow classifier on the real SemEval data
+// and prints development-set quality: macro recall, accuracy and macro F1.
+//
+// Three-class: trained on every semeval2017-task4a file except
+// twitter-2016test-A.txt (duplicate ids dropped), 10% of it held out
+// (stratified, seeded) for early stopping; scored on twitter-2016test-A.txt.
+// Binary: trained on the SemEval negative/positive rows of the same files
+// plus Sentiment140 and NLTK twitter_samples; scored on the
+// negative/positive rows of twitter-2016test-A.txt.
+//
+//	go run ./hack/quality -data /work/shared/data -mode both
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
+	"github.com/tweetflow/tweetflow/internal/model/word2vec"
+	"github.com/tweetflow/tweetflow/internal/text"
+)
+
+const devFile = "twitter-2016test-A.txt"
+
+func main() {
+	var (
+		dataDir = flag.String("data", "/work/shared/data", "data folder (see its README.md)")
+		mode    = flag.String("mode", "both", "three, binary or both")
+		p       = classifier.DefaultParams()
+		s       = featurize.DefaultSettings()
+		charNg  = flag.String("char-ngrams", fmt.Sprintf("%d-%d", s.CharMin, s.CharMax), "char n-gram lengths min-max, or 0")
+		w2v     = flag.Bool("w2v", false, "initialise word rows from word2vec trained on the training tweets")
+		w2vDev  = flag.Bool("w2v-dev-text", false, "also feed the dev set's (unlabeled) text to word2vec (transductive; not for reported numbers)")
+		w2vEp   = flag.Int("w2v-epochs", 5, "word2vec epochs")
+		w2vMin  = flag.Int("w2v-min-count", 2, "word2vec min count")
+		holdout = flag.Float64("holdout", 0.1, "share of the training data held out for early stopping")
+		verbose = flag.Bool("v", false, "print every epoch")
+		s140in3 = flag.Bool("extra-in-three", false, "also train the three-class model on the Sentiment140/NLTK pos/neg tweets")
+	)
+	flag.IntVar(&p.Dim, "dim", p.Dim, "embedding dimension")
+	flag.IntVar(&p.Hidden, "hidden", p.Hidden, "hidden layer width")
+	flag.IntVar(&p.Epochs, "epochs", p.Epochs, "maximum epochs")
+	flag.Float64Var(&p.LearningRate, "lr", p.LearningRate, "learning rate")
+	flag.StringVar(&p.ClassWeights, "class-weights", p.ClassWeights, "balanced or none")
+	flag.IntVar(&p.Patience, "patience", p.Patience, "early-stopping patience")
+	flag.StringVar(&p.StopOn, "stop-on", p.StopOn, "macro_recall or loss")
+	flag.Float64Var(&p.Dropout, "dropout", p.Dropout, "input dropout")
+	flag.Float64Var(&p.InitScale, "init-scale", p.InitScale, "scale of pre-trained vectors")
+	flag.Uint64Var(&p.Seed, "seed", p.Seed, "seed")
+	flag.IntVar(&p.Threads, "threads", 0, "threads (0 = all cores)")
+	flag.IntVar(&s.WordNgrams, "word-ngrams", s.WordNgrams, "longest word n-gram")
+	flag.IntVar(&s.Buckets, "buckets", s.Buckets, "hash buckets")
+	flag.IntVar(&s.MinCount, "min-count", s.MinCount, "vocabulary min count")
+	flag.BoolVar(&s.Negation, "negation", s.Negation, "negation marking")
+	flag.BoolVar(&s.Elongation, "elongation", s.Elongation, "elongation shortening")
+	flag.StringVar(&s.Lexicon, "lexicon", s.Lexicon, `lexicon features: "" or vader`)
+	flag.BoolVar(&s.Lowercase, "lowercase", s.Lowercase, "lower-case tokens")
+	flag.Parse()
+	s.CharMin, s.CharMax = 0, 0
+	if *charNg != "0" {
+		if _, err := fmt.Sscanf(*charNg, "%d-%d", &s.CharMin, &s.CharMax); err != nil {
+			fatal(fmt.Errorf("parsing -char-ngrams %q: %w", *charNg, err))
+		}
+	}
+	if p.Threads == 0 {
+		p.Threads = runtime.GOMAXPROCS(0)
+	}
+
+	semDir := filepath.Join(*dataDir, "semeval2017-task4a")
+	seen := map[string]bool{}
+	dev, err := readSemEval(filepath.Join(semDir, devFile), seen)
+	fatal(err)
+	files, err := filepath.Glob(filepath.Join(semDir, "twitter-*.txt"))
+	fatal(err)
+	var sem []tweet
+	for _, f := range files {
+		if filepath.Base(f) == devFile {
+			continue
+		}
+		// Ids of the dev set are dropped from training too ("seen").
+		t, err := readSemEval(f, seen)
+		fatal(err)
+		sem = append(sem, t...)
+	}
+	var extra []tweet
+	s140s, _ := filepath.Glob(filepath.Join(*dataDir, "sentiment140", "*.csv"))
+	for _, f := range s140s {
+		t, err := readSentiment140(f, seen)
+		fatal(err)
+		extra = append(extra, t...)
+	}
+	for _, name := range []string{"negative_tweets.txt", "positive_tweets.txt"} {
+		t, err := readNLTK(filepath.Join(*dataDir, "nltk-twitter-samples", name))
+		fatal(err)
+		extra = append(extra, t...)
+	}
+	fmt.Printf("data: semeval train %d, dev %d, sentiment140+nltk %d\n", len(sem), len(dev), len(extra))
+	cleaner, err := text.NewCleaner() // the clean stage's defaults
+	fatal(err)
+	for _, set := range [][]tweet{sem, dev, extra} {
+		for i := range set {
+			set[i].text = cleaner.Clean(set[i].text)
+		}
+	}
+
+	var lookup func(string) []float32
+	if *w2v {
+		corpus := append(append([]tweet(nil), sem...), extra...)
+		if *w2vDev {
+			corpus = append(corpus, dev...)
+		}
+		t0 := time.Now()
+		fs := s
+		fs.Negation = false
+		f0, err := featurize.New(fs, nil)
+		fatal(err)
+		sentences := func(yield func([]string) bool) {
+			for _, t := range corpus {
+				if !yield(f0.Tokens(t.text)) {
+					return
+				}
+			}
+		}
+		wm, err := word2vec.Train(context.Background(), iter.Seq[[]string](sentences),
+			word2vec.WithDim(p.Dim), word2vec.WithEpochs(*w2vEp), word2vec.WithMinCount(*w2vMin),
+			word2vec.WithThreads(p.Threads), word2vec.WithSeed(p.Seed))
+		fatal(err)
+		lookup = func(w string) []float32 {
+			v, ok := wm.Vector(w)
+			if !ok {
+				return nil
+			}
+			return v
+		}
+		fmt.Printf("word2vec: %d words from %d tweets in %.1fs\n", wm.Len(), len(corpus), time.Since(t0).Seconds())
+	}
+
+	fmt.Printf("featurizer: %+v\n", s)
+	fmt.Printf("params: %+v\n", p)
+	if *mode == "three" || *mode == "both" {
+		train := sem
+		if *s140in3 {
+			train = append(append([]tweet(nil), sem...), extra...)
+		}
+		run("three-class", []string{"negative", "neutral", "positive"}, train, dev, s, p, lookup, *holdout, *verbose)
+	}
+	if *mode == "binary" || *mode == "both" {
+		labels := []string{"negative", "positive"}
+		run("binary", labels, keep(append(append([]tweet(nil), sem...), extra...), labels), keep(dev, labels), s, p, lookup, *holdout, *verbose)
+	}
+}
+
+func keep(ts []tweet, labels []string) []tweet {
+	var out []tweet
+	for _, t := range ts {
+		if slices.Contains(labels, t.label) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// split holds out a stratified, seeded share of ts.
+func split(ts []tweet, share float64, seed uint64) (train, hold []tweet) {
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	byLabel := map[string][]int{}
+	for _, i := range idx {
+		byLabel[ts[i].label] = append(byLabel[ts[i].label], i)
+	}
+	labels := make([]string, 0, len(byLabel))
+	for l := range byLabel {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	for _, l := range labels {
+		ids := byLabel[l]
+		k := int(float64(len(ids)) * share)
+		for _, i := range ids[:k] {
+			hold = append(hold, ts[i])
+		}
+		for _, i := range ids[k:] {
+			train = append(train, ts[i])
+		}
+	}
+	return train, hold
+}
+
+func run(name string, labels []string, all, dev []tweet, s featurize.Settings, p classifier.Params,
+	lookup func(string) []float32, holdout float64, verbose bool) {
+	t0 := time.Now()
+	all = keep(all, labels)
+	train, hold := split(all, holdout, p.Seed)
+	index := map[string]int{}
+	for i, l := range labels {
+		index[l] = i
+	}
+	b, err := featurize.NewBuilder(s)
+	fatal(err)
+	for _, t := range train {
+		b.Add(t.text)
+	}
+	f, docs, err := b.Build()
+	fatal(err)
+	trainSet := &classifier.Dataset{Docs: *docs}
+	for _, t := range train {
+		trainSet.Labels = append(trainSet.Labels, int32(index[t.label]))
+	}
+	encode := func(ts []tweet) *classifier.Dataset {
+		d := &classifier.Dataset{}
+		for _, t := range ts {
+			d.Add(f.AppendIDs(nil, t.text), index[t.label])
+		}
+		return d
+	}
+	holdSet, devSet := encode(hold), encode(dev)
+	prep := time.Since(t0)
+	opts := []classifier.Option{classifier.WithParams(p)}
+	if lookup != nil {
+		opts = append(opts, classifier.WithPretrained(lookup))
+	}
+	if verbose {
+		opts = append(opts, classifier.WithOnEpoch(func(e classifier.EpochStats) {
+			ev := "" // dev-set score per epoch, for diagnosis only
+			fmt.Printf("  epoch %2d train loss %.4f val loss %.4f val macro recall %.4f acc %.4f lr %.3f %.1fs%s\n",
+				e.Epoch, e.TrainLoss, e.ValidationLoss, e.ValidationRecall, e.ValidationAccuracy, e.LearningRate, e.Seconds, ev)
+		}))
+	}
+	m, res, err := classifier.Train(context.Background(), f, labels, trainSet, holdSet, opts...)
+	fatal(err)
+	proba := classifier.PredictDataset(m, &devSet.Docs, p.Threads)
+	y := make([]int, devSet.Len())
+	for i, l := range devSet.Labels {
+		y[i] = int(l)
+	}
+	flat := make([]float64, len(proba))
+	for i, v := range proba {
+		flat[i] = float64(v)
+	}
+	r, err := metrics.ComputeFlat(y, flat, labels)
+	fatal(err)
+	fmt.Printf("%s: train %d, early-stop holdout %d, dev %d; rows %d (vocab %d), %d ids/tweet\n",
+		name, trainSet.Len(), holdSet.Len(), devSet.Len(), f.Rows(), f.Settings().VocabSize, len(docs.IDs)/max(1, docs.Len()))
+	fmt.Printf("%s: best epoch %d of %d (stopped early %v), class weights %.3f\n", name, res.BestEpoch, len(res.Epochs), res.StoppedEarly, res.ClassWeights)
+	var per []string
+	for _, l := range labels {
+		per = append(per, fmt.Sprintf("%s R %.3f P %.3f", l, float64(r.PerClass[l].Recall), float64(r.PerClass[l].Precision)))
+	}
+	fmt.Printf("%s DEV: macro recall %.4f  accuracy %.4f  macro F1 %.4f  roc-auc %.4f  [%s]\n",
+		name, float64(r.MacroRecall), r.Accuracy, float64(r.MacroF1), float64(r.ROCAUC), strings.Join(per, ", "))
+	fmt.Printf("%s: time: featurize %.1fs, train %.1fs, total %.1fs\n", name, prep.Seconds(), res.Seconds, time.Since(t0).Seconds())
+}
+
+func fatal(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quality:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,254 @@
+package clean
+
+import (
+	"fmt"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/text"
+)
+
+// MaxLabels is the number of distinct non-empty labels a Processor can
+// count (enough for a five-point scale).
+const MaxLabels = 5
+
+// Stats counts what a Processor did in its Process pass. Every row given to
+// Process is counted once in In and once in exactly one of Out or the
+// Dropped fields:
+//
+//	In = Out + DroppedDupID + DroppedEmpty + DroppedDupText + DroppedMinority + DroppedTie
+type Stats struct {
+	In              int64 `json:"in"`
+	Out             int64 `json:"out"`
+	DroppedDupID    int64 `json:"dropped_dup_id"`   // an earlier row had the same id
+	DroppedEmpty    int64 `json:"dropped_empty"`    // no content token after cleaning
+	DroppedDupText  int64 `json:"dropped_dup_text"` // a row with the same key (and label) was kept
+	DroppedMinority int64 `json:"dropped_minority"` // its label lost its key's majority vote
+	DroppedTie      int64 `json:"dropped_tie"`      // its key's labels tie: ambiguous text
+	// ConflictsResolved counts keys with more than one label and a strict
+	// majority; ConflictsTied keys with more than one label and a tie.
+	ConflictsResolved int64 `json:"conflicts_resolved"`
+	ConflictsTied     int64 `json:"conflicts_tied"`
+	// UniqueKeys is the number of distinct keys seen by Process.
+	UniqueKeys int64 `json:"unique_keys"`
+}
+
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithCleaner sets the text cleaner (default: text.NewCleaner()).
+func WithCleaner(c *text.Cleaner) Option { return func(p *Processor) { p.cleaner = c } }
+
+const (
+	seenObserve = 1 << iota
+	seenProcess
+)
+
+type keyState struct {
+	counts  [MaxLabels]uint32
+	emitted bool // a row of this key has been kept
+	decided bool // counted in the conflict stats / UniqueKeys
+}
+
+// Processor runs the clean stage's row logic. It is not safe for
+// concurrent use; see the package documentation for the rules.
+type Processor struct {
+	cleaner  *text.Cleaner
+	ids      map[uint64]uint8
+	keys     map[uint64]keyState
+	labels   map[string]int
+	observed bool
+	stats    Stats
+	buf      []byte
+}
+
+// NewProcessor returns a Processor.
+func NewProcessor(opts ...Option) (*Processor, error) {
+	p := &Processor{
+		ids:    make(map[uint64]uint8),
+		keys:   make(map[uint64]keyState),
+		labels: make(map[string]int),
+		buf:    make([]byte, 0, 512),
+	}
+	for _, opt := range opts {
+		opt(p)
+	}
+	if p.cleaner == nil {
+		c, err := text.NewCleaner()
+		if err != nil {
+			return nil, fmt.Errorf("creating text cleaner: %w", err)
+		}
+		p.cleaner = c
+	}
+	return p, nil
+}
+
+// Cleaner returns the text cleaner in use (its Options belong in the
+// stage's output metadata).
+func (p *Processor) Cleaner() *text.Cleaner { return p.cleaner }
+
+// key cleans s and returns the hash of its NormKey, and false when the key
+// is empty.
+func (p *Processor) key(clean string) (uint64, bool) {
+	p.buf = text.AppendNormKey(p.buf[:0], clean)
+	if len(p.buf) == 0 {
+		return 0, false
+	}
+	return xxhash.Sum64(p.buf), true
+}
+
+func (p *Processor) labelIndex(label string) (int, error) {
+	if i, ok := p.labels[label]; ok {
+		return i, nil
+	}
+	if len(p.labels) == MaxLabels {
+		return 0, fmt.Errorf("counting label %q: more than %d distinct labels", label, MaxLabels)
+	}
+	i := len(p.labels)
+	p.labels[label] = i
+	return i, nil
+}
+
+// Observe is pass 1 of the two-pass mode: it counts the label of t under
+// its key. It does not modify t. Call it for every row, in the order
+// Process will see them, before the first Process call. It fails only when
+// the rows carry more than MaxLabels distinct labels.
+func (p *Processor) Observe(t *dataset.Tweet) error {
+	p.observed = true
+	if t.ID != "" {
+		h := xxhash.Sum64String(t.ID)
+		if p.ids[h]&seenObserve != 0 {
+			return nil
+		}
+		p.ids[h] |= seenObserve
+	}
+	kh, ok := p.key(p.cleaner.Clean(t.Text))
+	if !ok || t.Label == "" {
+		return nil
+	}
+	li, err := p.labelIndex(t.Label)
+	if err != nil {
+		return fmt.Errorf("observing tweet %q: %w", t.ID, err)
+	}
+	ks := p.keys[kh]
+	if ks.counts[li] < ^uint32(0) {
+		ks.counts[li]++
+	}
+	p.keys[kh] = ks
+	return nil
+}
+
+// majority returns the index of the strict majority label (-1 when no row
+// is labeled), the number of distinct labels, and whether the top tie.
+func (ks *keyState) majority() (best, distinct int, tie bool) {
+	best = -1
+	var top uint32
+	for i, c := range ks.counts {
+		if c == 0 {
+			continue
+		}
+		distinct++
+		switch {
+		case c > top:
+			best, top, tie = i, c, false
+		case c == top:
+			tie = true
+		}
+	}
+	return best, distinct, tie
+}
+
+// Process decides whether t is kept. It fills t.CleanText and t.URLs
+// (also for dropped rows, which callers may want to report) and returns
+// true to keep the row. Without a prior Observe pass it works in streaming
+// mode (first row of a key wins); after one, it applies the majority rule.
+// In two-pass mode Process must see the same rows in the same order as
+// Observe; a row whose key was never observed is treated as in streaming
+// mode.
+func (p *Processor) Process(t *dataset.Tweet) bool {
+	p.stats.In++
+	if t.ID != "" {
+		h := xxhash.Sum64String(t.ID)
+		if p.ids[h]&seenProcess != 0 {
+			p.stats.DroppedDupID++
+			return false
+		}
+		p.ids[h] |= seenProcess
+	}
+	t.CleanText = p.cleaner.Clean(t.Text)
+	t.URLs = text.ExtractURLs(t.Text)
+	kh, ok := p.key(t.CleanText)
+	if !ok {
+		p.stats.DroppedEmpty++
+		return false
+	}
+	ks, seen := p.keys[kh]
+	best, distinct, tie := ks.majority()
+	if !ks.decided {
+		ks.decided = true
+		p.stats.UniqueKeys++
+		if distinct > 1 {
+			if tie {
+				p.stats.ConflictsTied++
+			} else {
+				p.stats.ConflictsResolved++
+			}
+		}
+	}
+	keep := false
+	switch {
+	case !p.observed || !seen || best < 0:
+		// streaming, unobserved key, or a key without labeled rows: first wins
+		if ks.emitted {
+			p.stats.DroppedDupText++
+		} else {
+			keep = true
+		}
+	case tie:
+		p.stats.DroppedTie++
+	case t.Label == "":
+		p.stats.DroppedDupText++ // a labeled row represents this text
+	default:
+		li, known := p.labels[t.Label]
+		switch {
+		case !known || li != best:
+			p.stats.DroppedMinority++
+		case ks.emitted:
+			p.stats.DroppedDupText++
+		default:
+			keep = true
+		}
+	}
+	if keep {
+		ks.emitted = true
+		p.stats.Out++
+	}
+	p.keys[kh] = ks
+	return keep
+}
+
+// Stats returns the counts so far.
+func (p *Processor) Stats() Stats { return p.stats }
+
+// Run applies both passes to an in-memory slice and returns the kept rows
+// (copies, with CleanText and URLs filled) in their original order.
+func Run(tweets []dataset.Tweet, opts ...Option) ([]dataset.Tweet, Stats, error) {
+	p, err := NewProcessor(opts...)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	for i := range tweets {
+		if err := p.Observe(&tweets[i]); err != nil {
+			return nil, Stats{}, err
+		}
+	}
+	var out []dataset.Tweet
+	for i := range tweets {
+		t := tweets[i]
+		if p.Process(&t) {
+			out = append(out, t)
+		}
+	}
+	return out, p.Stats(), nil
+}

@@ -1,0 +1,320 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+)
+
+// readBatchRows is the record batch size used when reading shards.
+const readBatchRows = 16_384
+
+// shardColumns maps schema columns to their index in a file (-1: missing).
+type shardColumns [numCols]int
+
+// shardInfo is what scanShard learned from a file's footer.
+type shardInfo struct {
+	cols          shardColumns
+	rows          int64
+	schemaVersion string // "" when the metadata key is missing
+	fields        []arrow.Field
+}
+
+// columnTypeOK reports whether a file column of type dt can hold schema column i.
+func columnTypeOK(i int, dt arrow.DataType) bool {
+	switch i {
+	case idxCreatedAt:
+		return dt.ID() == arrow.TIMESTAMP
+	case idxURLs:
+		l, ok := dt.(*arrow.ListType)
+		return ok && l.Elem().ID() == arrow.STRING
+	default:
+		return dt.ID() == arrow.STRING
+	}
+}
+
+// scanShard opens a Parquet shard and calls fn for each record batch with
+// the row number (0-based) of its first row. Columns of the schema that are
+// present must have a compatible type; id and text must be present.
+func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *shardInfo, rec arrow.RecordBatch, firstRow int64) error, onOpen func(*shardInfo) error) error {
+	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		return fmt.Errorf("opening parquet: %w", err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: readBatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		return fmt.Errorf("reading parquet schema: %w", err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		return fmt.Errorf("reading parquet schema: %w", err)
+	}
+	info := &shardInfo{rows: pf.NumRows(), fields: sc.Fields()}
+	if v := pf.MetaData().KeyValueMetadata().FindValue(MetaSchemaVersion); v != nil {
+		info.schemaVersion = *v
+	}
+	want := Schema()
+	for i := range info.cols {
+		info.cols[i] = -1
+		name := want.Field(i).Name
+		idx := sc.FieldIndices(name)
+		if len(idx) == 0 {
+			continue
+		}
+		dt := sc.Field(idx[0]).Type
+		if !columnTypeOK(i, dt) {
+			return fmt.Errorf("column %q has type %s, want %s", name, dt, want.Field(i).Type)
+		}
+		info.cols[i] = idx[0]
+	}
+	if onOpen != nil {
+		if err := onOpen(info); err != nil {
+			return err
+		}
+	}
+	for _, i := range []int{idxID, idxText} {
+		if info.cols[i] < 0 {
+			return fmt.Errorf("missing required column %q", want.Field(i).Name)
+		}
+	}
+	if info.rows == 0 {
+		return nil
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return fmt.Errorf("reading parquet: %w", err)
+	}
+	defer rr.Release()
+	var row int64
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		if err := fn(info, rec, row); err != nil {
+			return err
+		}
+		row += rec.NumRows()
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading parquet row %d: %w", row, err)
+	}
+	return nil
+}
+
+// stringColumn gives cheap access to the values of a String array: the
+// value bytes are copied once per batch into one Go string, and values are
+// substrings of it (no per-row allocation, no aliasing of Arrow buffers).
+type stringColumn struct {
+	s   string
+	off []int32
+}
+
+func newStringColumn(a arrow.Array) stringColumn {
+	sa, ok := a.(*array.String)
+	if !ok || sa.Len() == 0 {
+		return stringColumn{}
+	}
+	return stringColumn{s: string(sa.ValueBytes()), off: sa.ValueOffsets()}
+}
+
+func (c *stringColumn) value(i int) string {
+	if c.off == nil {
+		return ""
+	}
+	base := c.off[0]
+	return c.s[c.off[i]-base : c.off[i+1]-base]
+}
+
+// ReadShard streams the rows of one Parquet shard (as written by
+// ShardWriter) to fn, in file order, one record batch in memory at a time.
+//
+// The *Tweet passed to fn is reused between calls: copy the struct to keep
+// it (its strings and URLs are never overwritten). Strings of one batch
+// share one backing string per column, so keeping a few rows of many batches
+// keeps those batches' column data alive; use strings.Clone when sampling
+// sparsely from a large input.
+//
+// Columns other than id and text may be missing (they read as empty). An
+// empty urls list reads as nil. An error returned by fn is returned as is.
+func ReadShard(r io.ReaderAt, size int64, fn func(*Tweet) error) error {
+	return readShard(context.Background(), r, size, fn)
+}
+
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+func readShard(ctx context.Context, r io.ReaderAt, size int64, fn func(*Tweet) error) error {
+	var t Tweet
+	var cols [numCols]stringColumn
+	err := scanShard(ctx, r, size, func(info *shardInfo, rec arrow.RecordBatch, _ int64) error {
+		if err := ctx.Err(); err != nil {
+			return fnError{err}
+		}
+		for _, i := range []int{idxID, idxUser, idxText, idxLabel, idxSource, idxCleanText} {
+			cols[i] = stringColumn{}
+			if c := info.cols[i]; c >= 0 {
+				cols[i] = newStringColumn(rec.Column(c))
+			}
+		}
+		var ts *array.Timestamp
+		var toTime func(arrow.Timestamp) time.Time
+		if c := info.cols[idxCreatedAt]; c >= 0 {
+			ts = rec.Column(c).(*array.Timestamp)
+			toTime, _ = ts.DataType().(*arrow.TimestampType).GetToTimeFunc()
+		}
+		var urls *array.List
+		var urlVals stringColumn
+		if c := info.cols[idxURLs]; c >= 0 {
+			urls = rec.Column(c).(*array.List)
+			urlVals = newStringColumn(urls.ListValues())
+		}
+		n := int(rec.NumRows())
+		for i := 0; i < n; i++ {
+			t = Tweet{
+				ID:        cols[idxID].value(i),
+				User:      cols[idxUser].value(i),
+				Text:      cols[idxText].value(i),
+				Label:     cols[idxLabel].value(i),
+				Source:    cols[idxSource].value(i),
+				CleanText: cols[idxCleanText].value(i),
+			}
+			if ts != nil && ts.IsValid(i) {
+				t.CreatedAt = toTime(ts.Value(i)).UTC()
+			}
+			if urls != nil && urls.IsValid(i) {
+				start, end := urls.ValueOffsets(i)
+				if end > start {
+					t.URLs = make([]string, 0, end-start)
+					for j := start; j < end; j++ {
+						t.URLs = append(t.URLs, urlVals.value(int(j)))
+					}
+				}
+			}
+			if err := fn(&t); err != nil {
+				return fnError{err}
+			}
+		}
+		return nil
+	}, nil)
+	var fe fnError
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return err
+}
+
+// ReadFile streams the rows of a local Parquet shard to fn (see ReadShard).
+func ReadFile(path string, fn func(*Tweet) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading dataset %q: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading dataset %q: %w", path, err)
+	}
+	var fe fnError
+	err = readShard(context.Background(), f, st.Size(), func(t *Tweet) error {
+		if err := fn(t); err != nil {
+			return fnError{err}
+		}
+		return nil
+	})
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	if err != nil {
+		return fmt.Errorf("reading dataset %q: %w", path, err)
+	}
+	return nil
+}
+
+// ShardFiles lists the Parquet shard names of a committed output, in name
+// order (other files of the manifest are ignored).
+func ShardFiles(m *artifact.Manifest) []artifact.File {
+	var out []artifact.File
+	for _, f := range m.Files {
+		if strings.HasSuffix(f.Name, ".parquet") {
+			out = append(out, f)
+		}
+	}
+	// The manifest is sorted by Commit; keep that order but do not rely on it.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Name < out[j-1].Name; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// ReadOutput streams every row of the committed dataset output under prefix
+// in store: the Parquet files its manifest lists, in name order (see
+// ReadShard for the contract of fn). Objects whose reader supports
+// io.ReaderAt (local files, MinIO objects) are read in place; others are
+// first copied to a temporary file, one shard at a time, so memory stays
+// bounded by one record batch whatever the shard size.
+func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn func(*Tweet) error) error {
+	m, err := artifact.ReadManifest(ctx, store, prefix)
+	if err != nil {
+		return err
+	}
+	wrapped := func(t *Tweet) error {
+		if err := fn(t); err != nil {
+			return fnError{err}
+		}
+		return nil
+	}
+	for _, f := range ShardFiles(m) {
+		err := withShard(ctx, store, prefix, f, func(r io.ReaderAt, size int64) error {
+			return readShard(ctx, r, size, wrapped)
+		})
+		var fe fnError
+		if errors.As(err, &fe) {
+			return fe.err
+		}
+		if err != nil {
+			return fmt.Errorf("reading dataset %q: %w", store.URI(joinKey(prefix, f.Name)), err)
+		}
+	}
+	return nil
+}
+
+func joinKey(prefix, name string) string {
+	return strings.TrimSuffix(prefix, "/") + "/" + name
+}
+
+// withShard opens one committed shard as an io.ReaderAt.
+func withShard(ctx context.Context, store artifact.Store, prefix string, f artifact.File, fn func(io.ReaderAt, int64) error) error {
+	rc, err := store.Open(ctx, joinKey(prefix, f.Name))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if ra, ok := rc.(io.ReaderAt); ok {
+		return fn(ra, f.Size)
+	}
+	tmp, err := os.CreateTemp("", "tweetflow-shard-*.parquet")
+	if err != nil {
+		return fmt.Errorf("buffering shard: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, rc)
+	if err != nil {
+		return fmt.Errorf("buffering shard: %w", err)
+	}
+	return fn(tmp, n)
+}

@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+)
+
+// memSources loads files once so benchmarks measure parsing, not disk.
+func memSources(b *testing.B, patterns ...string) ([]Source, int64) {
+	b.Helper()
+	if _, err := os.Stat(realData); err != nil {
+		b.Skipf("no real data at %s", realData)
+	}
+	var full []string
+	for _, p := range patterns {
+		full = append(full, filepath.Join(realData, p))
+	}
+	files, err := ExpandLocal(full)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var srcs []Source
+	var size int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += int64(len(data))
+		srcs = append(srcs, Source{Name: f, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+	}
+	return srcs, size
+}
+
+func benchIngest(b *testing.B, srcs []Source, size int64, sink func(*dataset.Tweet) error, finish func()) {
+	b.ReportAllocs()
+	b.SetBytes(size)
+	var rows int64
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		st, err := Ingest(context.Background(), srcs, sink, Options{MaxBadRows: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if finish != nil {
+			finish()
+		}
+		rows += st.RowsOut
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "tweets/s")
+	// CPU time of the whole process (all threads, GC included): robust
+	// on a shared machine where wall time depends on other load.
+	b.ReportMetric(float64(rows)/(cpuSeconds()-cpu0), "tweets/cpu-s")
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// BenchmarkIngestSemEval parses all SemEval files (50k tweets) per op.
+func BenchmarkIngestSemEval(b *testing.B) {
+	srcs, size := memSources(b, "semeval2017-task4a/*-A.txt")
+	benchIngest(b, srcs, size, func(*dataset.Tweet) error { return nil }, nil)
+}
+
+// BenchmarkIngestSentiment140 parses both Sentiment140 files (30k tweets) per op.
+func BenchmarkIngestSentiment140(b *testing.B) {
+	srcs, size := memSources(b, "sentiment140/*.csv")
+	benchIngest(b, srcs, size, func(*dataset.Tweet) error { return nil }, nil)
+}
+
+// BenchmarkIngestNLTK parses both NLTK files (10k tweets) per op.
+func BenchmarkIngestNLTK(b *testing.B) {
+	srcs, size := memSources(b, "nltk-twitter-samples/*.txt")
+	benchIngest(b, srcs, size, func(*dataset.Tweet) error { return nil }, nil)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) Close() error                { return nil }
+
+// BenchmarkIngestToParquet ingests every shared file (90k tweets) and
+// writes them with a ShardWriter (default options) to discarding sinks.
+func BenchmarkIngestToParquet(b *testing.B) {
+	srcs, size := memSources(b, "semeval2017-task4a/*-A.txt", "sentiment140/*.csv", "nltk-twitter-samples/*.txt")
+	for _, c := range []dataset.Compression{dataset.Snappy, dataset.Zstd} {
+		b.Run(c.String(), func(b *testing.B) {
+			var w *dataset.ShardWriter
+			newW := func() {
+				w = dataset.NewShardWriter(func(string) (io.WriteCloser, error) { return discard{}, nil }, dataset.WithCompression(c))
+			}
+			newW()
+			benchIngest(b, srcs, size, func(t *dataset.Tweet) error { return w.Write(t) }, func() {
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				newW()
+			})
+		})
+	}
+}

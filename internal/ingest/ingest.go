@@ -1,0 +1,357 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+)
+
+// Format names a source file format.
+type Format string
+
+// Supported formats. FormatAuto detects the format (see DetectFormat).
+const (
+	FormatAuto         Format = "auto"
+	FormatSentiment140 Format = "sentiment140"
+	FormatSemEval      Format = "semeval"
+	FormatNLTK         Format = "nltk"
+	FormatJSONL        Format = "jsonl"
+	FormatParquet      Format = "parquet"
+)
+
+// Formats lists the accepted format names.
+var Formats = []Format{FormatAuto, FormatSentiment140, FormatSemEval, FormatNLTK, FormatJSONL, FormatParquet}
+
+// ParseFormat parses a format name; "" means auto.
+func ParseFormat(s string) (Format, error) {
+	if s == "" {
+		return FormatAuto, nil
+	}
+	for _, f := range Formats {
+		if string(f) == strings.ToLower(s) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("parsing format %q: want one of %v", s, Formats)
+}
+
+// BadRow is a source row that could not be ingested.
+type BadRow struct {
+	Source string // source name (path or URI)
+	Line   int    // 1-based line (row number for Parquet)
+	Reason string
+}
+
+func (b *BadRow) Error() string { return fmt.Sprintf("%q line %d: %s", b.Source, b.Line, b.Reason) }
+
+// ReadOptions describes one source for Read.
+type ReadOptions struct {
+	Name     string    // source name used in messages and Tweet.Source
+	Format   Format    // FormatAuto (or "") to detect
+	LabelMap *LabelMap // nil: DefaultLabelMap(format)
+}
+
+// Read parses one source stream and calls emit for each good row and bad
+// for each bad row, in file order, without loading the stream whole. An
+// error returned by emit or bad stops reading and is returned as is.
+//
+// The *dataset.Tweet passed to emit is reused between calls: copy the
+// struct to keep it (its strings are never overwritten). Tweet.Source is
+// "<name>:<line>". For FormatParquet, r is read in place when it is an
+// io.ReaderAt and io.Seeker (an *os.File), else copied to a temporary file.
+func Read(ctx context.Context, r io.Reader, opts ReadOptions, emit func(*dataset.Tweet) error, bad func(BadRow) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	f := opts.Format
+	if f == "" || f == FormatAuto {
+		head, _ := br.Peek(4096)
+		var err error
+		if f, err = DetectFormat(opts.Name, head); err != nil {
+			return err
+		}
+	}
+	lm := opts.LabelMap
+	if lm == nil {
+		lm = DefaultLabelMap(f)
+	}
+	p := &parser{ctx: ctx, name: opts.Name, lm: lm, emit: emit, bad: bad}
+	switch f {
+	case FormatSentiment140:
+		return p.sentiment140(newLineReader(br))
+	case FormatSemEval:
+		return p.semeval(newLineReader(br))
+	case FormatNLTK:
+		return p.nltk(newLineReader(br))
+	case FormatJSONL:
+		return p.jsonl(newLineReader(br))
+	case FormatParquet:
+		if ra, ok := r.(interface {
+			io.ReaderAt
+			io.Seeker
+		}); ok && br.Buffered() == 0 {
+			return p.parquetReaderAt(ra)
+		}
+		return p.parquet(br)
+	}
+	return fmt.Errorf("reading %q: unsupported format %q", opts.Name, f)
+}
+
+// DetectFormat picks the format of a source from its name and first bytes:
+// the extension first (.parquet, .jsonl/.ndjson/.json, .csv), then the
+// content ("PAR1" magic, a '{' line, a quoted CSV line, or tab-separated
+// lines: "<digits>\t<label>\t<text>" is semeval, "<text>\t<label>" is nltk).
+func DetectFormat(name string, head []byte) (Format, error) {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".parquet":
+		return FormatParquet, nil
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL, nil
+	case ".csv":
+		return FormatSentiment140, nil
+	}
+	if bytes.HasPrefix(head, []byte("PAR1")) {
+		return FormatParquet, nil
+	}
+	first := head
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	first = bytes.TrimRight(first, "\r")
+	trimmed := bytes.TrimLeft(first, " \t\xef\xbb\xbf")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		return FormatJSONL, nil
+	case len(first) > 0 && first[0] == '"' && bytes.Contains(first, []byte(`","`)):
+		return FormatSentiment140, nil
+	}
+	if fields := bytes.Split(first, []byte{'\t'}); len(fields) >= 2 {
+		if len(fields) >= 3 && isDigits(fields[0]) {
+			return FormatSemEval, nil
+		}
+		if len(fields) == 2 {
+			return FormatNLTK, nil
+		}
+	}
+	return "", fmt.Errorf("detecting the format of %q: not recognised; name it explicitly (one of %v)", name, Formats[1:])
+}
+
+func isDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parser holds the per-source state shared by the format readers.
+type parser struct {
+	ctx  context.Context
+	name string
+	lm   *LabelMap
+	emit func(*dataset.Tweet) error
+	bad  func(BadRow) error
+
+	t       dataset.Tweet
+	srcBuf  []byte
+	scratch []byte
+	rows    int
+}
+
+// badRow reports a bad row.
+func (p *parser) badRow(line int, format string, args ...any) error {
+	return p.bad(BadRow{Source: p.name, Line: line, Reason: fmt.Sprintf(format, args...)})
+}
+
+// source renders "<name>:<line>" with one allocation.
+func (p *parser) source(line int) string {
+	p.srcBuf = append(append(p.srcBuf[:0], p.name...), ':')
+	p.srcBuf = strconv.AppendInt(p.srcBuf, int64(line), 10)
+	return string(p.srcBuf)
+}
+
+// tick checks for cancellation every 4096 rows.
+func (p *parser) tick() error {
+	p.rows++
+	if p.rows&4095 == 0 {
+		return p.ctx.Err()
+	}
+	return nil
+}
+
+// Source is one input of Ingest.
+type Source struct {
+	Name     string                        // path or URI, used in messages and Tweet.Source
+	Open     func() (io.ReadCloser, error) // opens the stream; closed by Ingest
+	Format   Format                        // "" or FormatAuto to detect
+	LabelMap *LabelMap                     // nil: DefaultLabelMap of the format
+}
+
+// Options tunes Ingest.
+type Options struct {
+	// MaxBadRows is how many bad rows (over all sources) are tolerated;
+	// one more fails the ingest. Negative means no limit.
+	MaxBadRows int
+	// OnBadRow, when set, is called for every bad row (e.g. to log it).
+	OnBadRow func(BadRow)
+	// MaxExamples is how many bad rows Stats keeps (default 10).
+	MaxExamples int
+}
+
+// SourceStats counts the rows of one source.
+type SourceStats struct {
+	Name    string
+	Format  Format // the detected or given format
+	RowsIn  int64  // rows read: good + bad
+	RowsOut int64  // rows passed to the sink
+	BadRows int64
+	Bytes   int64 // bytes read from the stream
+}
+
+// Stats summarises an Ingest.
+type Stats struct {
+	Sources     []SourceStats
+	RowsIn      int64
+	RowsOut     int64
+	BadRows     int64
+	BadExamples []BadRow // the first Options.MaxExamples bad rows
+	BytesRead   int64
+}
+
+// ErrTooManyBadRows is wrapped by the error Ingest returns when the bad
+// rows exceed Options.MaxBadRows.
+var ErrTooManyBadRows = errors.New("too many bad rows")
+
+// Ingest reads every source in order and passes each good row to sink
+// (the *dataset.Tweet is reused: copy it to keep it). Bad rows are counted
+// in Stats; once more than opts.MaxBadRows occur, Ingest stops with an
+// error wrapping ErrTooManyBadRows that names the first few. Stats are
+// returned (up to the failure point) even with an error.
+func Ingest(ctx context.Context, sources []Source, sink func(*dataset.Tweet) error, opts Options) (Stats, error) {
+	if opts.MaxExamples <= 0 {
+		opts.MaxExamples = 10
+	}
+	var st Stats
+	for _, src := range sources {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		ss := SourceStats{Name: src.Name, Format: src.Format}
+		err := ingestOne(ctx, src, &ss, &st, sink, opts)
+		st.Sources = append(st.Sources, ss)
+		st.RowsIn += ss.RowsIn
+		st.RowsOut += ss.RowsOut
+		st.BytesRead += ss.Bytes
+		if err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+type sinkError struct{ err error }
+
+func (e sinkError) Error() string { return e.err.Error() }
+func (e sinkError) Unwrap() error { return e.err }
+
+func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink func(*dataset.Tweet) error, opts Options) error {
+	rc, err := src.Open()
+	if err != nil {
+		return fmt.Errorf("opening source %q: %w", src.Name, err)
+	}
+	defer rc.Close()
+	f := src.Format
+	if f == "" {
+		f = FormatAuto
+	}
+	cr := &countingReader{r: rc}
+	var r io.Reader = cr
+	if f == FormatAuto {
+		// Detect here so Stats can report the format.
+		br := bufio.NewReaderSize(cr, 256<<10)
+		head, _ := br.Peek(4096)
+		if f, err = DetectFormat(src.Name, head); err != nil {
+			return err
+		}
+		r = br
+	}
+	if _, ok := rc.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok && f == FormatParquet {
+		r = rc // read in place, no spooling
+	}
+	ss.Format = f
+	emit := func(t *dataset.Tweet) error {
+		ss.RowsIn++
+		if err := sink(t); err != nil {
+			return sinkError{err}
+		}
+		ss.RowsOut++
+		return nil
+	}
+	bad := func(b BadRow) error {
+		ss.RowsIn++
+		ss.BadRows++
+		st.BadRows++
+		if len(st.BadExamples) < opts.MaxExamples {
+			st.BadExamples = append(st.BadExamples, b)
+		}
+		if opts.OnBadRow != nil {
+			opts.OnBadRow(b)
+		}
+		if opts.MaxBadRows >= 0 && st.BadRows > int64(opts.MaxBadRows) {
+			return tooMany(st, opts.MaxBadRows)
+		}
+		return nil
+	}
+	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap}, emit, bad)
+	ss.Bytes = cr.n
+	if f == FormatParquet && cr.n == 0 {
+		if s, ok := rc.(interface {
+			Seek(int64, int) (int64, error)
+		}); ok {
+			ss.Bytes, _ = s.Seek(0, io.SeekEnd)
+		}
+	}
+	var se sinkError
+	if errors.As(err, &se) {
+		return se.err
+	}
+	if err != nil && !errors.Is(err, ErrTooManyBadRows) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("reading source %q: %w", src.Name, err)
+	}
+	return err
+}
+
+func tooMany(st *Stats, limit int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ingesting: %v: more than %d (raise the limit with --max-bad-rows, or fix the input or its label map)", ErrTooManyBadRows, limit)
+	n := len(st.BadExamples)
+	if n > 5 {
+		n = 5
+	}
+	for i := 0; i < n; i++ {
+		b.WriteString("\n  ")
+		b.WriteString(st.BadExamples[i].Error())
+	}
+	if int64(n) < st.BadRows {
+		fmt.Fprintf(&b, "\n  ... %d bad rows so far", st.BadRows)
+	}
+	return &tooManyError{msg: b.String()}
+}
+
+type tooManyError struct{ msg string }
+
+func (e *tooManyError) Error() string { return e.msg }
+func (e *tooManyError) Unwrap() error { return ErrTooManyBadRows }

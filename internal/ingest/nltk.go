@@ -1,0 +1,78 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+)
+
+// nltk reads `text<TAB>label` lines (the NLTK twitter_samples export).
+// The label is after the last tab. A CR inside the text (the files have a
+// few stray ones) becomes a space; a CR at the end of the line is dropped.
+// The format has no tweet id: the id is "<file base name>:<line>", unique
+// and stable for a given file name.
+func (p *parser) nltk(lr *lineReader) error {
+	base := path.Base(strings.ReplaceAll(p.name, "\\", "/"))
+	var idBuf []byte
+	for {
+		raw, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		line := lr.line
+		if err == errLineTooLong {
+			if err := p.badRow(line, "%v", err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading line %d: %w", line+1, err)
+		}
+		if err := p.tick(); err != nil {
+			return err
+		}
+		if isBlank(raw) {
+			continue
+		}
+		if !utf8.Valid(raw) {
+			if err := p.badRow(line, "invalid UTF-8"); err != nil {
+				return err
+			}
+			continue
+		}
+		tab := bytes.LastIndexByte(raw, '\t')
+		if tab < 0 {
+			if err := p.badRow(line, "wrong field count: no tab (want text<TAB>label)"); err != nil {
+				return err
+			}
+			continue
+		}
+		rawLabel := string(bytes.Trim(raw[tab+1:], " \r"))
+		text := raw[:tab]
+		s := string(text)
+		if bytes.IndexByte(text, '\r') >= 0 {
+			s = strings.ReplaceAll(s, "\r", " ")
+		}
+		label, ok := p.lm.Map(rawLabel)
+		switch {
+		case !ok:
+			err = p.badRow(line, "%s", p.lm.unknown(rawLabel))
+		case strings.TrimSpace(s) == "":
+			err = p.badRow(line, "empty text")
+		default:
+			idBuf = strconv.AppendInt(append(append(idBuf[:0], base...), ':'), int64(line), 10)
+			p.t = dataset.Tweet{ID: string(idBuf), Text: s, Label: label, Source: p.source(line)}
+			err = p.emit(&p.t)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,64 @@
+// Package featurize turns clean tweet text into the integer ids the
+// tweetflow classifier embeds: vocabulary words, lexicon features, hashed
+// word n-grams and hashed character n-grams, all indexing one embedding
+// table. Training (internal/model/classifier) and serving both use this
+// package, so a model's ids are computed by the same code everywhere. It
+// has no dependencies beyond the standard library.
+//
+// # Pipeline
+//
+// For a clean text (the clean stage's output):
+//
+//  1. Tokenize (a package variable, SimpleTokenize until the shared
+//     tokenizer of internal/text is wired in; Settings.Tokenizer records
+//     its name).
+//  2. Normalise each token: strings.ToLower (Lowercase), runs of 3 or more
+//     equal letters shortened to 2 (Elongation: "sooo" -> "soo").
+//  3. Negation marking (Negation): after a negator (IsNegator: "not", "no",
+//     "never", "cannot", "dont", ... or any word ending in "n't") every
+//     token up to the next token made only of . , : ; ! ? gets the suffix
+//     "_NEG", except @mentions, URLs, "<...>" placeholders and tokens
+//     without a letter or digit (emoticons).
+//
+// # Ids
+//
+// The embedding table has Rows = 1 + VocabSize + Specials + Buckets rows:
+//
+//	0                         padding (all zeros; never produced)
+//	1 .. V                    vocabulary word i (line i of vocab.txt)
+//	V+1 .. V+S                special features (lexicon bins, see below)
+//	V+S+1 .. V+S+Buckets      hash buckets shared by word and char n-grams
+//
+// The ids of a text are, for each token in order: its word id if the token
+// is in the vocabulary (unknown words have none), its lexicon id if any,
+// then the bucket ids of its character n-grams; after all tokens, the
+// bucket ids of the word n-grams in order of their first token and then of
+// their length. Duplicates are kept (the model averages over all ids).
+//
+// Character n-grams (CharMin > 0): the token without its "_NEG" suffix is
+// wrapped as "<" + token + ">"; every substring of CharMin..CharMax runes
+// (Unicode code points of the UTF-8 text) is hashed, by start position
+// then length, except a single boundary rune. Word n-grams (WordNgrams >
+// 1): for n = 2..WordNgrams, each run of n consecutive (normalised) tokens
+// joined by single spaces is hashed. A hashed string s goes to bucket
+// FNV1a32(s) mod Buckets, id V+S+1+bucket; FNV1a32 is 32-bit FNV-1a over
+// the UTF-8 bytes (offset basis 2166136261, prime 16777619).
+//
+// Lexicon features (Lexicon "vader"): a token found in the embedded VADER
+// lexicon (lexicon/README.md) adds the special id of its valence bin:
+// V+1 valence <= -2, V+2 in (-2, 0), V+3 in (0, 2), V+4 >= 2; V+5..V+8 the
+// same bins for negation-marked tokens (looked up without the suffix).
+//
+// # Files
+//
+// Save writes featurizer.json (Settings as JSON, including vocab_size,
+// specials and rows) and vocab.txt (one word a line, UTF-8, "\n"; line i
+// is id i). Load reads them back and checks the sizes.
+//
+// # Building
+//
+// Builder reads the training texts once, keeping only interned token
+// numbers, then Build picks the vocabulary (count >= MinCount, the MaxVocab
+// most frequent, by decreasing count then word) and returns the ids of
+// every text in a compact Docs (one flat []int32 with offsets).
+package featurize

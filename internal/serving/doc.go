@@ -1,0 +1,56 @@
+// Package serving is tweetflow's model server library: it loads exported
+// models, keeps a registry of versions with hot reload, and answers HTTP
+// prediction requests (net/http, no framework).
+//
+// # Models
+//
+// A model folder is the export-onnx output: model.onnx plus featurizer.json
+// and vocab.txt (the featurizer that maps cleaned text to token ids) and an
+// optional metadata.json. Load reads one from a local path, file:// or
+// s3:// URI (artifact.Resolve); a committed folder (with _SUCCESS.json) has
+// its files checked against the manifest. The ONNX graph runs in the pure-Go
+// runtime (internal/onnx/runtime): a raw text is cleaned with the
+// text.Options the model records (metadata key "text_options" of model.onnx
+// or of metadata.json; text.DefaultOptions otherwise), featurized, and the
+// token ids are fed to the graph. Labels come from the "labels" metadata of
+// model.onnx (else metadata.json), the version from "model_version" (else
+// metadata.json, else the folder name), the creation time from
+// metadata.json's created_at.
+//
+// # Registry and reload
+//
+// A Registry serves several versions: explicit folders (Source.Models) or a
+// root folder with one sub-folder per version (Source.Root). The default
+// version is the newest by created_at, then by version. Reload rescans,
+// loads only new or changed folders (by manifest digest or file sizes and
+// times) and swaps the new Set in with an atomic pointer: requests in
+// flight finish on the Set they started with. Watch reloads periodically;
+// the serve component also reloads on SIGHUP and POST /admin/reload.
+//
+// # HTTP API
+//
+//	POST /predict            {"text": "..."} -> {"label","score","probabilities","model_version"}
+//	                         {"texts": [...]} or {"instances": ["..." | {"text": "..."}]}
+//	                         -> {"predictions": [...], "model_version"}
+//	POST /predict/{version}  the same with a chosen version (or a "model" field)
+//	GET  /models             loaded versions
+//	GET  /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/versions/{v}][/ready]
+//	POST /v2/models/{name}[/versions/{v}]/infer   KServe v2 (BYTES "text" in; label, probabilities out)
+//	GET  /healthz, /readyz, /metrics (Prometheus text format); POST /admin/reload
+//
+// Bad requests get a 4xx JSON body {"error": "...", "field": "..."}: bad
+// JSON, a missing or non-string text, empty or over-long texts, invalid
+// UTF-8, over-large bodies (413), too many texts, wrong methods (405) and
+// unknown versions (404). Unknown JSON fields are ignored and any content
+// type is accepted.
+//
+// # Speed
+//
+// The common body {"text": "..."} is parsed by hand; responses are written
+// with append-style encoders from pre-encoded labels; request buffers,
+// ONNX sessions and featurizer scratch are pooled, so a single prediction
+// allocates little. Batches are sorted by length and run in chunks of 32
+// rows (little padding); batches of 128 texts or more are spread over
+// GOMAXPROCS goroutines. See the benchmarks in server_bench_test.go and
+// hack/bench-serve.sh.
+package serving

@@ -1,0 +1,103 @@
+package serving
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
+)
+
+// benchModel is a model of the production shape: default featurizer
+// (200,000 n-gram buckets), 50-d embeddings, 3 classes.
+func benchModel(b *testing.B) *Model {
+	b.Helper()
+	tm, err := servingtest.Random(servingtest.Options{Version: "bench", Dim: 50, Buckets: 200000, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := LoadFiles(tm.Files, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+func benchTexts(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s #%d", servingtest.Texts[i%len(servingtest.Texts)], i)
+	}
+	return out
+}
+
+// discardWriter is a minimal http.ResponseWriter.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+// BenchmarkHandlerSingle is the in-process cost of one POST /predict
+// {"text": ...} (no network).
+func BenchmarkHandlerSingle(b *testing.B) {
+	srv := New(StaticRegistry(benchModel(b)))
+	body := `{"text":"I love this new phone, the camera is amazing! :) but the battery is not great"}`
+	req, _ := http.NewRequest(http.MethodPost, "/predict", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		req.Body = nopCloser{strings.NewReader(body)}
+		req.ContentLength = int64(len(body))
+		srv.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// BenchmarkModelPredict scores batches directly; texts/s is the metric.
+func BenchmarkModelPredict(b *testing.B) {
+	m := benchModel(b)
+	for _, n := range []int{1, 32, 1000} {
+		texts := benchTexts(n)
+		b.Run(fmt.Sprint("batch", n), func(b *testing.B) {
+			var dst []float32
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if dst, err = m.PredictInto(dst[:0], texts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "texts/s")
+		})
+	}
+}
+
+// BenchmarkHandlerBatch is POST /predict {"texts": [1000 texts]} in process.
+func BenchmarkHandlerBatch(b *testing.B) {
+	srv := New(StaticRegistry(benchModel(b)))
+	texts := benchTexts(1000)
+	body := `{"texts":["` + strings.Join(texts, `","`) + `"]}`
+	req, _ := http.NewRequest(http.MethodPost, "/predict", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		req.Body = nopCloser{strings.NewReader(body)}
+		req.ContentLength = int64(len(body))
+		srv.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+	b.ReportMetric(float64(len(texts)*b.N)/b.Elapsed().Seconds(), "texts/s")
+}

@@ -1,0 +1,298 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/pipelines/docs"
+	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/training"
+)
+
+// Exit codes of the tweetflow command.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // the run or the check failed
+	ExitUsage   = 2
+	ExitChanged = 3 // compile/docs --check: the file is out of date
+)
+
+type usageError struct{ error }
+
+type exitError struct {
+	code int
+	error
+}
+
+// Main runs the tweetflow command with args (args[0] is the program name)
+// and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := App(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	var ue usageError
+	var ee exitError
+	code := ExitFailed
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ue), isFlagError(err):
+		code = ExitUsage
+	}
+	fmt.Fprintln(stderr, "error:", err)
+	if code == ExitUsage {
+		fmt.Fprintln(stderr, "Run 'tweetflow --help' for usage.")
+	}
+	return code
+}
+
+func isFlagError(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "flag provided but not defined") || strings.Contains(s, "invalid value") ||
+		strings.Contains(s, "Required flag") || strings.Contains(s, "No help topic")
+}
+
+// App builds the tweetflow CLI.
+func App(stdout, stderr io.Writer) *ucli.App {
+	compileFlags := []ucli.Flag{
+		&ucli.StringFlag{Name: "image-prefix", Value: dsl.DefaultImagePrefix, EnvVars: []string{"TWEETFLOW_IMAGE_PREFIX"},
+			Usage: "registry and namespace of the component images: <prefix>/<component>:<version>"},
+		&ucli.StringFlag{Name: "version", Value: dsl.DefaultVersion, EnvVars: []string{"TWEETFLOW_VERSION"},
+			Usage: "tag of the component images"},
+		&ucli.StringFlag{Name: "s3-secret", Value: dsl.DefaultS3Secret, EnvVars: []string{"TWEETFLOW_S3_SECRET"},
+			Usage: "Kubernetes Secret with the S3 settings (keys: endpoint, region, access-key, secret-key, insecure, path-style); empty for none"},
+		&ucli.StringFlag{Name: "service-account", EnvVars: []string{"TWEETFLOW_SERVICE_ACCOUNT"},
+			Usage: "service account of the workflow pods"},
+	}
+	return &ucli.App{
+		Name:  "tweetflow",
+		Usage: "compile, run and document the tweetflow training pipeline",
+		Description: "tweetflow compiles the training pipeline (ingest, clean, balance-split, embed, train, evaluate-gate, " +
+			"export-onnx, build-serving-image) to an Argo WorkflowTemplate, runs that template on this machine with the " +
+			"component binaries, and writes the component reference.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		// -p sources=a,b is one parameter, not two.
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*ucli.Context, error) {},
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		Commands: []*ucli.Command{
+			{
+				Name:      "compile",
+				Usage:     "compile the training pipeline to an Argo WorkflowTemplate (YAML)",
+				UsageText: "tweetflow compile [--out FILE] [--check] [--image-prefix P] [--version V]",
+				Description: "Writes the WorkflowTemplate to --out (standard output when empty). With --check it only " +
+					"compares with --out and exits 3 when the file is out of date. Submit on a cluster with\n" +
+					"   argo template create FILE && argo submit --from workflowtemplate/" + training.Name + " -p sources=s3://...",
+				Flags: append([]ucli.Flag{
+					&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, EnvVars: []string{"TWEETFLOW_TEMPLATE_OUT"},
+						Usage: "file to write (e.g. " + training.GeneratedFile + "); empty writes to standard output"},
+					&ucli.BoolFlag{Name: "check", Usage: "do not write: exit 3 when --out differs from a fresh compile"},
+				}, compileFlags...),
+				OnUsageError: onUsage,
+				Action: func(cc *ucli.Context) error {
+					b, err := training.YAML(compileOptions(cc)...)
+					if err != nil {
+						return err
+					}
+					return writeOrCheck(cc, b, stdout, "tweetflow compile")
+				},
+			},
+			{
+				Name:      "run",
+				Usage:     "run the training pipeline on this machine, one local process per step",
+				UsageText: "tweetflow run [--template FILE] [--bin DIR] [--store DIR] [-p name=value ...] [--parallel N]",
+				Description: "Runs the WorkflowTemplate (by default the training pipeline compiled in memory) with the " +
+					"component binaries of --bin: independent steps in parallel, each step's logs prefixed with [step], " +
+					"a table of steps, seconds, rows and outputs at the end. The gate's exit code 3 skips export and " +
+					"packaging without failing the run. Parameters are the template's (tweetflow run --list-params).",
+				Flags: []ucli.Flag{
+					&ucli.StringFlag{Name: "template", Aliases: []string{"f"}, EnvVars: []string{"TWEETFLOW_TEMPLATE"},
+						Usage: "WorkflowTemplate YAML to run; empty compiles the training pipeline in memory"},
+					&ucli.StringFlag{Name: "bin", Value: "bin", EnvVars: []string{"TWEETFLOW_BIN"},
+						Usage: "folder of the component binaries (go build -o bin/ ./components/...)"},
+					&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
+						Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (overrides -p store)"},
+					&ucli.StringFlag{Name: "run-id", EnvVars: []string{"TWEETFLOW_RUN_ID"},
+						Usage: "run ID (default: generated, local-<date>-<time>-<hex>)"},
+					&ucli.StringSliceFlag{Name: "param", Aliases: []string{"p"},
+						Usage: "set a pipeline parameter: -p name=value (repeatable)"},
+					&ucli.IntFlag{Name: "parallel", Value: run.DefaultParallel, EnvVars: []string{"TWEETFLOW_PARALLEL"},
+						Usage: "steps run at once"},
+					&ucli.StringFlag{Name: "work-dir", EnvVars: []string{"TWEETFLOW_WORK_DIR"},
+						Usage: "keep per-step files (results, summaries) here instead of a temporary folder"},
+					&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not stream the steps' logs"},
+					&ucli.BoolFlag{Name: "list-params", Usage: "list the template's parameters and exit"},
+				},
+				OnUsageError: onUsage,
+				Action: func(cc *ucli.Context) error {
+					return runAction(cc, stdout, stderr)
+				},
+			},
+			{
+				Name:  "components",
+				Usage: "about the pipeline components",
+				Subcommands: []*ucli.Command{
+					{
+						Name:      "docs",
+						Usage:     "write the component reference (Markdown) from the contracts",
+						UsageText: "tweetflow components docs [--out docs/components.md] [--check]",
+						Flags: []ucli.Flag{
+							&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "file to write; empty writes to standard output"},
+							&ucli.BoolFlag{Name: "check", Usage: "do not write: exit 3 when --out is out of date"},
+						},
+						OnUsageError: onUsage,
+						Action: func(cc *ucli.Context) error {
+							var b bytes.Buffer
+							if err := docs.Write(&b, stages.All); err != nil {
+								return err
+							}
+							return writeOrCheck(cc, b.Bytes(), stdout, "tweetflow components docs")
+						},
+					},
+					{
+						Name:  "list",
+						Usage: "list the components in pipeline order",
+						Action: func(cc *ucli.Context) error {
+							for _, c := range stages.All {
+								fmt.Fprintf(stdout, "%-20s %s\n", c.Name, c.Summary)
+							}
+							return nil
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func onUsage(_ *ucli.Context, err error, _ bool) error { return usageError{err} }
+
+func compileOptions(cc *ucli.Context) []dsl.CompileOption {
+	return []dsl.CompileOption{
+		dsl.ImagePrefix(cc.String("image-prefix")),
+		dsl.Version(cc.String("version")),
+		dsl.S3Secret(cc.String("s3-secret")),
+		dsl.ServiceAccount(cc.String("service-account")),
+	}
+}
+
+func writeOrCheck(cc *ucli.Context, b []byte, stdout io.Writer, regen string) error {
+	out := cc.String("out")
+	if cc.Bool("check") {
+		if out == "" {
+			return usageError{errors.New("--check needs --out")}
+		}
+		old, err := os.ReadFile(out)
+		if err != nil {
+			return fmt.Errorf("reading %q: %w", out, err)
+		}
+		if !bytes.Equal(old, b) {
+			return exitError{ExitChanged, fmt.Errorf("%s is out of date: run %s --out %s", out, regen, out)}
+		}
+		return nil
+	}
+	if out == "" || out == "-" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("writing %q: %w", out, err)
+	}
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing %q: %w", out, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("writing %q: %w", out, err)
+	}
+	return nil
+}
+
+func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
+	if cc.Args().Len() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (parameters are -p name=value)", cc.Args().First())}
+	}
+	var wt *wfv1.WorkflowTemplate
+	var err error
+	if f := cc.String("template"); f != "" {
+		wt, err = run.Load(f)
+	} else {
+		wt, err = training.Compile()
+	}
+	if err != nil {
+		return err
+	}
+	if cc.Bool("list-params") {
+		for _, p := range wt.Spec.Arguments.Parameters {
+			def, desc := "", ""
+			if p.Value != nil {
+				def = p.Value.String()
+			}
+			if p.Description != nil {
+				desc = p.Description.String()
+			}
+			fmt.Fprintf(stdout, "%-18s %-24q %s\n", p.Name, def, desc)
+		}
+		return nil
+	}
+	params := map[string]string{}
+	for _, kv := range cc.StringSlice("param") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageError{fmt.Errorf("-p %q: want name=value", kv)}
+		}
+		params[k] = v
+	}
+	declared := map[string]bool{}
+	for _, p := range wt.Spec.Arguments.Parameters {
+		declared[p.Name] = true
+	}
+	if _, given := params[dsl.StoreParam]; declared[dsl.StoreParam] && (!given || cc.IsSet("store")) {
+		params[dsl.StoreParam] = cc.String("store")
+	}
+	if id := cc.String("run-id"); id != "" {
+		params[dsl.RunIDParam] = id
+	}
+	opts := []run.Option{
+		run.WithBinDir(cc.String("bin")),
+		run.WithParams(params),
+		run.WithParallel(cc.Int("parallel")),
+	}
+	if d := cc.String("work-dir"); d != "" {
+		opts = append(opts, run.WithWorkDir(d))
+	}
+	if !cc.Bool("quiet") {
+		opts = append(opts, run.WithLog(stderr))
+	}
+	rep, runErr := run.Run(cc.Context, wt, opts...)
+	if rep != nil {
+		fmt.Fprintln(stdout)
+		if err := rep.WriteTable(stdout); err != nil {
+			return err
+		}
+		if runErr == nil {
+			if failed := rep.Failed(); len(failed) > 0 {
+				fmt.Fprintf(stdout, "allowed to fail: %s (the steps they guard were skipped)\n", strings.Join(failed, ", "))
+			}
+		}
+	}
+	return runErr
+}

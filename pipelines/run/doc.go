@@ -1,0 +1,26 @@
+// Package run executes an Argo WorkflowTemplate on one machine, without
+// Kubernetes: each DAG task's container becomes a local process.
+//
+// Run resolves the workflow parameters (defaults plus overrides), walks the
+// entrypoint DAG in dependency order (`dependencies`, or `depends` made of
+// task names joined by &&) and runs ready tasks in parallel up to a limit.
+// For each task it maps command[0] to a binary in a bin folder, substitutes
+// placeholders with Argo's own template code ({{inputs.parameters.x}},
+// {{workflow.parameters.x}}, {{workflow.uid}}, {{workflow.name}},
+// {{tasks.X.outputs.parameters.Y}} and {{=expressions}}), maps the folders
+// of output parameter files (valueFrom.path) to a per-task temporary folder,
+// and reads the output parameters back after the process exits.
+//
+// It honours `when` (comparisons a == b / a != b joined by && and ||),
+// continueOn.failed, the template's retryStrategy (limit, backoff and the
+// retry expression over lastRetry.exitCode) and activeDeadlineSeconds (the
+// process is sent SIGTERM, then SIGKILL). The first failure stops the run:
+// running tasks are cancelled and the returned *StepError names the step,
+// its exit code, the component's termination message and the last lines of
+// its stderr. Task output is streamed with a [task] prefix; the Report
+// (WriteTable) lists each step's status, seconds, rows and output URIs,
+// read from the component's summary file.
+//
+// Env vars that a template takes from a Secret are not resolved: a task
+// sees them only if they are set in the executor's environment.
+package run

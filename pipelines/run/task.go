@@ -1,0 +1,490 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/expr-lang/expr"
+	apiv1 "k8s.io/api/core/v1"
+
+	"github.com/tweetflow/tweetflow/internal/component"
+)
+
+// runTask runs one task to the end (with retries) and records it. It
+// returns an error only when the task failed and the workflow must stop.
+func (ex *execution) runTask(ctx context.Context, t wfv1.DAGTask) error {
+	start := time.Now()
+	tmpl := templateByName(ex.tmpl, t.Template)
+	res, err := ex.attempts(ctx, t, tmpl)
+	secs := time.Since(start).Seconds()
+	ex.setStep(t.Name, func(s *StepReport) {
+		s.Seconds = secs
+		s.Attempts = res.attempts
+		s.ExitCode = res.exitCode
+		s.Outputs = res.outputs
+		s.Summary = res.summary
+		switch {
+		case err == nil:
+			s.Status = Succeeded
+		case ctx.Err() != nil && res.exitCode != 0 && !res.deadline:
+			s.Status, s.Message = Cancelled, "stopped: another step failed"
+		default:
+			s.Status, s.Message = Failed, err.Error()
+		}
+	})
+	if err == nil {
+		fmt.Fprintf(ex.log, "[%s] succeeded in %.1fs\n", t.Name, secs)
+		return nil
+	}
+	if ctx.Err() != nil && !res.deadline {
+		return nil // cancelled because of another failure: not the cause
+	}
+	if t.ContinueOn != nil && t.ContinueOn.Failed {
+		fmt.Fprintf(ex.log, "[%s] failed (exit code %d), continuing: %v\n", t.Name, res.exitCode, firstLine(err.Error()))
+		return nil
+	}
+	return err
+}
+
+type attemptResult struct {
+	attempts int
+	exitCode int
+	deadline bool
+	outputs  map[string]string
+	summary  *component.Summary
+}
+
+// attempts runs the task, retrying per the template's retryStrategy.
+func (ex *execution) attempts(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Template) (attemptResult, error) {
+	var res attemptResult
+	if tmpl.Container == nil {
+		return res, fmt.Errorf("task %q: template %q has no container (only container templates run locally)", t.Name, tmpl.Name)
+	}
+	scope := ex.scope()
+	args, err := substitute(t.Arguments, scope)
+	if err != nil {
+		return res, fmt.Errorf("task %q: resolving arguments: %w", t.Name, err)
+	}
+	for _, p := range tmpl.Inputs.Parameters {
+		v, ok := "", false
+		for _, a := range args.Parameters {
+			if a.Name == p.Name && a.Value != nil {
+				v, ok = a.Value.String(), true
+			}
+		}
+		if !ok && p.Default != nil {
+			v, ok = p.Default.String(), true
+		}
+		if !ok && p.Value != nil {
+			v, ok = p.Value.String(), true
+		}
+		if !ok {
+			return res, fmt.Errorf("task %q: input parameter %q of template %q has no value", t.Name, p.Name, tmpl.Name)
+		}
+		scope["inputs.parameters."+p.Name] = v
+	}
+	limit, backoff, factor, maxWait := retryPlan(tmpl.RetryStrategy)
+	for attempt := 0; ; attempt++ {
+		res.attempts = attempt + 1
+		var err error
+		res.exitCode, res.deadline, res.outputs, res.summary, err = ex.attempt(ctx, t, tmpl, scope, attempt)
+		if err == nil || attempt >= limit || ctx.Err() != nil {
+			return res, err
+		}
+		retry, rerr := shouldRetry(tmpl.RetryStrategy, res.exitCode)
+		if rerr != nil {
+			return res, errors.Join(err, rerr)
+		}
+		if !retry {
+			return res, err
+		}
+		wait := time.Duration(float64(backoff) * math.Pow(factor, float64(attempt)))
+		if maxWait > 0 && wait > maxWait {
+			wait = maxWait
+		}
+		fmt.Fprintf(ex.log, "[%s] attempt %d failed (exit code %d); retrying in %s\n", t.Name, attempt+1, res.exitCode, wait)
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func retryPlan(rs *wfv1.RetryStrategy) (limit int, backoff time.Duration, factor float64, maxWait time.Duration) {
+	if rs == nil {
+		return 0, 0, 1, 0
+	}
+	if rs.Limit != nil {
+		limit = rs.Limit.IntValue()
+	}
+	factor = 1
+	if b := rs.Backoff; b != nil {
+		backoff, _ = time.ParseDuration(b.Duration)
+		if n, err := strconv.Atoi(b.Duration); err == nil {
+			backoff = time.Duration(n) * time.Second
+		}
+		if b.Factor != nil {
+			factor = float64(b.Factor.IntValue())
+		}
+		maxWait, _ = time.ParseDuration(b.Cap)
+	}
+	return limit, backoff, factor, maxWait
+}
+
+// shouldRetry evaluates the retry expression with lastRetry.exitCode and
+// lastRetry.status as Argo does; without one every failure is retried.
+func shouldRetry(rs *wfv1.RetryStrategy, exitCode int) (bool, error) {
+	if rs == nil || rs.Expression == "" {
+		return true, nil
+	}
+	env := map[string]any{"lastRetry": map[string]any{"exitCode": strconv.Itoa(exitCode), "status": "Failed", "duration": "0", "message": ""}}
+	v, err := expr.Eval(rs.Expression, env)
+	if err != nil {
+		return false, fmt.Errorf("evaluating retry expression %q: %w", rs.Expression, err)
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("retry expression %q gave %v, not a bool", rs.Expression, v)
+	}
+	return b, nil
+}
+
+// attempt runs the container once as a local process.
+func (ex *execution) attempt(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Template, scope map[string]any, n int) (code int, deadline bool, outputs map[string]string, summary *component.Summary, err error) {
+	dir, err := ex.taskDir(t.Name, n)
+	if err != nil {
+		return -1, false, nil, nil, err
+	}
+	c, err := substitute(*tmpl.Container, scope)
+	if err != nil {
+		return -1, false, nil, nil, fmt.Errorf("task %q: resolving container: %w", t.Name, err)
+	}
+	// Result files: map each folder of a valueFrom.path to a local one.
+	pathMap := map[string]string{}
+	var outs []wfv1.Parameter
+	for _, p := range tmpl.Outputs.Parameters {
+		if p.ValueFrom == nil || p.ValueFrom.Path == "" {
+			continue
+		}
+		d := path.Dir(p.ValueFrom.Path)
+		if _, ok := pathMap[d]; !ok {
+			pathMap[d] = filepath.Join(dir, fmt.Sprintf("results-%d", len(pathMap)))
+		}
+		outs = append(outs, p)
+	}
+	argv := append(append([]string{}, c.Command...), c.Args...)
+	if len(argv) == 0 {
+		return -1, false, nil, nil, fmt.Errorf("task %q: container has no command", t.Name)
+	}
+	for i := range argv {
+		argv[i] = mapPaths(argv[i], pathMap)
+	}
+	bin, err := ex.binary(argv[0])
+	if err != nil {
+		return -1, false, nil, nil, fmt.Errorf("task %q: %w", t.Name, err)
+	}
+	summaryFile := filepath.Join(dir, "summary.json")
+	termFile := filepath.Join(dir, "termination-log")
+	if err := os.WriteFile(termFile, nil, 0o644); err != nil {
+		return -1, false, nil, nil, err
+	}
+
+	actx := ctx
+	if s := tmpl.ActiveDeadlineSeconds; s != nil && s.IntValue() > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, time.Duration(s.IntValue())*time.Second)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(actx, bin, argv[1:]...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = ex.cfg.killGrace
+	cmd.Dir = c.WorkingDir
+	cmd.Env = ex.taskEnv(c.Env, summaryFile, termFile)
+	tail := &tailBuffer{max: ex.cfg.tailLines}
+	cmd.Stdout = ex.log.writer(t.Name, nil)
+	cmd.Stderr = ex.log.writer(t.Name, tail)
+	if n == 0 {
+		fmt.Fprintf(ex.log, "[%s] %s\n", t.Name, strings.Join(argv, " "))
+	}
+	runErr := cmd.Run()
+	ex.log.flush(cmd.Stdout, cmd.Stderr)
+
+	code = 0
+	if runErr != nil {
+		code = -1
+		var xe *exec.ExitError
+		if errors.As(runErr, &xe) {
+			code = xe.ExitCode()
+		}
+	}
+	deadline = errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	summary = readSummary(summaryFile)
+	outputs, oerr := readOutputs(outs, pathMap)
+	if runErr == nil && oerr != nil {
+		return code, false, outputs, summary, fmt.Errorf("task %q: %w", t.Name, oerr)
+	}
+	if runErr == nil {
+		return 0, false, outputs, summary, nil
+	}
+	se := &StepError{Step: t.Name, ExitCode: code, Tail: tail.lines()}
+	if b, err := os.ReadFile(termFile); err == nil {
+		se.Message = strings.TrimSpace(string(b))
+	}
+	switch {
+	case deadline:
+		se.Message = strings.TrimSpace(fmt.Sprintf("deadline of %ds exceeded; killed. %s", tmpl.ActiveDeadlineSeconds.IntValue(), se.Message))
+	case se.Message == "" && code == -1:
+		se.Message = runErr.Error()
+	}
+	return code, deadline, outputs, summary, se
+}
+
+// binary maps command[0] to a binary in the bin folder, or on PATH.
+func (ex *execution) binary(name string) (string, error) {
+	if ex.cfg.binDir != "" {
+		p := filepath.Join(ex.cfg.binDir, filepath.Base(name))
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return filepath.Abs(p)
+		}
+		return "", fmt.Errorf("finding binary %q in %q: %w (build the components first)", filepath.Base(name), ex.cfg.binDir, errNoBinary)
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("finding binary %q on PATH: %w", name, err)
+	}
+	return p, nil
+}
+
+// taskEnv is the base environment, the template's plain env vars (secret
+// references are left to the base environment), and the executor's own:
+// summary file, termination log and human-friendly logs.
+func (ex *execution) taskEnv(env []apiv1.EnvVar, summaryFile, termFile string) []string {
+	out := append([]string{}, ex.cfg.env...)
+	has := func(k string) bool {
+		for _, kv := range out {
+			if strings.HasPrefix(kv, k+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range env {
+		if e.ValueFrom == nil {
+			out = append(out, e.Name+"="+e.Value)
+		}
+	}
+	out = append(out, "TWEETFLOW_SUMMARY_FILE="+summaryFile, "TWEETFLOW_TERMINATION_LOG="+termFile)
+	if !has("TWEETFLOW_LOG_FORMAT") {
+		out = append(out, "TWEETFLOW_LOG_FORMAT=text")
+	}
+	if !has("TWEETFLOW_PROGRESS") {
+		out = append(out, "TWEETFLOW_PROGRESS=log")
+	}
+	return out
+}
+
+// mapPaths rewrites container paths (a folder or anything below it) to
+// local ones, wherever they appear in an argument (e.g. --dir=/tmp/results).
+func mapPaths(arg string, m map[string]string) string {
+	for from, to := range m {
+		var b strings.Builder
+		rest := arg
+		for {
+			i := strings.Index(rest, from)
+			if i < 0 {
+				b.WriteString(rest)
+				break
+			}
+			end := i + len(from)
+			boundary := end == len(rest) || rest[end] == '/'
+			startOK := i == 0 || rest[i-1] == '=' || rest[i-1] == ',' || rest[i-1] == ':'
+			b.WriteString(rest[:i])
+			if boundary && startOK {
+				b.WriteString(to)
+			} else {
+				b.WriteString(from)
+			}
+			rest = rest[end:]
+		}
+		arg = b.String()
+	}
+	return arg
+}
+
+func readOutputs(outs []wfv1.Parameter, pathMap map[string]string) (map[string]string, error) {
+	m := map[string]string{}
+	var errs []error
+	for _, p := range outs {
+		local := filepath.Join(pathMap[path.Dir(p.ValueFrom.Path)], path.Base(p.ValueFrom.Path))
+		b, err := os.ReadFile(local)
+		switch {
+		case err == nil:
+			m[p.Name] = strings.TrimSpace(string(b))
+		case p.ValueFrom.Default != nil:
+			m[p.Name] = p.ValueFrom.Default.String()
+		default:
+			errs = append(errs, fmt.Errorf("reading output parameter %q from %q: %w", p.Name, p.ValueFrom.Path, err))
+		}
+	}
+	return m, errors.Join(errs...)
+}
+
+func readSummary(p string) *component.Summary {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	var s component.Summary
+	if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	return &s
+}
+
+// evalCondition evaluates a substituted Argo `when`: comparisons a == b or
+// a != b (operands bare or quoted), or true/false, joined by && and ||.
+func evalCondition(s string) (bool, error) {
+	s = strings.TrimSpace(s)
+	for _, or := range strings.Split(s, "||") {
+		all := true
+		for _, and := range strings.Split(or, "&&") {
+			ok, err := evalComparison(strings.TrimSpace(and))
+			if err != nil {
+				return false, err
+			}
+			all = all && ok
+		}
+		if all {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func evalComparison(s string) (bool, error) {
+	for _, op := range []string{"!=", "=="} {
+		if i := strings.Index(s, op); i >= 0 {
+			a, b := unquote(s[:i]), unquote(s[i+len(op):])
+			if strings.Contains(b, "==") || strings.Contains(b, "!=") {
+				return false, fmt.Errorf("unsupported condition %q", s)
+			}
+			return (a == b) == (op == "=="), nil
+		}
+	}
+	switch unquote(s) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("unsupported condition %q: want a == b, a != b, true or false", s)
+}
+
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// prefixLog writes whole lines, each prefixed with [task], to one writer.
+type prefixLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *prefixLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+type lineWriter struct {
+	l      *prefixLog
+	prefix string
+	tail   *tailBuffer
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (l *prefixLog) writer(task string, tail *tailBuffer) io.Writer {
+	return &lineWriter{l: l, prefix: "[" + task + "] ", tail: tail}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) emit(line string) {
+	line = strings.TrimRight(line, "\r")
+	// Progress bars redraw with \r: keep the last state.
+	if i := strings.LastIndexByte(line, '\r'); i >= 0 {
+		line = line[i+1:]
+	}
+	if w.tail != nil {
+		w.tail.add(line)
+	}
+	_, _ = w.l.Write([]byte(w.prefix + line + "\n"))
+}
+
+func (l *prefixLog) flush(ws ...io.Writer) {
+	for _, w := range ws {
+		if lw, ok := w.(*lineWriter); ok {
+			lw.mu.Lock()
+			if len(lw.buf) > 0 {
+				lw.emit(string(lw.buf))
+				lw.buf = nil
+			}
+			lw.mu.Unlock()
+		}
+	}
+}
+
+// tailBuffer keeps the last max lines.
+type tailBuffer struct {
+	max int
+	buf []string
+}
+
+func (t *tailBuffer) add(line string) {
+	t.buf = append(t.buf, line)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+}
+
+func (t *tailBuffer) lines() []string { return append([]string(nil), t.buf...) }

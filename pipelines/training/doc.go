@@ -1,0 +1,17 @@
+// Package training declares the tweetflow training pipeline:
+//
+//	ingest -> clean -> balance-split -> embed -> train -> evaluate-gate
+//	  -> export-onnx -> build-serving-image   (both only when the gate passed)
+//
+// Its compiled WorkflowTemplate is checked in at generated/workflowtemplate.yaml
+// (go generate ./pipelines/training, or tweetflow compile --out ...); a test
+// fails when it is out of date, when Argo's linter rejects it, or when a
+// task's arguments do not parse with its component's own flags.
+//
+// Pipeline parameters: sources (default testdata/demo/semeval, the demo
+// data for local runs: on a cluster pass s3:// URIs), store, run-id,
+// labels (bound to balance-split and train), seed (balance-split, embed and
+// train), format, label-map, max-bad-rows, dedupe, train-balance, dim,
+// embed-epochs, epochs, min-roc-auc, min-pr-auc, min-macro-recall, registry,
+// repository and tag. Image prefix and version are compile options.
+package training
