@@ -118,6 +118,9 @@ func run(ctx context.Context, env *component.Env) error {
 		if err := writers[o].Close(); err != nil {
 			return fmt.Errorf("closing %s: %w", o, err)
 		}
+		if err := stageio.CopyFile(ctx, in, stageio.CleanerFile, env.Output(o), true); err != nil {
+			return err
+		}
 	}
 	env.AddRows(rowsIn, rowsOut)
 	counts := plan.Counts(len(labels))

@@ -11,7 +11,7 @@
 // Pipeline parameters: sources (default testdata/demo/semeval, the demo
 // data for local runs: on a cluster pass s3:// URIs), store, run-id,
 // labels (bound to balance-split and train), seed (balance-split, embed and
-// train), format, label-map, max-bad-rows, dedupe, train-balance, dim,
-// embed-epochs, epochs, min-roc-auc, min-pr-auc, min-macro-recall, registry,
+// train), dim (embed and train), format, label-map, max-bad-rows, conflicts,
+// train-balance, embed-epochs, epochs, min-roc-auc, min-pr-auc, min-macro-recall, registry,
 // repository and tag. Image prefix and version are compile options.
 package training

@@ -36,6 +36,8 @@ func Pipeline() *dsl.Pipeline {
 	labels := p.Expose(&stages.Train, "labels")
 	seed := p.Expose(&stages.BalanceSplit, "seed", dsl.Description(
 		"Seed of the split, the embeddings and the training: the same data and seed give the same model."))
+	dim := p.Expose(&stages.Embed, "dim", dsl.Description(
+		"Dimension of the word vectors (embed) and of the classifier's embeddings (train)."))
 
 	ingest := p.Step(stages.Ingest,
 		dsl.In("sources", sources),
@@ -45,7 +47,7 @@ func Pipeline() *dsl.Pipeline {
 	)
 	clean := p.Step(stages.Clean,
 		dsl.In("tweets", ingest.Out("tweets")),
-		dsl.Expose("dedupe"),
+		dsl.Expose("conflicts"),
 	)
 	split := p.Step(stages.BalanceSplit,
 		dsl.In("tweets", clean.Out("tweets")),
@@ -56,7 +58,7 @@ func Pipeline() *dsl.Pipeline {
 	embed := p.Step(stages.Embed,
 		dsl.In("train", split.Out("train")),
 		dsl.Bind("seed", seed),
-		dsl.Expose("dim"),
+		dsl.Bind("dim", dim),
 		dsl.Expose("epochs", dsl.As("embed-epochs")),
 	)
 	train := p.Step(stages.Train,
@@ -65,6 +67,7 @@ func Pipeline() *dsl.Pipeline {
 		dsl.In("vectors", embed.Out("vectors")),
 		dsl.Bind("labels", labels),
 		dsl.Bind("seed", seed),
+		dsl.Bind("dim", dim),
 		dsl.Expose("epochs"),
 	)
 	gate := p.Step(stages.EvaluateGate,

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
+	"github.com/tweetflow/tweetflow/internal/report"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/text"
+)
+
+// Files of the metrics output.
+const (
+	MetricsFile = "metrics.json"
+	ReportFile  = "report.html"
+)
+
+// gate is one threshold of the gate: metric name in metrics.json and the parameter that sets it.
+type gate struct{ metric, param string }
+
+var gates = []gate{{"roc_auc", "min-roc-auc"}, {"pr_auc", "min-pr-auc"}, {"macro_recall", "min-macro-recall"}}
+
+func run(ctx context.Context, env *component.Env) error {
+	modelLoc, _ := env.Input("model")
+	lm, err := stageio.LoadModel(ctx, modelLoc)
+	if err != nil {
+		return err
+	}
+	labels := lm.Model.Labels()
+	classOf := map[string]int{}
+	for i, l := range labels {
+		classOf[l] = i
+	}
+	cleaner, err := text.NewCleaner(text.WithOptions(lm.Cleaner))
+	if err != nil {
+		return fmt.Errorf("loading the model's cleaner: %w", err)
+	}
+	feat := lm.Model.Featurizer()
+	var docs featurize.Docs
+	var y []int
+	var skipped, rows int64
+	add := func(t *dataset.Tweet) error {
+		rows++
+		c, ok := classOf[t.Label]
+		if !ok {
+			skipped++
+			return nil
+		}
+		ct := t.CleanText
+		if ct == "" {
+			ct = cleaner.Clean(t.Text)
+		}
+		feat.AppendDoc(&docs, ct)
+		y = append(y, c)
+		return nil
+	}
+	dataName, err := readData(ctx, env, add)
+	if err != nil {
+		return err
+	}
+	if len(y) == 0 {
+		return fmt.Errorf("evaluating on %s: no rows with the model's labels %v (%d rows read); check --label-map", dataName, labels, rows)
+	}
+	if skipped > 0 {
+		env.Log.Warn("rows with labels the model does not know were skipped", "rows", skipped, "model_labels", strings.Join(labels, ","))
+	}
+	proba := classifier.PredictDataset(lm.Model, &docs, 0)
+	m, err := metrics.ComputeFlat(y, proba, labels)
+	if err != nil {
+		return fmt.Errorf("computing metrics: %w", err)
+	}
+
+	var checks []report.GateCheck
+	var failed []string
+	for _, g := range gates {
+		th := env.Float(g.param)
+		if g.param == "min-macro-recall" && th == 0 {
+			continue
+		}
+		v, err := m.Metric(g.metric)
+		if err != nil {
+			return err
+		}
+		pass := !math.IsNaN(v) && v >= th
+		checks = append(checks, report.GateCheck{Metric: g.metric, Value: v, Op: ">=", Threshold: th, Pass: pass})
+		if !pass {
+			failed = append(failed, fmt.Sprintf("%s %.4f is below --%s %.4f", g.metric, v, g.param, th))
+		}
+	}
+	version := modelLoc.URI()
+	if lm.Meta != nil && lm.Meta.ModelVersion != "" {
+		version = lm.Meta.ModelVersion
+	}
+	rep := report.Report{ModelVersion: version, RunID: env.RunID, Dataset: dataName, Gate: checks, Metrics: m}
+
+	out := env.Output("metrics")
+	if err := stageio.WriteWith(ctx, out, MetricsFile, m.WriteJSON); err != nil {
+		return err
+	}
+	if err := stageio.WriteWith(ctx, out, ReportFile, func(w io.Writer) error { return report.WriteHTML(w, rep) }); err != nil {
+		return err
+	}
+	if err := report.WriteMarkdownSummary(env.Stdout, rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\nreport: %s/%s\n", out.URI(), ReportFile)
+
+	env.AddRows(rows, int64(len(y)))
+	passed := len(failed) == 0
+	env.SetResult("passed", strconv.FormatBool(passed))
+	for _, r := range []struct {
+		name, metric string
+	}{{"roc-auc", "roc_auc"}, {"pr-auc", "pr_auc"}, {"macro-recall", "macro_recall"}, {"accuracy", "accuracy"}} {
+		v, _ := m.Metric(r.metric)
+		env.SetResult(r.name, strconv.FormatFloat(v, 'f', 4, 64))
+	}
+	if !passed {
+		return &component.ExitError{Code: component.ExitGate, KeepOutputs: true,
+			Err: fmt.Errorf("quality gate failed: %s; the model will not be exported (report: %s/%s)", strings.Join(failed, "; "), out.URI(), ReportFile)}
+	}
+	fmt.Fprintln(env.Stdout, "gate: passed")
+	return nil
+}
+
+// readData streams the labeled rows of --data: a committed dataset, or raw
+// files in any format ingest reads.
+func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) error) (string, error) {
+	var names []string
+	for _, l := range env.InputList("data") {
+		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			names = append(names, loc.URI())
+			if err := stageio.ReadDataset(ctx, loc, fn); err != nil {
+				return "", err
+			}
+			continue
+		}
+		name, err := ingestRaw(ctx, env, l, fn)
+		if err != nil {
+			return "", err
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", "), nil
+}
+
+func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error) (string, error) {
+	format, err := ingest.ParseFormat(env.String("format"))
+	if err != nil {
+		return "", component.Usagef("--format: %w", err)
+	}
+	var lm *ingest.LabelMap
+	if spec := env.String("label-map"); spec != "" {
+		if lm, err = ingest.ParseLabelMap(spec); err != nil {
+			return "", component.Usagef("--label-map: %w", err)
+		}
+	}
+	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, lm)
+	if err != nil {
+		return "", component.Usagef("--data: %w", err)
+	}
+	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
+		env.Log.Warn("bad row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)
+	}})
+	if err != nil {
+		return "", err
+	}
+	name := l.Key
+	if l.Store != nil {
+		name = l.URI()
+	}
+	env.AddBytesIn(st.BytesRead)
+	return name, nil
+}

@@ -1,0 +1,10 @@
+// Command train trains the sentiment classifier.
+// See `train --help` and docs/components.md.
+package main
+
+import (
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
+)
+
+func main() { component.Main(stages.Train, run) }

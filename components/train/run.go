@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/word2vec"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+)
+
+// VectorsFile is the file of the embed output that train reads.
+const VectorsFile = "vectors.bin"
+
+func run(ctx context.Context, env *component.Env) error {
+	trainLoc, _ := env.Input("train")
+	validLoc, _ := env.Input("validation")
+	labels, err := stageio.LabelSet(env.String("labels"), nil)
+	if err != nil {
+		return component.Usagef("--labels: %w", err)
+	}
+	classOf := map[string]int{}
+	for i, l := range labels {
+		classOf[l] = i
+	}
+	settings, err := featurizerSettings(env)
+	if err != nil {
+		return err
+	}
+
+	// Training text: build the vocabulary and ids in one pass.
+	b, err := featurize.NewBuilder(settings)
+	if err != nil {
+		return component.Usagef("featurizer settings: %w", err)
+	}
+	var trainLabels []int32
+	var skipped int64
+	prog := env.Progress("featurizing training set", "rows", 0)
+	err = stageio.ReadDataset(ctx, trainLoc, func(t *dataset.Tweet) error {
+		prog.Add(1)
+		c, ok := classOf[t.Label]
+		if !ok {
+			skipped++
+			return nil
+		}
+		b.Add(t.CleanText)
+		trainLabels = append(trainLabels, int32(c))
+		return nil
+	})
+	prog.Done()
+	if err != nil {
+		return err
+	}
+	if len(trainLabels) == 0 {
+		return fmt.Errorf("training on %q: no rows with labels %v (%d rows skipped); check --labels", trainLoc.URI(), labels, skipped)
+	}
+	feat, docs, err := b.Build()
+	if err != nil {
+		return fmt.Errorf("building the featurizer: %w", err)
+	}
+	train := &classifier.Dataset{Docs: *docs, Labels: trainLabels}
+	valid := &classifier.Dataset{}
+	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {
+		if c, ok := classOf[t.Label]; ok {
+			valid.Add(feat.AppendIDs(nil, t.CleanText), c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	opts := []classifier.Option{
+		classifier.WithDim(env.Int("dim")),
+		classifier.WithHidden(env.Int("hidden")),
+		classifier.WithEpochs(env.Int("epochs")),
+		classifier.WithLearningRate(env.Float("learning-rate")),
+		classifier.WithClassWeights(env.String("class-weights")),
+		classifier.WithPatience(env.Int("patience")),
+		classifier.WithSeed(uint64(env.Int("seed"))),
+		classifier.WithThreads(env.Int("threads")),
+	}
+	data := []classifier.DataDigest{digest(ctx, "train", trainLoc, len(trainLabels)), digest(ctx, "validation", validLoc, len(valid.Labels))}
+	if vecLoc, ok := env.Input("vectors"); ok {
+		vec, err := loadVectors(ctx, vecLoc)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, classifier.WithDim(vec.Dim), classifier.WithPretrained(func(w string) []float32 {
+			v, _ := vec.Vector(w)
+			return v
+		}))
+		data = append(data, digest(ctx, "vectors", vecLoc, vec.Len()))
+		env.Log.Info("initialising word rows from word2vec", "words", vec.Len(), "dim", vec.Dim)
+	}
+	ep := env.Progress("training", "epochs", int64(env.Int("epochs")))
+	opts = append(opts, classifier.WithOnEpoch(func(s classifier.EpochStats) {
+		ep.Set(int64(s.Epoch))
+		env.Log.Info("epoch", "epoch", s.Epoch, "train_loss", round(s.TrainLoss), "validation_loss", round(s.ValidationLoss),
+			"validation_macro_recall", round(s.ValidationRecall), "best", s.Best, "seconds", round(s.Seconds))
+	}))
+	model, res, err := classifier.Train(ctx, feat, labels, train, valid, opts...)
+	ep.Done()
+	if err != nil {
+		return fmt.Errorf("training on %q: %w", trainLoc.URI(), err)
+	}
+
+	md := &classifier.Metadata{
+		ModelVersion: env.RunID,
+		CreatedAt:    time.Now().UTC().Truncate(time.Second),
+		Training:     res,
+		Data:         data,
+		Metrics:      map[string]float64{},
+		Extra:        map[string]string{"component": "train", "step": env.Step},
+	}
+	md.Params = res.Params
+	for k, v := range env.Params() {
+		md.Extra["param."+k] = v
+	}
+	if best := res.BestEpoch; best > 0 && best <= len(res.Epochs) {
+		e := res.Epochs[best-1]
+		md.Metrics["validation_macro_recall"] = e.ValidationRecall
+		md.Metrics["validation_loss"] = e.ValidationLoss
+		md.Metrics["validation_accuracy"] = e.ValidationAccuracy
+	}
+	out := env.Output("model")
+	if err := classifier.Save(model, md, func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) }); err != nil {
+		return fmt.Errorf("saving model: %w", err)
+	}
+	if err := stageio.CopyFile(ctx, trainLoc, stageio.CleanerFile, out, true); err != nil {
+		return err
+	}
+	env.AddRows(int64(len(trainLabels)+len(valid.Labels)), 1)
+	env.SetExtra("training", res)
+	fmt.Fprintf(env.Stdout, "train: %d training / %d validation rows, %d features, best epoch %d of %d, validation macro recall %.4f\n",
+		len(trainLabels), len(valid.Labels), feat.Rows(), res.BestEpoch, len(res.Epochs), md.Metrics["validation_macro_recall"])
+	return nil
+}
+
+func featurizerSettings(env *component.Env) (featurize.Settings, error) {
+	s := featurize.DefaultSettings()
+	s.WordNgrams = env.Int("word-ngrams")
+	s.Buckets = env.Int("buckets")
+	switch cg := env.String("char-ngrams"); cg {
+	case "0", "":
+		s.CharMin, s.CharMax = 0, 0
+	default:
+		lo, hi, ok := strings.Cut(cg, "-")
+		if !ok {
+			hi = lo
+		}
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := strconv.Atoi(hi)
+		if err1 != nil || err2 != nil {
+			return s, component.Usagef("--char-ngrams %q: want min-max like 3-5, a single length, or 0", cg)
+		}
+		s.CharMin, s.CharMax = a, b
+	}
+	if err := s.Validate(); err != nil {
+		return s, component.Usagef("featurizer settings: %w", err)
+	}
+	return s, nil
+}
+
+func loadVectors(ctx context.Context, loc artifact.Location) (*word2vec.Model, error) {
+	open, _, err := stageio.Opener(ctx, loc)
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors %q: %w", loc.URI(), err)
+	}
+	r, err := open(VectorsFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors %q: %w", loc.URI(), err)
+	}
+	defer r.Close()
+	m, err := word2vec.ReadBinary(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors %q: %w", loc.URI(), err)
+	}
+	return m, nil
+}
+
+func digest(ctx context.Context, name string, loc artifact.Location, rows int) classifier.DataDigest {
+	d := classifier.DataDigest{Name: name, URI: loc.URI(), Rows: rows}
+	if m, err := artifact.ReadManifest(ctx, loc.Store, loc.Key); err == nil {
+		d.Digest = m.Digest()
+	}
+	return d
+}
+
+func round(f float64) float64 { return float64(int64(f*10000)) / 10000 }

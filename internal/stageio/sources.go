@@ -1,0 +1,56 @@
+package stageio
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/ingest"
+)
+
+// ExpandSources turns the locations of a Sources input into ingest sources:
+// local entries (nil Store) are paths, globs or folders; store entries are
+// object keys or prefixes (a committed output gives the files its manifest
+// lists). Every source gets format and label map lm (nil: per format).
+func ExpandSources(ctx context.Context, locs []artifact.Location, format ingest.Format, lm *ingest.LabelMap) ([]ingest.Source, error) {
+	var out []ingest.Source
+	for _, l := range locs {
+		if l.Store == nil {
+			paths, err := ingest.ExpandLocal([]string{l.Key})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ingest.LocalSources(paths, format, lm)...)
+			continue
+		}
+		src, err := ingest.ExpandStore(ctx, l.Store, l.Key)
+		if err != nil {
+			return nil, err
+		}
+		for i := range src {
+			src[i].Format, src[i].LabelMap = format, lm
+		}
+		out = append(out, src...)
+	}
+	return out, nil
+}
+
+// CommittedDataset reports whether a Sources location is a committed
+// tweetflow dataset (an output with a manifest) and returns it resolved.
+func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Config) (artifact.Location, bool, error) {
+	if l.Store == nil {
+		r, err := artifact.Resolve(ctx, l.Key, s3)
+		if err != nil {
+			return l, false, nil // a glob or a missing path: not a dataset
+		}
+		l = r
+	}
+	_, err := artifact.ReadManifest(ctx, l.Store, l.Key)
+	switch {
+	case err == nil:
+		return l, true, nil
+	case errors.Is(err, artifact.ErrNotCommitted):
+		return l, false, nil
+	}
+	return l, false, err
+}

@@ -1,0 +1,81 @@
+package training_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/pipelines/run"
+)
+
+// buildStageFake builds testdata/stagefake once and links it under every
+// component name.
+func buildStageFake(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "stagefake")
+	cmd := exec.Command("go", "build", "-o", bin, "./testdata/stagefake")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building stagefake: %v\n%s", err, out)
+	}
+	for _, c := range stages.All {
+		if err := os.Symlink(bin, filepath.Join(dir, c.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// The checked-in template runs locally end to end with stand-ins that parse
+// each component's real contract: the wiring, the run layout, the results
+// and the gate condition work together.
+func TestLocalRunOfTheTemplate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a helper binary")
+	}
+	bin := buildStageFake(t)
+	for _, gate := range []string{"pass", "fail"} {
+		t.Run(gate, func(t *testing.T) {
+			store := filepath.Join(t.TempDir(), "store")
+			var log strings.Builder
+			env := append(os.Environ(), "STAGEFAKE_GATE="+gate)
+			rep, err := run.Run(context.Background(), load(t), run.WithBinDir(bin), run.WithEnv(env), run.WithLog(&log),
+				run.WithParams(map[string]string{"store": store, "run-id": "e2e-" + gate}))
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, log.String())
+			}
+			want := map[string]run.Status{}
+			for _, c := range stages.All {
+				want[c.Name] = run.Succeeded
+			}
+			if gate == "fail" {
+				want["evaluate-gate"] = run.Failed
+				want["export-onnx"] = run.Skipped
+				want["build-serving-image"] = run.Skipped
+			}
+			for _, s := range rep.Steps {
+				if s.Status != want[s.Name] {
+					t.Errorf("%s: %s (%s), want %s", s.Name, s.Status, s.Message, want[s.Name])
+				}
+			}
+			if got := rep.Step("evaluate-gate").Outputs["passed"]; got != map[string]string{"pass": "true", "fail": "false"}[gate] {
+				t.Errorf("passed = %q", got)
+			}
+			if _, err := os.Stat(filepath.Join(store, "runs", "e2e-"+gate, "train", "model", "fake.txt")); err != nil {
+				t.Errorf("model not in the run layout: %v", err)
+			}
+			var table strings.Builder
+			if err := rep.WriteTable(&table); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(table.String(), fmt.Sprintf("runs/e2e-%s/clean/tweets", gate)) {
+				t.Errorf("table lacks clean's output URI:\n%s", table.String())
+			}
+		})
+	}
+}

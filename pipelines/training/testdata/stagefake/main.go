@@ -1,0 +1,69 @@
+// Command stagefake stands in for every pipeline component in the
+// training pipeline's local-run test: it is called by a component's name,
+// parses that component's real contract with the real harness, checks that
+// its dataset/model/files inputs were committed by the upstream steps,
+// writes a file to each output and reports results. STAGEFAKE_GATE=fail
+// makes evaluate-gate fail the gate (exit 3).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
+)
+
+func main() {
+	name := filepath.Base(os.Args[0])
+	for _, c := range stages.All {
+		if c.Name == name {
+			component.Main(*c, run)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "stagefake: unknown component %q\n", name)
+	os.Exit(2)
+}
+
+func run(ctx context.Context, e *component.Env) error {
+	for _, in := range e.Contract.Inputs {
+		if in.Kind == component.Sources && in.Name == "sources" {
+			continue
+		}
+		for _, loc := range e.InputList(in.Name) {
+			if loc.Store == nil {
+				var err error
+				if loc, err = artifact.Resolve(ctx, loc.Key, e.S3Config()); err != nil {
+					return err
+				}
+			}
+			if _, err := artifact.ReadManifest(ctx, loc.Store, loc.Key); err != nil {
+				return fmt.Errorf("input %s: %w", in.Name, err)
+			}
+		}
+	}
+	for _, o := range e.Contract.Outputs {
+		if err := e.Output(o.Name).WriteFile(ctx, "fake.txt", strings.NewReader(e.Step)); err != nil {
+			return err
+		}
+	}
+	e.AddRows(10, 9)
+	switch e.Contract.Name {
+	case stages.EvaluateGate.Name:
+		e.SetResult("roc-auc", "0.8")
+		if os.Getenv("STAGEFAKE_GATE") == "fail" {
+			e.SetResult("passed", "false")
+			return &component.ExitError{Code: component.ExitGate, KeepOutputs: true,
+				Err: errors.New("gate failed: roc-auc 0.8 is below min-roc-auc " + e.String("min-roc-auc"))}
+		}
+		e.SetResult("passed", "true")
+	case stages.BuildServingImage.Name:
+		e.SetResult("digest", "sha256:fake")
+	}
+	return nil
+}
