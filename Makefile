@@ -29,7 +29,7 @@ deps: ## Install the pinned tools the tests need (apt, MinIO, ONNX Runtime)
 
 .PHONY: test
 test: deps ## Run the tests (installs what they need first)
-	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 $(GO) test -count=1 ./...
+	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 TWEETFLOW_REQUIRE_TOOLS=1 PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short ./internal/artifact/... ./internal/component/... ./pipelines/...
 
 .PHONY: bench
@@ -37,15 +37,23 @@ bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
 	hack/bench.sh
 
 .PHONY: generate
-generate: ## Regenerate checked-in files (workflow YAML, CLI docs)
+generate: ## Regenerate checked-in files (workflow YAML and its chart copy, CLI docs, ONNX protobuf types)
 	$(GO) run ./cmd/tweetflow compile --out $(TEMPLATE)
+	cp $(TEMPLATE) charts/tweetflow/files/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow components docs --out docs/components.md
+	hack/gen-onnx-proto.sh
+
+.PHONY: images
+images: build ## Build one OCI image layout per component into out/images (no Docker daemon)
+	$(GO) run ./images/build --bin $(BIN) --version $(VERSION) --out out/images
 
 .PHONY: verify
 verify: generate ## Regenerate and fail on a diff; vet and gofmt
-	@git diff --exit-code -- $(TEMPLATE) docs/components.md || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- $(TEMPLATE) charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" hack/kubeconform.sh
+	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" helm lint --strict charts/tweetflow
 
 .PHONY: clean
 clean: ## Remove build outputs and the local artifact store

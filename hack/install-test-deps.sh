@@ -21,4 +21,6 @@ fi
 [ -x hack/install-minio.sh ] && hack/install-minio.sh
 # ONNX Runtime for the export parity tests (npm package, cached).
 [ -x hack/install-onnxruntime.sh ] && hack/install-onnxruntime.sh
+# helm, kubeconform, crane for the chart and manifest checks (cached).
+[ -x hack/install-tools.sh ] && hack/install-tools.sh
 exit 0

@@ -11,10 +11,16 @@
 # the first time); later runs return at once.
 set -euo pipefail
 
-# name module@version (one per line). Bump a version here and the tool is
-# rebuilt on the next run (each binary has a NAME.version stamp beside it).
+# "name package@version [extra ldflags]", one per tool. Change an entry and
+# the tool is rebuilt on the next run (each binary has a NAME.version stamp
+# beside it holding its entry).
+#
+# helm's own Makefile sets its version and the Kubernetes version it
+# assumes (client-go v0.37 -> 1.37) through ldflags; without them
+# `helm template` assumes Kubernetes v1.20 and refuses charts that need newer.
+HELM_VERSION=v3.22.0
 TOOLS=(
-	"helm helm.sh/helm/v3/cmd/helm@v3.22.0"
+	"helm helm.sh/helm/v3/cmd/helm@${HELM_VERSION} -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
 	"kubeconform github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0"
 	"crane github.com/google/go-containerregistry/cmd/crane@v0.22.1"
 )
@@ -24,21 +30,19 @@ bin_dir="$cache/bin"
 mkdir -p "$bin_dir"
 
 for entry in "${TOOLS[@]}"; do
-	name="${entry%% *}"
-	pkg="${entry#* }"
-	version="${pkg##*@}"
+	read -r name pkg ldflags <<<"$entry"
 	bin="$bin_dir/$name"
 	stamp="$bin_dir/$name.version"
-	if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$version" ]]; then
+	if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$entry" ]]; then
 		continue
 	fi
 	echo "building $pkg into $bin_dir..." >&2
 	start=$SECONDS
 	# CGO off: static binaries that need no system libraries.
 	GOBIN="$bin_dir" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath" \
-		go install -ldflags='-s -w' "$pkg" >&2
-	echo "$version" >"$stamp"
-	echo "built $name $version in $((SECONDS - start))s" >&2
+		go install -ldflags="-s -w ${ldflags:-}" "$pkg" >&2
+	echo "$entry" >"$stamp"
+	echo "built $name in $((SECONDS - start))s" >&2
 done
 
 echo "$bin_dir"

@@ -15,7 +15,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,6 +30,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
+	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
@@ -35,18 +38,19 @@ const devFile = "twitter-2016test-A.txt"
 
 func main() {
 	var (
-		dataDir = flag.String("data", "/work/shared/data", "data folder (see its README.md)")
-		mode    = flag.String("mode", "both", "three, binary or both")
-		p       = classifier.DefaultParams()
-		s       = featurize.DefaultSettings()
-		charNg  = flag.String("char-ngrams", fmt.Sprintf("%d-%d", s.CharMin, s.CharMax), "char n-gram lengths min-max, or 0")
-		w2v     = flag.Bool("w2v", false, "initialise word rows from word2vec trained on the training tweets")
-		w2vDev  = flag.Bool("w2v-dev-text", false, "also feed the dev set's (unlabeled) text to word2vec (transductive; not for reported numbers)")
-		w2vEp   = flag.Int("w2v-epochs", 5, "word2vec epochs")
-		w2vMin  = flag.Int("w2v-min-count", 2, "word2vec min count")
-		holdout = flag.Float64("holdout", 0.1, "share of the training data held out for early stopping")
-		verbose = flag.Bool("v", false, "print every epoch")
-		s140in3 = flag.Bool("extra-in-three", false, "also train the three-class model on the Sentiment140/NLTK pos/neg tweets")
+		dataDir  = flag.String("data", "/work/shared/data", "data folder (see its README.md)")
+		mode     = flag.String("mode", "both", "three, binary or both")
+		p        = classifier.DefaultParams()
+		s        = featurize.DefaultSettings()
+		charNg   = flag.String("char-ngrams", fmt.Sprintf("%d-%d", s.CharMin, s.CharMax), "char n-gram lengths min-max, or 0")
+		w2v      = flag.Bool("w2v", false, "initialise word rows from word2vec trained on the training tweets")
+		w2vDev   = flag.Bool("w2v-dev-text", false, "also feed the dev set's (unlabeled) text to word2vec (transductive; not for reported numbers)")
+		w2vEp    = flag.Int("w2v-epochs", 5, "word2vec epochs")
+		w2vMin   = flag.Int("w2v-min-count", 2, "word2vec min count")
+		holdout  = flag.Float64("holdout", 0.1, "share of the training data held out for early stopping")
+		verbose  = flag.Bool("v", false, "print every epoch")
+		s140in3  = flag.Bool("extra-in-three", false, "also train the three-class model on the Sentiment140/NLTK pos/neg tweets")
+		binExtra = flag.Bool("binary-extra", true, "train the binary model on Sentiment140/NLTK too (else SemEval only)")
 	)
 	flag.IntVar(&p.Dim, "dim", p.Dim, "embedding dimension")
 	flag.IntVar(&p.Hidden, "hidden", p.Hidden, "hidden layer width")
@@ -148,18 +152,36 @@ func main() {
 
 	fmt.Printf("featurizer: %+v\n", s)
 	fmt.Printf("params: %+v\n", p)
+	var bin *classifier.Model
+	if *mode == "binary" || *mode == "both" || *transfer {
+		labels := []string{"negative", "positive"}
+		train := sem
+		if *binExtra {
+			train = append(append([]tweet(nil), sem...), extra...)
+		}
+		bin = run("binary", labels, keep(train, labels), keep(dev, labels), s, p, lookup, *holdout, *verbose)
+	}
 	if *mode == "three" || *mode == "both" {
 		train := sem
 		if *s140in3 {
 			train = append(append([]tweet(nil), sem...), extra...)
 		}
+		if *transfer {
+			// Word rows of the binary model as pre-trained vectors.
+			w := bin.Weights()
+			lookup = func(word string) []float32 {
+				id, ok := bin.Featurizer().WordID(word)
+				if !ok {
+					return nil
+				}
+				return w.Embedding[int(id)*w.Dim : int(id+1)*w.Dim]
+			}
+		}
 		run("three-class", []string{"negative", "neutral", "positive"}, train, dev, s, p, lookup, *holdout, *verbose)
 	}
-	if *mode == "binary" || *mode == "both" {
-		labels := []string{"negative", "positive"}
-		run("binary", labels, keep(append(append([]tweet(nil), sem...), extra...), labels), keep(dev, labels), s, p, lookup, *holdout, *verbose)
-	}
 }
+
+var transfer = flag.Bool("transfer", false, "initialise the three-class word rows from a binary model trained first (sentiment-specific embeddings)")
 
 func keep(ts []tweet, labels []string) []tweet {
 	var out []tweet
@@ -202,7 +224,7 @@ func split(ts []tweet, share float64, seed uint64) (train, hold []tweet) {
 }
 
 func run(name string, labels []string, all, dev []tweet, s featurize.Settings, p classifier.Params,
-	lookup func(string) []float32, holdout float64, verbose bool) {
+	lookup func(string) []float32, holdout float64, verbose bool) *classifier.Model {
 	t0 := time.Now()
 	all = keep(all, labels)
 	train, hold := split(all, holdout, p.Seed)
@@ -244,6 +266,23 @@ func run(name string, labels []string, all, dev []tweet, s featurize.Settings, p
 	m, res, err := classifier.Train(context.Background(), f, labels, trainSet, holdSet, opts...)
 	fatal(err)
 	proba := classifier.PredictDataset(m, &devSet.Docs, p.Threads)
+	if *calibrate {
+		hp := classifier.PredictDataset(m, &holdSet.Docs, p.Threads)
+		delta := tuneBias(hp, holdSet.Labels, len(labels))
+		fmt.Printf("%s: bias shifts tuned on the holdout: %.2f\n", name, delta)
+		shift(proba, delta)
+	}
+	checkONNX(name, m, devSet)
+	if *saveDir != "" {
+		dir := filepath.Join(*saveDir, name)
+		fatal(os.MkdirAll(dir, 0o755))
+		t1 := time.Now()
+		err := classifier.Save(m, &classifier.Metadata{ModelVersion: "quality-" + name, CreatedAt: time.Now().UTC(),
+			Params: res.Params, Training: res}, func(n string) (io.WriteCloser, error) { return os.Create(filepath.Join(dir, n)) })
+		fatal(err)
+		st, _ := os.Stat(filepath.Join(dir, classifier.WeightsFile))
+		fmt.Printf("%s: saved to %s in %.2fs (weights.bin %.1f MB)\n", name, dir, time.Since(t1).Seconds(), float64(st.Size())/(1<<20))
+	}
 	y := make([]int, devSet.Len())
 	for i, l := range devSet.Labels {
 		y[i] = int(l)
@@ -264,6 +303,96 @@ func run(name string, labels []string, all, dev []tweet, s featurize.Settings, p
 	fmt.Printf("%s DEV: macro recall %.4f  accuracy %.4f  macro F1 %.4f  roc-auc %.4f  [%s]\n",
 		name, float64(r.MacroRecall), r.Accuracy, float64(r.MacroF1), float64(r.ROCAUC), strings.Join(per, ", "))
 	fmt.Printf("%s: time: featurize %.1fs, train %.1fs, total %.1fs\n", name, prep.Seconds(), res.Seconds, time.Since(t0).Seconds())
+	return m
+}
+
+var saveDir = flag.String("save", "", "write the model folders under this directory")
+
+// checkONNX converts the model to internal/onnx's reference classifier and
+// compares its probabilities with PredictProba on the first dev tweets.
+func checkONNX(name string, m *classifier.Model, d *classifier.Dataset) {
+	w := m.Weights()
+	c := &onnx.Classifier{Embedding: w.Embedding, Rows: w.Rows, Dim: w.Dim, Labels: w.Labels,
+		Output: onnx.Dense{W: w.Output.W, B: w.Output.B, In: w.Output.In, Out: w.Output.Out}}
+	if w.Hidden != nil {
+		c.Hidden = &onnx.Dense{W: w.Hidden.W, B: w.Hidden.B, In: w.Hidden.In, Out: w.Hidden.Out}
+	}
+	fatal(c.Validate())
+	n := min(d.Len(), 2000)
+	batch := make([][]int64, n)
+	for i := range batch {
+		for _, id := range d.Doc(i) {
+			batch[i] = append(batch[i], int64(id))
+		}
+	}
+	var diff float64
+	for i, p := range c.Predict(batch) {
+		for j, v := range m.PredictProba(batch[i]) {
+			diff = math.Max(diff, math.Abs(float64(v-p[j])))
+		}
+	}
+	fmt.Printf("%s: onnx reference vs PredictProba on %d tweets: max abs diff %g\n", name, n, diff)
+}
+
+var calibrate = flag.Bool("calibrate", false, "shift log-probabilities by per-class offsets that maximise holdout macro recall")
+
+// tuneBias grid-searches offsets (class 0 fixed at 0) added to the log
+// probabilities that maximise macro recall.
+func tuneBias(p []float32, y []int32, c int) []float64 {
+	logp := make([]float64, len(p))
+	for i, v := range p {
+		logp[i] = math.Log(math.Max(float64(v), 1e-30))
+	}
+	best, bestScore := make([]float64, c), -1.0
+	cur := make([]float64, c)
+	var rec func(k int)
+	rec = func(k int) {
+		if k == c {
+			if s := macroRecall(logp, y, c, cur); s > bestScore+1e-12 {
+				bestScore = s
+				copy(best, cur)
+			}
+			return
+		}
+		for d := -1.0; d <= 1.0001; d += 0.05 {
+			cur[k] = d
+			rec(k + 1)
+		}
+	}
+	rec(1)
+	return best
+}
+
+func macroRecall(logp []float64, y []int32, c int, delta []float64) float64 {
+	hit := make([]float64, c)
+	tot := make([]float64, c)
+	for i, yi := range y {
+		row := logp[i*c : (i+1)*c]
+		k := 0
+		for j := range row {
+			if row[j]+delta[j] > row[k]+delta[k] {
+				k = j
+			}
+		}
+		tot[yi]++
+		if k == int(yi) {
+			hit[yi]++
+		}
+	}
+	var s float64
+	for j := range hit {
+		s += hit[j] / math.Max(tot[j], 1)
+	}
+	return s / float64(c)
+}
+
+func shift(p []float32, delta []float64) {
+	c := len(delta)
+	for i := 0; i < len(p); i += c {
+		for j := range delta {
+			p[i+j] *= float32(math.Exp(delta[j]))
+		}
+	}
 }
 
 func fatal(err error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	apiyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -14,10 +15,10 @@ import (
 
 // Schema is a kubeconform JSON schema of one kind, from a CRD.
 type Schema struct {
-	// Kind is the CRD's spec.names.kind: kubeconform's {{ .ResourceKind }}.
+	// Kind is the CRD's spec.names.kind.
 	Kind string
-	// Version is the served API version the schema is of.
-	Version string
+	// Group and Version are the API group and served version the schema is of.
+	Group, Version string
 	// JSON is the schema document.
 	JSON []byte
 }
@@ -46,6 +47,7 @@ func CRDSchemas(r io.Reader) ([]Schema, error) {
 		var crd struct {
 			Kind string `json:"kind"`
 			Spec struct {
+				Group string `json:"group"`
 				Names struct {
 					Kind string `json:"kind"`
 				} `json:"names"`
@@ -73,10 +75,23 @@ func CRDSchemas(r io.Reader) ([]Schema, error) {
 			if err != nil {
 				return nil, fmt.Errorf("encoding the schema of %s %s: %w", crd.Spec.Names.Kind, v.Name, err)
 			}
-			out = append(out, Schema{Kind: crd.Spec.Names.Kind, Version: v.Name, JSON: append(b, '\n')})
+			out = append(out, Schema{Kind: crd.Spec.Names.Kind, Group: crd.Spec.Group, Version: v.Name, JSON: append(b, '\n')})
 		}
 	}
 	return out, nil
+}
+
+// FileName is the schema's file name under kubeconform's naming template
+// {{ .ResourceKind }}{{ .KindSuffix }}.json: the lowercase kind, the first
+// label of the group and the version, e.g.
+// workflowtemplate-argoproj-v1alpha1.json.
+func (s Schema) FileName() string {
+	group, _, _ := strings.Cut(s.Group, ".")
+	name := strings.ToLower(s.Kind)
+	if group != "" {
+		name += "-" + strings.ToLower(group)
+	}
+	return name + "-" + strings.ToLower(s.Version) + ".json"
 }
 
 // strictSchema rewrites one OpenAPI v3 schema node (see CRDSchemas).

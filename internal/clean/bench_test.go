@@ -1,9 +1,13 @@
 package clean
 
 import (
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
 )
 
 // cpuTime returns the CPU time (user+system) used by the process so far.
@@ -67,4 +71,37 @@ func BenchmarkTwoPass(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(rows)), "ns/row")
 	reportCPU(b, start, b.N*len(rows), "row")
+}
+
+// BenchmarkMemoryPerKey reports the heap held by a Processor per unique key
+// (and id) after a streaming pass over synthetic unique rows; one op is one
+// row.
+func BenchmarkMemoryPerKey(b *testing.B) {
+	const n = 200000
+	rows := make([]dataset.Tweet, n)
+	for i := range rows {
+		s := strconv.Itoa(i)
+		rows[i] = dataset.Tweet{ID: s, Label: "neutral", Text: "tweet number " + s + " is unique"}
+	}
+	var held float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		p, err := NewProcessor()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range rows {
+			t := rows[i]
+			if !p.Process(&t) {
+				b.Fatalf("row %d dropped", i)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(p)
+	}
+	b.ReportMetric(held, "heap-B/key")
 }

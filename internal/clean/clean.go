@@ -159,20 +159,46 @@ func (ks *keyState) majority() (best, distinct int, tie bool) {
 	return best, distinct, tie
 }
 
-// Process decides whether t is kept. It fills t.CleanText and t.URLs
-// (also for dropped rows, which callers may want to report) and returns
-// true to keep the row. Without a prior Observe pass it works in streaming
-// mode (first row of a key wins); after one, it applies the majority rule.
-// In two-pass mode Process must see the same rows in the same order as
-// Observe; a row whose key was never observed is treated as in streaming
-// mode.
-func (p *Processor) Process(t *dataset.Tweet) bool {
+// Decision is what Decide did with a row.
+type Decision uint8
+
+// Decisions; every one but Keep drops the row and is counted in the
+// matching Stats field.
+const (
+	Keep         Decision = iota // kept
+	DropDupID                    // Stats.DroppedDupID
+	DropEmpty                    // Stats.DroppedEmpty
+	DropDupText                  // Stats.DroppedDupText
+	DropMinority                 // Stats.DroppedMinority
+	DropTie                      // Stats.DroppedTie
+)
+
+var decisionNames = [...]string{"keep", "dup_id", "empty", "dup_text", "minority", "tie"}
+
+// String returns "keep", "dup_id", "empty", "dup_text", "minority" or "tie".
+func (d Decision) String() string {
+	if int(d) < len(decisionNames) {
+		return decisionNames[d]
+	}
+	return fmt.Sprintf("decision(%d)", uint8(d))
+}
+
+// Process decides whether t is kept: it is Decide(t) == Keep.
+func (p *Processor) Process(t *dataset.Tweet) bool { return p.Decide(t) == Keep }
+
+// Decide decides what happens to t and says why. It fills t.CleanText and
+// t.URLs (except for duplicate ids, which are dropped before cleaning).
+// Without a prior Observe pass it works in streaming mode (first row of a
+// key wins); after one, it applies the majority rule. In two-pass mode
+// Decide must see the same rows in the same order as Observe; a row whose
+// key was never observed is treated as in streaming mode.
+func (p *Processor) Decide(t *dataset.Tweet) Decision {
 	p.stats.In++
 	if t.ID != "" {
 		h := xxhash.Sum64String(t.ID)
 		if p.ids[h]&seenProcess != 0 {
 			p.stats.DroppedDupID++
-			return false
+			return DropDupID
 		}
 		p.ids[h] |= seenProcess
 	}
@@ -181,7 +207,7 @@ func (p *Processor) Process(t *dataset.Tweet) bool {
 	kh, ok := p.key(t.CleanText)
 	if !ok {
 		p.stats.DroppedEmpty++
-		return false
+		return DropEmpty
 	}
 	ks, seen := p.keys[kh]
 	best, distinct, tie := ks.majority()
@@ -196,36 +222,39 @@ func (p *Processor) Process(t *dataset.Tweet) bool {
 			}
 		}
 	}
-	keep := false
+	d := Keep
 	switch {
 	case !p.observed || !seen || best < 0:
 		// streaming, unobserved key, or a key without labeled rows: first wins
 		if ks.emitted {
-			p.stats.DroppedDupText++
-		} else {
-			keep = true
+			d = DropDupText
 		}
 	case tie:
-		p.stats.DroppedTie++
+		d = DropTie
 	case t.Label == "":
-		p.stats.DroppedDupText++ // a labeled row represents this text
+		d = DropDupText // a labeled row represents this text
 	default:
 		li, known := p.labels[t.Label]
 		switch {
 		case !known || li != best:
-			p.stats.DroppedMinority++
+			d = DropMinority
 		case ks.emitted:
-			p.stats.DroppedDupText++
-		default:
-			keep = true
+			d = DropDupText
 		}
 	}
-	if keep {
+	switch d {
+	case Keep:
 		ks.emitted = true
 		p.stats.Out++
+	case DropDupText:
+		p.stats.DroppedDupText++
+	case DropMinority:
+		p.stats.DroppedMinority++
+	case DropTie:
+		p.stats.DroppedTie++
 	}
 	p.keys[kh] = ks
-	return keep
+	return d
 }
 
 // Stats returns the counts so far.

@@ -339,3 +339,42 @@ func TestSemEval(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideReasons(t *testing.T) {
+	rows := []dataset.Tweet{
+		tw("1", "negative", "what a match"),
+		tw("2", "positive", "What a match!"),
+		tw("3", "positive", "what a match http://t.co/a"),
+		tw("4", "positive", "what a match <3"),
+		tw("2", "positive", "again"),
+		tw("5", "neutral", "http://t.co/x"),
+		tw("6", "positive", "tie me"),
+		tw("7", "negative", "tie me"),
+		tw("8", "neutral", "what a match"),
+	}
+	p, err := NewProcessor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if err := p.Observe(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []Decision{DropMinority, Keep, DropDupText, Keep, DropDupID, DropEmpty, DropTie, DropTie, DropMinority}
+	var got []string
+	for i := range rows {
+		got = append(got, p.Decide(&rows[i]).String())
+	}
+	var ws []string
+	for _, d := range want {
+		ws = append(ws, d.String())
+	}
+	if strings.Join(got, " ") != strings.Join(ws, " ") {
+		t.Errorf("decisions\n got %v\nwant %v", got, ws)
+	}
+	checkInvariant(t, p.Stats())
+	if Decision(42).String() != "decision(42)" {
+		t.Errorf("unknown decision prints %q", Decision(42))
+	}
+}

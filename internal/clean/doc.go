@@ -26,14 +26,20 @@
 //     is dropped. Unlabeled rows (Label == "") never vote; they are kept only
 //     for keys without any labeled row (first wins).
 //
+// Decide returns the reason for each row (Keep, DropDupID, ...) for stages
+// that report dropped rows; Process is Decide(t) == Keep. Stats counts
+// every decision.
+//
 // Without any Observe call, Process works in one streaming pass: the first
 // row of each key wins whatever its label (no conflict resolution).
 //
 // # Memory
 //
 // The Processor keeps, per unique id, a 64-bit xxhash of the id, and per
-// unique key, a 64-bit xxhash of the key with a few label counters (about
-// 50 bytes a key): O(unique keys), never the texts. Two different keys or
+// unique key, a 64-bit xxhash of the key with MaxLabels counters: O(unique
+// ids + unique keys), never the texts. BenchmarkMemoryPerKey measures about
+// 76 heap bytes per row with a unique id and text (about 760 MB for ten
+// million such rows). Two different keys or
 // ids collide with probability about n²/2⁶⁵ (3·10⁻⁸ for a million rows); a
 // collision drops one row as a duplicate.
 package clean

@@ -337,6 +337,7 @@ func TestValidate(t *testing.T) {
 			b.Field(0).(*array.Int64Builder).Append(1)
 			b.Field(1).(*array.StringBuilder).Append("hi")
 		})
+	verMD := arrow.NewMetadata([]string{MetaSchemaVersion}, []string{SchemaVersion})
 	noMeta := customFile(t, arrow.NewSchema(Schema().Fields(), nil), func(b *array.RecordBuilder) {})
 
 	for _, tc := range []struct {
@@ -356,6 +357,10 @@ func TestValidate(t *testing.T) {
 		{"null id", nullable(), nil, []string{"row 2: id: null"}},
 		{"wrong type", wrongType, nil, []string{`column "id" has type int64`}},
 		{"no version", noMeta, nil, []string{`no "tweetflow.schema_version" key`}},
+		{"missing columns", customFile(t, arrow.NewSchema([]arrow.Field{{Name: "text", Type: arrow.BinaryTypes.String}}, &verMD),
+			func(b *array.RecordBuilder) { b.Field(0).(*array.StringBuilder).Append("hi") }),
+			nil, []string{`column "id": missing column`, `column "user": missing column`, `column "created_at": missing column`,
+				`column "label": missing column`, `column "source": missing column`, `column "clean_text": missing column`, `column "urls": missing column`}},
 		{"not parquet", []byte("id,text\n1,hi\n"), nil, []string{"opening parquet"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

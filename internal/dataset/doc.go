@@ -32,10 +32,10 @@
 // input gives one empty shard, so the schema is always present. Each shard
 // is written as row groups of BatchRows rows (default 16,384): the writer
 // buffers one record batch (Arrow builders, reset per batch), so memory
-// stays flat however large the input (BenchmarkWriteMemory: about 30-50 MB
-// of heap in use for 100k as for 3M rows). Shard sinks come from a
-// function, so this package never sees stores or keys; a stage passes a
-// wrapper of artifact.Output.Create.
+// stays flat however large the input (BenchmarkWriteMemory: a peak of
+// 30-60 MB of heap in use for 100k rows as for 3M rows). Shard sinks come
+// from a function, so this package never sees stores or keys; a stage
+// passes a wrapper of artifact.Output.Create.
 //
 // Writing is deterministic: the same rows and options give byte-identical
 // files (no timestamps or random values are written; created_by is fixed),
@@ -51,9 +51,9 @@
 // (rates per CPU second, which stay meaningful on a busy machine):
 //
 //	codec   write tweets/cpu-s  read tweets/cpu-s  bytes/tweet
-//	snappy  ~585k               ~1.13M             ~110
-//	zstd    ~283k               ~1.00M             ~72
-//	none    ~896k               ~1.44M             ~271
+//	snappy  520k-585k           1.09M-1.13M        110
+//	zstd    210k-280k           0.94M-1.00M        72
+//	none    820k-930k           1.31M-1.44M        271
 //
 // Snappy writes twice as fast as zstd for 1.5x the bytes; with tweets the
 // write rate bounds the ingest stage, so Snappy wins. arrow-go encodes

@@ -115,26 +115,29 @@ func Resample(seed uint64, pool []Tweet, n int, opts ResampleOptions, fn func(*T
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x726573616d706c65)) // "resample"
 	var byLabel map[string][]int
+	var tokens [][]string // pool texts split once
 	if opts.PerturbRate > 0 {
 		byLabel = map[string][]int{}
+		tokens = make([][]string, len(pool))
 		for i := range pool {
 			byLabel[pool[i].Label] = append(byLabel[pool[i].Label], i)
+			tokens[i] = strings.Fields(pool[i].Text)
 		}
 	}
 	var t Tweet
 	var b strings.Builder
 	for i := 0; i < n; i++ {
-		src := &pool[rng.IntN(len(pool))]
+		k := rng.IntN(len(pool))
+		src := &pool[k]
 		t = *src
 		t.ID = strconv.FormatUint(base+uint64(i), 10)
 		t.Source = "resample:" + strconv.Itoa(i) + ":" + src.Source
-		if opts.PerturbRate > 0 {
+		if opts.PerturbRate > 0 && len(tokens[k]) > 0 {
 			same := byLabel[src.Label]
 			b.Reset()
-			for j, tok := range strings.Fields(src.Text) {
+			for j, tok := range tokens[k] {
 				if rng.Float64() < opts.PerturbRate {
-					other := strings.Fields(pool[same[rng.IntN(len(same))]].Text)
-					if len(other) > 0 {
+					if other := tokens[same[rng.IntN(len(same))]]; len(other) > 0 {
 						tok = other[rng.IntN(len(other))]
 					}
 				}
@@ -143,10 +146,8 @@ func Resample(seed uint64, pool []Tweet, n int, opts ResampleOptions, fn func(*T
 				}
 				b.WriteString(tok)
 			}
-			if b.Len() > 0 {
-				t.Text = b.String()
-				t.CleanText = ""
-			}
+			t.Text = b.String()
+			t.CleanText = ""
 		}
 		if err := fn(&t); err != nil {
 			return err

@@ -98,6 +98,7 @@ func (v *validator) result() error {
 // shard validates one file; a non-nil error means the file could not be read at all.
 func (v *validator) shard(ctx context.Context, name string, r io.ReaderAt, size int64) error {
 	want := Schema()
+	missingRequired := false // already reported as missing columns
 	err := scanShard(ctx, r, size, func(info *shardInfo, rec arrow.RecordBatch, first int64) error {
 		for _, i := range []int{idxID, idxUser, idxText, idxLabel, idxSource, idxCleanText} {
 			c := info.cols[i]
@@ -151,6 +152,9 @@ func (v *validator) shard(ctx context.Context, name string, r io.ReaderAt, size 
 				v.add(Problem{File: name, Field: want.Field(i).Name, Reason: "missing column"})
 			}
 		}
+		if info.cols[idxID] < 0 || info.cols[idxText] < 0 {
+			missingRequired = true
+		}
 		switch info.schemaVersion {
 		case SchemaVersion:
 		case "":
@@ -160,7 +164,7 @@ func (v *validator) shard(ctx context.Context, name string, r io.ReaderAt, size 
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !missingRequired {
 		v.add(Problem{File: name, Reason: err.Error()})
 	}
 	return nil

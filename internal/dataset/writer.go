@@ -220,8 +220,15 @@ func (w *ShardWriter) flush() error {
 			return w.fail(err)
 		}
 	}
+	// Remember each string column's data size to reserve as much for the
+	// next batch: builders then grow once instead of doubling per batch.
+	sizes := [...]int{w.id.DataLen(), w.user.DataLen(), w.text.DataLen(), w.label.DataLen(), w.source.DataLen(), w.clean.DataLen(), w.urlVals.DataLen()}
 	rec := w.rb.NewRecordBatch() // resets the builders
 	n := w.batchLen
+	w.rb.Reserve(w.cfg.batchRows)
+	for i, b := range []*array.StringBuilder{w.id, w.user, w.text, w.label, w.source, w.clean, w.urlVals} {
+		b.ReserveData(sizes[i] + sizes[i]/8)
+	}
 	w.batchLen = 0
 	err := w.fw.Write(rec)
 	rec.Release()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -111,4 +112,43 @@ func BenchmarkIngestToParquet(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkResample1600kToParquet builds the 1.6M-tweet corpus (all shared
+// files resampled with dataset.Resample, PerturbRate 0.1) and writes it with
+// a ShardWriter to discarding sinks; it reports tweets/s and the peak heap
+// in use (sampled every 50k rows). Run alone:
+// go test -run XXX -bench Resample1600k -benchtime 1x ./internal/ingest/
+func BenchmarkResample1600kToParquet(b *testing.B) {
+	srcs, _ := memSources(b, "semeval2017-task4a/*-A.txt", "sentiment140/*.csv", "nltk-twitter-samples/*.txt")
+	var pool []dataset.Tweet
+	if _, err := Ingest(context.Background(), srcs, func(t *dataset.Tweet) error { pool = append(pool, *t); return nil }, Options{}); err != nil {
+		b.Fatal(err)
+	}
+	const rows = 1_600_000
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	var peak uint64
+	var ms runtime.MemStats
+	for i := 0; i < b.N; i++ {
+		shards := 0
+		w := dataset.NewShardWriter(func(string) (io.WriteCloser, error) { shards++; return discard{}, nil })
+		n := 0
+		err := dataset.Resample(uint64(i), pool, rows, dataset.ResampleOptions{PerturbRate: 0.1}, func(t *dataset.Tweet) error {
+			if n++; n%50_000 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			return w.Write(t)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Close(); err != nil || shards != 2 {
+			b.Fatal(err, shards)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
+	b.ReportMetric(float64(rows)*float64(b.N)/(cpuSeconds()-cpu0), "tweets/cpu-s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak_heap_MB")
 }

@@ -79,8 +79,8 @@
 // Measured with go test -bench Ingest ./internal/ingest/ on the shared
 // files loaded in memory, on a machine shared with other builds (so rates
 // per CPU second are given; wall rates were 40-80% of these):
-// SemEval ~2.6M tweets/cpu-s, Sentiment140 ~1.8M, NLTK ~2.8M; ingest plus
-// ShardWriter (Snappy) of all 90k tweets ~690k tweets/cpu-s. Rows cost
-// about 3 small allocations (the line string, the source string, an
-// escape-decoded text).
+// SemEval 2.3M-2.7M tweets/cpu-s, Sentiment140 1.6M-1.9M, NLTK 2.8M-3.1M;
+// ingest plus ShardWriter (Snappy) of all 90k tweets 650k-690k
+// tweets/cpu-s (zstd: 270k-415k). Rows cost 2-4 small allocations (the
+// line string, the source string, a decoded text, the NLTK id).
 package ingest

@@ -95,8 +95,8 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions, emit func(*dataset
 		if ra, ok := r.(interface {
 			io.ReaderAt
 			io.Seeker
-		}); ok && br.Buffered() == 0 {
-			return p.parquetReaderAt(ra)
+		}); ok {
+			return p.parquetReaderAt(ra) // ReadAt ignores what br consumed
 		}
 		return p.parquet(br)
 	}
@@ -317,11 +317,11 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 	}
 	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap}, emit, bad)
 	ss.Bytes = cr.n
-	if f == FormatParquet && cr.n == 0 {
-		if s, ok := rc.(interface {
-			Seek(int64, int) (int64, error)
-		}); ok {
-			ss.Bytes, _ = s.Seek(0, io.SeekEnd)
+	if f == FormatParquet {
+		if s, ok := rc.(io.Seeker); ok {
+			if n, serr := s.Seek(0, io.SeekEnd); serr == nil {
+				ss.Bytes = n // read in place through ReadAt: the file size
+			}
 		}
 	}
 	var se sinkError

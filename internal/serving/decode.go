@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -20,12 +21,18 @@ type predictReq struct {
 // decodePredict decodes a /predict body (valid UTF-8, checked by the
 // caller), appending the texts to texts. Unknown fields are ignored.
 //
-// The common single-text body {"text": "..."} without escapes is parsed by
-// hand, and its text aliases b; everything else goes through encoding/json.
-func decodePredict(b []byte, texts []string) (predictReq, *apiError) {
-	if t, ok := fastText(b); ok {
-		return predictReq{texts: append(texts, t), field: "text"}, nil
+// The common bodies are parsed by hand (fastDecode), their texts aliasing b
+// or *arena; everything else goes through encoding/json.
+func decodePredict(b []byte, texts []string, arena *[]byte) (predictReq, *apiError) {
+	if fast, a, ok := fastDecode(b, texts, (*arena)[:0]); ok {
+		*arena = a
+		return fast, nil
 	}
+	return slowDecode(b, texts)
+}
+
+// slowDecode decodes any /predict body with encoding/json.
+func slowDecode(b []byte, texts []string) (predictReq, *apiError) {
 	var raw struct {
 		Text      json.RawMessage `json:"text"`
 		Texts     json.RawMessage `json:"texts"`
@@ -167,60 +174,231 @@ func unmarshalString(b json.RawMessage, dst *string, field string) *apiError {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// fastText parses exactly {"text":"..."} (any JSON white space) whose
-// string has no escapes or control characters.
-func fastText(b []byte) (string, bool) {
-	i := 0
-	skip := func() {
-		for i < len(b) && isSpace(b[i]) {
-			i++
+// fastDecode parses the common bodies {"text": "..."} and
+// {"texts": ["...", ...]}, each with an optional "model": "..." and any
+// JSON white space, without reflection. Strings without escapes alias b;
+// escaped ones are decoded into arena (returned, possibly grown). Anything
+// else (other keys, duplicates, nulls, wrong types, bad escapes) returns
+// ok == false and goes through encoding/json, which also makes the error
+// messages.
+func fastDecode(b []byte, texts []string, arena []byte) (req predictReq, _ []byte, ok bool) {
+	p := fastParser{b: b, arena: arena}
+	var haveText, haveTexts, haveModel bool
+	p.ws()
+	if !p.byte('{') {
+		return req, p.arena, false
+	}
+	for first := true; ; first = false {
+		p.ws()
+		if p.byte('}') {
+			if first {
+				return req, p.arena, false
+			}
+			break
+		}
+		if !first && !(p.byte(',') && p.wsThen()) {
+			return req, p.arena, false
+		}
+		key, ok := p.str()
+		if !ok {
+			return req, p.arena, false
+		}
+		p.ws()
+		if !p.byte(':') {
+			return req, p.arena, false
+		}
+		p.ws()
+		switch {
+		case key == "text" && !haveText:
+			haveText = true
+			t, ok := p.str()
+			if !ok {
+				return req, p.arena, false
+			}
+			texts = append(texts, t)
+		case key == "texts" && !haveTexts:
+			haveTexts = true
+			if !p.byte('[') {
+				return req, p.arena, false
+			}
+			for n := 0; ; n++ {
+				p.ws()
+				if p.byte(']') {
+					if n == 0 {
+						return req, p.arena, false
+					}
+					break
+				}
+				if n > 0 && !(p.byte(',') && p.wsThen()) {
+					return req, p.arena, false
+				}
+				t, ok := p.str()
+				if !ok {
+					return req, p.arena, false
+				}
+				texts = append(texts, t)
+			}
+		case key == "model" && !haveModel:
+			haveModel = true
+			m, ok := p.str()
+			if !ok {
+				return req, p.arena, false
+			}
+			req.model = m
+		default:
+			return req, p.arena, false
 		}
 	}
-	skip()
-	if i >= len(b) || b[i] != '{' {
+	p.ws()
+	if p.i != len(b) || haveText == haveTexts {
+		return req, p.arena, false
+	}
+	req.texts = texts
+	req.field = "text"
+	if haveTexts {
+		req.field, req.batch = "texts", true
+	}
+	return req, p.arena, true
+}
+
+type fastParser struct {
+	b     []byte
+	i     int
+	arena []byte
+}
+
+func (p *fastParser) ws() {
+	for p.i < len(p.b) && isSpace(p.b[p.i]) {
+		p.i++
+	}
+}
+
+func (p *fastParser) wsThen() bool { p.ws(); return true }
+
+func (p *fastParser) byte(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// str parses a JSON string at the cursor.
+func (p *fastParser) str() (string, bool) {
+	if !p.byte('"') {
 		return "", false
 	}
-	i++
-	skip()
-	if !bytes.HasPrefix(b[i:], []byte(`"text"`)) {
-		return "", false
-	}
-	i += len(`"text"`)
-	skip()
-	if i >= len(b) || b[i] != ':' {
-		return "", false
-	}
-	i++
-	skip()
-	if i >= len(b) || b[i] != '"' {
-		return "", false
-	}
-	i++
-	start := i
-	for i < len(b) && b[i] != '"' {
-		if b[i] == '\\' || b[i] < 0x20 {
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := p.b[start:p.i]
+			p.i++
+			if len(s) == 0 {
+				return "", true
+			}
+			return unsafe.String(&s[0], len(s)), true
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
 			return "", false
 		}
-		i++
+		p.i++
 	}
-	if i >= len(b) {
-		return "", false
+	return "", false
+}
+
+// escaped decodes a string with escapes into the arena.
+func (p *fastParser) escaped(start int) (string, bool) {
+	a0 := len(p.arena)
+	p.arena = append(p.arena, p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			s := p.arena[a0:]
+			if len(s) == 0 {
+				return "", true
+			}
+			return unsafe.String(&s[0], len(s)), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			p.arena = append(p.arena, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.b) {
+			return "", false
+		}
+		e := p.b[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			p.arena = append(p.arena, e)
+		case 'b':
+			p.arena = append(p.arena, '\b')
+		case 'f':
+			p.arena = append(p.arena, '\f')
+		case 'n':
+			p.arena = append(p.arena, '\n')
+		case 'r':
+			p.arena = append(p.arena, '\r')
+		case 't':
+			p.arena = append(p.arena, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					save := p.i
+					p.i += 2
+					if r2, ok = p.hex4(); !ok {
+						return "", false
+					}
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						r = d
+					} else {
+						p.i = save // not a pair: the second escape stands alone
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			p.arena = utf8.AppendRune(p.arena, r)
+		default:
+			return "", false
+		}
 	}
-	end := i
-	i++
-	skip()
-	if i >= len(b) || b[i] != '}' {
-		return "", false
+	return "", false
+}
+
+func (p *fastParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.b) {
+		return 0, false
 	}
-	i++
-	skip()
-	if i != len(b) {
-		return "", false
+	var r rune
+	for _, c := range p.b[p.i : p.i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
 	}
-	if end == start {
-		return "", true
-	}
-	return unsafe.String(&b[start], end-start), true
+	p.i += 4
+	return r, true
 }
 
 // appendString appends s as a JSON string (invalid UTF-8 becomes U+FFFD).

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzPredictHandler sends arbitrary bodies to /predict and the KServe v2
@@ -41,6 +43,33 @@ func FuzzPredictHandler(f *testing.F) {
 					t.Fatalf("%s %q: %d without error message: %s", path, body, code, rec.Body)
 				}
 			}
+		}
+	})
+}
+
+// FuzzFastDecode checks the hand-written parser against encoding/json: any
+// body it accepts decodes to the same texts and model with slowDecode.
+func FuzzFastDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"text":"a"}`, ` { "texts" : [ "a" , "b\"c" ] , "model" : "v1" } `, `{"text":"\ud83d\ude00 \u00e9\n\/"}`,
+		`{"text":"\ud800x"}`, `{"text":"\ud800\u0041"}`, `{"texts":[]}`, `{"text":"a","text":"b"}`, `{"model":"m","text":""}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return // rejected before decoding
+		}
+		fast, _, ok := fastDecode(b, nil, nil)
+		if !ok {
+			return
+		}
+		slow, e := slowDecode(b, nil)
+		if e != nil {
+			t.Fatalf("%q: fast parser accepted, encoding/json says %v", b, e)
+		}
+		if !slices.Equal(fast.texts, slow.texts) || fast.model != slow.model || fast.batch != slow.batch || fast.field != slow.field {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", b, fast, slow)
 		}
 	})
 }

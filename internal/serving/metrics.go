@@ -33,16 +33,16 @@ const (
 )
 
 var routeNames = [numRoutes]string{
-	routePredict:  "/predict",
-	routeV2Infer:  "/v2/models/{name}/infer",
-	routeV2Model:  "/v2/models/{name}",
-	routeV2Server: "/v2",
-	routeLive:     "/healthz",
-	routeReady:    "/readyz",
-	routeMetricsEP:  "/metrics",
-	routeReload:   "/admin/reload",
-	routeModels:   "/models",
-	routeNotFound: "other",
+	routePredict:   "/predict",
+	routeV2Infer:   "/v2/models/{name}/infer",
+	routeV2Model:   "/v2/models/{name}",
+	routeV2Server:  "/v2",
+	routeLive:      "/healthz",
+	routeReady:     "/readyz",
+	routeMetricsEP: "/metrics",
+	routeReload:    "/admin/reload",
+	routeModels:    "/models",
+	routeNotFound:  "other",
 }
 
 // latencyBuckets are the upper bounds (seconds) of the latency histogram.

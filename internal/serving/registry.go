@@ -67,9 +67,9 @@ type Registry struct {
 	log *slog.Logger
 	cur atomic.Pointer[Set]
 
-	mu    sync.Mutex             // serialises reloads
-	stamp map[string]string      // location URI -> change stamp of the loaded model
-	byURI map[string]*Model      // location URI -> model
+	mu    sync.Mutex        // serialises reloads
+	stamp map[string]string // location URI -> change stamp of the loaded model
+	byURI map[string]*Model // location URI -> model
 	opts  []LoadOption
 	now   func() time.Time
 	loads atomic.Int64

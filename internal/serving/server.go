@@ -65,9 +65,9 @@ func WithServerLogger(l *slog.Logger) Option { return func(c *config) { c.log = 
 
 // Server is the HTTP model server. It implements http.Handler.
 type Server struct {
-	reg     *Registry
-	cfg     config
-	metrics *metrics
+	reg      *Registry
+	cfg      config
+	metrics  *metrics
 	reqs     atomic.Uint64
 	bufs     sync.Pool // *reqBuf
 	draining atomic.Bool
@@ -83,6 +83,8 @@ type reqBuf struct {
 	out   []byte
 	probs []float32
 	texts []string
+	arena []byte // decoded strings of the request
+	lr    io.LimitedReader
 }
 
 // New returns a server over the models of reg.
@@ -340,7 +342,9 @@ func (s *Server) readBody(r *http.Request, buf *reqBuf) *apiError {
 	if r.ContentLength > 0 {
 		buf.body.Grow(int(r.ContentLength) + 1)
 	}
-	n, err := buf.body.ReadFrom(io.LimitReader(r.Body, s.cfg.maxBody+1))
+	buf.lr = io.LimitedReader{R: r.Body, N: s.cfg.maxBody + 1}
+	n, err := buf.body.ReadFrom(&buf.lr)
+	buf.lr.R = nil
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -358,6 +362,22 @@ func (s *Server) readBody(r *http.Request, buf *reqBuf) *apiError {
 		return badRequest("", "request body is not valid UTF-8")
 	}
 	return nil
+}
+
+// textOK reports whether a text passes checkText, without allocating.
+func (s *Server) textOK(t string) bool {
+	if len(t) > s.cfg.maxRunes && utf8.RuneCountInString(t) > s.cfg.maxRunes {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f' {
+			if c < utf8.RuneSelf {
+				return true
+			}
+			return strings.TrimSpace(t[i:]) != ""
+		}
+	}
+	return false
 }
 
 // checkText validates one text; field names it in errors.
@@ -390,7 +410,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pa
 	if e := s.readBody(r, buf); e != nil {
 		return writeError(w, e)
 	}
-	req, e := decodePredict(buf.body.Bytes(), buf.texts[:0])
+	req, e := decodePredict(buf.body.Bytes(), buf.texts[:0], &buf.arena)
 	if e != nil {
 		return writeError(w, e)
 	}
@@ -406,12 +426,14 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pa
 		return writeError(w, badRequest(req.field, strconv.Itoa(len(req.texts))+" texts exceed the batch limit of "+strconv.Itoa(s.cfg.maxBatch)))
 	}
 	for i, t := range req.texts {
-		field := req.field
-		if req.batch {
-			field = req.field + "[" + strconv.Itoa(i) + "]"
-		}
-		if e := s.checkText(field, t); e != nil {
-			return writeError(w, e)
+		if !s.textOK(t) {
+			field := req.field
+			if req.batch {
+				field = req.field + "[" + strconv.Itoa(i) + "]"
+			}
+			if e := s.checkText(field, t); e != nil {
+				return writeError(w, e)
+			}
 		}
 	}
 	m, e := s.model(version)

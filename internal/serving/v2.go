@@ -170,8 +170,10 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request, buf *reqBuf, na
 		return writeError(w, badRequest("inputs.data", strconv.Itoa(len(texts))+" texts exceed the batch limit of "+strconv.Itoa(s.cfg.maxBatch)))
 	}
 	for i, t := range texts {
-		if e := s.checkText("inputs.data["+strconv.Itoa(i)+"]", t); e != nil {
-			return writeError(w, e)
+		if !s.textOK(t) {
+			if e := s.checkText("inputs.data["+strconv.Itoa(i)+"]", t); e != nil {
+				return writeError(w, e)
+			}
 		}
 	}
 	wantLabel, wantProbs := len(req.Outputs) == 0, len(req.Outputs) == 0

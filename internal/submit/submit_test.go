@@ -18,7 +18,9 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/argoproj/argo-workflows/v3/workflow/validate"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tweetflow/tweetflow/internal/submit"
 )
@@ -32,7 +34,6 @@ const (
 // workflows created so far. It checks what a real one would reject and
 // records every request.
 type fakeAPI struct {
-	t        *testing.T
 	template *wfv1.WorkflowTemplate // nil: no template (404)
 	// createStatus, when set, answers POST workflows with this code and a Status.
 	createStatus int
@@ -123,7 +124,6 @@ func trainingTemplate() *wfv1.WorkflowTemplate {
 
 func start(t *testing.T, f *fakeAPI) submit.Config {
 	t.Helper()
-	f.t = t
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return submit.Config{Server: srv.URL, Namespace: ns, Token: token, HTTPClient: srv.Client()}
@@ -178,40 +178,44 @@ func TestSubmitCreatesWorkflowFromTemplate(t *testing.T) {
 func TestSubmitErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		api      fakeAPI
+		template *wfv1.WorkflowTemplate
+		conflict bool // POST workflows answers 409
 		cfg      func(submit.Config) submit.Config
 		opts     submit.Options
 		wantCode int      // APIError code, 0 for none
 		want     []string // substrings of the error
 		created  bool     // a POST reached the server
 	}{
-		{name: "bad token", api: fakeAPI{template: trainingTemplate()},
+		{name: "bad token", template: trainingTemplate(),
 			cfg:      func(c submit.Config) submit.Config { c.Token = "wrong"; return c },
 			wantCode: 401, want: []string{"401 Unauthorized", "credentials were rejected"}},
-		{name: "template missing", api: fakeAPI{},
+		{name: "template missing", template: nil,
 			wantCode: 404, want: []string{`reading workflow template "tweetflow-training"`, `not found in namespace "ml"`, "install the tweetflow chart"}},
-		{name: "other template missing", api: fakeAPI{template: trainingTemplate()}, opts: submit.Options{Template: "nope"},
+		{name: "other template missing", template: trainingTemplate(), opts: submit.Options{Template: "nope"},
 			wantCode: 404, want: []string{`workflow template "nope" not found`}},
-		{name: "name taken", api: fakeAPI{template: trainingTemplate(), createStatus: http.StatusConflict}, opts: submit.Options{Name: "run-1"},
+		{name: "name taken", template: trainingTemplate(), conflict: true, opts: submit.Options{Name: "run-1"},
 			wantCode: 409, want: []string{"409 Conflict", `workflow "run-1" already exists in namespace "ml"`}, created: true},
-		{name: "unknown parameter", api: fakeAPI{template: trainingTemplate()},
+		{name: "unknown parameter", template: trainingTemplate(),
 			opts: submit.Options{Parameters: []submit.Parameter{{Name: "sorces", Value: "x"}}},
 			want: []string{`checking parameter "sorces"`, "has no such parameter", "store, sources, labels"}},
-		{name: "value outside enum", api: fakeAPI{template: trainingTemplate()},
+		{name: "value outside enum", template: trainingTemplate(),
 			opts: submit.Options{Parameters: []submit.Parameter{{Name: "labels", Value: "five"}}},
 			want: []string{`value "five" is not one of three-class, binary`}},
-		{name: "parameter twice", api: fakeAPI{template: trainingTemplate()},
+		{name: "parameter twice", template: trainingTemplate(),
 			opts: submit.Options{Parameters: []submit.Parameter{{Name: "labels", Value: "binary"}, {Name: "labels", Value: "binary"}}},
 			want: []string{`"labels": given twice`}},
-		{name: "no namespace", api: fakeAPI{template: trainingTemplate()},
+		{name: "no namespace", template: trainingTemplate(),
 			cfg:  func(c submit.Config) submit.Config { c.Namespace = ""; return c },
 			want: []string{"no namespace"}},
-		{name: "not a URL", api: fakeAPI{template: trainingTemplate()},
+		{name: "not a URL", template: trainingTemplate(),
 			cfg:  func(c submit.Config) submit.Config { c.Server = "localhost:6443"; return c },
 			want: []string{`server "localhost:6443" is not an http(s) URL`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &tc.api
+			f := &fakeAPI{template: tc.template}
+			if tc.conflict {
+				f.createStatus = http.StatusConflict
+			}
 			cfg := start(t, f)
 			if tc.cfg != nil {
 				cfg = tc.cfg(cfg)
@@ -412,5 +416,44 @@ func TestParseParameters(t *testing.T) {
 		if _, err := submit.ParseParameters([]string{bad}); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+type templateGetter map[string]*wfv1.WorkflowTemplate
+
+func (g templateGetter) Get(name string) (*wfv1.WorkflowTemplate, error) {
+	if wt, ok := g[name]; ok {
+		return wt, nil
+	}
+	return nil, fmt.Errorf("workflow template %q not found", name)
+}
+
+// TestWorkflowValidAgainstCompiledTemplate runs Argo's own validation on
+// the Workflow Submit sends, resolved against the compiled pipeline.
+func TestWorkflowValidAgainstCompiledTemplate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "training", "generated", "workflowtemplate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wt wfv1.WorkflowTemplate
+	if err := yaml.UnmarshalStrict(b, &wt); err != nil {
+		t.Fatal(err)
+	}
+	wt.Namespace = ns
+	params := []submit.Parameter{{Name: "sources", Value: "s3://tweetflow/demo"}, {Name: "labels", Value: "binary"}}
+	if err := submit.CheckParameters(&wt, params); err != nil {
+		t.Fatalf("the compiled template refuses %v: %v", params, err)
+	}
+	getter := templateGetter{wt.Name: &wt}
+	wf := submit.NewWorkflow(ns, submit.Options{Template: wt.Name, Parameters: params})
+	if err := validate.ValidateWorkflow(getter, nil, wf, nil, validate.ValidateOpts{}); err != nil {
+		t.Errorf("Argo rejects the submitted workflow: %v", err)
+	}
+	wf = submit.NewWorkflow(ns, submit.Options{Template: "missing"})
+	if err := validate.ValidateWorkflow(getter, nil, wf, nil, validate.ValidateOpts{}); err == nil {
+		t.Error("Argo accepts a workflow whose template does not exist: the check above proves nothing")
+	}
+	if err := submit.CheckParameters(&wt, []submit.Parameter{{Name: "labels", Value: "five"}}); err == nil {
+		t.Error("the compiled template's labels enum accepts five")
 	}
 }

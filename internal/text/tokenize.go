@@ -41,7 +41,8 @@ var eastern = [...]string{"^_^", "^.^", "^-^", "^^", "-_-", "-.-", ">_<", ">.<",
 //  4. a hashtag "#word" or mention "@word" when the sign is at a word
 //     boundary and a word follows;
 //  5. a word: letters, digits, marks and '_', joined across an apostrophe
-//     (' or ’) between two letters ("don't", "rock'n'roll") and across '.',
+//     (' or ’) between a letter or digit and a letter ("don't",
+//     "rock'n'roll", "90's") and across '.',
 //     ',' or ':' between two digits ("3.5", "1,000", "10:30");
 //  6. otherwise a run of one repeated rune ("!", "!!!", "...", "?", "$").
 //
@@ -193,7 +194,7 @@ func wordLen(s string) int {
 		next, _ := decodeRune(s[i+n:])
 		switch r {
 		case '\'', '\u2019':
-			if unicode.IsLetter(prev) && unicode.IsLetter(next) {
+			if (unicode.IsLetter(prev) || isDigitRune(prev)) && unicode.IsLetter(next) {
 				i += n
 				prev = r
 				continue

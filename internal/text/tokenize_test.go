@@ -14,7 +14,7 @@ func TestTokenize(t *testing.T) {
 	}{
 		{"", nil},
 		{"hello world", []string{"hello", "world"}},
-		{"don't i'll rock'n'roll 'quoted'", []string{"don't", "i'll", "rock'n'roll", "'", "quoted", "'"}},
+		{"don't i'll rock'n'roll 'quoted' 90's 5'", []string{"don't", "i'll", "rock'n'roll", "'", "quoted", "'", "90's", "5", "'"}},
 		{"wow!!! really?! ...", []string{"wow", "!!!", "really", "?", "!", "..."}},
 		{"<url> <user>: <emoji>hi", []string{"<url>", "<user>", ":", "<emoji>", "hi"}},
 		{"<urls> <3 </3 <333 <34", []string{"<", "urls", ">", "<3", "</3", "<333", "<", "34"}},

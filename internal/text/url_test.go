@@ -38,8 +38,12 @@ func TestExtractURLs(t *testing.T) {
 func TestExtractURLsAgreesWithClean(t *testing.T) {
 	texts := loadSemEval(t)
 	c := mustCleaner(t, WithLowercase(false), WithSqueezeRepeats(false))
-	total := 0
-	for _, s := range texts {
+	total, step := 0, 1
+	if testing.Short() {
+		step = 3
+	}
+	for k := 0; k < len(texts); k += step {
+		s := texts[k]
 		n := len(ExtractURLs(s))
 		total += n
 		toks := Tokenize(c.Clean(s))
@@ -53,7 +57,7 @@ func TestExtractURLsAgreesWithClean(t *testing.T) {
 			t.Errorf("%q: ExtractURLs found %d links, Clean replaced %d", s, n, m)
 		}
 	}
-	if total < 10000 {
-		t.Errorf("found only %d links in SemEval; expected over 10000 (files hold ~14000 'http')", total)
+	if total*step < 10000 {
+		t.Errorf("found only %d links in SemEval (step %d); expected over 10000 (files hold ~14000 'http')", total, step)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +140,8 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					&ucli.StringFlag{Name: "work-dir", EnvVars: []string{"TWEETFLOW_WORK_DIR"},
 						Usage: "keep per-step files (results, summaries) here instead of a temporary folder"},
 					&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not stream the steps' logs"},
+					&ucli.StringFlag{Name: "report", EnvVars: []string{"TWEETFLOW_REPORT"},
+						Usage: "also write the run report (steps, statuses, outputs, summaries) as JSON to this file"},
 					&ucli.BoolFlag{Name: "list-params", Usage: "list the template's parameters and exit"},
 				},
 				OnUsageError: onUsage,
@@ -283,6 +286,15 @@ func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 		opts = append(opts, run.WithLog(stderr))
 	}
 	rep, runErr := run.Run(cc.Context, wt, opts...)
+	if rep != nil && cc.String("report") != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			err = os.WriteFile(cc.String("report"), append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			return errors.Join(runErr, fmt.Errorf("writing report %q: %w", cc.String("report"), err))
+		}
+	}
 	if rep != nil {
 		fmt.Fprintln(stdout)
 		if err := rep.WriteTable(stdout); err != nil {

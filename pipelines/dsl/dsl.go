@@ -50,7 +50,7 @@ func New(name string, opts ...Option) *Pipeline {
 		o(p)
 	}
 	p.Param(StoreParam, Default(p.storeDefault), Description(
-		"Artifact store root: s3://bucket/prefix on a cluster (credentials come from the S3 secret), a folder for local runs."))
+		"Artifact store root, without a trailing slash: s3://bucket/prefix on a cluster (settings and credentials come from the S3 secret), a folder for local runs."))
 	p.Param(RunIDParam, Description(
 		"Run ID: outputs go to <store>/runs/<run-id>/<step>/<output>. Empty uses the workflow's UID."))
 	return p

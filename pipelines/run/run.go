@@ -245,7 +245,14 @@ func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) 
 			return nil, fmt.Errorf("parameter %q has no value: pass it", p.Name)
 		}
 	}
-	name := tmpl.Name + "-" + strings.ToLower(cfg.uid[max(0, len(cfg.uid)-5):])
+	// Like Argo's generateName: the template name and a short suffix.
+	suffix := strings.ToLower(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, cfg.uid))
+	name := tmpl.Name + "-" + suffix[max(0, len(suffix)-5):]
 	globals := map[string]string{
 		"workflow.name":      name,
 		"workflow.uid":       cfg.uid,

@@ -155,6 +155,9 @@ func TestRunOrderOutputsAndSummary(t *testing.T) {
 			t.Errorf("step %s: %s %s", s.Name, s.Status, s.Message)
 		}
 	}
+	if rep.Workflow != "order-dtest" {
+		t.Errorf("workflow name %q, want the template name and a suffix of the UID", rep.Workflow)
+	}
 	if rep.RunID != "uid-test" {
 		t.Errorf("run ID %q, want the UID when run-id is empty", rep.RunID)
 	}

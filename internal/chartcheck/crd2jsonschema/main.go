@@ -1,10 +1,11 @@
 // Command crd2jsonschema writes kubeconform JSON schemas for the
-// CustomResourceDefinitions in the given YAML files, one file per kind
-// (<out>/<Kind>.json, kubeconform's {{ .ResourceKind }}.json) and per kind
-// and version (<out>/<Kind>-<version>.json), for offline strict validation:
+// CustomResourceDefinitions in the given YAML files, one file per kind and
+// served version named by kubeconform's template
+// {{ .ResourceKind }}{{ .KindSuffix }}.json (workflowtemplate-argoproj-v1alpha1.json),
+// for offline strict validation:
 //
 //	go run ./internal/chartcheck/crd2jsonschema -out DIR CRD.yaml...
-//	kubeconform -strict -schema-location 'DIR/{{ .ResourceKind }}.json' ...
+//	kubeconform -strict -schema-location 'DIR/{{ .ResourceKind }}{{ .KindSuffix }}.json' ...
 package main
 
 import (
@@ -45,10 +46,8 @@ func run(out string, files []string) error {
 			return fmt.Errorf("converting CRD file %q: %w", f, err)
 		}
 		for _, s := range schemas {
-			for _, name := range []string{s.Kind + ".json", s.Kind + "-" + s.Version + ".json"} {
-				if err := os.WriteFile(filepath.Join(out, name), s.JSON, 0o644); err != nil {
-					return fmt.Errorf("writing schema of %s: %w", s.Kind, err)
-				}
+			if err := os.WriteFile(filepath.Join(out, s.FileName()), s.JSON, 0o644); err != nil {
+				return fmt.Errorf("writing schema of %s: %w", s.Kind, err)
 			}
 			n++
 		}

@@ -111,7 +111,7 @@ func TestDeterministicWithOneThread(t *testing.T) {
 	f, train, valid := syntheticSetup(t)
 	run := func() *Model {
 		m, _, err := Train(context.Background(), f, threeLabels, train, valid,
-			WithDim(8), WithHidden(4), WithEpochs(3), WithThreads(1), WithSeed(7))
+			WithDim(8), WithHidden(4), WithEpochs(3), WithThreads(1), WithSeed(7), WithDropout(0.2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestDeterministicWithOneThread(t *testing.T) {
 		}
 	}
 	other, _, err := Train(context.Background(), f, threeLabels, train, valid,
-		WithDim(8), WithHidden(4), WithEpochs(3), WithThreads(1), WithSeed(8))
+		WithDim(8), WithHidden(4), WithEpochs(3), WithThreads(1), WithSeed(8), WithDropout(0.2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +142,21 @@ func TestHogwildThreads(t *testing.T) {
 	}
 	if ev := Evaluate(m, valid, 2); ev.Accuracy < 0.95 {
 		t.Errorf("accuracy with 2 threads %.3f", ev.Accuracy)
+	}
+}
+
+func TestLabelSets(t *testing.T) {
+	for kind, want := range map[string][]string{
+		LabelsThreeClass: {"negative", "neutral", "positive"},
+		LabelsBinary:     {"negative", "positive"},
+	} {
+		got, err := LabelSet(kind)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("LabelSet(%q) = %q, %v; want %q", kind, got, err, want)
+		}
+	}
+	if _, err := LabelSet("all"); err == nil {
+		t.Error(`LabelSet("all") accepted`)
 	}
 }
 
@@ -235,6 +250,9 @@ func TestTrainErrors(t *testing.T) {
 	}
 	if _, _, err := Train(ctx, f, threeLabels, train, valid, WithClassWeights("x")); err == nil {
 		t.Error("unknown class weighting accepted")
+	}
+	if _, _, err := Train(ctx, f, threeLabels, train, valid, WithDropout(1)); err == nil {
+		t.Error("dropout 1 accepted")
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()

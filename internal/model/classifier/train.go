@@ -27,6 +27,23 @@ func (d *Dataset) Add(ids []int32, label int) {
 	d.Labels = append(d.Labels, int32(label))
 }
 
+// Label sets of the train stage's labels parameter.
+const (
+	LabelsThreeClass = "three-class" // negative, neutral, positive
+	LabelsBinary     = "binary"      // negative, positive
+)
+
+// LabelSet returns the class names, in output order, of a label set.
+func LabelSet(kind string) ([]string, error) {
+	switch kind {
+	case LabelsThreeClass:
+		return []string{"negative", "neutral", "positive"}, nil
+	case LabelsBinary:
+		return []string{"negative", "positive"}, nil
+	}
+	return nil, fmt.Errorf("checking label set %q: want %q or %q", kind, LabelsThreeClass, LabelsBinary)
+}
+
 // Class weightings for Params.ClassWeights.
 const (
 	WeightsBalanced = "balanced" // n / (C * n_c), scikit-learn's "balanced"
@@ -60,8 +77,8 @@ type Params struct {
 func DefaultParams() Params {
 	return Params{
 		Dim:          50,
-		Epochs:       10,
-		LearningRate: 0.5,
+		Epochs:       5,
+		LearningRate: 0.2,
 		ClassWeights: WeightsBalanced,
 		Patience:     3,
 		StopOn:       StopOnMacroRecall,
@@ -310,7 +327,13 @@ func classWeights(labels []int32, classes int, mode string) ([]int, []float64) {
 
 func initWeights(m *Model, c config) error {
 	rng := rand.New(rand.NewPCG(c.Seed, 0x9e3779b97f4a7c15))
+	// fastText's uniform(-1/dim, 1/dim) for a linear head; with a hidden
+	// layer the pooled vector must be large enough for gradients to reach
+	// the embeddings through two layers, so uniform(-1, 1).
 	bound := 1 / float32(m.dim)
+	if m.hidden > 0 {
+		bound = 1
+	}
 	for i := m.dim; i < len(m.emb); i++ {
 		m.emb[i] = (2*rng.Float32() - 1) * bound
 	}

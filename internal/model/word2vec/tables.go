@@ -7,7 +7,7 @@ import "math"
 const (
 	maxExp       = 6
 	expTableSize = 1024
-	expScale     = expTableSize / (2 * maxExp)
+	expScale     = expTableSize / (2.0 * maxExp) // buckets per unit of x
 )
 
 var (

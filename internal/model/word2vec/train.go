@@ -109,11 +109,13 @@ type trainer struct {
 }
 
 type worker struct {
-	rng  rand.PCG
-	buf  []int32
-	negs []int32 // noise words of the current example
-	neu1 []float32
-	e    []float32
+	rng    rand.PCG
+	buf    []int32 // subsampled sentence
+	wins   []int32 // reduced window per position
+	ex     []pair  // skip-gram examples of the sentence
+	negBuf []int32 // Negative noise words per example (-1 = skipped draw)
+	neu1   []float32
+	e      []float32
 
 	loss      float64
 	examples  int64
@@ -146,7 +148,6 @@ func train(ctx context.Context, c *corpus, s settings) (*Model, error) {
 	for i := range workers {
 		workers[i] = &worker{
 			neu1: make([]float32, p.Dim),
-			negs: make([]int32, 0, p.Negative),
 			e:    make([]float32, p.Dim),
 		}
 	}
@@ -241,6 +242,9 @@ func (t *trainer) alphaAt(epoch, pos int) float64 {
 	return max(a, t.p.MinAlpha)
 }
 
+// pair is a skip-gram example: input (context) word and output word.
+type pair struct{ in, out int32 }
+
 // splitmix64 scrambles x (used to derive independent PCG streams).
 func splitmix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
@@ -286,9 +290,9 @@ func (w *worker) runChunk(t *trainer, epoch, ci int) {
 	}
 }
 
-// negStep scores one output row against h, applies the fused update and
+// negStepGo scores one output row against h, applies the fused update and
 // returns the example's loss term. label is 1 for the true word, 0 for noise.
-func negStep(h, out, e []float32, label, alpha float32) float32 {
+func negStepGo(h, out, e []float32, label, alpha float32) float32 {
 	f := dot(h, out)
 	var sig, loss float32
 	switch {
@@ -318,69 +322,114 @@ func negStep(h, out, e []float32, label, alpha float32) float32 {
 	return loss
 }
 
-func (w *worker) skipGram(t *trainer, sent []int32, alpha float32) {
-	dim := t.dim
-	syn0, syn1, noise := t.syn0, t.syn1, t.noise
+// lookahead is how many examples ahead the rows of the noise words are
+// prefetched.
+const lookahead = 2
+
+// windows draws the reduced window (uniform in 1..Window) of every position.
+func (w *worker) windows(t *trainer, n int) []int32 {
 	window := uint64(t.p.Window)
-	neg := t.p.Negative
-	e := w.e[:dim]
-	var loss float32
-	var examples int64
-	n := len(sent)
-	for i, center := range sent {
-		// Reduced window: uniform in 1..Window.
-		win := t.p.Window - int((w.rng.Uint64()>>32)*window>>32)
-		lo, hi := max(0, i-win), min(n, i+win+1)
-		pos := syn1[int(center)*dim : int(center)*dim+dim]
-		for j := lo; j < hi; j++ {
-			if j == i {
-				continue
-			}
-			// Draw the noise words first (a draw equal to the centre is
-			// skipped, as in word2vec and gensim) and prefetch their rows:
-			// their cache misses then overlap instead of adding up.
-			negs := w.negs[:0]
-			for range neg {
-				if target := sampleAlias(noise, w.rng.Uint64()); target != center {
-					negs = append(negs, target)
-				}
-			}
-			prefetch(syn1, dim, negs)
-			ctx := int(sent[j])
-			h := syn0[ctx*dim : ctx*dim+dim]
-			clear(e)
-			loss += negStep(h, pos, e, 1, alpha)
-			for _, target := range negs {
-				loss += negStep(h, syn1[int(target)*dim:int(target)*dim+dim], e, 0, alpha)
-			}
-			axpy(1, e, h)
-			examples++
-		}
+	wins := w.wins[:0]
+	for range n {
+		wins = append(wins, int32(t.p.Window-int((w.rng.Uint64()>>32)*window>>32)))
 	}
-	w.loss += float64(loss)
-	w.examples += examples
+	w.wins = wins
+	return wins
 }
 
+// drawNoise appends Negative noise words for an example whose true word is
+// target; a draw equal to target is skipped (stored as -1), as in word2vec
+// and gensim.
+func (w *worker) drawNoise(t *trainer, negs []int32, target int32) []int32 {
+	for range t.p.Negative {
+		d := sampleAlias(t.noise, w.rng.Uint64())
+		if d == target {
+			d = -1
+		}
+		negs = append(negs, d)
+	}
+	return negs
+}
+
+// skipGram trains on one subsampled sentence. Every example (context word
+// predicting the centre word) and its noise words are drawn first, so that
+// the noise rows can be prefetched a few examples ahead: their cache misses
+// are the main cost of the inner loop.
+func (w *worker) skipGram(t *trainer, sent []int32, alpha float32) {
+	dim, neg := t.dim, t.p.Negative
+	syn0, syn1 := t.syn0, t.syn1
+	wins := w.windows(t, len(sent))
+	ex := w.ex[:0]
+	for i, center := range sent {
+		lo, hi := max(0, i-int(wins[i])), min(len(sent), i+int(wins[i])+1)
+		for j := lo; j < hi; j++ {
+			if j != i {
+				ex = append(ex, pair{in: sent[j], out: center})
+			}
+		}
+	}
+	negs := w.negBuf[:0]
+	for _, p := range ex {
+		negs = w.drawNoise(t, negs, p.out)
+	}
+	w.ex, w.negBuf = ex, negs
+	for k := range min(lookahead, len(ex)) {
+		prefetch(syn1, dim, negs[k*neg:(k+1)*neg])
+	}
+	e := w.e[:dim]
+	var loss float32
+	for k, p := range ex {
+		if a := k + lookahead; a < len(ex) {
+			prefetch(syn1, dim, negs[a*neg:(a+1)*neg])
+		}
+		h := syn0[int(p.in)*dim : int(p.in)*dim+dim]
+		pos := syn1[int(p.out)*dim : int(p.out)*dim+dim]
+		clear(e)
+		if useAsm { // the common case, without wrapper calls
+			loss += stepAVX2(&h[0], &pos[0], &e[0], dim, 1, alpha)
+			for _, d := range negs[k*neg : (k+1)*neg] {
+				if d >= 0 {
+					loss += stepAVX2(&h[0], &syn1[int(d)*dim], &e[0], dim, 0, alpha)
+				}
+			}
+		} else {
+			loss += negStepGo(h, pos, e, 1, alpha)
+			for _, d := range negs[k*neg : (k+1)*neg] {
+				if d >= 0 {
+					loss += negStepGo(h, syn1[int(d)*dim:int(d)*dim+dim], e, 0, alpha)
+				}
+			}
+		}
+		axpy(1, e, h)
+	}
+	w.loss += float64(loss)
+	w.examples += int64(len(ex))
+}
+
+// cbow trains on one subsampled sentence: each centre word is predicted
+// from the mean of its context vectors, and the error is added to every
+// context vector (gensim cbow_mean=1). Noise rows are prefetched ahead.
 func (w *worker) cbow(t *trainer, sent []int32, alpha float32) {
-	dim := t.dim
-	syn0, syn1, noise := t.syn0, t.syn1, t.noise
-	window := uint64(t.p.Window)
-	neg := t.p.Negative
+	dim, neg := t.dim, t.p.Negative
+	syn0, syn1 := t.syn0, t.syn1
+	wins := w.windows(t, len(sent))
+	negs := w.negBuf[:0]
+	for _, center := range sent {
+		negs = w.drawNoise(t, negs, center)
+	}
+	w.negBuf = negs
+	for k := range min(lookahead, len(sent)) {
+		prefetch(syn1, dim, negs[k*neg:(k+1)*neg])
+	}
 	e := w.e[:dim]
 	h := w.neu1[:dim]
 	var loss float32
-	var examples int64
 	n := len(sent)
 	for i, center := range sent {
-		win := t.p.Window - int((w.rng.Uint64()>>32)*window>>32)
-		lo, hi := max(0, i-win), min(n, i+win+1)
-		negs := w.negs[:0]
-		for range neg {
-			if target := sampleAlias(noise, w.rng.Uint64()); target != center {
-				negs = append(negs, target)
-			}
+		if a := i + lookahead; a < n {
+			prefetch(syn1, dim, negs[a*neg:(a+1)*neg])
 		}
-		prefetch(syn1, dim, negs)
+		lo, hi := max(0, i-int(wins[i])), min(n, i+int(wins[i])+1)
 		clear(h)
 		for j := lo; j < hi; j++ {
 			if j != i {
@@ -394,8 +443,10 @@ func (w *worker) cbow(t *trainer, sent []int32, alpha float32) {
 		}
 		clear(e)
 		loss += negStep(h, syn1[int(center)*dim:int(center)*dim+dim], e, 1, alpha)
-		for _, target := range negs {
-			loss += negStep(h, syn1[int(target)*dim:int(target)*dim+dim], e, 0, alpha)
+		for _, d := range negs[i*neg : (i+1)*neg] {
+			if d >= 0 {
+				loss += negStep(h, syn1[int(d)*dim:int(d)*dim+dim], e, 0, alpha)
+			}
 		}
 		for j := lo; j < hi; j++ {
 			if j != i {
@@ -403,8 +454,7 @@ func (w *worker) cbow(t *trainer, sent []int32, alpha float32) {
 				axpy(1, e, syn0[ctx*dim:ctx*dim+dim])
 			}
 		}
-		examples++
 	}
 	w.loss += float64(loss)
-	w.examples += examples
+	w.examples += int64(n)
 }

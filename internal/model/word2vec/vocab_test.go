@@ -195,3 +195,41 @@ func TestKernelsMatchReference(t *testing.T) {
 	}
 	t.Logf("assembly kernels in use: %v", useAsm)
 }
+
+// TestFusedStepMatchesGo checks the fused assembly step against negStepGo
+// bit for bit, over the whole sigmoid range and beyond, for both labels.
+func TestFusedStepMatchesGo(t *testing.T) {
+	if !useAsm {
+		t.Skip("no assembly kernels on this machine or build")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var below, inside, above int
+	for trial := range 4000 {
+		n := 1 + trial%130
+		scale := float32(math.Pow(10, r.Float64()*2-1.5)) // dot products from ~0.001 to ~30
+		h, out, e := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range h {
+			h[i], out[i], e[i] = float32(r.NormFloat64())*scale, float32(r.NormFloat64())*scale, float32(r.NormFloat64())
+		}
+		label := float32(trial % 2)
+		alpha := float32(0.025)
+		out2, e2 := slices.Clone(out), slices.Clone(e)
+		switch f := dot(h, out); {
+		case f <= -maxExp:
+			below++
+		case f >= maxExp:
+			above++
+		default:
+			inside++
+		}
+		got := stepAVX2(&h[0], &out[0], &e[0], n, label, alpha)
+		want := negStepGo(h, out2, e2, label, alpha)
+		if got != want || !slices.Equal(out, out2) || !slices.Equal(e, e2) {
+			t.Fatalf("trial %d (n=%d, label %v, f=%v): loss %v, want %v; rows equal: %v %v",
+				trial, n, label, dot(h, out2), got, want, slices.Equal(out, out2), slices.Equal(e, e2))
+		}
+	}
+	if below < 100 || inside < 100 || above < 100 {
+		t.Errorf("dot products not spread over the table: %d below, %d inside, %d above", below, inside, above)
+	}
+}

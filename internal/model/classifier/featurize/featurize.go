@@ -54,11 +54,12 @@ func DefaultSettings() Settings {
 		Lowercase:  true,
 		Elongation: true,
 		Negation:   true,
+		Lexicon:    LexiconVADER,
 		WordNgrams: 2,
 		CharMin:    3,
 		CharMax:    5,
-		Buckets:    200000,
-		MinCount:   1,
+		Buckets:    100000,
+		MinCount:   2,
 	}
 }
 

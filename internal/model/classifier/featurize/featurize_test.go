@@ -100,11 +100,12 @@ var goldenTexts = []string{
 	"the movie was not bad, really",
 	"",
 	"naïve café — 😀 unknownword",
+	"not #happy at all :( but lol",
 }
 
 func TestFeaturizerGolden(t *testing.T) {
 	s := DefaultSettings()
-	s.Buckets = 1000
+	s.Buckets, s.MinCount = 1000, 1
 	b, err := NewBuilder(s)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +171,7 @@ func TestBuilderMatchesFeaturizer(t *testing.T) {
 	if !slices.Equal(f.Vocab(), wantVocab) {
 		t.Errorf("vocab = %q, want %q", f.Vocab(), wantVocab)
 	}
-	if f.Rows() != 1+len(wantVocab)+500 {
+	if f.Rows() != 1+len(wantVocab)+len(lexiconFeatures)+500 {
 		t.Errorf("rows = %d", f.Rows())
 	}
 	if docs.Len() != len(texts) {

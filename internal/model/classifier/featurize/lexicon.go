@@ -55,10 +55,13 @@ func specials(s Settings) int {
 
 // lexiconBin returns the index in lexiconFeatures of a normalised token,
 // or -1: valence <= -2, < 0, > 0 (and < 2), >= 2; plus 4 when the token
-// carries NegSuffix.
+// carries NegSuffix. A hashtag not in the lexicon is looked up without '#'.
 func lexiconBin(tok string) int {
 	base, negated := strings.CutSuffix(tok, NegSuffix)
 	v, ok := vaderLexicon()[base]
+	if !ok && len(base) > 1 && base[0] == '#' {
+		v, ok = vaderLexicon()[base[1:]]
+	}
 	if !ok || v == 0 {
 		return -1
 	}

@@ -1,0 +1,174 @@
+package chartcheck_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/chartcheck"
+)
+
+// argoCRDs finds the CRDs shipped in the argo-workflows module of go.mod.
+func argoCRDs(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/argoproj/argo-workflows/v3").Output()
+	if err != nil {
+		t.Fatalf("locating the argo-workflows module: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "manifests", "base", "crds", "full", "argoproj.io_*.yaml"))
+	if len(files) == 0 {
+		t.Fatalf("no CRDs in %s", out)
+	}
+	return files
+}
+
+// TestKubeconform validates the compiled WorkflowTemplate and the chart's
+// renderings with kubeconform -strict against the Argo CRD schemas, and
+// requires every WorkflowTemplate to be validated (not skipped).
+func TestKubeconform(t *testing.T) {
+	kubeconform := tool(t, "kubeconform")
+	dir := t.TempDir()
+	n := 0
+	for _, f := range argoCRDs(t) {
+		r, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schemas, err := chartcheck.CRDSchemas(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range schemas {
+			if err := os.WriteFile(filepath.Join(dir, s.FileName()), s.JSON, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d schemas from the Argo CRDs", n)
+	}
+	files := []string{generated}
+	for name, args := range map[string][]string{"defaults": nil, "all": allFeatures} {
+		out, err := helmTemplate(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), name+".yaml")
+		if err := os.WriteFile(p, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	// A template with a misspelt field must fail: the schemas are strict.
+	b, err := os.ReadFile(generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, bytes.Replace(b, []byte("\n  entrypoint: "), []byte("\n  entrypont: typo\n  entrypoint: "), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(files ...string) map[string]string {
+		cmd := exec.Command(kubeconform, append([]string{"-strict", "-output", "json", "-verbose", "-ignore-missing-schemas",
+			"-schema-location", filepath.Join(dir, "{{ .ResourceKind }}{{ .KindSuffix }}.json")}, files...)...)
+		out, _ := cmd.Output() // exit 1 on invalid resources: judged below
+		var report struct {
+			Resources []struct {
+				Filename, Kind, Name, Status, Msg string
+			}
+		}
+		if err := json.Unmarshal(out, &report); err != nil {
+			t.Fatalf("decoding the kubeconform report: %v\n%s", err, out)
+		}
+		got := map[string]string{}
+		for _, r := range report.Resources {
+			if r.Kind == "WorkflowTemplate" {
+				got[r.Filename] = r.Status + " " + r.Msg
+			}
+		}
+		return got
+	}
+	got := run(files...)
+	for _, f := range files {
+		if got[f] != "statusValid " {
+			t.Errorf("%s: WorkflowTemplate %q, want statusValid", f, got[f])
+		}
+	}
+	if got := run(bad)[bad]; !strings.HasPrefix(got, "statusInvalid") || !strings.Contains(got, "entrypont") {
+		t.Errorf("a misspelt field: %q, want statusInvalid naming it", got)
+	}
+}
+
+func TestCRDSchemas(t *testing.T) {
+	crd := `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+spec:
+  group: example.io
+  names: {kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {format: int-or-string}
+              note: {type: string, nullable: true}
+              free: {type: object, x-kubernetes-preserve-unknown-fields: true, properties: {a: {type: string}}}
+              labels: {type: object, additionalProperties: {type: string}, properties: {x: {type: string}}}
+  - name: v0
+    served: false
+    schema:
+      openAPIV3Schema: {type: object}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-a-crd}
+`
+	schemas, err := chartcheck.CRDSchemas(strings.NewReader(crd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(schemas) != 1 || schemas[0].FileName() != "widget-example-v1.json" {
+		t.Fatalf("schemas %+v, want one named widget-example-v1.json", schemas)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(schemas[0].JSON, &s); err != nil {
+		t.Fatal(err)
+	}
+	get := func(m map[string]any, path ...string) any {
+		var v any = m
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		return v
+	}
+	spec := []string{"properties", "spec"}
+	props := append(spec, "properties")
+	for _, tc := range []struct {
+		path []string
+		want string
+	}{
+		{[]string{"additionalProperties"}, "false"},
+		{append(spec, "additionalProperties"), "false"},
+		{append(props, "size"), `{"oneOf":[{"type":"string"},{"type":"integer"}]}`},
+		{append(props, "note", "type"), `["string","null"]`},
+		{append(props, "free", "additionalProperties"), "null"}, // preserve-unknown-fields stays open
+		{append(props, "labels", "additionalProperties"), `{"type":"string"}`},
+	} {
+		b, _ := json.Marshal(get(s, tc.path...))
+		if string(b) != tc.want {
+			t.Errorf("%s = %s, want %s", strings.Join(tc.path, "."), b, tc.want)
+		}
+	}
+}
