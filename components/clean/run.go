@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/clean"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
@@ -37,10 +38,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	if env.String("conflicts") == "majority" {
 		prog := env.Progress("counting labels", "rows", 0)
-		err := stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
-			prog.Add(1)
-			return p.Observe(t)
-		})
+		err := p.ObserveAll(ctx, readRows(ctx, in, prog), 0)
 		prog.Done()
 		if err != nil {
 			return err
@@ -49,13 +47,7 @@ func run(ctx context.Context, env *component.Env) error {
 	out := env.Output("tweets")
 	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
 	prog := env.Progress("cleaning", "rows", 0)
-	err = stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
-		prog.Add(1)
-		if !p.Process(t) {
-			return nil
-		}
-		return w.Write(t)
-	})
+	err = p.ProcessAll(ctx, readRows(ctx, in, prog), 0, w.Write)
 	prog.Done()
 	if err != nil {
 		return err
@@ -76,4 +68,16 @@ func run(ctx context.Context, env *component.Env) error {
 	fmt.Fprintf(env.Stdout, "clean: %d rows in, %d out; dropped %d duplicate ids, %d duplicate texts, %d empty, %d minority labels, %d tied labels\n",
 		st.In, st.Out, st.DroppedDupID, st.DroppedDupText, st.DroppedEmpty, st.DroppedMinority, st.DroppedTie)
 	return nil
+}
+
+// readRows streams the dataset at in, counting rows in prog. The text work
+// of the Processor runs on GOMAXPROCS workers while this reads (see
+// clean.ProcessAll).
+func readRows(ctx context.Context, in artifact.Location, prog *component.Progress) clean.RowSource {
+	return func(yield func(*dataset.Tweet) error) error {
+		return stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
+			prog.Add(1)
+			return yield(t)
+		})
+	}
 }

@@ -88,6 +88,9 @@ func run() error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %q: %w", *out, err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -70,13 +71,7 @@ func run(path string, dim, window, negative, minCount int, sample float64, epoch
 	}
 	runtime.GC()
 	cpu0 := cpuSeconds()
-	m, err := word2vec.Train(context.Background(), func(yield func([]string) bool) {
-		for _, s := range sents {
-			if !yield(s) {
-				return
-			}
-		}
-	},
+	m, err := word2vec.Train(context.Background(), slices.Values(sents),
 		word2vec.WithArch(arch), word2vec.WithDim(dim), word2vec.WithWindow(window),
 		word2vec.WithNegative(negative), word2vec.WithMinCount(minCount), word2vec.WithSample(sample),
 		word2vec.WithEpochs(epochs), word2vec.WithThreads(workers), word2vec.WithSeed(seed))

@@ -124,6 +124,12 @@ func (p *Processor) Observe(t *dataset.Tweet) error {
 		p.ids[h] |= seenObserve
 	}
 	kh, ok := p.key(p.cleaner.Clean(t.Text))
+	return p.observeKey(t, kh, ok)
+}
+
+// observeKey counts t's label under key kh (ok false: empty key), once
+// t's id has passed the duplicate check.
+func (p *Processor) observeKey(t *dataset.Tweet, kh uint64, ok bool) error {
 	if !ok || t.Label == "" {
 		return nil
 	}
@@ -205,6 +211,12 @@ func (p *Processor) Decide(t *dataset.Tweet) Decision {
 	t.CleanText = p.cleaner.Clean(t.Text)
 	t.URLs = text.ExtractURLs(t.Text)
 	kh, ok := p.key(t.CleanText)
+	return p.decideKey(t, kh, ok)
+}
+
+// decideKey is Decide once t's id has passed the duplicate check and its
+// CleanText, URLs and key kh (ok false: empty key) are filled.
+func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 	if !ok {
 		p.stats.DroppedEmpty++
 		return DropEmpty

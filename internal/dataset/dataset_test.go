@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -512,5 +513,40 @@ func TestReadOutputSpooled(t *testing.T) {
 	}
 	if !reflect.DeepEqual(normalise(got), normalise(in)) {
 		t.Fatalf("spooled read: %d rows differ from %d written", len(got), len(in))
+	}
+}
+
+// A dataset read through a store rooted at the output folder itself (what
+// artifact.Resolve gives for an existing folder path) has an empty prefix.
+func TestReadOutputEmptyPrefix(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := artifact.NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := artifact.NewOutput(st, "ds")
+	w := NewShardWriter(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) })
+	for _, tw := range Generate(1, 10, GenerateOptions{}) {
+		if err := w.Write(&tw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := artifact.Resolve(ctx, filepath.Join(dir, "ds"), artifact.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := ReadOutput(ctx, loc.Store, loc.Key, func(*Tweet) error { n++; return nil }); err != nil {
+		t.Fatalf("key %q: %v", loc.Key, err)
+	}
+	if n != 10 {
+		t.Fatalf("read %d rows, want 10", n)
 	}
 }

@@ -293,7 +293,10 @@ func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn fun
 }
 
 func joinKey(prefix, name string) string {
-	return strings.TrimSuffix(prefix, "/") + "/" + name
+	if prefix = strings.TrimSuffix(prefix, "/"); prefix == "" {
+		return name // a store rooted at the output folder itself
+	}
+	return prefix + "/" + name
 }
 
 // withShard opens one committed shard as an io.ReaderAt.

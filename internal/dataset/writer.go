@@ -125,6 +125,11 @@ type ShardWriter struct {
 	shardLen  int // rows in the open shard (flushed or buffered)
 	shardName string
 
+	// One record batch at a time is encoded in the background (see flush):
+	// busy is set while a batch is in flight, done gets its result.
+	busy bool
+	done chan error
+
 	stats  WriteStats
 	err    error
 	closed bool
@@ -148,7 +153,7 @@ func NewShardWriter(create func(name string) (io.WriteCloser, error), opts ...Op
 	if cfg.batchRows > cfg.shardRows {
 		cfg.batchRows = cfg.shardRows
 	}
-	w := &ShardWriter{create: create, cfg: cfg, props: writerProps(cfg)}
+	w := &ShardWriter{create: create, cfg: cfg, props: writerProps(cfg), done: make(chan error, 1)}
 	w.rb = array.NewRecordBuilder(cfg.alloc, Schema())
 	w.id = w.rb.Field(idxID).(*array.StringBuilder)
 	w.created = w.rb.Field(idxCreatedAt).(*array.TimestampBuilder)
@@ -209,11 +214,20 @@ func (w *ShardWriter) Write(t *Tweet) error {
 	return nil
 }
 
-// flush writes the buffered batch as one row group, opening and closing
-// shards as needed.
+// flush hands the buffered batch to a goroutine that encodes it as one row
+// group while the caller fills the next batch (Parquet encoding and
+// compression are most of the cost of writing). At most one batch is in
+// flight: flush first waits for the previous one. Shards are opened and
+// closed by the caller, after the batches in flight are written, so
+// creation errors are returned by the Write that needs the shard and an
+// encoding error by the next Write, flush or Close. Rows reach the file in
+// write order, so the bytes do not depend on the timing.
 func (w *ShardWriter) flush() error {
 	if w.batchLen == 0 {
 		return nil
+	}
+	if err := w.wait(); err != nil {
+		return err
 	}
 	if w.fw == nil {
 		if err := w.openShard(); err != nil {
@@ -230,16 +244,34 @@ func (w *ShardWriter) flush() error {
 		b.ReserveData(sizes[i] + sizes[i]/8)
 	}
 	w.batchLen = 0
-	err := w.fw.Write(rec)
-	rec.Release()
-	if err != nil {
-		return w.fail(fmt.Errorf("writing shard %q: %w", w.shardName, err))
-	}
+	fw, done := w.fw, w.done
+	w.busy = true
+	go func() {
+		err := fw.Write(rec)
+		rec.Release()
+		done <- err
+	}()
 	w.shardLen += n
 	if w.shardLen >= w.cfg.shardRows {
+		if err := w.wait(); err != nil {
+			return err
+		}
 		if err := w.closeShard(); err != nil {
 			return w.fail(err)
 		}
+	}
+	return nil
+}
+
+// wait waits for the batch in flight, if any, and returns its error.
+func (w *ShardWriter) wait() error {
+	if !w.busy {
+		return nil
+	}
+	err := <-w.done
+	w.busy = false
+	if err != nil {
+		return w.fail(fmt.Errorf("writing shard %q: %w", w.shardName, err))
 	}
 	return nil
 }
@@ -281,6 +313,10 @@ func (w *ShardWriter) closeShard() error {
 }
 
 func (w *ShardWriter) fail(err error) error {
+	if w.busy { // let the batch in flight finish before aborting its sink
+		<-w.done
+		w.busy = false
+	}
 	if w.err == nil {
 		w.err = err
 	}
@@ -312,6 +348,9 @@ func (w *ShardWriter) Close() error {
 		return w.err
 	}
 	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := w.wait(); err != nil {
 		return err
 	}
 	if w.fw == nil && len(w.stats.Shards) == 0 {

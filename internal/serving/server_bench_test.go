@@ -1,8 +1,10 @@
 package serving
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,4 +130,50 @@ func reportCPU(b *testing.B, start time.Duration, textsPerOp int) {
 	if textsPerOp > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*textsPerOp), "cpu-ns/text")
 	}
+}
+
+// BenchmarkRealBodies replays request bodies (one JSON per line, file in
+// TWEETFLOW_BENCH_BODIES) against a model folder (TWEETFLOW_BENCH_MODEL),
+// in process: e.g. the trained demo model and the tweets of
+// hack/bench-serve.sh. Skipped when the variables are unset.
+func BenchmarkRealBodies(b *testing.B) {
+	dir, path := os.Getenv("TWEETFLOW_BENCH_MODEL"), os.Getenv("TWEETFLOW_BENCH_BODIES")
+	if dir == "" || path == "" {
+		b.Skip("set TWEETFLOW_BENCH_MODEL and TWEETFLOW_BENCH_BODIES")
+	}
+	m, err := Load(context.Background(), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bodies []string
+	texts := 0
+	for _, l := range strings.Split(string(raw), "\n") {
+		if l != "" {
+			bodies = append(bodies, l)
+			texts += strings.Count(l, `", "`) + strings.Count(l, `","`) + 1
+		}
+	}
+	srv := New(StaticRegistry(m))
+	req, _ := http.NewRequest(http.MethodPost, "/predict", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	start := cpuTime()
+	i := 0
+	for b.Loop() {
+		body := bodies[i%len(bodies)]
+		i++
+		req.Body = nopCloser{strings.NewReader(body)}
+		req.ContentLength = int64(len(body))
+		srv.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatal(w.code)
+		}
+	}
+	perReq := float64(texts) / float64(len(bodies))
+	b.ReportMetric(perReq*float64(b.N)/b.Elapsed().Seconds(), "texts/s")
+	reportCPU(b, start, int(perReq))
 }

@@ -88,29 +88,29 @@ const (
 
 // StepReport is what happened to one task.
 type StepReport struct {
-	Name     string
-	Template string
-	Status   Status
-	ExitCode int
-	Attempts int
-	Seconds  float64
+	Name     string  `json:"name"`
+	Template string  `json:"template"`
+	Status   Status  `json:"status"`
+	ExitCode int     `json:"exit_code"`
+	Attempts int     `json:"attempts"`
+	Seconds  float64 `json:"seconds"`
 	// Outputs are the task's output parameters.
-	Outputs map[string]string
+	Outputs map[string]string `json:"outputs,omitempty"`
 	// Summary is the component's run summary, when it wrote one.
-	Summary *component.Summary
+	Summary *component.Summary `json:"summary,omitempty"`
 	// Message explains a failure or a skip.
-	Message string
+	Message string `json:"message,omitempty"`
 }
 
 // Report is the outcome of a run.
 type Report struct {
-	Workflow string
-	UID      string
+	Workflow string `json:"workflow"`
+	UID      string `json:"uid"`
 	// RunID is the run-id parameter, or the UID when it is empty.
-	RunID   string
-	Params  map[string]string
-	Steps   []*StepReport
-	Seconds float64
+	RunID   string            `json:"run_id"`
+	Params  map[string]string `json:"params"`
+	Steps   []*StepReport     `json:"steps"`
+	Seconds float64           `json:"seconds"`
 }
 
 // Step returns the named step's report, or nil.

@@ -474,3 +474,50 @@ func TestSaveToDirectory(t *testing.T) {
 		t.Error("embedding changed through a directory")
 	}
 }
+
+func TestEvaluateHandComputed(t *testing.T) {
+	s := featurize.DefaultSettings()
+	s.WordNgrams, s.CharMin, s.CharMax, s.Buckets, s.Lexicon = 1, 0, 0, 0, ""
+	f, err := featurize.New(s, []string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Word i+1 votes for class i: pooled = one-hot row, W2 = identity.
+	m := newModel(f, threeLabels, 3, 0)
+	for i := 0; i < 3; i++ {
+		m.emb[(i+1)*3+i] = 1
+		m.w2[i*3+i] = 5
+	}
+	d := &Dataset{}
+	// true 0: predicted 0, 0, 1; true 1: predicted 1; true 2: predicted 0, 2.
+	for _, c := range []struct {
+		text string
+		y    int
+	}{{"a", 0}, {"a", 0}, {"b", 0}, {"b", 1}, {"a", 2}, {"c", 2}} {
+		d.Add(f.AppendIDs(nil, c.text), c.y)
+	}
+	ev := Evaluate(m, d, 1)
+	wantRecall := []float64{2.0 / 3, 1, 0.5}
+	for i, w := range wantRecall {
+		if math.Abs(ev.Recall[i]-w) > 1e-12 {
+			t.Errorf("recall[%d] = %v, want %v", i, ev.Recall[i], w)
+		}
+	}
+	if math.Abs(ev.MacroRecall-(2.0/3+1+0.5)/3) > 1e-12 || math.Abs(ev.Accuracy-4.0/6) > 1e-12 {
+		t.Errorf("macro recall %v accuracy %v", ev.MacroRecall, ev.Accuracy)
+	}
+	want := [][]int{{2, 1, 0}, {0, 1, 0}, {1, 0, 1}}
+	for i := range want {
+		if !slices.Equal(ev.Confusion[i], want[i]) {
+			t.Errorf("confusion = %v, want %v", ev.Confusion, want)
+			break
+		}
+	}
+	// Loss: mean of -log p[y] with p = softmax of 5 * one-hot.
+	pHit := math.Exp(5) / (math.Exp(5) + 2)
+	pMiss := 1 / (math.Exp(5) + 2)
+	wantLoss := -(4*math.Log(pHit) + 2*math.Log(pMiss)) / 6
+	if math.Abs(ev.Loss-wantLoss) > 1e-5 {
+		t.Errorf("loss = %v, want %v", ev.Loss, wantLoss)
+	}
+}

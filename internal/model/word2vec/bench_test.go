@@ -62,13 +62,17 @@ func benchKernel(b *testing.B, fn func(h, out, e []float32)) {
 
 var sink float32
 
-// BenchmarkKernels measures one negative-sampling step at dim 100 (a dot
-// product and the fused update), assembly vs pure Go.
+// BenchmarkKernels measures one negative-sampling step at dim 100 (dot
+// product, sigmoid, updates), as used in training vs pure Go.
 func BenchmarkKernels(b *testing.B) {
 	b.Run("step", func(b *testing.B) {
-		benchKernel(b, func(h, out, e []float32) { sink += dot(h, out); sgd(1e-6, h, out, e) })
+		benchKernel(b, func(h, out, e []float32) { sink += negStep(h, out, e, 0, 1e-6) })
 	})
 	b.Run("step-go", func(b *testing.B) {
-		benchKernel(b, func(h, out, e []float32) { sink += dotGo(h, out); sgdGo(1e-6, h, out, e) })
+		benchKernel(b, func(h, out, e []float32) {
+			f := dotGo(h, out)
+			sink += f
+			sgdGo((0-sigmoidTable[int((f+maxExp)*expScale)])*1e-6, h, out, e)
+		})
 	})
 }

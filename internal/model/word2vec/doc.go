@@ -32,9 +32,14 @@
 //
 // # Kernels
 //
-// On amd64 with AVX2 and FMA the dot product and updates run in assembly
-// (kernels_amd64.s); elsewhere, or with the purego build tag, in unrolled
-// Go loops (kernels.go). Results differ in the last bits between the two.
+// On amd64 with AVX2 and FMA, one negative-sampling step (dot product,
+// sigmoid and loss lookup, both updates) is a single assembly function
+// (kernels_amd64.s), checked bit for bit against the Go composition in the
+// tests; elsewhere, or with the purego build tag, unrolled Go loops
+// (kernels.go) do the work. The two paths differ in the last bits. For each
+// sentence the examples and their noise words are drawn first, so that the
+// noise rows (random, mostly cache misses) are prefetched two examples
+// ahead.
 //
 // # Files
 //

@@ -66,6 +66,7 @@ type Params struct {
 	Seed      uint64  `json:"seed"`       // seed of every random choice (default 1)
 	Threads   int     `json:"-"`          // worker goroutines (default GOMAXPROCS)
 	ChunkSize int     `json:"chunk_size"` // words per work unit (default 10000)
+	Shuffle   bool    `json:"shuffle"`    // train on the sentences in a seeded random order (default false)
 }
 
 // DefaultParams returns the defaults used by Train.
@@ -171,6 +172,14 @@ func WithThreads(n int) Option { return func(s *settings) { s.Threads = n } }
 // WithChunkSize sets the number of corpus words in one unit of work (whole
 // sentences are kept together). The learning rate is updated per chunk.
 func WithChunkSize(n int) Option { return func(s *settings) { s.ChunkSize = n } }
+
+// WithShuffle trains on the sentences in a random order (drawn once from
+// the seed) instead of the input order. gensim and the original word2vec do
+// not shuffle; shuffling helps when the input is grouped by topic or date
+// (the shared tweet files are), where the online loss of the late,
+// low-learning-rate epochs can otherwise rise as the model stops tracking
+// the current topic.
+func WithShuffle(on bool) Option { return func(s *settings) { s.Shuffle = on } }
 
 // WithProgress registers a callback called at the end of every epoch and,
 // when every > 0, each time roughly every more raw words were processed.

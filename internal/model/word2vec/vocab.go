@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 )
@@ -101,15 +102,14 @@ func buildCorpus(ctx context.Context, sentences iter.Seq[[]string], p Params) (*
 	}
 	words, counts = nil, nil
 
-	// Encode in place: drop out-of-vocabulary tokens and empty sentences,
-	// and cut the corpus into chunks of about ChunkSize raw words.
+	// Encode in place: drop out-of-vocabulary tokens and sentences left
+	// empty. The raw length of a dropped sentence is credited to the next
+	// kept one (or the last), so that chunks still account for every word.
 	ids := tmp[:0]
 	ends := sentEnd[:0]
+	var sentRaw []int32
+	var pending int64
 	start := 0
-	var (
-		cur      chunk
-		rawTotal int64
-	)
 	for _, end := range sentEnd {
 		before := len(ids)
 		for _, old := range tmp[start:end] {
@@ -117,27 +117,62 @@ func buildCorpus(ctx context.Context, sentences iter.Seq[[]string], p Params) (*
 				ids = append(ids, id)
 			}
 		}
-		cur.raw += int64(end - start)
+		pending += int64(end - start)
 		start = end
 		if len(ids) > before {
 			ends = append(ends, len(ids))
+			sentRaw = append(sentRaw, int32(min(pending, math.MaxInt32)))
+			pending = 0
 		}
-		if cur.raw >= int64(p.ChunkSize) {
-			cur.endSent = len(ends)
+	}
+	if len(sentRaw) == 0 {
+		return c, nil // empty vocabulary
+	}
+	sentRaw[len(sentRaw)-1] += int32(min(pending, math.MaxInt32-int64(sentRaw[len(sentRaw)-1])))
+	c.ids = slices.Clip(ids)
+	c.sentEnd = slices.Clip(ends)
+	if p.Shuffle {
+		c.shuffle(sentRaw, p.Seed)
+	}
+
+	// Cut the corpus into chunks of about ChunkSize raw words.
+	var (
+		cur      chunk
+		rawTotal int64
+	)
+	for i, r := range sentRaw {
+		cur.raw += int64(r)
+		if cur.raw >= int64(p.ChunkSize) || i == len(sentRaw)-1 {
+			cur.endSent = i + 1
 			cur.rawBefore = rawTotal
 			rawTotal += cur.raw
 			c.chunks = append(c.chunks, cur)
-			cur = chunk{firstSent: len(ends)}
+			cur = chunk{firstSent: i + 1}
 		}
 	}
-	if cur.raw > 0 {
-		cur.endSent = len(ends)
-		cur.rawBefore = rawTotal
-		c.chunks = append(c.chunks, cur)
-	}
-	c.ids = slices.Clip(ids)
-	c.sentEnd = slices.Clip(ends)
 	return c, nil
+}
+
+// shuffle permutes the sentences (and their raw lengths) with a PCG seeded
+// from seed. It needs a second id array while it runs.
+func (c *corpus) shuffle(sentRaw []int32, seed uint64) {
+	n := len(c.sentEnd)
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	r := rand.New(rand.NewPCG(seed, splitmix64(0x5ec7e5)))
+	r.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	ids := make([]int32, 0, len(c.ids))
+	ends := make([]int, 0, n)
+	raw := make([]int32, 0, n)
+	for _, s := range perm {
+		ids = append(ids, c.sentence(int(s))...)
+		ends = append(ends, len(ids))
+		raw = append(raw, sentRaw[s])
+	}
+	c.ids, c.sentEnd = ids, ends
+	copy(sentRaw, raw)
 }
 
 // sentence returns the ids of sentence i.

@@ -38,7 +38,9 @@
 // Character n-grams (CharMin > 0): the token without its "_NEG" suffix is
 // wrapped as "<" + token + ">"; every substring of CharMin..CharMax runes
 // (Unicode code points of the UTF-8 text) is hashed, by start position
-// then length, except a single boundary rune. Word n-grams (WordNgrams >
+// then length, except a single boundary rune; for a negation-marked token
+// the hashed string is the byte 0x01 followed by the n-gram, so negated
+// words have their own n-gram buckets. Word n-grams (WordNgrams >
 // 1): for n = 2..WordNgrams, each run of n consecutive (normalised) tokens
 // joined by single spaces is hashed. A hashed string s goes to bucket
 // FNV1a32(s) mod Buckets, id V+S+1+bucket; FNV1a32 is 32-bit FNV-1a over

@@ -51,19 +51,24 @@ func TestCharNgramsFollowDefinition(t *testing.T) {
 	s := DefaultSettings()
 	s.Buckets = 1000
 	base := uint32(7)
-	got := appendCharNgrams(nil, s, base, "héllo_NEG")
-	// Independent construction: all rune substrings of "<héllo>" with 3..5 runes.
-	w := []rune("<héllo>")
-	var want []int32
-	for i := range w {
-		for n := s.CharMin; n <= s.CharMax && i+n <= len(w); n++ {
-			want = append(want, int32(base+FNV1a32(string(w[i:i+n]))%1000))
+	for _, tc := range []struct {
+		tok, prefix string
+	}{{"héllo", ""}, {"héllo_NEG", "\x01"}} {
+		got := appendCharNgrams(nil, s, base, tc.tok)
+		// Independent construction: all rune substrings of "<héllo>" with
+		// 3..5 runes, prefixed by 0x01 for the negated token.
+		w := []rune("<héllo>")
+		var want []int32
+		for i := range w {
+			for n := s.CharMin; n <= s.CharMax && i+n <= len(w); n++ {
+				want = append(want, int32(base+FNV1a32(tc.prefix+string(w[i:i+n]))%1000))
+			}
 		}
-	}
-	slices.Sort(got)
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("char n-grams = %v, want %v", got, want)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("char n-grams of %q = %v, want %v", tc.tok, got, want)
+		}
 	}
 }
 

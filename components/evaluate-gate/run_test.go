@@ -1,0 +1,260 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/text"
+)
+
+var runFn = run
+
+const debianPython = "/usr/bin/python3" // has sklearn (python3-sklearn)
+
+// setup commits a real split of part of the SemEval demo data and a small
+// model trained on it, both in run.
+func setup(t *testing.T, s *stagetest.Store, run string, labels []string) (stagetest.Prepared, *classifier.Model) {
+	t.Helper()
+	dir := filepath.Join(stagetest.DemoData(t), "semeval")
+	p := s.Prepare(t, run, []string{filepath.Join(dir, "twitter-2013train-A.txt"), filepath.Join(dir, "twitter-2016train-A.txt")},
+		stagetest.PrepareOptions{Seed: 3, Every: 2})
+	m := s.TrainModel(t, run, p, stagetest.ModelOptions{Labels: labels})
+	return p, m
+}
+
+// score is an independent computation of accuracy and macro recall of m
+// on rows, from the model's own predictions.
+type score struct {
+	n                     int
+	accuracy, macroRecall float64
+	y                     []int
+	proba                 [][]float32
+}
+
+func scoreRows(m *classifier.Model, cl *text.Cleaner, rows []dataset.Tweet) score {
+	idx := map[string]int{}
+	for i, l := range m.Labels() {
+		idx[l] = i
+	}
+	k := len(m.Labels())
+	hit, tot := make([]int, k), make([]int, k)
+	var s score
+	for _, tw := range rows {
+		c, ok := idx[tw.Label]
+		if !ok {
+			continue
+		}
+		ct := tw.CleanText
+		if ct == "" {
+			ct = cl.Clean(tw.Text)
+		}
+		p := m.PredictText(ct)
+		best := 0
+		for j := range p {
+			if p[j] > p[best] {
+				best = j
+			}
+		}
+		tot[c]++
+		if best == c {
+			hit[c]++
+		}
+		s.y = append(s.y, c)
+		s.proba = append(s.proba, p)
+	}
+	h := 0
+	for c := range k {
+		h += hit[c]
+		if tot[c] > 0 {
+			s.macroRecall += float64(hit[c]) / float64(tot[c]) / float64(k)
+		}
+	}
+	s.n = len(s.y)
+	s.accuracy = float64(h) / float64(s.n)
+	return s
+}
+
+type metricsFile struct {
+	N           int     `json:"n"`
+	Accuracy    float64 `json:"accuracy"`
+	MacroRecall float64 `json:"macro_recall"`
+	ROCAUC      float64 `json:"roc_auc"`
+	PRAUC       float64 `json:"pr_auc"`
+}
+
+func readMetrics(t *testing.T, b []byte) metricsFile {
+	t.Helper()
+	var m metricsFile
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func resultFloat(t *testing.T, res map[string]string, name string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(res[name], 64)
+	if err != nil {
+		t.Fatalf("result %s = %q: %v", name, res[name], err)
+	}
+	return f
+}
+
+func TestGatePasses(t *testing.T) {
+	s := stagetest.NewFS(t)
+	p, m := setup(t, s, "run-gate-ok", nil)
+	results := t.TempDir()
+	r := s.MustRun(t, stages.EvaluateGate, runFn, "run-gate-ok", "--min-roc-auc", "0.6", "--min-pr-auc", "0.4", "--min-macro-recall", "0.4", "--results-dir", results)
+
+	res := stagetest.ReadResults(t, results)
+	if res["passed"] != "true" {
+		t.Fatalf("passed = %q, want true", res["passed"])
+	}
+	mf := readMetrics(t, s.File(t, "run-gate-ok", "evaluate-gate", "metrics", MetricsFile))
+	cl, _ := text.NewCleaner(text.WithOptions(p.Cleaner))
+	want := scoreRows(m, cl, p.TestRows)
+	if mf.N != want.n || mf.N != p.Test {
+		t.Errorf("scored %d rows, the test set has %d", mf.N, p.Test)
+	}
+	if !near(mf.Accuracy, want.accuracy, 1e-9) || !near(mf.MacroRecall, want.macroRecall, 1e-9) {
+		t.Errorf("accuracy %.6f macro recall %.6f, the model's predictions give %.6f and %.6f", mf.Accuracy, mf.MacroRecall, want.accuracy, want.macroRecall)
+	}
+	for name, v := range map[string]float64{"roc-auc": mf.ROCAUC, "pr-auc": mf.PRAUC, "macro-recall": mf.MacroRecall, "accuracy": mf.Accuracy} {
+		if got := resultFloat(t, res, name); !near(got, v, 5e-5) {
+			t.Errorf("result %s = %g, metrics.json has %g", name, got, v)
+		}
+	}
+	if mf.ROCAUC < 0.6 || mf.ROCAUC > 1 {
+		t.Errorf("roc_auc %g: the model should beat the 0.6 threshold", mf.ROCAUC)
+	}
+	html := string(s.File(t, "run-gate-ok", "evaluate-gate", "metrics", ReportFile))
+	if !strings.Contains(html, "<html") || !strings.Contains(html, "run-gate-ok") || !strings.Contains(html, fmt.Sprintf("%.4f", mf.ROCAUC)[:5]) {
+		t.Errorf("report.html lacks the model version or ROC-AUC")
+	}
+	if !strings.Contains(r.Stdout, "gate: passed") {
+		t.Errorf("stdout:\n%s", r.Stdout)
+	}
+	if sum := s.Summary(t, "run-gate-ok", "evaluate-gate"); sum.Status != "succeeded" || sum.Results["passed"] != "true" {
+		t.Errorf("summary status %q results %v", sum.Status, sum.Results)
+	}
+}
+
+func TestGateFails(t *testing.T) {
+	s := stagetest.NewFS(t)
+	setup(t, s, "bad", nil)
+	results := t.TempDir()
+	r := s.Run(t, stages.EvaluateGate, runFn, "bad", "--min-roc-auc", "0.99", "--results-dir", results)
+	if r.Code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", r.Code, r.Stderr)
+	}
+	res := stagetest.ReadResults(t, results)
+	if res["passed"] != "false" {
+		t.Errorf("passed = %q, want false", res["passed"])
+	}
+	mf := readMetrics(t, s.File(t, "bad", "evaluate-gate", "metrics", MetricsFile)) // committed despite the failure
+	s.File(t, "bad", "evaluate-gate", "metrics", ReportFile)
+	msg := fmt.Sprintf("roc_auc %.4f is below --min-roc-auc 0.9900", mf.ROCAUC)
+	if !strings.Contains(r.Stderr, "error: evaluate-gate: quality gate failed: "+msg) {
+		t.Errorf("stderr does not say %q:\n%s", msg, r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "pr_auc") {
+		t.Errorf("the error names pr_auc, which passed its default threshold:\n%s", r.Stderr)
+	}
+	if sum := s.Summary(t, "bad", "evaluate-gate"); sum.Status != "gate-failed" || sum.Outputs["metrics"].URI == "" {
+		t.Errorf("summary status %q outputs %v, want gate-failed with metrics", sum.Status, sum.Outputs)
+	}
+}
+
+// TestGateStandaloneRawSemEval scores a model on a raw SemEval file it
+// has not seen: evaluate-gate ingests and cleans it with the model's cleaner.
+func TestGateStandaloneRawSemEval(t *testing.T) {
+	s := stagetest.NewFS(t)
+	p, m := setup(t, s, "sa", nil)
+	raw := filepath.Join(stagetest.DemoData(t), "semeval", "twitter-2014test-A.txt")
+	results := t.TempDir()
+	s.MustRun(t, stages.EvaluateGate, runFn, "", "--model", s.URI("sa", "train", "model"), "--data", raw,
+		"--min-roc-auc", "0.5", "--min-pr-auc", "0.3", "--results-dir", results)
+	cl, _ := text.NewCleaner(text.WithOptions(p.Cleaner))
+	want := scoreRows(m, cl, stagetest.ReadRaw(t, raw))
+	res := stagetest.ReadResults(t, results)
+	if got := resultFloat(t, res, "accuracy"); !near(got, want.accuracy, 5e-5) || res["passed"] != "true" {
+		t.Errorf("accuracy %g passed %s; the model's predictions on %d rows give %.4f", got, res["passed"], want.n, want.accuracy)
+	}
+}
+
+// TestGateStandaloneSentiment140 scores a binary model on a Sentiment140
+// CSV with a label map, and checks ROC-AUC and PR-AUC against sklearn.
+func TestGateStandaloneSentiment140(t *testing.T) {
+	shared := stagetest.SharedData(t)
+	s := stagetest.NewFS(t)
+	p, m := setup(t, s, "bin", []string{"negative", "positive"})
+	csv := filepath.Join(shared, "sentiment140", "s140_subset10k_ArchanaBS-1233.csv")
+	results := t.TempDir()
+	out := s.URI("bin", "evaluate-s140", "metrics")
+	s.MustRun(t, stages.EvaluateGate, runFn, "", "--model", s.URI("bin", "train", "model"), "--data", csv,
+		"--label-map", "0->negative,4->positive", "--min-roc-auc", "0.5", "--min-pr-auc", "0.3", "--results-dir", results, "--out-metrics", out)
+	mf := readMetrics(t, s.File(t, "bin", "evaluate-s140", "metrics", MetricsFile))
+	cl, _ := text.NewCleaner(text.WithOptions(p.Cleaner))
+	want := scoreRows(m, cl, stagetest.ReadRaw(t, csv))
+	if mf.N != 10000 || want.n != 10000 {
+		t.Fatalf("scored %d rows (independently %d), the file has 10000", mf.N, want.n)
+	}
+	if !near(mf.Accuracy, want.accuracy, 1e-9) {
+		t.Errorf("accuracy %.6f, the model's predictions give %.6f", mf.Accuracy, want.accuracy)
+	}
+	if stagetest.ReadResults(t, results)["passed"] != "true" {
+		t.Error("gate did not pass with low thresholds")
+	}
+
+	if err := exec.Command(debianPython, "-c", "import sklearn").Run(); err != nil {
+		t.Skipf("sklearn not importable by %s: %v", debianPython, err)
+	}
+	var b strings.Builder
+	for i, y := range want.y {
+		fmt.Fprintf(&b, "%d %.9g\n", y, want.proba[i][1])
+	}
+	f := filepath.Join(t.TempDir(), "scores.txt")
+	if err := os.WriteFile(f, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys
+import numpy as np
+from sklearn.metrics import roc_auc_score, average_precision_score
+d = np.loadtxt(sys.argv[1])
+print(repr(roc_auc_score(d[:, 0], d[:, 1])), repr(average_precision_score(d[:, 0], d[:, 1])))
+`
+	o, err := exec.Command(debianPython, "-c", script, f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sklearn: %v\n%s", err, o)
+	}
+	fs := strings.Fields(string(o))
+	roc, _ := strconv.ParseFloat(fs[len(fs)-2], 64)
+	ap, _ := strconv.ParseFloat(fs[len(fs)-1], 64)
+	if !near(mf.ROCAUC, roc, 1e-6) || !near(mf.PRAUC, ap, 1e-6) {
+		t.Errorf("roc_auc %.8f pr_auc %.8f, sklearn gives %.8f and %.8f", mf.ROCAUC, mf.PRAUC, roc, ap)
+	}
+}
+
+func TestGateUsageErrors(t *testing.T) {
+	s := stagetest.NewFS(t)
+	if r := s.Run(t, stages.EvaluateGate, runFn, "", "--data", "x.txt"); r.Code != 2 || !strings.Contains(r.Stderr, "--model") {
+		t.Errorf("missing --model: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if r := s.Run(t, stages.EvaluateGate, runFn, "u", "--min-roc-auc", "1.5"); r.Code != 2 || !strings.Contains(r.Stderr, "min-roc-auc") {
+		t.Errorf("--min-roc-auc 1.5: exit %d\n%s", r.Code, r.Stderr)
+	}
+}

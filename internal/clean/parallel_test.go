@@ -1,0 +1,154 @@
+package clean
+
+import (
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
+)
+
+// sliceSource streams rows through one reused Tweet, as the dataset
+// reader does.
+func sliceSource(rows []dataset.Tweet) RowSource {
+	return func(yield func(*dataset.Tweet) error) error {
+		var t dataset.Tweet
+		for i := range rows {
+			t = rows[i]
+			if err := yield(&t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// parallelRows are the SemEval rows (duplicate ids, texts and conflicting
+// labels) plus generated rows with empty ids and unlabeled rows, when the
+// data is there; generated rows with repeats otherwise.
+func parallelRows(t *testing.T) []dataset.Tweet {
+	gen := dataset.Generate(7, 3000, dataset.GenerateOptions{})
+	for i := range gen {
+		switch i % 7 {
+		case 0:
+			gen[i].ID = "" // never a duplicate id
+		case 1:
+			gen[i].Label = ""
+		case 2:
+			gen[i].Text = gen[i/2].Text // duplicate text, maybe another label
+		case 3:
+			gen[i].ID = gen[i/3].ID // duplicate id
+		case 4:
+			gen[i].Text = "http://t.co/x" // empty after cleaning
+		}
+	}
+	rows := gen
+	if testing.Short() {
+		return rows
+	}
+	if _, err := os.Stat("/work/shared/data/semeval2017-task4a"); err == nil {
+		rows = append(readSemEval(t), gen...)
+	}
+	return rows
+}
+
+// TestParallelMatchesSequential checks that ObserveAll + ProcessAll give
+// the same kept rows, order and Stats as Observe + Process row by row,
+// with one and several workers.
+func TestParallelMatchesSequential(t *testing.T) {
+	rows := parallelRows(t)
+	if len(rows) < 3000 {
+		t.Fatal("too few rows")
+	}
+	seq, err := NewProcessor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if err := seq.Observe(&rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []dataset.Tweet
+	for i := range rows {
+		r := rows[i]
+		if seq.Process(&r) {
+			want = append(want, r)
+		}
+	}
+	for _, workers := range []int{1, 3} {
+		for _, twoPass := range []bool{true, false} {
+			p, err := NewProcessor()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRows, wantStats := want, seq.Stats()
+			if !twoPass {
+				s, _ := NewProcessor()
+				wantRows = nil
+				for i := range rows {
+					r := rows[i]
+					if s.Process(&r) {
+						wantRows = append(wantRows, r)
+					}
+				}
+				wantStats = s.Stats()
+			} else if err := p.ObserveAll(context.Background(), sliceSource(rows), workers); err != nil {
+				t.Fatal(err)
+			}
+			var got []dataset.Tweet
+			err = p.ProcessAll(context.Background(), sliceSource(rows), workers, func(t *dataset.Tweet) error {
+				got = append(got, *t)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Stats() != wantStats {
+				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, p.Stats(), wantStats)
+			}
+			if !reflect.DeepEqual(got, wantRows) {
+				t.Errorf("workers %d two-pass %v: %d kept rows differ from the sequential %d", workers, twoPass, len(got), len(wantRows))
+			}
+			checkInvariant(t, p.Stats())
+		}
+	}
+}
+
+// TestParallelErrors checks that errors of the source and of emit stop
+// the pipeline and are returned, and that a cancelled context is reported.
+func TestParallelErrors(t *testing.T) {
+	rows := dataset.Generate(3, 5000, dataset.GenerateOptions{})
+	boom := errors.New("boom")
+	p, _ := NewProcessor()
+	n := 0
+	err := p.ProcessAll(context.Background(), sliceSource(rows), 2, func(*dataset.Tweet) error {
+		if n++; n == 1000 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || n != 1000 {
+		t.Errorf("emit error: got %v after %d rows, want boom after 1000", err, n)
+	}
+	p, _ = NewProcessor()
+	failing := func(yield func(*dataset.Tweet) error) error {
+		for i := range 700 {
+			if err := yield(&rows[i]); err != nil {
+				return err
+			}
+		}
+		return boom
+	}
+	if err := p.ObserveAll(context.Background(), failing, 2); !errors.Is(err, boom) {
+		t.Errorf("source error: got %v, want boom", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p, _ = NewProcessor()
+	if err := p.ProcessAll(ctx, sliceSource(rows), 2, func(*dataset.Tweet) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v, want context.Canceled", err)
+	}
+}
