@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ func BenchmarkCleanStage(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)
+	cpu0 := benchutil.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		args := []string{"clean", "--store", dir, "--run-id", "bench" + strconv.Itoa(i), "--progress", "none",
 			"--log-format", "json", "--termination-log", "", "--tweets", filepath.Join(dir, in)}
@@ -70,6 +72,66 @@ func BenchmarkCleanStage(b *testing.B) {
 	b.StopTimer()
 	peak := hs.Stop()
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
+	b.ReportMetric(float64(rows)*float64(b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	_ = os.RemoveAll(dir)
+}
+
+// BenchmarkIngestClean1600k measures the real stage binaries end to end
+// on 1.6M tweets: it builds bin/ingest and bin/clean (CGO off) into a
+// temporary folder, writes a 1.6M-row Sentiment140-style CSV resampled
+// from the real tweets (benchutil: seed 1, perturbation 0.1), then runs
+// `ingest --sources corpus.csv` and `clean` on its output in a local FS
+// store, and reports tweets/s (1.6M / the sum of both wall times), each
+// stage's wall seconds, CPU seconds and peak RSS (MiB, from the kernel's
+// rusage of the child). Slow (about a minute): it runs only with
+// TWEETFLOW_BENCH_LARGE=1,
+//
+//	TWEETFLOW_BENCH_LARGE=1 go test -run '^$' -bench IngestClean1600k -benchtime 1x ./components/clean/
+//
+// hack/bench.sh makes the same measurement with /usr/bin/time.
+func BenchmarkIngestClean1600k(b *testing.B) {
+	if os.Getenv("TWEETFLOW_BENCH_LARGE") != "1" {
+		b.Skip("set TWEETFLOW_BENCH_LARGE=1 to run the 1.6M-tweet benchmark")
+	}
+	const rows = 1_600_000
+	dir := b.TempDir()
+	build := exec.Command("go", "build", "-o", dir+"/", "../ingest", ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the stages: %v\n%s", err, out)
+	}
+	corpus := filepath.Join(dir, "corpus.csv")
+	f, err := os.Create(corpus)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := benchutil.WriteCorpus(f, benchutil.CSV, benchPool(b), benchutil.Options{Rows: rows, Seed: 1, PerturbRate: benchutil.DefaultPerturbRate}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var ing, cl benchutil.Process
+	for i := 0; i < b.N; i++ {
+		store := filepath.Join(dir, "store"+strconv.Itoa(i))
+		common := []string{"--store", store, "--run-id", "bench", "--progress", "none", "--log-format", "json", "--termination-log", ""}
+		if ing, err = benchutil.RunProcess(exec.Command(filepath.Join(dir, "ingest"), append(common, "--sources", corpus)...)); err != nil {
+			b.Fatal(err)
+		}
+		if cl, err = benchutil.RunProcess(exec.Command(filepath.Join(dir, "clean"), common...)); err != nil {
+			b.Fatal(err)
+		}
+		_ = os.RemoveAll(store)
+	}
+	b.StopTimer()
+	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+	b.ReportMetric(rows/(ing.Wall+cl.Wall).Seconds(), "tweets/s")
+	b.ReportMetric(ing.Wall.Seconds(), "ingest-s")
+	b.ReportMetric((ing.User + ing.Sys).Seconds(), "ingest-cpu-s")
+	b.ReportMetric(mib(ing.MaxRSS), "ingest-rss-MiB")
+	b.ReportMetric(cl.Wall.Seconds(), "clean-s")
+	b.ReportMetric((cl.User + cl.Sys).Seconds(), "clean-cpu-s")
+	b.ReportMetric(mib(cl.MaxRSS), "clean-rss-MiB")
 }

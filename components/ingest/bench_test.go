@@ -50,6 +50,7 @@ func BenchmarkIngestStage(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)
+	cpu0 := benchutil.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		args := []string{"ingest", "--store", filepath.Join(dir, "store"), "--run-id", "bench" + strconv.Itoa(i),
 			"--progress", "none", "--log-format", "json", "--termination-log", "", "--sources", corpus}
@@ -61,5 +62,6 @@ func BenchmarkIngestStage(b *testing.B) {
 	b.StopTimer()
 	peak := hs.Stop()
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
+	b.ReportMetric(float64(rows)*float64(b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }

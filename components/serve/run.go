@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -61,6 +62,8 @@ func flags() []cli.Flag {
 			Usage: "on SIGTERM, wait this long for requests in flight"},
 		&cli.DurationFlag{Name: "drain-delay", Category: ops, Value: 0, EnvVars: env("DRAIN_DELAY"),
 			Usage: "on SIGTERM, answer /readyz with 503 this long before closing the listener (lets load balancers notice)"},
+		&cli.StringFlag{Name: "debug-addr", Category: ops, EnvVars: env("DEBUG_ADDR"),
+			Usage: "serve Go's pprof profiles on this separate address (e.g. 127.0.0.1:6060); empty disables"},
 		&cli.BoolFlag{Name: "log-requests", Category: ops, Value: true, EnvVars: env("LOG_REQUESTS"),
 			Usage: "write a JSON access log line per request to stderr"},
 		&cli.IntFlag{Name: "log-sample", Category: ops, Value: 1, EnvVars: env("LOG_SAMPLE"),
@@ -186,6 +189,10 @@ func serve(cc *cli.Context, stderr io.Writer, listening func(net.Addr)) error {
 		}
 		log.Warn("some models failed to load", "error", err)
 	}
+	if ctx.Err() != nil {
+		log.Info("stopped before serving")
+		return nil
+	}
 	def := reg.Current().Default()
 	log.Info("models loaded", "default", def.Version(), "labels", def.Labels(), "seconds", time.Since(start).Seconds())
 
@@ -234,6 +241,18 @@ func serve(cc *cli.Context, stderr io.Writer, listening func(net.Addr)) error {
 		}
 	}()
 
+	if da := cc.String("debug-addr"); da != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ds := &http.Server{Addr: da, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := serving.ListenAndServe(ctx, ds, time.Second, nil); err != nil {
+				log.Warn("debug server", "error", err)
+			}
+		}()
+	}
 	hs := &http.Server{
 		Addr:              cc.String("addr"),
 		Handler:           srv,

@@ -105,7 +105,7 @@ func run(ctx context.Context, env *component.Env) error {
 	opts = append(opts, classifier.WithOnEpoch(func(s classifier.EpochStats) {
 		ep.Set(int64(s.Epoch))
 		env.Log.Info("epoch", "epoch", s.Epoch, "train_loss", round(s.TrainLoss), "validation_loss", round(s.ValidationLoss),
-			"validation_macro_recall", round(s.ValidationRecall), "best", s.Best, "seconds", round(s.Seconds))
+			"validation_macro_recall", round(s.ValidationMacroRecall), "best", s.Best, "seconds", round(s.Seconds))
 	}))
 	model, res, err := classifier.Train(ctx, feat, labels, train, valid, opts...)
 	ep.Done()
@@ -127,7 +127,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	if best := res.BestEpoch; best > 0 && best <= len(res.Epochs) {
 		e := res.Epochs[best-1]
-		md.Metrics["validation_macro_recall"] = e.ValidationRecall
+		md.Metrics["validation_macro_recall"] = e.ValidationMacroRecall
 		md.Metrics["validation_loss"] = e.ValidationLoss
 		md.Metrics["validation_accuracy"] = e.ValidationAccuracy
 	}

@@ -260,7 +260,7 @@ func run(name string, labels []string, all, dev []tweet, s featurize.Settings, p
 		opts = append(opts, classifier.WithOnEpoch(func(e classifier.EpochStats) {
 			ev := "" // dev-set score per epoch, for diagnosis only
 			fmt.Printf("  epoch %2d train loss %.4f val loss %.4f val macro recall %.4f acc %.4f lr %.3f %.1fs%s\n",
-				e.Epoch, e.TrainLoss, e.ValidationLoss, e.ValidationRecall, e.ValidationAccuracy, e.LearningRate, e.Seconds, ev)
+				e.Epoch, e.TrainLoss, e.ValidationLoss, e.ValidationMacroRecall, e.ValidationAccuracy, e.LearningRate, e.Seconds, ev)
 		}))
 	}
 	m, res, err := classifier.Train(context.Background(), f, labels, trainSet, holdSet, opts...)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/exec"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
@@ -83,4 +85,39 @@ func (h *HeapSampler) Stop() uint64 {
 	close(h.stop)
 	h.done.Wait()
 	return h.peak
+}
+
+// CPUSeconds is the CPU time (user+system, all threads) the process has
+// used so far: on a shared machine a steadier figure than wall time.
+func CPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// Process is what one measured child process used.
+type Process struct {
+	Wall      time.Duration
+	User, Sys time.Duration
+	MaxRSS    int64 // peak resident set size, bytes
+}
+
+// RunProcess runs cmd to completion and measures it (wall time from
+// start to exit, CPU and peak RSS from the kernel's rusage of the child).
+func RunProcess(cmd *exec.Cmd) (Process, error) {
+	start := time.Now()
+	err := cmd.Run()
+	pr := Process{Wall: time.Since(start)}
+	if st := cmd.ProcessState; st != nil {
+		pr.User, pr.Sys = st.UserTime(), st.SystemTime()
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			pr.MaxRSS = ru.Maxrss << 10 // KiB on Linux
+		}
+	}
+	if err != nil {
+		return pr, fmt.Errorf("running %s: %w", cmd.Path, err)
+	}
+	return pr, nil
 }

@@ -55,8 +55,8 @@ type keyState struct {
 // concurrent use; see the package documentation for the rules.
 type Processor struct {
 	cleaner  *text.Cleaner
-	ids      map[uint64]uint8
-	keys     map[uint64]keyState
+	ids      idSet
+	keys     keyTable
 	labels   map[string]int
 	observed bool
 	stats    Stats
@@ -66,8 +66,6 @@ type Processor struct {
 // NewProcessor returns a Processor.
 func NewProcessor(opts ...Option) (*Processor, error) {
 	p := &Processor{
-		ids:    make(map[uint64]uint8),
-		keys:   make(map[uint64]keyState),
 		labels: make(map[string]int),
 		buf:    make([]byte, 0, 512),
 	}
@@ -117,11 +115,9 @@ func (p *Processor) labelIndex(label string) (int, error) {
 func (p *Processor) Observe(t *dataset.Tweet) error {
 	p.observed = true
 	if t.ID != "" {
-		h := xxhash.Sum64String(t.ID)
-		if p.ids[h]&seenObserve != 0 {
+		if p.ids.mark(xxhash.Sum64String(t.ID), seenObserve)&seenObserve != 0 {
 			return nil
 		}
-		p.ids[h] |= seenObserve
 	}
 	kh, ok := p.key(p.cleaner.Clean(t.Text))
 	return p.observeKey(t, kh, ok)
@@ -137,11 +133,12 @@ func (p *Processor) observeKey(t *dataset.Tweet, kh uint64, ok bool) error {
 	if err != nil {
 		return fmt.Errorf("observing tweet %q: %w", t.ID, err)
 	}
-	ks := p.keys[kh]
+	slot, _ := p.keys.slot(kh, true)
+	ks := p.keys.get(slot)
 	if ks.counts[li] < ^uint32(0) {
 		ks.counts[li]++
 	}
-	p.keys[kh] = ks
+	p.keys.set(slot, ks)
 	return nil
 }
 
@@ -201,12 +198,10 @@ func (p *Processor) Process(t *dataset.Tweet) bool { return p.Decide(t) == Keep 
 func (p *Processor) Decide(t *dataset.Tweet) Decision {
 	p.stats.In++
 	if t.ID != "" {
-		h := xxhash.Sum64String(t.ID)
-		if p.ids[h]&seenProcess != 0 {
+		if p.ids.mark(xxhash.Sum64String(t.ID), seenProcess)&seenProcess != 0 {
 			p.stats.DroppedDupID++
 			return DropDupID
 		}
-		p.ids[h] |= seenProcess
 	}
 	t.CleanText = p.cleaner.Clean(t.Text)
 	t.URLs = text.ExtractURLs(t.Text)
@@ -221,7 +216,8 @@ func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 		p.stats.DroppedEmpty++
 		return DropEmpty
 	}
-	ks, seen := p.keys[kh]
+	slot, seen := p.keys.slot(kh, true)
+	ks := p.keys.get(slot)
 	best, distinct, tie := ks.majority()
 	if !ks.decided {
 		ks.decided = true
@@ -265,7 +261,7 @@ func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 	case DropTie:
 		p.stats.DroppedTie++
 	}
-	p.keys[kh] = ks
+	p.keys.set(slot, ks)
 	return d
 }
 

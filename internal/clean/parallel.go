@@ -76,12 +76,7 @@ func (p *Processor) ProcessAll(ctx context.Context, src RowSource, workers int, 
 // firstID marks id hash h as seen in a pass (flag) and reports whether it
 // was new in that pass.
 func (p *Processor) firstID(h uint64, flag uint8) bool {
-	f := p.ids[h]
-	if f&flag != 0 {
-		return false
-	}
-	p.ids[h] = f | flag
-	return true
+	return p.ids.mark(h, flag)&flag == 0
 }
 
 var errStopped = errors.New("clean pipeline stopped")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -141,6 +142,7 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 	}
 	var errs []error
 	var models []*Model
+	loaded := 0
 	newStamp := map[string]string{}
 	newByURI := map[string]*Model{}
 	for _, l := range locs {
@@ -162,6 +164,7 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 			continue
 		}
 		r.loads.Add(1)
+		loaded++
 		r.log.Info("model loaded", "version", m.version, "source", uri, "digest", m.digest)
 		models = append(models, m)
 		newStamp[uri], newByURI[uri] = st, m
@@ -172,6 +175,12 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 			err = fmt.Errorf("reloading models: no model folder found in %q", r.describe())
 		}
 		return false, err
+	}
+	if loaded > 0 {
+		// Loading holds the file bytes and the decoded protobuf besides the
+		// compiled tensors: return that garbage to the OS now rather than
+		// whenever the next GC cycles come (models are hundreds of MB).
+		defer debug.FreeOSMemory()
 	}
 	prev := r.cur.Load()
 	changed = prev == nil || !sameModels(prev.order, models)

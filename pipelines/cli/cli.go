@@ -81,7 +81,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 	}
 	return &ucli.App{
 		Name:  "tweetflow",
-		Usage: "compile, run and document the tweetflow training pipeline",
+		Usage: "compile, run, submit and document the tweetflow training pipeline",
 		Description: "tweetflow compiles the training pipeline (ingest, clean, balance-split, embed, train, evaluate-gate, " +
 			"export-onnx, build-serving-image) to an Argo WorkflowTemplate, runs that template on this machine with the " +
 			"component binaries, and writes the component reference.",
@@ -149,6 +149,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					return runAction(cc, stdout, stderr)
 				},
 			},
+			submitCommand(stdout, stderr),
 			{
 				Name:  "components",
 				Usage: "about the pipeline components",

@@ -3,14 +3,12 @@ package dsl
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	apiv1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 )
@@ -236,6 +234,12 @@ func (p *Pipeline) check() error {
 				errs = append(errs, err)
 			}
 		}
+		if err := s.settings().Resources.check(); err != nil {
+			add("step %q: %w", s.name, err)
+		}
+		if st := s.settings(); st.Retry != nil && (st.Retry.Limit < 0 || st.Retry.Backoff < 0) {
+			add("step %q: negative retry limit or backoff", s.name)
+		}
 		for r := range s.resultDefaults {
 			if !slices.Contains(s.c.ResultNames(), r) {
 				add("step %q: default for unknown result %q", s.name, r)
@@ -436,11 +440,15 @@ func (s *Step) template(cfg compileConfig) wfv1.Template {
 		args = append(args, "--"+component.FlagResultsDir+"="+ResultsDir)
 		for _, r := range c.Results {
 			def := s.resultDefaults[r.Name]
-			t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{
+			op := wfv1.Parameter{
 				Name:        r.Name,
 				Description: wfv1.AnyStringPtr(r.Description),
 				ValueFrom:   &wfv1.ValueFrom{Path: ResultsDir + "/" + r.Name, Default: wfv1.AnyStringPtr(def)},
-			})
+			}
+			if s.publish {
+				op.GlobalName = s.name + "-" + r.Name
+			}
+			t.Outputs.Parameters = append(t.Outputs.Parameters, op)
 		}
 	}
 	t.Container = &apiv1.Container{
@@ -460,42 +468,24 @@ func (s *Step) template(cfg compileConfig) wfv1.Template {
 			}})
 		}
 	}
-	if s.retry != nil && s.retry.Limit > 0 {
-		limit := intstr.FromInt32(int32(s.retry.Limit))
-		rs := &wfv1.RetryStrategy{
-			Limit:       &limit,
-			RetryPolicy: wfv1.RetryPolicyAlways,
-			// A failed gate (exit code 3) is a verdict, not a glitch.
-			Expression: "lastRetry.exitCode != '3'",
-		}
-		if s.retry.Backoff > 0 {
-			two := intstr.FromInt32(2)
-			rs.Backoff = &wfv1.Backoff{Duration: s.retry.Backoff.String(), Factor: &two}
-			if s.retry.MaxWait > 0 {
-				rs.Backoff.Cap = s.retry.MaxWait.String()
-			}
-		}
-		t.RetryStrategy = rs
-	}
-	if s.timeout > 0 {
-		secs := intstr.FromInt32(int32(math.Ceil(s.timeout.Seconds())))
-		t.ActiveDeadlineSeconds = &secs
-	}
+	applyProduction(&t, s.settings())
 	return t
 }
 
 // sameTemplateOptions checks that two steps of one component agree on what
 // lives in the shared template.
 func sameTemplateOptions(a, b *Step) error {
-	ra, rb := fmt.Sprint(a.retry), fmt.Sprint(b.retry)
-	if a.retry != nil {
-		ra = fmt.Sprint(*a.retry)
+	sa, sb := a.settings(), b.settings()
+	ra, rb := fmt.Sprint(sa.Retry), fmt.Sprint(sb.Retry)
+	if sa.Retry != nil {
+		ra = fmt.Sprint(*sa.Retry)
 	}
-	if b.retry != nil {
-		rb = fmt.Sprint(*b.retry)
+	if sb.Retry != nil {
+		rb = fmt.Sprint(*sb.Retry)
 	}
-	if ra != rb || a.timeout != b.timeout || fmt.Sprint(a.resultDefaults) != fmt.Sprint(b.resultDefaults) {
-		return fmt.Errorf("steps %q and %q share component %q but differ in retry, timeout or result defaults", a.name, b.name, a.c.Name)
+	if ra != rb || sa.Timeout != sb.Timeout || sa.Resources != sb.Resources || a.publish != b.publish ||
+		fmt.Sprint(a.resultDefaults) != fmt.Sprint(b.resultDefaults) {
+		return fmt.Errorf("steps %q and %q share component %q but differ in retry, timeout, resources, published results or result defaults", a.name, b.name, a.c.Name)
 	}
 	return nil
 }

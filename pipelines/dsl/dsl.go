@@ -32,6 +32,9 @@ type Pipeline struct {
 	params       []*Param
 	steps        []*Step
 	errs         []error
+
+	defaults          StepDefaults
+	componentDefaults map[string]StepDefaults
 }
 
 // Option configures a Pipeline.
@@ -217,6 +220,8 @@ type Step struct {
 	resultDefaults   map[string]string
 	retry            *RetryPolicy
 	timeout          time.Duration
+	resources        ResourceSpec
+	publish          bool
 }
 
 type condition struct {
@@ -229,8 +234,9 @@ type exposure struct {
 	opts  []ParamOption
 }
 
-// RetryPolicy retries a failed step. Exit code 3 (a failed gate) is never
-// retried.
+// RetryPolicy retries a failed step with exponential backoff. Usage errors
+// (exit code 2) and failed gates (exit code 3) are never retried (see
+// RetryExpression). A zero Limit (NoRetries) disables retries.
 type RetryPolicy struct {
 	Limit   int
 	Backoff time.Duration // first delay; doubles on each retry
@@ -294,7 +300,8 @@ func ResultDefault(result, value string) StepOption {
 	return func(s *Step) { s.resultDefaults[result] = value }
 }
 
-// Retry retries the step on failure (the component's template retryStrategy).
+// Retry sets the step's retry policy (the component's template
+// retryStrategy), replacing the defaults; Retry(NoRetries) disables it.
 func Retry(r RetryPolicy) StepOption { return func(s *Step) { s.retry = &r } }
 
 // Timeout kills an attempt of the step after d (activeDeadlineSeconds).

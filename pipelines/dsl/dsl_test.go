@@ -208,14 +208,15 @@ func TestCompileStructure(t *testing.T) {
 	if p := outs["score"]; p.ValueFrom == nil || p.ValueFrom.Default == nil || p.ValueFrom.Default.String() != "" {
 		t.Errorf("score output %+v", p)
 	}
-	if rs := gt.RetryStrategy; rs == nil || rs.Limit.IntValue() != 2 || rs.Backoff.Duration != "5s" || !strings.Contains(rs.Expression, "'3'") {
+	if rs := gt.RetryStrategy; rs == nil || rs.Limit.IntValue() != 2 || rs.Backoff.Duration != "5s" || rs.Expression != dsl.RetryExpression {
 		t.Errorf("gate retry %+v", rs)
 	}
 	if d := gt.ActiveDeadlineSeconds; d == nil || d.IntValue() != 90 {
 		t.Errorf("gate deadline %v", d)
 	}
-	if tmpl(t, wt, "src").RetryStrategy != nil {
-		t.Error("src has a retry strategy it was not given")
+	if rs := tmpl(t, wt, "src").RetryStrategy; rs == nil || rs.Limit.IntValue() != dsl.BaseDefaults.Retry.Limit ||
+		rs.Backoff.Duration != dsl.BaseDefaults.Retry.Backoff.String() {
+		t.Errorf("src retry %+v, want the base defaults", rs)
 	}
 
 	// Pipeline parameters carry the contract's description, enum and default.

@@ -34,6 +34,7 @@ type config struct {
 	now       func() time.Time
 	killGrace time.Duration
 	tailLines int
+	maxWait   time.Duration
 }
 
 // Option configures Run.
@@ -74,6 +75,10 @@ func WithUID(uid string) Option { return func(c *config) { c.uid = uid } }
 // WithKillGrace is how long a cancelled task has between SIGTERM and
 // SIGKILL (default 10s).
 func WithKillGrace(d time.Duration) Option { return func(c *config) { c.killGrace = d } }
+
+// WithMaxRetryWait caps the backoff between retries of a failed step
+// (the template's retryStrategy backoff otherwise; 0 keeps it).
+func WithMaxRetryWait(d time.Duration) Option { return func(c *config) { c.maxWait = d } }
 
 // Status of a step.
 type Status string

@@ -18,7 +18,8 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	"github.com/expr-lang/expr"
+	"github.com/argoproj/argo-workflows/v3/util/expr/argoexpr"
+	"github.com/argoproj/argo-workflows/v3/util/expr/env"
 	apiv1 "k8s.io/api/core/v1"
 
 	"github.com/tweetflow/tweetflow/internal/component"
@@ -101,11 +102,12 @@ func (ex *execution) attempts(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Te
 	for attempt := 0; ; attempt++ {
 		res.attempts = attempt + 1
 		var err error
+		began := time.Now()
 		res.exitCode, res.deadline, res.outputs, res.summary, err = ex.attempt(ctx, t, tmpl, scope, attempt)
 		if err == nil || attempt >= limit || ctx.Err() != nil {
 			return res, err
 		}
-		retry, rerr := shouldRetry(tmpl.RetryStrategy, res.exitCode)
+		retry, rerr := shouldRetry(tmpl.RetryStrategy, res.exitCode, attempt, time.Since(began))
 		if rerr != nil {
 			return res, errors.Join(err, rerr)
 		}
@@ -115,6 +117,9 @@ func (ex *execution) attempts(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Te
 		wait := time.Duration(float64(backoff) * math.Pow(factor, float64(attempt)))
 		if maxWait > 0 && wait > maxWait {
 			wait = maxWait
+		}
+		if m := ex.cfg.maxWait; m > 0 && wait > m {
+			wait = m
 		}
 		fmt.Fprintf(ex.log, "[%s] attempt %d failed (exit code %d); retrying in %s\n", t.Name, attempt+1, res.exitCode, wait)
 		select {
@@ -146,22 +151,31 @@ func retryPlan(rs *wfv1.RetryStrategy) (limit int, backoff time.Duration, factor
 	return limit, backoff, factor, maxWait
 }
 
-// shouldRetry evaluates the retry expression with lastRetry.exitCode and
-// lastRetry.status as Argo does; without one every failure is retried.
-func shouldRetry(rs *wfv1.RetryStrategy, exitCode int) (bool, error) {
+// shouldRetry evaluates the retry expression the way Argo's controller
+// does (its function map, with asInt and asFloat, over lastRetry.exitCode,
+// lastRetry.status, lastRetry.duration and retries); without one every
+// failure is retried. A local process that ran and failed is "Failed"; one
+// that could not start (exit code -1) is an "Error".
+func shouldRetry(rs *wfv1.RetryStrategy, exitCode, retries int, took time.Duration) (bool, error) {
 	if rs == nil || rs.Expression == "" {
 		return true, nil
 	}
-	env := map[string]any{"lastRetry": map[string]any{"exitCode": strconv.Itoa(exitCode), "status": "Failed", "duration": "0", "message": ""}}
-	v, err := expr.Eval(rs.Expression, env)
+	status := "Failed"
+	if exitCode == -1 {
+		status = "Error"
+	}
+	scope := env.GetFuncMap(map[string]any{
+		"lastRetry.exitCode": strconv.Itoa(exitCode),
+		"lastRetry.status":   status,
+		"lastRetry.duration": fmt.Sprint(took.Seconds()),
+		"lastRetry.message":  "",
+		"retries":            strconv.Itoa(retries),
+	})
+	ok, err := argoexpr.EvalBool(rs.Expression, scope)
 	if err != nil {
 		return false, fmt.Errorf("evaluating retry expression %q: %w", rs.Expression, err)
 	}
-	b, ok := v.(bool)
-	if !ok {
-		return false, fmt.Errorf("retry expression %q gave %v, not a bool", rs.Expression, v)
-	}
-	return b, nil
+	return ok, nil
 }
 
 // attempt runs the container once as a local process.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/text"
 )
 
 var threeLabels = []string{"negative", "neutral", "positive"}
@@ -399,7 +400,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		created := time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC)
-		md := &Metadata{ModelVersion: "run-123", CreatedAt: created, Params: res.Params, Training: res,
+		clean := text.DefaultOptions()
+		md := &Metadata{ModelVersion: "run-123", CreatedAt: created, Params: res.Params, Training: res, Cleaning: &clean,
 			Data:    []DataDigest{{Name: "train", URI: "file:///x", Digest: "sha256:ab", Rows: train.Len()}},
 			Metrics: map[string]float64{"validation_macro_recall": 0.5}}
 		files := memFS{}
@@ -430,7 +432,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		}
 		if md2.ModelVersion != "run-123" || !md2.CreatedAt.Equal(created) || !slices.Equal(md2.Labels, threeLabels) ||
 			md2.Dim != 6 || md2.Hidden != hidden || md2.Rows != f.Rows() || md2.Training.BestEpoch != res.BestEpoch ||
-			md2.Data[0].Rows != train.Len() || md2.Featurizer != f.Settings() {
+			md2.Data[0].Rows != train.Len() || md2.Featurizer != f.Settings() || md2.Cleaning == nil || *md2.Cleaning != clean {
 			t.Errorf("metadata after round trip: %+v", md2)
 		}
 		txt := "good1 bad2 noise9"

@@ -62,7 +62,8 @@
 //	vocab.txt        the vocabulary, one word a line (line i = id i)
 //	metadata.json    Metadata: format "tweetflow-classifier/v1",
 //	                 model_version (run id), created_at, labels (output
-//	                 order), rows, dim, hidden, featurizer settings, params,
+//	                 order), rows, dim, hidden, featurizer settings,
+//	                 cleaning (internal/text Options, filled by the stage), params,
 //	                 training (per-epoch stats, best epoch, class weights
 //	                 and counts), data digests, metrics, extra
 //

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/text"
 )
 
 // Files of a model folder.
@@ -48,6 +49,7 @@ type Metadata struct {
 	Dim          int                `json:"dim"`
 	Hidden       int                `json:"hidden"`
 	Featurizer   featurize.Settings `json:"featurizer"`
+	Cleaning     *text.Options      `json:"cleaning,omitempty"` // how the clean stage cleaned the training text; serving must clean alike
 	Params       Params             `json:"params"`
 	Training     *Result            `json:"training,omitempty"` // epochs, best epoch, class weights
 	Data         []DataDigest       `json:"data,omitempty"`

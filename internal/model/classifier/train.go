@@ -118,15 +118,15 @@ func (p Params) validate() error {
 // callback and recorded in Result and metadata.json. Validation fields are
 // 0 when there is no validation set.
 type EpochStats struct {
-	Epoch               int     `json:"epoch"` // 1-based
-	TrainLoss           float64 `json:"train_loss"`
-	ValidationLoss      float64 `json:"validation_loss"`
-	ValidationRecall    float64 `json:"validation_macro_recall"`
-	ValidationAccuracy  float64 `json:"validation_accuracy"`
-	LearningRate        float64 `json:"learning_rate"` // at the end of the epoch
-	Seconds             float64 `json:"seconds"`       // time of this epoch, validation included
-	Best                bool    `json:"best"`          // the best epoch so far (its weights are kept)
-	EpochsWithoutImprov int     `json:"epochs_without_improvement"`
+	Epoch                    int     `json:"epoch"` // 1-based
+	TrainLoss                float64 `json:"train_loss"`
+	ValidationLoss           float64 `json:"validation_loss"`
+	ValidationMacroRecall    float64 `json:"validation_macro_recall"`
+	ValidationAccuracy       float64 `json:"validation_accuracy"`
+	LearningRate             float64 `json:"learning_rate"` // at the end of the epoch
+	Seconds                  float64 `json:"seconds"`       // time of this epoch, validation included
+	Best                     bool    `json:"best"`          // the best epoch so far (its weights are kept)
+	EpochsWithoutImprovement int     `json:"epochs_without_improvement"`
 }
 
 // Result describes a training run.
@@ -221,10 +221,11 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 	if train == nil || train.Len() == 0 {
 		return nil, nil, ErrNoTrainingData
 	}
-	for name, d := range map[string]*Dataset{"training": train, "validation": valid} {
-		if err := checkDataset(d, f.Rows(), len(labels)); err != nil {
-			return nil, nil, fmt.Errorf("checking %s set: %w", name, err)
-		}
+	if err := checkDataset(train, f.Rows(), len(labels)); err != nil {
+		return nil, nil, fmt.Errorf("checking training set: %w", err)
+	}
+	if err := checkDataset(valid, f.Rows(), len(labels)); err != nil {
+		return nil, nil, fmt.Errorf("checking validation set: %w", err)
 	}
 	start := time.Now()
 	m := newModel(f, labels, c.Dim, c.Hidden)
@@ -256,7 +257,7 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 		st := EpochStats{Epoch: epoch, TrainLoss: loss, LearningRate: t.lrAt(float64(epoch) * float64(train.Len()))}
 		if hasValid {
 			ev := Evaluate(m, valid, c.Threads)
-			st.ValidationLoss, st.ValidationRecall, st.ValidationAccuracy = ev.Loss, ev.MacroRecall, ev.Accuracy
+			st.ValidationLoss, st.ValidationMacroRecall, st.ValidationAccuracy = ev.Loss, ev.MacroRecall, ev.Accuracy
 			score := ev.MacroRecall
 			if c.StopOn == StopOnLoss {
 				score = -ev.Loss
@@ -272,7 +273,7 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 			st.Best = true
 			res.BestEpoch = epoch
 		}
-		st.EpochsWithoutImprov = stale
+		st.EpochsWithoutImprovement = stale
 		st.Seconds = time.Since(t0).Seconds()
 		res.Epochs = append(res.Epochs, st)
 		if c.onEpoch != nil {

@@ -85,7 +85,18 @@ func (b *Builder) Build() (*Featurizer, *Docs, error) {
 		tokOff[i+1] = int32(len(tokIDs))
 	}
 	b.intern = nil
-	docs := &Docs{Offsets: make([]int64, 1, len(b.offs))}
+	// Size the id array exactly, so that it is not grown by doubling.
+	var total int64
+	for d := 0; d+1 < len(b.offs); d++ {
+		doc := b.toks[b.offs[d]:b.offs[d+1]]
+		for _, t := range doc {
+			total += int64(tokOff[t+1] - tokOff[t])
+		}
+		for n := 2; n <= b.s.WordNgrams; n++ {
+			total += int64(max(0, len(doc)-n+1))
+		}
+	}
+	docs := &Docs{Offsets: make([]int64, 1, len(b.offs)), IDs: make([]int32, 0, total)}
 	var strs []string
 	for d := 0; d+1 < len(b.offs); d++ {
 		doc := b.toks[b.offs[d]:b.offs[d+1]]

@@ -35,9 +35,10 @@
 // bucket ids of the word n-grams in order of their first token and then of
 // their length. Duplicates are kept (the model averages over all ids).
 //
-// Character n-grams (CharMin > 0): the token without its "_NEG" suffix is
-// wrapped as "<" + token + ">"; every substring of CharMin..CharMax runes
-// (Unicode code points of the UTF-8 text) is hashed, by start position
+// Character n-grams (CharMin > 0): the token without its "_NEG" suffix
+// and without the leading '#' of a hashtag is wrapped as "<" + token +
+// ">"; every substring of CharMin..CharMax runes (Unicode code points of
+// the UTF-8 text) is hashed, by start position
 // then length, except a single boundary rune; for a negation-marked token
 // the hashed string is the byte 0x01 followed by the n-gram, so negated
 // words have their own n-gram buckets. Word n-grams (WordNgrams >

@@ -222,7 +222,8 @@ func fnvByte(h uint32, b byte) uint32 {
 }
 
 // appendCharNgrams appends the bucket ids of the character n-grams of
-// "<" + tok + ">" (lengths in runes, tok without NegSuffix). The hash of a
+// "<" + tok + ">" (lengths in runes, tok without NegSuffix and without the
+// '#' of a hashtag). The hash of a
 // negation-marked token's n-gram starts with the byte 0x01, so "not good"
 // does not share the n-grams of "good".
 func appendCharNgrams(dst []int32, s Settings, base uint32, tok string) []int32 {
@@ -230,6 +231,9 @@ func appendCharNgrams(dst []int32, s Settings, base uint32, tok string) []int32 
 		return dst
 	}
 	tok, negated := strings.CutSuffix(tok, NegSuffix)
+	if len(tok) > 1 && tok[0] == '#' {
+		tok = tok[1:] // "#happy" shares the n-grams of "happy"
+	}
 	seed := uint32(fnvOffset32)
 	if negated {
 		seed = fnvByte(seed, 0x01) // negated tokens get their own n-grams

@@ -53,7 +53,7 @@ func TestCharNgramsFollowDefinition(t *testing.T) {
 	base := uint32(7)
 	for _, tc := range []struct {
 		tok, prefix string
-	}{{"héllo", ""}, {"héllo_NEG", "\x01"}} {
+	}{{"héllo", ""}, {"héllo_NEG", "\x01"}, {"#héllo", ""}, {"#héllo_NEG", "\x01"}} {
 		got := appendCharNgrams(nil, s, base, tc.tok)
 		// Independent construction: all rune substrings of "<héllo>" with
 		// 3..5 runes, prefixed by 0x01 for the negated token.
