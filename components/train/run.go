@@ -122,6 +122,11 @@ func run(ctx context.Context, env *component.Env) error {
 		Extra:        map[string]string{"component": "train", "step": env.Step},
 	}
 	md.Params = res.Params
+	if opts, ok, err := stageio.ReadCleaner(ctx, trainLoc); err != nil {
+		return err
+	} else if ok {
+		md.Cleaning = &opts
+	}
 	for k, v := range env.Params() {
 		md.Extra["param."+k] = v
 	}
@@ -148,6 +153,12 @@ func run(ctx context.Context, env *component.Env) error {
 func featurizerSettings(env *component.Env) (featurize.Settings, error) {
 	s := featurize.DefaultSettings()
 	s.WordNgrams = env.Int("word-ngrams")
+	s.MinCount = env.Int("min-count")
+	s.Negation = env.Bool("negation")
+	s.Lexicon = ""
+	if env.String("lexicon") == "vader" {
+		s.Lexicon = featurize.LexiconVADER
+	}
 	s.Buckets = env.Int("buckets")
 	switch cg := env.String("char-ngrams"); cg {
 	case "0", "":

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench.sh: tweetflow's benchmarks (`make bench`).
+#
+#   hack/bench.sh [SECTION...]     sections: ingest-clean gensim serve train (default: all)
+#
+# 1. ingest-clean: the real stage binaries on a large corpus. The corpus is
+#    made once by hack/gencorpus (1.6M and 400k rows resampled from the real
+#    tweets of $DATA with seed 1 and token perturbation 0.1; see its doc) and
+#    kept in $TWEETFLOW_CACHE/corpus/. Each round runs
+#    `ingest --sources corpus.csv` then `clean` on its output in a fresh FS
+#    store under /usr/bin/time and prints, per stage, wall seconds, tweets/s,
+#    peak RSS, user+sys CPU seconds and the 1-minute load average before the
+#    run; the ingest+clean line is rows / (ingest wall + clean wall), the
+#    figure of the target (>= 200k tweets/s on 2 cores, peak RSS < 300 MiB).
+#    The machine may be shared: compare CPU seconds, and the load average.
+# 2. gensim: hack/gensim-compare/compare.sh (embed words/s vs gensim).
+# 3. serve: hack/bench-serve.sh (model server vs a Flask peer).
+# 4. train: go test -bench . -benchtime 3x ./internal/model/classifier/.
+# A missing script or package prints "skipped: <what> not found"; each
+# section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
+# stays under about 15 minutes.
+#
+# Env: ROUNDS (1: ingest+clean rounds per size), SIZES ("400000 1600000"),
+# DATA (/work/shared/data; testdata/demo when missing), TWEETFLOW_CACHE
+# (~/.cache/tweetflow), GENSIM_ROUNDS (1), SECTION_TIMEOUT (600).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${TWEETFLOW_CACHE:-$HOME/.cache/tweetflow}
+CORPUS_DIR=$CACHE/corpus
+ROUNDS=${ROUNDS:-1}
+SIZES=${SIZES:-400000 1600000}
+DATA=${DATA:-/work/shared/data}
+SECTION_TIMEOUT=${SECTION_TIMEOUT:-600}
+SEED=1
+PERTURB=0.1
+TIME=/usr/bin/time
+sections=("$@")
+[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean gensim serve train)
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+want() { local s; for s in "${sections[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+hr() { printf '\n== %s\n' "$*"; }
+
+ingest_clean() {
+	[[ -x $TIME ]] || { echo "skipped: $TIME not found (apt-get install time)"; return 0; }
+	hr "building ingest, clean and gencorpus (CGO off)"
+	(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$WORK/bin/" ./components/ingest ./components/clean ./hack/gencorpus)
+	mkdir -p "$CORPUS_DIR"
+	for n in $SIZES; do
+		local f="$CORPUS_DIR/tweets-$n-seed$SEED-p$PERTURB.csv"
+		if [[ -s $f ]]; then
+			echo "corpus: $f (cached)"
+		else
+			(cd "$ROOT" && "$WORK/bin/gencorpus" --rows "$n" --seed "$SEED" --perturb "$PERTURB" --data "$DATA" --out "$f")
+		fi
+	done
+
+	hr "ingest + clean (nproc $(nproc); default parameters; --conflicts majority reads the input twice)"
+	local fmt='%-13s %9s %5s %8s %10s %9s %8s %6s\n'
+	# shellcheck disable=SC2059
+	printf "$fmt" stage rows round seconds tweets/s rss-MiB cpu-s load1
+	for n in $SIZES; do
+		local f="$CORPUS_DIR/tweets-$n-seed$SEED-p$PERTURB.csv"
+		for r in $(seq "$ROUNDS"); do
+			local store="$WORK/store-$n-$r" l1 l2
+			local common=(--store "$store" --run-id bench --progress none --log-format json --termination-log '')
+			l1=$(load1)
+			"$TIME" -f '%e %M %U %S' -o "$WORK/ingest.time" "$WORK/bin/ingest" "${common[@]}" --sources "$f" \
+				>"$WORK/ingest.out" 2>"$WORK/ingest.err" || { cat "$WORK/ingest.err"; return 1; }
+			l2=$(load1)
+			"$TIME" -f '%e %M %U %S' -o "$WORK/clean.time" "$WORK/bin/clean" "${common[@]}" \
+				>"$WORK/clean.out" 2>"$WORK/clean.err" || { cat "$WORK/clean.err"; return 1; }
+			awk -v n="$n" -v r="$r" -v l1="$l1" -v l2="$l2" -v fmt="$fmt" '
+				FNR == 1 && FILENAME ~ /ingest/ { iw = $1; im = $2; ic = $3 + $4 }
+				FNR == 1 && FILENAME ~ /clean/  { cw = $1; cm = $2; cc = $3 + $4 }
+				END {
+					printf fmt, "ingest", n, r, sprintf("%.2f", iw), sprintf("%.0f", n / iw), sprintf("%.0f", im / 1024), sprintf("%.2f", ic), l1
+					printf fmt, "clean", n, r, sprintf("%.2f", cw), sprintf("%.0f", n / cw), sprintf("%.0f", cm / 1024), sprintf("%.2f", cc), l2
+					printf fmt, "ingest+clean", n, r, sprintf("%.2f", iw + cw), sprintf("%.0f", n / (iw + cw)), sprintf("%.0f", (im > cm ? im : cm) / 1024), sprintf("%.2f", ic + cc), l1
+				}' "$WORK/ingest.time" "$WORK/clean.time"
+			grep -h '^clean:' "$WORK/clean.out" | sed 's/^/    /' || true
+			rm -rf "$store"
+		done
+	done
+	echo "(tweets/s of a stage = rows / its wall seconds; cpu-s = user+sys; rss = peak resident set of the process)"
+}
+
+gensim() {
+	local s="$ROOT/hack/gensim-compare/compare.sh"
+	hr "embed: Go word2vec vs gensim ($s)"
+	[[ -x $s ]] || { echo "skipped: $s not found"; return 0; }
+	timeout "$SECTION_TIMEOUT" "$s" "${GENSIM_ROUNDS:-1}" || echo "gensim-compare failed or timed out (exit $?)"
+}
+
+serve() {
+	local s="$ROOT/hack/bench-serve.sh"
+	hr "serving: Go server vs Flask peer ($s)"
+	[[ -x $s ]] || { echo "skipped: $s not found"; return 0; }
+	timeout "$SECTION_TIMEOUT" "$s" || echo "bench-serve failed or timed out (exit $?)"
+}
+
+train() {
+	local p="$ROOT/internal/model/classifier"
+	hr "train: go test -bench . -benchtime 3x ./internal/model/classifier/"
+	compgen -G "$p/*_test.go" >/dev/null && grep -qs '^func Benchmark' "$p"/*_test.go ||
+		{ echo "skipped: benchmarks in $p not found"; return 0; }
+	(cd "$ROOT" && timeout "$SECTION_TIMEOUT" go test -run '^$' -bench . -benchtime 3x ./internal/model/classifier/) ||
+		echo "classifier benchmarks failed or timed out (exit $?)"
+}
+
+echo "tweetflow bench: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), go $(go env GOVERSION)"
+want ingest-clean && ingest_clean
+want gensim && gensim
+want serve && serve
+want train && train
+exit 0
