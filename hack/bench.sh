@@ -106,8 +106,10 @@ serve() {
 train() {
 	local p="$ROOT/internal/model/classifier"
 	hr "train: go test -bench . -benchtime 3x ./internal/model/classifier/"
-	compgen -G "$p/*_test.go" >/dev/null && grep -qs '^func Benchmark' "$p"/*_test.go ||
-		{ echo "skipped: benchmarks in $p not found"; return 0; }
+	if ! grep -qs '^func Benchmark' "$p"/*_test.go; then
+		echo "skipped: benchmarks in $p not found"
+		return 0
+	fi
 	(cd "$ROOT" && timeout "$SECTION_TIMEOUT" go test -run '^$' -bench . -benchtime 3x ./internal/model/classifier/) ||
 		echo "classifier benchmarks failed or timed out (exit $?)"
 }

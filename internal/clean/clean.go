@@ -59,6 +59,7 @@ type Processor struct {
 	keys     keyTable
 	labels   map[string]int
 	observed bool
+	rows     *rowCache // pass-1 results per row, from ObserveAll
 	stats    Stats
 	buf      []byte
 }
@@ -93,7 +94,13 @@ func (p *Processor) key(clean string) (uint64, bool) {
 	if len(p.buf) == 0 {
 		return 0, false
 	}
-	return xxhash.Sum64(p.buf), true
+	return keyHash(p.buf), true
+}
+
+// keyHash is the 63-bit hash of a non-empty NormKey (the top bit is free
+// for the row cache of ObserveAll), never 0.
+func keyHash(key []byte) uint64 {
+	return fixKey(xxhash.Sum64(key) &^ rowDupID)
 }
 
 func (p *Processor) labelIndex(label string) (int, error) {
@@ -114,6 +121,7 @@ func (p *Processor) labelIndex(label string) (int, error) {
 // the rows carry more than MaxLabels distinct labels.
 func (p *Processor) Observe(t *dataset.Tweet) error {
 	p.observed = true
+	p.rows = nil // the row cache of ObserveAll no longer matches
 	if t.ID != "" {
 		if p.ids.mark(xxhash.Sum64String(t.ID), seenObserve)&seenObserve != 0 {
 			return nil
@@ -196,6 +204,7 @@ func (p *Processor) Process(t *dataset.Tweet) bool { return p.Decide(t) == Keep 
 // Decide must see the same rows in the same order as Observe; a row whose
 // key was never observed is treated as in streaming mode.
 func (p *Processor) Decide(t *dataset.Tweet) Decision {
+	p.rows = nil // ProcessAll must not skip the id set after this
 	p.stats.In++
 	if t.ID != "" {
 		if p.ids.mark(xxhash.Sum64String(t.ID), seenProcess)&seenProcess != 0 {

@@ -3,8 +3,10 @@ package clean
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -22,31 +24,69 @@ const chunkRows = 256
 
 // chunk is a run of consecutive rows and the text work done on them.
 type chunk struct {
-	rows  []dataset.Tweet
-	idh   []uint64 // xxhash of the id (0 and unused when the id is empty)
-	keys  []uint64 // xxhash of the NormKey of the clean text
-	ok    []bool   // false: the key is empty
-	ready chan struct{}
+	rows []dataset.Tweet
+	idh  []uint64 // xxhash of the id (0 and unused when the id is empty)
+	keys []uint64 // xxhash of the NormKey of the clean text
+	ok   []bool   // false: the key is empty
+	// scratch holds the clean text of one row while its key is computed.
+	scratch []byte
+	ready   chan struct{}
 }
 
 // ObserveAll is Observe on every row of src, in order, with the text work
 // (cleaning and key hashing) spread over workers goroutines (<= 0:
 // GOMAXPROCS). The counts are those of calling Observe row by row.
+//
+// It also keeps, per row, the pass-1 result (8 bytes: the key hash, or
+// whether the id was a duplicate), so that a following ProcessAll over the
+// same rows decides without hashing again and cleans only the rows it
+// keeps. Any Observe or Decide call drops that cache.
 func (p *Processor) ObserveAll(ctx context.Context, src RowSource, workers int) error {
 	p.observed = true
-	return p.pipeline(ctx, src, workers, false, func(c *chunk) error {
+	cache := &rowCache{}
+	p.rows = nil
+	err := p.pipeline(ctx, src, workers, prepKey, func(c *chunk) error {
 		for i := range c.rows {
 			t := &c.rows[i]
 			if t.ID != "" && !p.firstID(c.idh[i], seenObserve) {
+				cache.add(rowDupID)
 				continue
 			}
+			cache.add(c.keys[i]) // 0 when empty
 			if err := p.observeKey(t, c.keys[i], c.ok[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		p.rows = cache
+	}
+	return err
 }
+
+// rowDupID marks a row of the cache whose id was seen before (else the
+// entry is its key hash, 0 for an empty key).
+const rowDupID = 1 << 63
+
+// rowCache is the per-row result of pass 1, in blocks so that it grows
+// without copying.
+type rowCache struct {
+	blocks [][]uint64
+	n      int
+}
+
+const rowBlock = 1 << 16
+
+func (r *rowCache) add(v uint64) {
+	if r.n%rowBlock == 0 {
+		r.blocks = append(r.blocks, make([]uint64, rowBlock))
+	}
+	r.blocks[r.n/rowBlock][r.n%rowBlock] = v
+	r.n++
+}
+
+func (r *rowCache) at(i int) uint64 { return r.blocks[i/rowBlock][i%rowBlock] }
 
 // ProcessAll is Decide on every row of src, in order, with the text work
 // (cleaning, URL extraction and key hashing) spread over workers
@@ -54,7 +94,10 @@ func (p *Processor) ObserveAll(ctx context.Context, src RowSource, workers int) 
 // filled, go to emit in input order. Decisions and Stats are those of
 // calling Decide row by row. An error of src or emit stops it.
 func (p *Processor) ProcessAll(ctx context.Context, src RowSource, workers int, emit func(*dataset.Tweet) error) error {
-	return p.pipeline(ctx, src, workers, true, func(c *chunk) error {
+	if p.rows != nil {
+		return p.processCached(ctx, src, workers, emit)
+	}
+	return p.pipeline(ctx, src, workers, prepAll, func(c *chunk) error {
 		for i := range c.rows {
 			t := &c.rows[i]
 			p.stats.In++
@@ -73,6 +116,50 @@ func (p *Processor) ProcessAll(ctx context.Context, src RowSource, workers int, 
 	})
 }
 
+// processCached is ProcessAll after ObserveAll: decisions come from the
+// row cache, in the reading goroutine, and workers clean the kept rows.
+func (p *Processor) processCached(ctx context.Context, src RowSource, workers int, emit func(*dataset.Tweet) error) error {
+	cache := p.rows
+	p.rows = nil
+	row := 0
+	var errRows error
+	decide := func(c *chunk) {
+		for i := range c.rows {
+			t := &c.rows[i]
+			c.ok[i] = false
+			if row >= cache.n {
+				errRows = fmt.Errorf("processing rows: more rows than the %d of the observe pass", cache.n)
+				continue
+			}
+			v := cache.at(row)
+			row++
+			p.stats.In++
+			if v == rowDupID {
+				p.stats.DroppedDupID++
+				continue
+			}
+			c.ok[i] = p.decideKey(t, v, v != 0) == Keep
+		}
+	}
+	err := p.pipelineWith(ctx, src, workers, prepKept, decide, func(c *chunk) error {
+		for i := range c.rows {
+			if c.ok[i] {
+				if err := emit(&c.rows[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = errRows
+	}
+	if err == nil && row != cache.n {
+		err = fmt.Errorf("processing rows: %d rows, but the observe pass saw %d", row, cache.n)
+	}
+	return err
+}
+
 // firstID marks id hash h as seen in a pass (flag) and reports whether it
 // was new in that pass.
 func (p *Processor) firstID(h uint64, flag uint8) bool {
@@ -85,7 +172,13 @@ var errStopped = errors.New("clean pipeline stopped")
 // work on them, and calls apply on each chunk in input order (the calling
 // goroutine, so apply may use the Processor's state). At most about
 // 4*workers chunks are in memory.
-func (p *Processor) pipeline(ctx context.Context, src RowSource, workers int, fill bool, apply func(*chunk) error) error {
+func (p *Processor) pipeline(ctx context.Context, src RowSource, workers int, mode prepMode, apply func(*chunk) error) error {
+	return p.pipelineWith(ctx, src, workers, mode, nil, apply)
+}
+
+// pipelineWith is pipeline with pre called on each full chunk, in order,
+// by the reading goroutine before the workers get it.
+func (p *Processor) pipelineWith(ctx context.Context, src RowSource, workers int, mode prepMode, pre func(*chunk), apply func(*chunk) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -109,7 +202,7 @@ func (p *Processor) pipeline(ctx context.Context, src RowSource, workers int, fi
 			defer wg.Done()
 			var buf []byte
 			for c := range work {
-				buf = p.prepare(c, fill, buf)
+				buf = p.prepare(c, mode, buf)
 				c.ready <- struct{}{}
 			}
 		}()
@@ -121,6 +214,9 @@ func (p *Processor) pipeline(ctx context.Context, src RowSource, workers int, fi
 		defer close(work)
 		var c *chunk
 		send := func() error {
+			if pre != nil {
+				pre(c)
+			}
 			select {
 			case work <- c:
 			case <-ctx.Done():
@@ -171,25 +267,45 @@ func (p *Processor) pipeline(ctx context.Context, src RowSource, workers int, fi
 	return err
 }
 
-// prepare does the text work of one chunk: id hashes, keys and, with
-// fill, CleanText and URLs. buf is scratch space, returned grown.
-func (p *Processor) prepare(c *chunk, fill bool, buf []byte) []byte {
+// prepMode says what text work a chunk needs.
+type prepMode uint8
+
+const (
+	prepKey  prepMode = iota // id hashes and keys (pass 1)
+	prepAll                  // also CleanText and URLs (streaming pass 2)
+	prepKept                 // only CleanText and URLs, of rows with ok set
+)
+
+// prepare does the text work of one chunk. buf is scratch space, returned
+// grown.
+func (p *Processor) prepare(c *chunk, mode prepMode, buf []byte) []byte {
 	for i := range c.rows {
 		t := &c.rows[i]
+		if mode == prepKept {
+			if c.ok[i] {
+				t.CleanText = p.cleaner.Clean(t.Text)
+				t.URLs = text.ExtractURLs(t.Text)
+			}
+			continue
+		}
 		c.idh[i] = 0
 		if t.ID != "" {
 			c.idh[i] = xxhash.Sum64String(t.ID)
 		}
-		clean := p.cleaner.Clean(t.Text)
-		if fill {
+		var clean string
+		if mode == prepAll {
+			clean = p.cleaner.Clean(t.Text)
 			t.CleanText = clean
 			t.URLs = text.ExtractURLs(t.Text)
+		} else { // only the key is needed: clean into scratch space
+			c.scratch = p.cleaner.AppendClean(c.scratch[:0], t.Text)
+			clean = unsafe.String(unsafe.SliceData(c.scratch), len(c.scratch))
 		}
 		buf = text.AppendNormKey(buf[:0], clean)
 		c.ok[i] = len(buf) > 0
 		c.keys[i] = 0
 		if c.ok[i] {
-			c.keys[i] = xxhash.Sum64(buf)
+			c.keys[i] = keyHash(buf)
 		}
 	}
 	return buf

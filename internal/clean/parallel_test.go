@@ -152,3 +152,20 @@ func TestParallelErrors(t *testing.T) {
 		t.Errorf("cancelled: got %v, want context.Canceled", err)
 	}
 }
+
+// TestProcessAllRowCountMismatch checks that ProcessAll after ObserveAll
+// fails when pass 2 does not see the rows of pass 1.
+func TestProcessAllRowCountMismatch(t *testing.T) {
+	rows := dataset.Generate(5, 2000, dataset.GenerateOptions{})
+	for _, n := range []int{1500, 2000} {
+		p, _ := NewProcessor()
+		if err := p.ObserveAll(context.Background(), sliceSource(rows[:n]), 2); err != nil {
+			t.Fatal(err)
+		}
+		other := rows[:3500-n] // 2000 rows after 1500 observed, 1500 after 2000
+		err := p.ProcessAll(context.Background(), sliceSource(other), 2, func(*dataset.Tweet) error { return nil })
+		if err == nil {
+			t.Errorf("observed %d rows, processed %d: no error", n, len(other))
+		}
+	}
+}

@@ -189,5 +189,31 @@ var BuildServingImage = c.Contract{
 	},
 }
 
+// Score is the stream scorer: it cleans incoming tweets, scores them with an
+// exported model and stores the results. It is not part of the training
+// pipeline; it runs on its own or in a scoring pipeline.
+var Score = c.Contract{
+	Name:    "score",
+	Summary: "Clean incoming tweets, score them with an exported model and store the results (Parquet or PostgreSQL)",
+	Description: "Reads tweets from files, globs, s3:// prefixes, a dataset, or '-' (standard input, one JSON tweet a line, as a stream), " +
+		"cleans them exactly as the model's training text was cleaned, runs the exported ONNX graph and writes id, text, " +
+		"clean text, urls, label, score and every class probability with the model version: to a Parquet dataset output " +
+		"and, with --postgres-dsn, into a PostgreSQL table (idempotent upserts by tweet id and model version).",
+	Params: []c.Param{
+		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of raw --tweets files; '-' is always JSONL."},
+		{Name: "batch-size", Type: c.Int, Default: "512", Min: c.F(1), Description: "Tweets scored and stored per batch (and per PostgreSQL transaction)."},
+		{Name: "postgres-dsn", Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty writes only the Parquet output. Prefer the env var."},
+		{Name: "table", Default: "tweet_scores", Description: "PostgreSQL table for the scores; created when missing."},
+		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0), Description: "Bad input rows to skip before failing."},
+		shardRows,
+	},
+	Inputs: []c.Artifact{
+		{Name: "model", Kind: c.Files, From: "export-onnx/onnx", Description: "the exported model folder (model.onnx and tokenizer files)"},
+		{Name: "tweets", Kind: c.Sources, List: true, Description: "tweets to score: paths, globs, folders, s3:// prefixes, a dataset, or '-' for standard input"},
+	},
+	Outputs:   []c.Artifact{{Name: "scores", Kind: c.Dataset, Description: "the scored tweets"}},
+	Shardable: true,
+}
+
 // All lists every pipeline component, in pipeline order.
 var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &EvaluateGate, &ExportONNX, &BuildServingImage}

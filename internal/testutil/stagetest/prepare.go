@@ -3,6 +3,8 @@ package stagetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/clean"
@@ -62,8 +64,51 @@ type Prepared struct {
 // and test outputs (stratified, seeded). Use it to test a later stage alone.
 func (s *Store) Prepare(t testing.TB, runID string, sources []string, o PrepareOptions) Prepared {
 	t.Helper()
+	p := prepareCached(t, sources, o)
+	s.WriteTweets(t, runID, "ingest", "tweets", p.raw)
+	cleanerFile := ExtraFile{Name: stageio.CleanerFile, Data: p.cleanerJSON}
+	s.WriteTweets(t, runID, "clean", "tweets", p.kept, cleanerFile)
+	for _, out := range []struct {
+		name string
+		rows []dataset.Tweet
+	}{{"train", p.TrainRows}, {"validation", p.ValidationRows}, {"validation-balanced", p.ValidationBalRows}, {"test", p.TestRows}} {
+		s.WriteTweets(t, runID, "balance-split", out.name, out.rows, cleanerFile)
+	}
+	return p.Prepared
+}
+
+// prepared is a computed preparation; the rows are shared between tests
+// and must not be modified.
+type prepared struct {
+	Prepared
+	raw, kept   []dataset.Tweet
+	cleanerJSON []byte
+}
+
+// The preparations of this test process, by sources and options: tests of
+// one package often prepare the same data, and cleaning is the slow part
+// (the more so with -race).
+var prepCache = struct {
+	sync.Mutex
+	m map[string]*prepared
+}{m: map[string]*prepared{}}
+
+func prepareCached(t testing.TB, sources []string, o PrepareOptions) *prepared {
+	t.Helper()
+	key := fmt.Sprintf("%q %+v", sources, o)
+	prepCache.Lock()
+	defer prepCache.Unlock()
+	if p, ok := prepCache.m[key]; ok {
+		return p
+	}
+	p := computePrepare(t, sources, o)
+	prepCache.m[key] = p
+	return p
+}
+
+func computePrepare(t testing.TB, sources []string, o PrepareOptions) *prepared {
+	t.Helper()
 	raw := ReadRaw(t, sources...)
-	s.WriteTweets(t, runID, "ingest", "tweets", raw)
 
 	opts := text.DefaultOptions()
 	cl, err := text.NewCleaner(text.WithOptions(opts))
@@ -85,8 +130,6 @@ func (s *Store) Prepare(t testing.TB, runID string, sources []string, o PrepareO
 	if err != nil {
 		t.Fatal(err)
 	}
-	cleanerFile := ExtraFile{Name: stageio.CleanerFile, Data: append(cj, '\n')}
-	s.WriteTweets(t, runID, "clean", "tweets", kept, cleanerFile)
 
 	labels := o.Labels
 	if len(labels) == 0 {
@@ -128,12 +171,6 @@ func (s *Store) Prepare(t testing.TB, runID string, sources []string, o PrepareO
 			p.TestRows = append(p.TestRows, tw)
 		}
 	}
-	for _, out := range []struct {
-		name string
-		rows []dataset.Tweet
-	}{{"train", p.TrainRows}, {"validation", p.ValidationRows}, {"validation-balanced", p.ValidationBalRows}, {"test", p.TestRows}} {
-		s.WriteTweets(t, runID, "balance-split", out.name, out.rows, cleanerFile)
-	}
 	p.Train, p.Validation, p.ValidationBalanced, p.Test = len(p.TrainRows), len(p.ValidationRows), len(p.ValidationBalRows), len(p.TestRows)
-	return p
+	return &prepared{Prepared: p, raw: raw, kept: kept, cleanerJSON: append(cj, '\n')}
 }
