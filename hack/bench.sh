@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh: tweetflow's benchmarks (`make bench`).
 #
-#   hack/bench.sh [SECTION...]     sections: ingest-clean gensim serve train (default: all)
+#   hack/bench.sh [SECTION...]     sections: ingest-clean train-1600k gensim serve train
+#                                  (default: all, in that order)
 #
 # 1. ingest-clean: the real stage binaries on a large corpus. The corpus is
 #    made once by hack/gencorpus (1.6M and 400k rows resampled from the real
@@ -13,9 +14,13 @@
 #    run; the ingest+clean line is rows / (ingest wall + clean wall), the
 #    figure of the target (>= 200k tweets/s on 2 cores, peak RSS < 300 MiB).
 #    The machine may be shared: compare CPU seconds, and the load average.
-# 2. gensim: hack/gensim-compare/compare.sh (embed words/s vs gensim).
-# 3. serve: hack/bench-serve.sh (model server vs a Flask peer).
-# 4. train: go test -bench . -benchtime 3x ./internal/model/classifier/.
+# 2. train-1600k: balance-split and train (--epochs $TRAIN_EPOCHS, default 1,
+#    no word vectors) on the cleaned 1.6M-row output of the last
+#    ingest-clean round, with wall time, CPU and peak RSS (needs section 1).
+# 3. gensim: hack/gensim-compare/compare.sh (embed words/s vs gensim).
+# 4. serve: hack/bench-serve.sh (model server vs a Flask peer).
+# 5. train: go test -bench . -benchtime 3x ./internal/model/classifier/
+#    (BenchmarkTrain50k: train time and peak memory on 50k tweets).
 # A missing script or package prints "skipped: <what> not found"; each
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
@@ -36,10 +41,11 @@ SEED=1
 PERTURB=0.1
 TIME=/usr/bin/time
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean gensim serve train)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train)
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+LARGE_STORE=$WORK/large-store # the store of the last ingest-clean round, kept for train-1600k
 
 want() { local s; for s in "${sections[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -48,7 +54,8 @@ hr() { printf '\n== %s\n' "$*"; }
 ingest_clean() {
 	[[ -x $TIME ]] || { echo "skipped: $TIME not found (apt-get install time)"; return 0; }
 	hr "building ingest, clean and gencorpus (CGO off)"
-	(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$WORK/bin/" ./components/ingest ./components/clean ./hack/gencorpus)
+	(cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -o "$WORK/bin/" ./components/ingest ./components/clean \
+		./components/balance-split ./components/train ./hack/gencorpus)
 	mkdir -p "$CORPUS_DIR"
 	for n in $SIZES; do
 		local f="$CORPUS_DIR/tweets-$n-seed$SEED-p$PERTURB.csv"
@@ -83,10 +90,34 @@ ingest_clean() {
 					printf fmt, "ingest+clean", n, r, sprintf("%.2f", iw + cw), sprintf("%.0f", n / (iw + cw)), sprintf("%.0f", (im > cm ? im : cm) / 1024), sprintf("%.2f", ic + cc), l1
 				}' "$WORK/ingest.time" "$WORK/clean.time"
 			grep -h '^clean:' "$WORK/clean.out" | sed 's/^/    /' || true
-			rm -rf "$store"
+			rm -rf "$LARGE_STORE"
+			mv "$store" "$LARGE_STORE"
+			echo "$n" >"$WORK/large-rows"
 		done
 	done
 	echo "(tweets/s of a stage = rows / its wall seconds; cpu-s = user+sys; rss = peak resident set of the process)"
+}
+
+# timed NAME CMD...: runs CMD under /usr/bin/time and prints one table row.
+timed() {
+	local name=$1 l1
+	shift
+	l1=$(load1)
+	timeout "$SECTION_TIMEOUT" "$TIME" -f '%e %M %U %S' -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
+		{ echo "$name failed or timed out:"; tail -5 "$WORK/$name.err"; return 1; }
+	awk -v name="$name" -v l1="$l1" '{ printf "%-14s %8.2f %9.0f %8.2f %6s\n", name, $1, $2 / 1024, $3 + $4, l1 }' "$WORK/$name.time"
+}
+
+train_large() {
+	[[ -d $LARGE_STORE ]] || { hr "train-1600k"; echo "skipped: no cleaned corpus (run the ingest-clean section first)"; return 0; }
+	hr "train on the cleaned $(cat "$WORK/large-rows")-row corpus: balance-split, then train --epochs ${TRAIN_EPOCHS:-1} (no word vectors)"
+	local d=$LARGE_STORE/runs/bench common=(--store "$LARGE_STORE" --progress none --log-format json --termination-log '')
+	printf '%-14s %8s %9s %8s %6s\n' stage seconds rss-MiB cpu-s load1
+	timed balance-split "$WORK/bin/balance-split" "${common[@]}" --run-id bench || return 0
+	timed train "$WORK/bin/train" "${common[@]}" --train "$d/balance-split/train" \
+		--validation "$d/balance-split/validation" --epochs "${TRAIN_EPOCHS:-1}" || return 0
+	grep -h '"done"' "$WORK/train.err" | sed 's/^/    /' | cut -c1-300 || true
+	grep -h '"finished"' "$WORK/train.err" | sed 's/^/    /' | cut -c1-300 || true
 }
 
 gensim() {
@@ -116,6 +147,7 @@ train() {
 
 echo "tweetflow bench: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), go $(go env GOVERSION)"
 want ingest-clean && ingest_clean
+want train-1600k && train_large
 want gensim && gensim
 want serve && serve
 want train && train

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +44,8 @@ func benchPool(b *testing.B) []dataset.Tweet {
 // default parameters: --conflicts majority, two passes) on a 200k-row
 // dataset resampled from the real tweets (benchutil.WriteDataset, seed 1,
 // perturbation 0.1, 100k-row shards) in a local FS store. It reports
-// input tweets/s and the peak Go heap in use (sampled every 10ms).
+// input tweets/s, tweets per CPU second of the process and the peak Go heap
+// in use (sampled every 10ms), with the GC settings of main (tuneGC).
 //
 //	go test -run '^$' -bench CleanStage -benchtime 3x ./components/clean/
 func BenchmarkCleanStage(b *testing.B) {
@@ -57,6 +60,9 @@ func BenchmarkCleanStage(b *testing.B) {
 	if err := benchutil.WriteDataset(ctx, store, in, benchPool(b), benchutil.Options{Rows: rows, Seed: 1, PerturbRate: benchutil.DefaultPerturbRate}, 100_000); err != nil {
 		b.Fatal(err)
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	tuneGC() // as main does
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)

@@ -38,7 +38,8 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	if env.String("conflicts") == "majority" {
 		prog := env.Progress("counting labels", "rows", 0)
-		err := p.ObserveAll(ctx, readRows(ctx, in, prog), 0)
+		// Counting labels needs only id, text and label: skip decoding the rest.
+		err := p.ObserveAll(ctx, readRows(ctx, in, prog, []string{dataset.ColLabel}), 0)
 		prog.Done()
 		if err != nil {
 			return err
@@ -47,7 +48,7 @@ func run(ctx context.Context, env *component.Env) error {
 	out := env.Output("tweets")
 	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
 	prog := env.Progress("cleaning", "rows", 0)
-	err = p.ProcessAll(ctx, readRows(ctx, in, prog), 0, w.Write)
+	err = p.ProcessAll(ctx, readRows(ctx, in, prog, nil), 0, w.Write)
 	prog.Done()
 	if err != nil {
 		return err
@@ -70,14 +71,18 @@ func run(ctx context.Context, env *component.Env) error {
 	return nil
 }
 
-// readRows streams the dataset at in, counting rows in prog. The text work
-// of the Processor runs on GOMAXPROCS workers while this reads (see
-// clean.ProcessAll).
-func readRows(ctx context.Context, in artifact.Location, prog *component.Progress) clean.RowSource {
+// readRows streams the dataset at in (only id, text and columns; nil: all
+// columns), counting rows in prog. The text work of the Processor runs on
+// GOMAXPROCS workers while this reads (see clean.ProcessAll).
+func readRows(ctx context.Context, in artifact.Location, prog *component.Progress, columns []string) clean.RowSource {
 	return func(yield func(*dataset.Tweet) error) error {
-		return stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
+		err := dataset.ReadOutputColumns(ctx, in.Store, in.Key, columns, func(t *dataset.Tweet) error {
 			prog.Add(1)
 			return yield(t)
 		})
+		if err != nil {
+			return fmt.Errorf("reading dataset %q: %w", in.URI(), err)
+		}
+		return nil
 	}
 }

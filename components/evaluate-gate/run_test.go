@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,9 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
@@ -176,6 +180,13 @@ func TestGateFails(t *testing.T) {
 	if sum := s.Summary(t, "bad", "evaluate-gate"); sum.Status != "gate-failed" || sum.Outputs["metrics"].URI == "" {
 		t.Errorf("summary status %q outputs %v, want gate-failed with metrics", sum.Status, sum.Outputs)
 	}
+
+	// Every failed threshold is named; macro recall only when enabled.
+	r = s.Run(t, stages.EvaluateGate, runFn, "bad", "--min-roc-auc", "0", "--min-pr-auc", "0.99", "--min-macro-recall", "0.99")
+	want := []string{fmt.Sprintf("pr_auc %.4f is below --min-pr-auc 0.9900", mf.PRAUC), fmt.Sprintf("macro_recall %.4f is below --min-macro-recall 0.9900", mf.MacroRecall)}
+	if r.Code != 3 || !strings.Contains(r.Stderr, want[0]) || !strings.Contains(r.Stderr, want[1]) || strings.Contains(r.Stderr, "roc_auc") {
+		t.Errorf("exit %d, want 3 naming %q:\n%s", r.Code, want, r.Stderr)
+	}
 }
 
 // TestGateStandaloneRawSemEval scores a model on a raw SemEval file it
@@ -192,6 +203,15 @@ func TestGateStandaloneRawSemEval(t *testing.T) {
 	res := stagetest.ReadResults(t, results)
 	if got := resultFloat(t, res, "accuracy"); !near(got, want.accuracy, 5e-5) || res["passed"] != "true" {
 		t.Errorf("accuracy %g passed %s; the model's predictions on %d rows give %.4f", got, res["passed"], want.n, want.accuracy)
+	}
+
+	// A committed dataset given by its local folder is read as a dataset.
+	folder := filepath.Join(s.Dir, "runs", "sa", "balance-split", "test")
+	s.MustRun(t, stages.EvaluateGate, runFn, "", "--model", s.URI("sa", "train", "model"), "--data", folder,
+		"--min-roc-auc", "0.5", "--min-pr-auc", "0.3", "--results-dir", results, "--out-metrics", s.URI("sa", "eval-folder", "metrics"))
+	mf := readMetrics(t, s.File(t, "sa", "eval-folder", "metrics", MetricsFile))
+	if want := scoreRows(m, cl, p.TestRows); mf.N != p.Test || !near(mf.Accuracy, want.accuracy, 1e-9) {
+		t.Errorf("dataset folder: %d rows, accuracy %.6f; want %d rows, %.6f", mf.N, mf.Accuracy, p.Test, want.accuracy)
 	}
 }
 
@@ -246,6 +266,27 @@ print(repr(roc_auc_score(d[:, 0], d[:, 1])), repr(average_precision_score(d[:, 0
 	ap, _ := strconv.ParseFloat(fs[len(fs)-1], 64)
 	if !near(mf.ROCAUC, roc, 1e-6) || !near(mf.PRAUC, ap, 1e-6) {
 		t.Errorf("roc_auc %.8f pr_auc %.8f, sklearn gives %.8f and %.8f", mf.ROCAUC, mf.PRAUC, roc, ap)
+	}
+}
+
+// TestGateRawDataOnS3 reads a raw SemEval file from MinIO.
+func TestGateRawDataOnS3(t *testing.T) {
+	srv := miniotest.Start(t)
+	s := stagetest.NewFS(t)
+	s.Flags = stagetest.S3Flags(srv)
+	p, m := setup(t, s, "s3", nil)
+	raw := filepath.Join(stagetest.DemoData(t), "semeval", "twitter-2014test-A.txt")
+	if _, err := srv.Client.FPutObject(context.Background(), srv.Bucket, "raw/2014test.txt", raw, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	results := t.TempDir()
+	s.MustRun(t, stages.EvaluateGate, runFn, "s3", "--data", "s3://"+srv.Bucket+"/raw/2014test.txt", "--format", "semeval",
+		"--min-roc-auc", "0.5", "--min-pr-auc", "0.3", "--results-dir", results)
+	cl, _ := text.NewCleaner(text.WithOptions(p.Cleaner))
+	want := scoreRows(m, cl, stagetest.ReadRaw(t, raw))
+	mf := readMetrics(t, s.File(t, "s3", "evaluate-gate", "metrics", MetricsFile))
+	if mf.N != want.n || !near(mf.Accuracy, want.accuracy, 1e-9) {
+		t.Errorf("S3 raw data: %d rows, accuracy %.6f; want %d rows, %.6f", mf.N, mf.Accuracy, want.n, want.accuracy)
 	}
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,14 +41,18 @@ func writeCorpus(b *testing.B, dir string, rows int) string {
 
 // BenchmarkIngestStage runs the ingest stage (run through component.Run,
 // default parameters) on a 200k-row Sentiment140-style CSV resampled from
-// the real tweets into a local FS store. It reports tweets/s and the peak
-// Go heap in use (sampled every 10ms).
+// the real tweets into a local FS store. It reports tweets/s, tweets per CPU
+// second of the process and the peak Go heap in use (sampled every 10ms),
+// with the GC settings of main (tuneGC).
 //
 //	go test -run '^$' -bench IngestStage -benchtime 3x ./components/ingest/
 func BenchmarkIngestStage(b *testing.B) {
 	const rows = 200_000
 	dir := b.TempDir()
 	corpus := writeCorpus(b, dir, rows)
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	tuneGC() // as main does
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)

@@ -120,7 +120,7 @@ func sameCounts(t *testing.T, what string, got, want map[string]int) {
 	}
 }
 
-func sum(c map[string]int) int {
+func countAll(c map[string]int) int {
 	n := 0
 	for _, v := range c {
 		n += v
@@ -163,7 +163,7 @@ func TestIngestEveryFormat(t *testing.T) {
 	total := 0
 	for src, w := range want {
 		sameCounts(t, filepath.Base(src), labelCounts(tw, src+":"), w)
-		total += sum(w)
+		total += countAll(w)
 	}
 	// The Parquet rows keep the columns of the first ingest, Source included:
 	// every JSONL id appears twice.
@@ -224,9 +224,12 @@ func TestIngestFoldersAndGlobs(t *testing.T) {
 		all += rows[f]
 	}
 	s := stagetest.NewFS(t)
-	s.MustRun(t, stages.Ingest, runFn, "folder", "--sources", dir)
+	s.MustRun(t, stages.Ingest, runFn, "folder", "--sources", dir, "--shard-rows", "5000")
 	if got := len(s.Tweets(t, "folder", "ingest", "tweets")); got != all {
 		t.Errorf("folder: %d rows, want %d from %d files", got, all, len(files))
+	}
+	if n, want := len(s.MustManifest(t, "folder", "ingest", "tweets").Files), (all+4999)/5000; n != want {
+		t.Errorf("folder: %d shards of at most 5000 rows, want %d", n, want)
 	}
 	sum := s.Summary(t, "folder", "ingest")
 	if srcs, _ := sum.Extra["sources"].([]any); len(srcs) != len(files) {
@@ -357,29 +360,40 @@ func badFile(t *testing.T) (string, []int) {
 // and reason, and publishes nothing; under it the summary counts the bad rows.
 func TestIngestBadRows(t *testing.T) {
 	p, badLines := badFile(t)
-	s := stagetest.NewFS(t)
-	r := s.Run(t, stages.Ingest, runFn, "strict", "--sources", p, "--format", "semeval", "--max-bad-rows", "0", "--shard-rows", "1")
-	if r.Code != 1 {
-		t.Fatalf("exit code %d, want 1\nstderr:\n%s", r.Code, r.Stderr)
-	}
-	if !strings.Contains(r.Stderr, "error: ingest:") || !strings.Contains(r.Stderr, fmt.Sprintf("%q line %d: wrong field count", p, badLines[0])) ||
-		!strings.Contains(r.Stderr, "--max-bad-rows") {
-		t.Errorf("error does not name the file, line %d and the limit:\n%s", badLines[0], r.Stderr)
-	}
-	if !lineHas(r.Stderr, "bad row", p, fmt.Sprintf("line=%d", badLines[0]), "reason=") {
-		t.Errorf("no log line with file, line and reason of the bad row:\n%s", r.Stderr)
-	}
-	if _, ok := s.Manifest(t, "strict", "ingest", "tweets"); ok {
-		t.Error("a failed ingest committed its output")
-	}
-	for _, k := range s.Keys(t, "strict", "ingest", "tweets") {
-		t.Errorf("a failed ingest left %q behind", k)
-	}
-	if sum := s.Summary(t, "strict", "ingest"); sum.Status != "failed" || len(sum.Outputs) != 0 {
-		t.Errorf("summary status %q outputs %v, want failed and none", sum.Status, sum.Outputs)
+	for _, store := range []struct {
+		name string
+		new  func(t *testing.T) *stagetest.Store
+	}{
+		{"fs", func(t *testing.T) *stagetest.Store { return stagetest.NewFS(t) }},
+		{"s3", func(t *testing.T) *stagetest.Store { return stagetest.NewS3(t, miniotest.Shared(t), "store") }},
+	} {
+		t.Run(store.name, func(t *testing.T) {
+			s := store.new(t)
+			r := s.Run(t, stages.Ingest, runFn, "strict", "--sources", p, "--format", "semeval", "--max-bad-rows", "0", "--shard-rows", "1")
+			if r.Code != 1 {
+				t.Fatalf("exit code %d, want 1\nstderr:\n%s", r.Code, r.Stderr)
+			}
+			if !strings.Contains(r.Stderr, "error: ingest:") || !strings.Contains(r.Stderr, fmt.Sprintf("%q line %d: wrong field count", p, badLines[0])) ||
+				!strings.Contains(r.Stderr, "--max-bad-rows") {
+				t.Errorf("error does not name the file, line %d and the limit:\n%s", badLines[0], r.Stderr)
+			}
+			if !lineHas(r.Stderr, "bad row", p, fmt.Sprintf("line=%d", badLines[0]), "reason=") {
+				t.Errorf("no log line with file, line and reason of the bad row:\n%s", r.Stderr)
+			}
+			if _, ok := s.Manifest(t, "strict", "ingest", "tweets"); ok {
+				t.Error("a failed ingest committed its output")
+			}
+			for _, k := range s.Keys(t, "strict", "ingest", "tweets") {
+				t.Errorf("a failed ingest left %q behind", k)
+			}
+			if sum := s.Summary(t, "strict", "ingest"); sum.Status != "failed" || len(sum.Outputs) != 0 {
+				t.Errorf("summary status %q outputs %v, want failed and none", sum.Status, sum.Outputs)
+			}
+		})
 	}
 
-	r = s.MustRun(t, stages.Ingest, runFn, "lenient", "--sources", p, "--format", "semeval", "--max-bad-rows", "2")
+	s := stagetest.NewFS(t)
+	r := s.MustRun(t, stages.Ingest, runFn, "lenient", "--sources", p, "--format", "semeval", "--max-bad-rows", "2")
 	sum := s.Summary(t, "lenient", "ingest")
 	if sum.Extra["bad_rows"] != float64(len(badLines)) || sum.RowsOut != 4 || sum.RowsIn != 6 {
 		t.Errorf("summary bad_rows %v rows in/out %d/%d, want %d and 6/4", sum.Extra["bad_rows"], sum.RowsIn, sum.RowsOut, len(badLines))

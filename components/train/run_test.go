@@ -22,6 +22,9 @@ var runFn = run
 // small is the training flags of the tests: a small, fast model.
 var small = []string{"--dim", "16", "--buckets", "20000", "--epochs", "10", "--learning-rate", "0.5", "--threads", "1"}
 
+// tiny is small with two epochs, for tests that do not judge quality.
+var tiny = []string{"--dim", "16", "--buckets", "20000", "--epochs", "2", "--learning-rate", "0.5", "--threads", "1"}
+
 // prepare commits a real split of part of the SemEval demo data (about
 // 7,800 rows after cleaning, every second row kept) for run.
 func prepare(t *testing.T, s *stagetest.Store, run string) stagetest.Prepared {
@@ -185,9 +188,9 @@ func lastLine(s string) string {
 func TestTrainDeterministicWithOneThread(t *testing.T) {
 	s := stagetest.NewFS(t)
 	prepare(t, s, "d")
-	runNoID(t, s, append(modelArgs(s, "d", "d1"), small...)...)
-	runNoID(t, s, append(modelArgs(s, "d", "d2"), small...)...)
-	runNoID(t, s, append(modelArgs(s, "d", "d3"), append(small, "--seed", "2")...)...)
+	runNoID(t, s, append(modelArgs(s, "d", "d1"), tiny...)...)
+	runNoID(t, s, append(modelArgs(s, "d", "d2"), tiny...)...)
+	runNoID(t, s, append(modelArgs(s, "d", "d3"), append(tiny, "--seed", "2")...)...)
 	sums := func(run string) map[string]string {
 		out := map[string]string{}
 		for _, f := range s.MustManifest(t, run, "train", "model").Files {
@@ -209,7 +212,7 @@ func TestTrainDeterministicWithOneThread(t *testing.T) {
 func TestTrainBinaryLabels(t *testing.T) {
 	s := stagetest.NewFS(t)
 	p := prepare(t, s, "b")
-	runNoID(t, s, append(modelArgs(s, "b", "b"), append(small, "--labels", "binary")...)...)
+	runNoID(t, s, append(modelArgs(s, "b", "b"), append(tiny, "--labels", "binary")...)...)
 	lm := loadModel(t, s, "b")
 	if !slices.Equal(lm.Model.Labels(), []string{"negative", "positive"}) || !slices.Equal(lm.Meta.Labels, lm.Model.Labels()) {
 		t.Fatalf("labels %v / %v, want negative, positive", lm.Model.Labels(), lm.Meta.Labels)

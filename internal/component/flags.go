@@ -24,6 +24,7 @@ const (
 	FlagSummaryFile    = "summary-file"
 	FlagResultsDir     = "results-dir"
 	FlagTerminationLog = "termination-log"
+	FlagStepCache      = "step-cache"
 )
 
 // DefaultStore is the embedded default artifact store: a local folder.
@@ -73,6 +74,8 @@ func commonFlags() []cli.Flag {
 			Usage: "write each result parameter to <dir>/<name> (Argo output parameters)"},
 		&cli.StringFlag{Name: FlagTerminationLog, Category: ops, Value: "/dev/termination-log", EnvVars: []string{"TWEETFLOW_TERMINATION_LOG"},
 			Usage: "on failure, write the error here if the file exists and is writable"},
+		&cli.BoolFlag{Name: FlagStepCache, Category: cat, EnvVars: []string{"TWEETFLOW_STEP_CACHE"},
+			Usage: "reuse the outputs of an earlier successful run of this component with the same binary, parameters and input contents (recorded under <store>/cache), and record this run's"},
 	}
 }
 

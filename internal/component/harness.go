@@ -23,6 +23,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/stepcache"
 )
 
 // Exit codes.
@@ -190,6 +191,9 @@ type Env struct {
 
 	summaryFile string
 	resultsDir  string
+	cache       bool
+	// reused are outputs a cache hit found already in place: not recommitted.
+	reused map[string]*artifact.Manifest
 
 	mu      sync.Mutex
 	summary Summary
@@ -213,6 +217,9 @@ type Summary struct {
 	Outputs   map[string]OutputSummary `json:"outputs,omitempty"`
 	Results   map[string]string        `json:"results,omitempty"`
 	Extra     map[string]any           `json:"extra,omitempty"`
+	// Cache is CacheHit or CacheMiss with --step-cache, empty without.
+	Cache    string `json:"cache,omitempty"`
+	CacheKey string `json:"cache_key,omitempty"`
 }
 
 // OutputSummary describes one committed output.
@@ -236,6 +243,8 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		progress:    cc.String(FlagProgress),
 		summaryFile: cc.String(FlagSummaryFile),
 		resultsDir:  cc.String(FlagResultsDir),
+		cache:       cc.Bool(FlagStepCache),
+		reused:      map[string]*artifact.Manifest{},
 	}
 	switch e.progress {
 	case "auto", "bar", "log", "none":
@@ -385,6 +394,22 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 	start := time.Now()
 	e.summary.StartedAt = start.UTC().Truncate(time.Millisecond)
 	e.Log.Info("starting", "component", e.Contract.Name, "run_id", e.RunID, "step", e.Step)
+	var cacheKey string
+	var cacheSpec *stepcache.Spec
+	hit := false
+	if e.cache {
+		var restore RunFunc
+		cacheKey, cacheSpec, restore = e.cacheLookup(ctx)
+		if restore != nil {
+			if rerr := restore(ctx, e); rerr != nil {
+				e.Log.Warn("step cache: restoring failed, running", "error", rerr)
+				e.resetOutputs(ctx)
+			} else {
+				hit = true
+				run = func(context.Context, *Env) error { return nil }
+			}
+		}
+	}
 	err := run(ctx, e)
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
@@ -397,6 +422,11 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 	defer cancel()
 	for _, name := range e.outOrder {
 		o := e.outputs[name]
+		if m := e.reused[name]; m != nil && keep {
+			e.summary.Outputs[name] = OutputSummary{URI: o.URI(), Files: len(m.Files), Bytes: m.TotalBytes(), Digest: m.Digest()}
+			e.summary.BytesOut += m.TotalBytes()
+			continue
+		}
 		if !keep {
 			if aerr := o.Abort(cctx); aerr != nil {
 				e.Log.Warn("discarding staged output", "output", name, "error", aerr)
@@ -411,6 +441,9 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 		}
 		e.summary.Outputs[name] = OutputSummary{URI: o.URI(), Files: len(m.Files), Bytes: m.TotalBytes(), Digest: m.Digest()}
 		e.summary.BytesOut += m.TotalBytes()
+	}
+	if err == nil && cacheKey != "" && !hit {
+		e.cacheRecord(cctx, cacheKey, cacheSpec)
 	}
 	e.summary.Seconds = time.Since(start).Seconds()
 	switch {

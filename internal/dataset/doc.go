@@ -31,9 +31,11 @@
 // most ShardRows rows each (default 1,000,000), in write order; an empty
 // input gives one empty shard, so the schema is always present. Each shard
 // is written as row groups of BatchRows rows (default 16,384): the writer
-// buffers one record batch (Arrow builders, reset per batch), so memory
-// stays flat however large the input (BenchmarkWriteMemory: a peak of
-// 30-60 MB of heap in use for 100k rows as for 3M rows). Shard sinks come
+// buffers one record batch (Arrow builders, reset per batch) while a
+// goroutine encodes and compresses the previous one (at most one in
+// flight, so writing overlaps the caller's work on a second core), so
+// memory stays flat however large the input (BenchmarkWriteMemory: a peak
+// of 30-60 MB of heap in use for 100k rows as for 3M rows). Shard sinks come
 // from a function, so this package never sees stores or keys; a stage
 // passes a wrapper of artifact.Output.Create.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type shardInfo struct {
 	rows          int64
 	schemaVersion string // "" when the metadata key is missing
 	fields        []arrow.Field
+	// project, when set by onOpen, lists the schema columns to read; the
+	// others are skipped (and cols then index the projected records).
+	project []int
 }
 
 // columnTypeOK reports whether a file column of type dt can hold schema column i.
@@ -93,11 +97,21 @@ func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *sha
 	if info.rows == 0 {
 		return nil
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	leaves := projectLeaves(fr, info)
+	rr, err := fr.GetRecordReader(ctx, leaves, nil)
 	if err != nil {
 		return fmt.Errorf("reading parquet: %w", err)
 	}
 	defer rr.Release()
+	if leaves != nil {
+		got := rr.Schema()
+		for i := range info.cols {
+			info.cols[i] = -1
+			if idx := got.FieldIndices(want.Field(i).Name); len(idx) > 0 {
+				info.cols[i] = idx[0]
+			}
+		}
+	}
 	var row int64
 	for rr.Next() {
 		rec := rr.RecordBatch()
@@ -110,6 +124,32 @@ func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *sha
 		return fmt.Errorf("reading parquet row %d: %w", row, err)
 	}
 	return nil
+}
+
+// projectLeaves returns the sorted Parquet leaf columns of the schema
+// columns in info.project that the file has, or nil to read every column
+// (no projection).
+func projectLeaves(fr *pqarrow.FileReader, info *shardInfo) []int {
+	if info.project == nil {
+		return nil
+	}
+	var leaves []int
+	var walk func(f *pqarrow.SchemaField)
+	walk = func(f *pqarrow.SchemaField) {
+		if f.IsLeaf() {
+			leaves = append(leaves, f.ColIndex)
+		}
+		for i := range f.Children {
+			walk(&f.Children[i])
+		}
+	}
+	for _, i := range info.project {
+		if c := info.cols[i]; c >= 0 && c < len(fr.Manifest.Fields) {
+			walk(&fr.Manifest.Fields[c])
+		}
+	}
+	slices.Sort(leaves)
+	return leaves
 }
 
 // stringColumn gives cheap access to the values of a String array: the
@@ -156,6 +196,12 @@ type fnError struct{ err error }
 func (e fnError) Error() string { return e.err.Error() }
 
 func readShard(ctx context.Context, r io.ReaderAt, size int64, fn func(*Tweet) error) error {
+	return readShardColumns(ctx, r, size, nil, fn)
+}
+
+// readShardColumns is readShard reading only the schema columns in
+// project (nil: all).
+func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []int, fn func(*Tweet) error) error {
 	var t Tweet
 	var cols [numCols]stringColumn
 	err := scanShard(ctx, r, size, func(info *shardInfo, rec arrow.RecordBatch, _ int64) error {
@@ -207,7 +253,10 @@ func readShard(ctx context.Context, r io.ReaderAt, size int64, fn func(*Tweet) e
 			}
 		}
 		return nil
-	}, nil)
+	}, func(info *shardInfo) error {
+		info.project = project
+		return nil
+	})
 	var fe fnError
 	if errors.As(err, &fe) {
 		return fe.err
@@ -267,6 +316,28 @@ func ShardFiles(m *artifact.Manifest) []artifact.File {
 // first copied to a temporary file, one shard at a time, so memory stays
 // bounded by one record batch whatever the shard size.
 func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn func(*Tweet) error) error {
+	return ReadOutputColumns(ctx, store, prefix, nil, fn)
+}
+
+// ReadOutputColumns is ReadOutput reading only the named columns (Col*
+// constants; nil: all) plus id and text, which are always read; the
+// fields of the other columns are left empty. Skipping the columns a pass
+// does not need saves their decoding (the clean stage's label-counting
+// pass reads id, text and label).
+func ReadOutputColumns(ctx context.Context, store artifact.Store, prefix string, columns []string, fn func(*Tweet) error) error {
+	var project []int
+	if columns != nil {
+		project = []int{idxID, idxText}
+		for _, name := range columns {
+			i := Schema().FieldIndices(name)
+			if len(i) == 0 {
+				return fmt.Errorf("reading dataset %q: unknown column %q", store.URI(prefix), name)
+			}
+			if !slices.Contains(project, i[0]) {
+				project = append(project, i[0])
+			}
+		}
+	}
 	m, err := artifact.ReadManifest(ctx, store, prefix)
 	if err != nil {
 		return err
@@ -279,7 +350,7 @@ func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn fun
 	}
 	for _, f := range ShardFiles(m) {
 		err := withShard(ctx, store, prefix, f, func(r io.ReaderAt, size int64) error {
-			return readShard(ctx, r, size, wrapped)
+			return readShardColumns(ctx, r, size, project, wrapped)
 		})
 		var fe fnError
 		if errors.As(err, &fe) {

@@ -97,8 +97,9 @@ type WriteStats struct {
 func ShardName(i int) string { return fmt.Sprintf("part-%05d.parquet", i) }
 
 // ShardWriter writes Tweets into Parquet shards of at most ShardRows rows
-// each, as row groups of BatchRows rows, so memory stays bounded by one
-// batch however large the input is. Output bytes depend only on the rows
+// each, as row groups of BatchRows rows, so memory stays bounded by two
+// batches (one filling, one being encoded in the background) however large
+// the input is. Output bytes depend only on the rows
 // written and the options (no timestamps or random values), so the same input
 // gives byte-identical shards.
 //

@@ -143,12 +143,15 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					&ucli.StringFlag{Name: "report", EnvVars: []string{"TWEETFLOW_REPORT"},
 						Usage: "also write the run report (steps, statuses, outputs, summaries) as JSON to this file"},
 					&ucli.BoolFlag{Name: "list-params", Usage: "list the template's parameters and exit"},
+					&ucli.BoolFlag{Name: "no-cache", Usage: "run every step: do not restore outputs from the step cache (-p cache=false)"},
+					&ucli.DurationFlag{Name: "max-retry-wait", Usage: "cap the backoff between retries of a failed step (0: the template's)"},
 				},
 				OnUsageError: onUsage,
 				Action: func(cc *ucli.Context) error {
 					return runAction(cc, stdout, stderr)
 				},
 			},
+			rerunCommand(stdout, stderr),
 			submitCommand(stdout, stderr),
 			{
 				Name:  "components",
@@ -230,17 +233,19 @@ func writeOrCheck(cc *ucli.Context, b []byte, stdout io.Writer, regen string) er
 	return nil
 }
 
+// loadTemplate reads --template, or compiles the training pipeline.
+func loadTemplate(cc *ucli.Context) (*wfv1.WorkflowTemplate, error) {
+	if f := cc.String("template"); f != "" {
+		return run.Load(f)
+	}
+	return training.Compile()
+}
+
 func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 	if cc.Args().Len() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (parameters are -p name=value)", cc.Args().First())}
 	}
-	var wt *wfv1.WorkflowTemplate
-	var err error
-	if f := cc.String("template"); f != "" {
-		wt, err = run.Load(f)
-	} else {
-		wt, err = training.Compile()
-	}
+	wt, err := loadTemplate(cc)
 	if err != nil {
 		return err
 	}
@@ -275,10 +280,14 @@ func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 	if id := cc.String("run-id"); id != "" {
 		params[dsl.RunIDParam] = id
 	}
+	if cc.Bool("no-cache") && declared[dsl.CacheParam] {
+		params[dsl.CacheParam] = "false"
+	}
 	opts := []run.Option{
 		run.WithBinDir(cc.String("bin")),
 		run.WithParams(params),
 		run.WithParallel(cc.Int("parallel")),
+		run.WithMaxRetryWait(cc.Duration("max-retry-wait")),
 	}
 	if d := cc.String("work-dir"); d != "" {
 		opts = append(opts, run.WithWorkDir(d))

@@ -19,8 +19,8 @@ const (
 	DefaultVersion     = "latest"
 	DefaultS3Secret    = "tweetflow-s3"
 	// ResultsDir is where containers write result parameters; output
-	// parameters read <ResultsDir>/<name>.
-	ResultsDir = "/tmp/results"
+	// parameters read <ResultsDir>/<name>. It is on the scratch volume.
+	ResultsDir = ScratchDir + "/results"
 	// Entrypoint is the name of the DAG template.
 	Entrypoint = "main"
 )
@@ -369,6 +369,7 @@ func (s *Step) arguments() []wfv1.Parameter {
 		{Name: component.FlagStore, Value: wfv1.AnyStringPtr((&Param{Name: StoreParam}).Arg())},
 		{Name: component.FlagRunID, Value: wfv1.AnyStringPtr(RunIDExpr)},
 		{Name: component.FlagStep, Value: wfv1.AnyStringPtr(s.name)},
+		{Name: component.FlagStepCache, Value: wfv1.AnyStringPtr(s.cacheArg())},
 	}
 	for _, cp := range s.c.Params {
 		if v, ok := s.params[cp.Name]; ok {
@@ -384,6 +385,15 @@ func (s *Step) arguments() []wfv1.Parameter {
 		ps = append(ps, wfv1.Parameter{Name: component.OutputFlag(a.Name), Value: wfv1.AnyStringPtr(OutputURI(s.name, a.Name))})
 	}
 	return ps
+}
+
+// cacheArg is the task's --step-cache value: the cache pipeline parameter,
+// or false for a NoCache step.
+func (s *Step) cacheArg() string {
+	if s.noCache {
+		return "false"
+	}
+	return (&Param{Name: CacheParam}).Arg()
 }
 
 // template is the component's container template: every flag is an input
@@ -408,6 +418,7 @@ func (s *Step) template(cfg compileConfig) wfv1.Template {
 	addIn(component.FlagStore, "artifact store root", nil)
 	addIn(component.FlagRunID, "run ID", nil)
 	addIn(component.FlagStep, "step name in the run layout", str(c.Name))
+	addIn(component.FlagStepCache, "reuse the outputs of an identical earlier step (true or false)", str("false"))
 	for _, cp := range c.Params {
 		desc := cp.Description
 		if len(cp.Enum) > 0 {
@@ -436,6 +447,7 @@ func (s *Step) template(cfg compileConfig) wfv1.Template {
 	arg(component.FlagStore)
 	arg(component.FlagRunID)
 	arg(component.FlagStep)
+	arg(component.FlagStepCache)
 	if len(c.Results) > 0 {
 		args = append(args, "--"+component.FlagResultsDir+"="+ResultsDir)
 		for _, r := range c.Results {

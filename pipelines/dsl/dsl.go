@@ -12,6 +12,7 @@ import (
 const (
 	StoreParam = "store"
 	RunIDParam = "run-id"
+	CacheParam = "cache"
 )
 
 // DefaultStore is the default of the store pipeline parameter: the bucket
@@ -56,6 +57,9 @@ func New(name string, opts ...Option) *Pipeline {
 		"Artifact store root, without a trailing slash: s3://bucket/prefix on a cluster (settings and credentials come from the S3 secret), a folder for local runs."))
 	p.Param(RunIDParam, Description(
 		"Run ID: outputs go to <store>/runs/<run-id>/<step>/<output>. Empty uses the workflow's UID."))
+	p.Param(CacheParam, Default("true"), Enum("true", "false"), Description(
+		"Step cache: a step whose component binary, parameters and input contents match an earlier successful step "+
+			"(recorded under <store>/cache) restores that step's outputs instead of running. false runs every step."))
 	return p
 }
 
@@ -222,6 +226,7 @@ type Step struct {
 	timeout          time.Duration
 	resources        ResourceSpec
 	publish          bool
+	noCache          bool
 }
 
 type condition struct {
@@ -303,6 +308,10 @@ func ResultDefault(result, value string) StepOption {
 // Retry sets the step's retry policy (the component's template
 // retryStrategy), replacing the defaults; Retry(NoRetries) disables it.
 func Retry(r RetryPolicy) StepOption { return func(s *Step) { s.retry = &r } }
+
+// NoCache makes the step always run, whatever the cache parameter: for
+// steps with effects outside their outputs (pushing an image).
+func NoCache() StepOption { return func(s *Step) { s.noCache = true } }
 
 // Timeout kills an attempt of the step after d (activeDeadlineSeconds).
 func Timeout(d time.Duration) StepOption { return func(s *Step) { s.timeout = d } }

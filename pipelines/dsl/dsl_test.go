@@ -184,6 +184,9 @@ func TestCompileStructure(t *testing.T) {
 		}
 	}
 	for _, e := range ft.Container.Env {
+		if e.Name == "TMPDIR" {
+			continue // the scratch volume, not a setting
+		}
 		if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "creds" || !*e.ValueFrom.SecretKeyRef.Optional {
 			t.Errorf("env %s is not an optional secret reference to creds", e.Name)
 		}
@@ -226,7 +229,7 @@ func TestCompileStructure(t *testing.T) {
 		params[p.Name] = p
 		order = append(order, p.Name)
 	}
-	if want := []string{"store", "run-id", "raw", "mode", "count", "min"}; !slices.Equal(order, want) {
+	if want := []string{"store", "run-id", "cache", "raw", "mode", "count", "min"}; !slices.Equal(order, want) {
 		t.Errorf("parameters %v, want %v", order, want)
 	}
 	if m := params["mode"]; m.Description.String() != "fit mode" || m.Value.String() != "a" || len(m.Enum) != 2 {

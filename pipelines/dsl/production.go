@@ -58,10 +58,15 @@ const RetryExpression = `lastRetry.status == "Error" || (asInt(lastRetry.exitCod
 // "nonroot" user of distroless base images.
 const RunAsUser = 65532
 
-// TmpVolume is the emptyDir mounted at /tmp in every component container:
-// the root filesystem is read-only, and results (ResultsDir) and scratch
-// files go there.
-const TmpVolume = "tmp"
+// ScratchVolume is the emptyDir mounted at ScratchDir in every component
+// container: the root filesystem is read-only, so results (ResultsDir) and
+// temporary files (TMPDIR points there) go to it. It is not /tmp because
+// the Helm chart mounts its own emptyDir at /tmp, and two volumes at one
+// path are rejected; with both, each is writable.
+const (
+	ScratchVolume = "scratch"
+	ScratchDir    = "/scratch"
+)
 
 // WithDefaults sets the pipeline-wide production settings (non-zero fields
 // override BaseDefaults).
@@ -181,15 +186,16 @@ func securityContext() *apiv1.SecurityContext {
 	}
 }
 
-// applyProduction sets resources, security, /tmp, the termination message
+// applyProduction sets resources, security, the scratch volume, the termination message
 // policy, the deadline and the retry strategy on a component template.
 func applyProduction(t *wfv1.Template, d StepDefaults) {
 	c := t.Container
 	c.Resources = d.Resources.requirements()
 	c.SecurityContext = securityContext()
 	c.TerminationMessagePolicy = apiv1.TerminationMessageFallbackToLogsOnError
-	c.VolumeMounts = append(c.VolumeMounts, apiv1.VolumeMount{Name: TmpVolume, MountPath: "/tmp"})
-	t.Volumes = append(t.Volumes, apiv1.Volume{Name: TmpVolume, VolumeSource: apiv1.VolumeSource{EmptyDir: &apiv1.EmptyDirVolumeSource{}}})
+	c.VolumeMounts = append(c.VolumeMounts, apiv1.VolumeMount{Name: ScratchVolume, MountPath: ScratchDir})
+	c.Env = append(c.Env, apiv1.EnvVar{Name: "TMPDIR", Value: ScratchDir})
+	t.Volumes = append(t.Volumes, apiv1.Volume{Name: ScratchVolume, VolumeSource: apiv1.VolumeSource{EmptyDir: &apiv1.EmptyDirVolumeSource{}}})
 	if d.Timeout > 0 {
 		secs := intstr.FromInt32(int32(math.Ceil(d.Timeout.Seconds())))
 		t.ActiveDeadlineSeconds = &secs

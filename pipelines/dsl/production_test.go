@@ -1,6 +1,7 @@
 package dsl_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,12 +69,15 @@ func TestProductionSettings(t *testing.T) {
 		if c.TerminationMessagePolicy != apiv1.TerminationMessageFallbackToLogsOnError {
 			t.Errorf("%s: termination message policy %q", tp.Name, c.TerminationMessagePolicy)
 		}
-		if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/tmp" || len(tp.Volumes) != 1 ||
+		if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != dsl.ScratchDir || len(tp.Volumes) != 1 ||
 			tp.Volumes[0].Name != c.VolumeMounts[0].Name || tp.Volumes[0].EmptyDir == nil {
-			t.Errorf("%s: /tmp mount %+v volumes %+v", tp.Name, c.VolumeMounts, tp.Volumes)
+			t.Errorf("%s: scratch mount %+v volumes %+v", tp.Name, c.VolumeMounts, tp.Volumes)
 		}
-		if !strings.HasPrefix(dsl.ResultsDir, "/tmp/") {
-			t.Errorf("results dir %s is not on the writable /tmp", dsl.ResultsDir)
+		if !slices.ContainsFunc(c.Env, func(e apiv1.EnvVar) bool { return e.Name == "TMPDIR" && e.Value == dsl.ScratchDir }) {
+			t.Errorf("%s: TMPDIR is not the scratch volume: %+v", tp.Name, c.Env)
+		}
+		if !strings.HasPrefix(dsl.ResultsDir, dsl.ScratchDir+"/") {
+			t.Errorf("results dir %s is not on the scratch volume", dsl.ResultsDir)
 		}
 		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 			t.Errorf("%s: resources %+v", tp.Name, c.Resources)
@@ -133,5 +137,24 @@ func TestProductionSettingsErrors(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestStepCacheArgument(t *testing.T) {
+	p := dsl.New("cached")
+	s := p.Step(src, dsl.In("raw", dsl.Lit("x")))
+	p.Step(fit, dsl.In("train", s.Out("rows")), dsl.NoCache())
+	wt := compile(t, p)
+	if q := p.Lookup(dsl.CacheParam); q == nil || q.Default != "true" || len(q.Enum) != 2 {
+		t.Fatalf("cache parameter %+v", q)
+	}
+	for name, want := range map[string]string{"src": "{{workflow.parameters.cache}}", "fit": "false"} {
+		if v, ok := arg(t, task(t, wt, name), "step-cache"); !ok || v != want {
+			t.Errorf("%s: step-cache argument %q (%v), want %q", name, v, ok, want)
+		}
+		tp := tmpl(t, wt, name)
+		if !slices.Contains(tp.Container.Args, "--step-cache={{inputs.parameters.step-cache}}") {
+			t.Errorf("%s: args %v lack --step-cache", name, tp.Container.Args)
+		}
 	}
 }

@@ -105,6 +105,9 @@ type StepReport struct {
 	Summary *component.Summary `json:"summary,omitempty"`
 	// Message explains a failure or a skip.
 	Message string `json:"message,omitempty"`
+	// Cached is true when the component restored its outputs from the
+	// step cache instead of running (its summary says cache: hit).
+	Cached bool `json:"cached,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -116,6 +119,23 @@ type Report struct {
 	Params  map[string]string `json:"params"`
 	Steps   []*StepReport     `json:"steps"`
 	Seconds float64           `json:"seconds"`
+}
+
+// CacheCounts counts the steps that restored their outputs from the step
+// cache (hits) and those that ran with the cache on (misses).
+func (r *Report) CacheCounts() (hits, misses int) {
+	for _, s := range r.Steps {
+		if s.Summary == nil || s.Status != Succeeded {
+			continue
+		}
+		switch s.Summary.Cache {
+		case component.CacheHit:
+			hits++
+		case component.CacheMiss:
+			misses++
+		}
+	}
+	return hits, misses
 }
 
 // Step returns the named step's report, or nil.
@@ -212,6 +232,9 @@ type execution struct {
 	log     *prefixLog
 
 	mu sync.Mutex // guards report step fields written by task goroutines
+
+	// argsHook, when set, adjusts a task's resolved arguments (Rerun).
+	argsHook func(t wfv1.DAGTask, tmpl *wfv1.Template, args wfv1.Arguments) (wfv1.Arguments, error)
 }
 
 func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) {

@@ -95,13 +95,15 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, dir: dir, events: filepath.Join(dir, "events.log")}
 }
 
-func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*Report, error) {
+// template compiles p without retries (unless a step asks for them) and
+// goes through YAML as the CLI does.
+func (h *harness) template(p *dsl.Pipeline) *wfv1.WorkflowTemplate {
 	h.t.Helper()
+	dsl.WithDefaults(dsl.StepDefaults{Retry: &dsl.NoRetries})(p)
 	wt, err := p.Compile(dsl.S3Secret("s3"))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	// Go through YAML as the CLI does.
 	b, err := dsl.Marshal(wt)
 	if err != nil {
 		h.t.Fatal(err)
@@ -110,10 +112,20 @@ func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*Report, error) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return wt
+}
+
+// options are the executor options of the harness, then opts.
+func (h *harness) options(opts ...Option) []Option {
 	env := append(os.Environ(), eventsEnv+"="+h.events)
 	base := []Option{WithBinDir(binDir), WithEnv(env), WithLog(&h.log), WithUID("uid-test"),
 		WithParams(map[string]string{dsl.StoreParam: filepath.Join(h.dir, "store")}), WithKillGrace(2 * time.Second)}
-	return Run(context.Background(), wt, append(base, opts...)...)
+	return append(base, opts...)
+}
+
+func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*Report, error) {
+	h.t.Helper()
+	return Run(context.Background(), h.template(p), h.options(opts...)...)
 }
 
 func (h *harness) intervals() map[string][2]int64 {
@@ -399,6 +411,19 @@ func TestMapPaths(t *testing.T) {
 		"--x=/tmp/resultsdir":        "--x=/tmp/resultsdir",
 		"--x=/var/tmp/results":       "--x=/var/tmp/results",
 		"--list=a,/tmp/results/b,c":  "--list=a,/work/r0/b,c",
+	} {
+		if got := mapPaths(in, m); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+	// Nested mounts: the longest wins, and a local path under a mapped
+	// folder's name is not mapped twice.
+	m = map[string]string{"/tmp": "/tmp/run-1/volume-tmp", "/scratch": "/tmp/run-1/volume-scratch", "/scratch/results": "/tmp/run-1/results-0"}
+	for in, want := range map[string]string{
+		"--results-dir=/scratch/results": "--results-dir=/tmp/run-1/results-0",
+		"/scratch/x.parquet":             "/tmp/run-1/volume-scratch/x.parquet",
+		"/tmp":                           "/tmp/run-1/volume-tmp",
+		"--a=/tmp/b,/scratch":            "--a=/tmp/run-1/volume-tmp/b,/tmp/run-1/volume-scratch",
 	} {
 		if got := mapPaths(in, m); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)

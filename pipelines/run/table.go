@@ -18,6 +18,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			secs = fmt.Sprintf("%.1f", s.Seconds)
 		}
 		status := string(s.Status)
+		if s.Cached {
+			status = "cached"
+		}
 		if s.Status == Failed && s.ExitCode != 0 {
 			status += fmt.Sprintf(" (exit %d)", s.ExitCode)
 		}
@@ -48,6 +51,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(tw, "\nrun %s (workflow %s) in %.1fs\n", r.RunID, r.Workflow, r.Seconds)
+	if hits, misses := r.CacheCounts(); hits+misses > 0 {
+		fmt.Fprintf(tw, "step cache: %d hits, %d misses (-p cache=false or --no-cache runs every step)\n", hits, misses)
+	}
 	return tw.Flush()
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ func (ex *execution) runTask(ctx context.Context, t wfv1.DAGTask) error {
 		s.ExitCode = res.exitCode
 		s.Outputs = res.outputs
 		s.Summary = res.summary
+		s.Cached = res.summary != nil && res.summary.Cache == component.CacheHit
 		switch {
 		case err == nil:
 			s.Status = Succeeded
@@ -80,6 +82,11 @@ func (ex *execution) attempts(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Te
 	if err != nil {
 		return res, fmt.Errorf("task %q: resolving arguments: %w", t.Name, err)
 	}
+	if ex.argsHook != nil {
+		if args, err = ex.argsHook(t, tmpl, args); err != nil {
+			return res, fmt.Errorf("task %q: %w", t.Name, err)
+		}
+	}
 	for _, p := range tmpl.Inputs.Parameters {
 		v, ok := "", false
 		for _, a := range args.Parameters {
@@ -104,8 +111,8 @@ func (ex *execution) attempts(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Te
 		var err error
 		began := time.Now()
 		res.exitCode, res.deadline, res.outputs, res.summary, err = ex.attempt(ctx, t, tmpl, scope, attempt)
-		if err == nil || attempt >= limit || ctx.Err() != nil {
-			return res, err
+		if err == nil || attempt >= limit || ctx.Err() != nil || errors.Is(err, errNoBinary) {
+			return res, err // a missing binary is a setup error: retrying cannot help
 		}
 		retry, rerr := shouldRetry(tmpl.RetryStrategy, res.exitCode, attempt, time.Since(began))
 		if rerr != nil {
@@ -188,15 +195,31 @@ func (ex *execution) attempt(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Tem
 	if err != nil {
 		return -1, false, nil, nil, fmt.Errorf("task %q: resolving container: %w", t.Name, err)
 	}
-	// Result files: map each folder of a valueFrom.path to a local one.
+	// Container paths: each emptyDir mount becomes a local folder of the
+	// task, and so does each folder of a valueFrom.path outside them.
 	pathMap := map[string]string{}
+	emptyDirs := map[string]bool{}
+	for _, v := range append(append([]apiv1.Volume{}, ex.tmpl.Spec.Volumes...), tmpl.Volumes...) {
+		if v.EmptyDir != nil {
+			emptyDirs[v.Name] = true
+		}
+	}
+	for _, m := range c.VolumeMounts {
+		if emptyDirs[m.Name] {
+			local := filepath.Join(dir, "volume-"+m.Name)
+			if err := os.MkdirAll(local, 0o755); err != nil {
+				return -1, false, nil, nil, err
+			}
+			pathMap[path.Clean(m.MountPath)] = local
+		}
+	}
 	var outs []wfv1.Parameter
 	for _, p := range tmpl.Outputs.Parameters {
 		if p.ValueFrom == nil || p.ValueFrom.Path == "" {
 			continue
 		}
 		d := path.Dir(p.ValueFrom.Path)
-		if _, ok := pathMap[d]; !ok {
+		if mapPaths(d, pathMap) == d {
 			pathMap[d] = filepath.Join(dir, fmt.Sprintf("results-%d", len(pathMap)))
 		}
 		outs = append(outs, p)
@@ -207,6 +230,9 @@ func (ex *execution) attempt(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Tem
 	}
 	for i := range argv {
 		argv[i] = mapPaths(argv[i], pathMap)
+	}
+	for i := range c.Env {
+		c.Env[i].Value = mapPaths(c.Env[i].Value, pathMap)
 	}
 	bin, err := ex.binary(argv[0])
 	if err != nil {
@@ -313,38 +339,39 @@ func (ex *execution) taskEnv(env []apiv1.EnvVar, summaryFile, termFile string) [
 }
 
 // mapPaths rewrites container paths (a folder or anything below it) to
-// local ones, wherever they appear in an argument (e.g. --dir=/tmp/results).
+// local ones, wherever they appear in an argument (e.g. --dir=/tmp/results)
+// at the start or after '=', ',' or ':'. It is one pass, longest folders
+// first, so a local path is never rewritten again.
 func mapPaths(arg string, m map[string]string) string {
-	for from, to := range m {
-		var b strings.Builder
-		rest := arg
-		for {
-			i := strings.Index(rest, from)
-			if i < 0 {
-				b.WriteString(rest)
-				break
+	froms := sortedKeys(m)
+	slices.SortStableFunc(froms, func(a, b string) int { return len(b) - len(a) })
+	var b strings.Builder
+	for i := 0; i < len(arg); {
+		replaced := false
+		if i == 0 || arg[i-1] == '=' || arg[i-1] == ',' || arg[i-1] == ':' {
+			for _, from := range froms {
+				end := i + len(from)
+				if strings.HasPrefix(arg[i:], from) && (end == len(arg) || arg[end] == '/') {
+					b.WriteString(m[from])
+					i = end
+					replaced = true
+					break
+				}
 			}
-			end := i + len(from)
-			boundary := end == len(rest) || rest[end] == '/'
-			startOK := i == 0 || rest[i-1] == '=' || rest[i-1] == ',' || rest[i-1] == ':'
-			b.WriteString(rest[:i])
-			if boundary && startOK {
-				b.WriteString(to)
-			} else {
-				b.WriteString(from)
-			}
-			rest = rest[end:]
 		}
-		arg = b.String()
+		if !replaced {
+			b.WriteByte(arg[i])
+			i++
+		}
 	}
-	return arg
+	return b.String()
 }
 
 func readOutputs(outs []wfv1.Parameter, pathMap map[string]string) (map[string]string, error) {
 	m := map[string]string{}
 	var errs []error
 	for _, p := range outs {
-		local := filepath.Join(pathMap[path.Dir(p.ValueFrom.Path)], path.Base(p.ValueFrom.Path))
+		local := mapPaths(p.ValueFrom.Path, pathMap)
 		b, err := os.ReadFile(local)
 		switch {
 		case err == nil:

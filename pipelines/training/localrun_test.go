@@ -2,6 +2,7 @@ package training_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,6 +64,9 @@ func TestLocalRunOfTheTemplate(t *testing.T) {
 					t.Errorf("%s: %s (%s), want %s", s.Name, s.Status, s.Message, want[s.Name])
 				}
 			}
+			if a := rep.Step("evaluate-gate").Attempts; a != 1 {
+				t.Errorf("the gate ran %d times: a verdict (exit 3) must not be retried", a)
+			}
 			if got := rep.Step("evaluate-gate").Outputs["passed"]; got != map[string]string{"pass": "true", "fail": "false"}[gate] {
 				t.Errorf("passed = %q", got)
 			}
@@ -79,3 +83,5 @@ func TestLocalRunOfTheTemplate(t *testing.T) {
 		})
 	}
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

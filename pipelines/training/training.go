@@ -1,6 +1,8 @@
 package training
 
 import (
+	"time"
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	"github.com/tweetflow/tweetflow/internal/stages"
@@ -21,6 +23,34 @@ const DefaultSources = "testdata/demo/semeval"
 // repository root.
 const GeneratedFile = "pipelines/training/generated/workflowtemplate.yaml"
 
+// Production is the per-component production table of the compiled
+// template: resources (requests and limits), the deadline of one attempt,
+// and, for every component, dsl.BaseDefaults' retries (two, backoff 30s
+// then 60s, never on exit code 2 or 3). embed and train get the most CPU
+// and memory (word2vec and the classifier use every core they get: Go
+// sizes GOMAXPROCS from the CPU limit); clean and balance-split hold a
+// deduplication index and a shuffle in memory; export and packaging are
+// small. Override per pipeline with dsl.WithComponentDefaults or per step
+// with dsl.WithResources.
+var Production = map[string]dsl.StepDefaults{
+	stages.Ingest.Name: {Timeout: 2 * time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "1", Memory: "1Gi", CPULimit: "2", MemoryLimit: "4Gi"}},
+	stages.Clean.Name: {Timeout: 2 * time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "1", Memory: "2Gi", CPULimit: "2", MemoryLimit: "6Gi"}},
+	stages.BalanceSplit.Name: {Timeout: time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "500m", Memory: "2Gi", CPULimit: "1", MemoryLimit: "6Gi"}},
+	stages.Embed.Name: {Timeout: 4 * time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "2", Memory: "2Gi", CPULimit: "4", MemoryLimit: "8Gi"}},
+	stages.Train.Name: {Timeout: 6 * time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "2", Memory: "4Gi", CPULimit: "4", MemoryLimit: "12Gi"}},
+	stages.EvaluateGate.Name: {Timeout: time.Hour,
+		Resources: dsl.ResourceSpec{CPU: "500m", Memory: "1Gi", CPULimit: "2", MemoryLimit: "4Gi"}},
+	stages.ExportONNX.Name: {Timeout: 30 * time.Minute,
+		Resources: dsl.ResourceSpec{CPU: "250m", Memory: "512Mi", CPULimit: "1", MemoryLimit: "2Gi"}},
+	stages.BuildServingImage.Name: {Timeout: 30 * time.Minute,
+		Resources: dsl.ResourceSpec{CPU: "250m", Memory: "512Mi", CPULimit: "1", MemoryLimit: "2Gi"}},
+}
+
 // Pipeline declares the training pipeline:
 //
 //	ingest -> clean -> balance-split -> embed -> train -> evaluate-gate
@@ -28,7 +58,8 @@ const GeneratedFile = "pipelines/training/generated/workflowtemplate.yaml"
 func Pipeline() *dsl.Pipeline {
 	p := dsl.New(Name, dsl.WithDescription(
 		"Train, gate and package a tweet sentiment model: ingest, clean, split, embed, train, "+
-			"evaluate against quality thresholds, and only when they pass export ONNX and build the serving image."))
+			"evaluate against quality thresholds, and only when they pass export ONNX and build the serving image."),
+		dsl.WithComponentDefaults(Production))
 
 	sources := p.ExposeInput(&stages.Ingest, "sources", dsl.Default(DefaultSources), dsl.Description(
 		"Raw tweet files: paths, globs, folders or s3://bucket/prefix URIs, comma-separated. "+
@@ -73,10 +104,16 @@ func Pipeline() *dsl.Pipeline {
 	gate := p.Step(stages.EvaluateGate,
 		dsl.In("model", train.Out("model")),
 		dsl.In("data", split.Out("test")),
-		dsl.Expose("min-roc-auc"),
-		dsl.Expose("min-pr-auc"),
-		dsl.Expose("min-macro-recall"),
+		dsl.Expose("min-roc-auc", dsl.Description(
+			"Quality gate: lowest acceptable ROC-AUC on the test set, a number from 0 to 1 (0.5 is chance, 1 is perfect). "+
+				"Below it the gate fails (exit 3) and the model is neither exported nor packaged.")),
+		dsl.Expose("min-pr-auc", dsl.Description(
+			"Quality gate: lowest acceptable PR-AUC (average precision) on the test set, a number from 0 to 1 "+
+				"(chance is the positive class's share). Below it the model is not exported.")),
+		dsl.Expose("min-macro-recall", dsl.Description(
+			"Quality gate: lowest acceptable macro-averaged recall on the test set, a number from 0 to 1; 0 disables this check.")),
 		dsl.ResultDefault("passed", "false"),
+		dsl.PublishResults(),
 	)
 	export := p.Step(stages.ExportONNX,
 		dsl.In("model", train.Out("model")),
@@ -84,6 +121,7 @@ func Pipeline() *dsl.Pipeline {
 	)
 	p.Step(stages.BuildServingImage,
 		dsl.In("onnx", export.Out("onnx")),
+		dsl.NoCache(), // it pushes an image tagged with the run ID by default
 		dsl.Expose("registry"),
 		dsl.Expose("repository"),
 		dsl.Expose("tag"),

@@ -29,6 +29,7 @@ func (m *Model) fuseEmbeddingBags() {
 		}
 	}
 	removed := map[*node]bool{}
+	huge := map[*Tensor]bool{}
 	for _, red := range m.nodes {
 		if red.op != "ReduceSum" || len(red.inputs) == 0 || red.inputs[0] < 0 {
 			continue
@@ -51,6 +52,11 @@ func (m *Model) fuseEmbeddingBags() {
 		}
 		if len(axes) != 1 || (axes[0] != 1 && axes[0] != -2) {
 			continue
+		}
+		if !huge[e] {
+			// Every bag gathers random rows: keep them on huge pages.
+			e.Float32 = hugeTable(e.Float32)
+			huge[e] = true
 		}
 		keep := red.attrs.int("keepdims", 1) != 0
 		rows, dim := e.Shape[0], e.Shape[1]
@@ -89,11 +95,6 @@ func embeddingBag(keep, skipZero bool) kernel {
 			return fmt.Errorf("indices type %s, want INT32 or INT64", ids.Type)
 		}
 		rows, dim := e.Shape[0], e.Shape[1]
-		for _, v := range idx {
-			if v < -int64(rows) || v >= int64(rows) {
-				return fmt.Errorf("index %d out of range [%d, %d)", v, -rows, rows)
-			}
-		}
 		batch, seq := ids.Shape[0], ids.Shape[1]
 		shape := append(s.shp[:0], batch, dim)
 		if keep {
@@ -101,12 +102,13 @@ func embeddingBag(keep, skipZero bool) kernel {
 		}
 		s.shp = shape
 		o := s.out(n.outputs[0], Float32, shape)
-		table := e.Float32
-		offs := s.idx[:0]
+		offs, ends := s.idx[:0], s.ends[:0]
 		for b := range batch {
 			// Row offsets of the tokens, padding skipped.
-			offs = offs[:0]
 			for _, id := range idx[b*seq : (b+1)*seq] {
+				if id < -int64(rows) || id >= int64(rows) {
+					return fmt.Errorf("index %d out of range [%d, %d)", id, -rows, rows)
+				}
 				if id == 0 && skipZero {
 					continue
 				}
@@ -115,15 +117,25 @@ func embeddingBag(keep, skipZero bool) kernel {
 				}
 				offs = append(offs, int(id)*dim)
 			}
-			sumRows(o.Float32[b*dim:(b+1)*dim], table, offs)
+			ends = append(ends, len(offs))
 		}
-		s.idx = offs
+		sumBags(o.Float32, e.Float32, offs, ends, dim)
+		s.idx, s.ends = offs, ends
 		return nil
 	}
 }
 
 // fuse enables fuseEmbeddingBags; tests turn it off to compare.
 var fuse = true
+
+// sumBagsGo is the portable sumBags: one sumRows per bag.
+func sumBagsGo(out, table []float32, offs, ends []int, dim int) {
+	start := 0
+	for b, end := range ends {
+		sumRows(out[b*dim:(b+1)*dim], table, offs[start:end])
+		start = end
+	}
+}
 
 // sumRows sets acc to the sum of the dim-long rows of table starting at
 // offs, adding them one after the other (the order a plain ReduceSum uses)

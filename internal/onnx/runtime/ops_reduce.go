@@ -145,14 +145,19 @@ func reduce[T numeric](op reduceOp, x, o []T, outer, mid, inner int) {
 	}
 	for a := range outer {
 		ov := o[a*inner : (a+1)*inner]
+		if inner == 1 && (op == opSum || op == opMean) {
+			// A row sum: accumulate in a register, in the same order.
+			acc := ov[0]
+			for _, v := range x[a*mid : (a+1)*mid] {
+				acc += v
+			}
+			ov[0] = acc
+			continue
+		}
 		for m := range mid {
 			xv := x[(a*mid+m)*inner : (a*mid+m+1)*inner]
 			switch op {
 			case opSum, opMean:
-				if inner == 1 {
-					ov[0] += xv[0]
-					continue
-				}
 				ov := ov[:len(xv)]
 				for i, v := range xv {
 					ov[i] += v

@@ -18,6 +18,7 @@ type Session struct {
 	plan plan   // broadcast plan scratch
 	dims []bdim // broadcast dims scratch
 	idx  []int  // odometer scratch
+	ends []int  // embedding-bag scratch
 	shp  []int  // output shape scratch
 }
 

@@ -46,7 +46,9 @@ type PrepareOptions struct {
 	TrainFraction, ValidationFraction float64
 }
 
-// Prepared counts the rows Prepare committed.
+// Prepared counts the rows Prepare committed and holds them. The row
+// slices are shared by every Prepare of the same sources and options in
+// the test process: do not modify them.
 type Prepared struct {
 	Ingested, Cleaned           int
 	Train, Validation, Test     int

@@ -106,6 +106,7 @@ func (b *Builder) Build() (*Featurizer, *Docs, error) {
 			strs = append(strs, b.words[t])
 		}
 		docs.IDs = appendWordNgrams(docs.IDs, b.s, base, strs)
+		docs.IDs = f.appendContext(docs.IDs, strs)
 		docs.Offsets = append(docs.Offsets, int64(len(docs.IDs)))
 	}
 	b.toks, b.words, b.counts = nil, nil, nil

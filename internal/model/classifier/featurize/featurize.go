@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,6 +36,16 @@ type Settings struct {
 	CharMin    int `json:"char_ngram_min"` // shortest character n-gram; 0 disables them
 	CharMax    int `json:"char_ngram_max"` // longest character n-gram
 	Buckets    int `json:"buckets"`        // hash buckets shared by all n-grams
+
+	HashtagSplit bool `json:"hashtag_split,omitempty"`     // split hashtags into vocabulary words
+	LexSummary   bool `json:"lexicon_summary,omitempty"`   // one id per tweet: no lexicon word, positive only, negative only, both
+	LexBins      int  `json:"lexicon_bins,omitempty"`      // 4 (0) or 8 valence bins
+	LexRepeat    int  `json:"lexicon_repeat,omitempty"`    // emit each lexicon id this many times (0 = 1)
+	LexIntensity bool `json:"lexicon_intensity,omitempty"` // emit a lexicon id ceil(|valence|) times (times LexRepeat)
+	ButRepeat    int  `json:"but_repeat,omitempty"`        // tokens after the last "but" repeat their word and lexicon ids this many extra times
+	Boosters     bool `json:"boosters,omitempty"`          // a lexicon token after a VADER booster word emits its lexicon id once more
+	EndTokens    int  `json:"end_tokens,omitempty"`        // hashed "end" ids of the last this many word tokens
+	WordRepeat   int  `json:"word_repeat,omitempty"`       // emit each vocabulary word id this many times (0 = 1)
 
 	MinCount int `json:"min_count"` // vocabulary: words seen at least this often
 	MaxVocab int `json:"max_vocab"` // vocabulary: at most this many words; 0 = no limit
@@ -169,7 +180,176 @@ func (f *Featurizer) appendTokenIDs(dst []int32, toks []string) []int32 {
 	for _, t := range toks {
 		dst = f.appendToken(dst, t)
 	}
-	return appendWordNgrams(dst, f.s, f.bucketBase(), toks)
+	dst = appendWordNgrams(dst, f.s, f.bucketBase(), toks)
+	return f.appendContext(dst, toks)
+}
+
+// appendContext appends the ids that depend on a token's context.
+func (f *Featurizer) appendContext(dst []int32, toks []string) []int32 {
+	s := f.s
+	if s.ButRepeat > 0 {
+		last := -1
+		for i, t := range toks {
+			if t == "but" {
+				last = i
+			}
+		}
+		if last >= 0 {
+			for _, t := range toks[last+1:] {
+				for r := 0; r < s.ButRepeat; r++ {
+					if id, ok := f.index[t]; ok {
+						dst = append(dst, id)
+					}
+					dst = f.appendLex(dst, t)
+				}
+			}
+		}
+	}
+	if s.Boosters && s.Specials > 0 {
+		for i := 1; i < len(toks); i++ {
+			if boosters[toks[i-1]] {
+				if bin, _ := lexiconBin(toks[i], s.LexBins); bin >= 0 {
+					dst = append(dst, int32(1+len(f.vocab)+bin))
+				}
+			}
+		}
+	}
+	if s.LexSummary && s.Specials > 0 {
+		// One id for the tweet's lexicon polarities: none, only positive,
+		// only negative, both (a negated word counts with flipped sign).
+		pos, neg := false, false
+		for _, t := range toks {
+			bin, v := lexiconBin(t, s.LexBins)
+			if bin < 0 {
+				continue
+			}
+			if strings.HasSuffix(t, NegSuffix) {
+				v = -v
+			}
+			if v > 0 {
+				pos = true
+			} else {
+				neg = true
+			}
+		}
+		k := 0
+		switch {
+		case pos && neg:
+			k = 3
+		case neg:
+			k = 2
+		case pos:
+			k = 1
+		}
+		dst = append(dst, int32(1+len(f.vocab)+s.Specials-4+k))
+	}
+	if s.EndTokens > 0 && s.Buckets > 0 {
+		n := 0
+		for i := len(toks) - 1; i >= 0 && n < s.EndTokens; i-- {
+			if !markable(toks[i]) && !isEmoticonLike(toks[i]) {
+				continue
+			}
+			h := fnvString(fnvByte(fnvOffset32, 0x02), toks[i])
+			dst = append(dst, int32(f.bucketBase()+h%uint32(s.Buckets)))
+			n++
+		}
+	}
+	return dst
+}
+
+// appendHashtagParts appends, for a hashtag whose text splits into two or
+// more vocabulary words ("#happydays" -> "happy" "days"), the word ids and
+// lexicon ids of the parts (negation-marked when the hashtag is). The
+// split uses the fewest parts, each a vocabulary word of 2+ letters.
+func (f *Featurizer) appendHashtagParts(dst []int32, t string) []int32 {
+	base, negated := strings.CutSuffix(t, NegSuffix)
+	if len(base) < 5 || base[0] != '#' {
+		return dst
+	}
+	body := base[1:]
+	n := len(body)
+	if n > 40 {
+		return dst
+	}
+	// cost = parts<<32 + sum of word ids: fewest parts, then the most
+	// frequent words (ids are by decreasing count).
+	const inf = int64(1) << 62
+	var best [41]int64
+	var from [41]int
+	for i := 1; i <= n; i++ {
+		best[i] = inf
+		for j := max(0, i-20); j <= i-2; j++ {
+			if best[j] == inf {
+				continue
+			}
+			w := body[j:i]
+			id, ok := f.index[w]
+			if !ok || !allLetters(w) {
+				continue
+			}
+			if c := best[j] + 1<<32 + int64(id); c < best[i] {
+				best[i], from[i] = c, j
+			}
+		}
+	}
+	if best[n] == inf || best[n]>>32 < 2 {
+		return dst
+	}
+	var parts [41]string
+	k := 0
+	for i := n; i > 0; i = from[i] {
+		parts[k] = body[from[i]:i]
+		k++
+	}
+	for i := k - 1; i >= 0; i-- {
+		w := parts[i]
+		if negated {
+			w += NegSuffix
+		}
+		if id, ok := f.index[w]; ok {
+			dst = append(dst, id)
+		}
+		dst = f.appendLex(dst, w)
+	}
+	return dst
+}
+
+func allLetters(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isEmoticonLike(t string) bool {
+	return len(t) > 1 && !strings.HasPrefix(t, "<")
+}
+
+func (f *Featurizer) appendLex(dst []int32, t string) []int32 {
+	if f.s.Specials == 0 {
+		return dst
+	}
+	bin, v := lexiconBin(t, f.s.LexBins)
+	if bin < 0 {
+		return dst
+	}
+	n := max(1, f.s.LexRepeat)
+	if f.s.LexIntensity {
+		n *= int(math.Ceil(float64(abs32(v))))
+	}
+	for range n {
+		dst = append(dst, int32(1+len(f.vocab)+bin))
+	}
+	return dst
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // bucketBase is the id of bucket 0.
@@ -180,12 +360,13 @@ func (f *Featurizer) bucketBase() uint32 { return uint32(1 + len(f.vocab) + f.s.
 // character n-grams.
 func (f *Featurizer) appendToken(dst []int32, t string) []int32 {
 	if id, ok := f.index[t]; ok {
-		dst = append(dst, id)
-	}
-	if f.s.Specials > 0 {
-		if bin := lexiconBin(t); bin >= 0 {
-			dst = append(dst, int32(1+len(f.vocab)+bin))
+		for range max(1, f.s.WordRepeat) {
+			dst = append(dst, id)
 		}
+	}
+	dst = f.appendLex(dst, t)
+	if f.s.HashtagSplit {
+		dst = f.appendHashtagParts(dst, t)
 	}
 	return appendCharNgrams(dst, f.s, f.bucketBase(), t)
 }

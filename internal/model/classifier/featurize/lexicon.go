@@ -2,6 +2,7 @@ package featurize
 
 import (
 	_ "embed"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,14 @@ var lexiconFeatures = []string{
 // specials returns the number of special rows of s.
 func specials(s Settings) int {
 	if s.Lexicon == LexiconVADER {
-		return len(lexiconFeatures)
+		n := len(lexiconFeatures)
+		if s.LexBins == 8 {
+			n = 16
+		}
+		if s.LexSummary {
+			n += 4
+		}
+		return n
 	}
 	return 0
 }
@@ -56,14 +64,21 @@ func specials(s Settings) int {
 // lexiconBin returns the index in lexiconFeatures of a normalised token,
 // or -1: valence <= -2, < 0, > 0 (and < 2), >= 2; plus 4 when the token
 // carries NegSuffix. A hashtag not in the lexicon is looked up without '#'.
-func lexiconBin(tok string) int {
+func lexiconBin(tok string, bins int) (int, float32) {
 	base, negated := strings.CutSuffix(tok, NegSuffix)
 	v, ok := vaderLexicon()[base]
 	if !ok && len(base) > 1 && base[0] == '#' {
 		v, ok = vaderLexicon()[base[1:]]
 	}
 	if !ok || v == 0 {
-		return -1
+		return -1, 0
+	}
+	if bins == 8 {
+		bin := min(max(int(math.Floor(float64(v)))+4, 0), 7)
+		if negated {
+			bin += 8
+		}
+		return bin, v
 	}
 	bin := 0
 	switch {
@@ -79,5 +94,20 @@ func lexiconBin(tok string) int {
 	if negated {
 		bin += 4
 	}
-	return bin
+	return bin, v
+}
+
+// boosters are VADER's intensifiers and dampeners (B_INCR / B_DECR words).
+var boosters = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`absolutely amazingly awfully completely considerably decidedly deeply
+effing enormously entirely especially exceptionally extremely fabulously flipping flippin
+fricking frickin frigging friggin fully fucking greatly hella highly hugely incredibly
+intensely majorly more most particularly purely quite really remarkably so substantially
+thoroughly totally tremendously uber unbelievably unusually utterly very
+almost barely hardly kind kinda kindof less little marginally occasionally partly scarcely
+slightly somewhat sort sorta sortof`) {
+		boosters[w] = true
+	}
 }

@@ -3,7 +3,9 @@
 // parses that component's real contract with the real harness, checks that
 // its dataset/model/files inputs were committed by the upstream steps,
 // writes a file to each output and reports results. STAGEFAKE_GATE=fail
-// makes evaluate-gate fail the gate (exit 3).
+// makes evaluate-gate fail the gate (exit 3); STAGEFAKE_FLAKY=<step> makes
+// that step fail once (exit 1, counted in STAGEFAKE_DIR); STAGEFAKE_SLEEP=<step>
+// makes that step wait until it is killed.
 package main
 
 import (
@@ -31,6 +33,25 @@ func main() {
 }
 
 func run(ctx context.Context, e *component.Env) error {
+	// TMPDIR points at the template's scratch volume, mapped to a local folder.
+	tmp, err := os.CreateTemp("", "stagefake-*")
+	if err != nil {
+		return fmt.Errorf("creating a temporary file in TMPDIR %q: %w", os.Getenv("TMPDIR"), err)
+	}
+	tmp.Close()
+	if os.Getenv("STAGEFAKE_SLEEP") == e.Step {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if os.Getenv("STAGEFAKE_FLAKY") == e.Step {
+		mark := filepath.Join(os.Getenv("STAGEFAKE_DIR"), e.Step+".failed-once")
+		if _, err := os.Stat(mark); err != nil {
+			if err := os.WriteFile(mark, nil, 0o644); err != nil {
+				return err
+			}
+			return errors.New("flaky: the store timed out")
+		}
+	}
 	for _, in := range e.Contract.Inputs {
 		if in.Kind == component.Sources && in.Name == "sources" {
 			continue

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/scoring"
+	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+)
+
+// stdinName is the --tweets value that reads standard input.
+const stdinName = "-"
+
+// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
+const envDatabaseURL = "DATABASE_URL"
+
+// flushIntervalParam is read when the contract declares it; until then
+// partial batches are stored after defaultFlushInterval.
+const (
+	flushIntervalParam   = "flush-interval"
+	defaultFlushInterval = time.Second
+)
+
+// newRun returns the component's RunFunc reading '-' from stdin.
+func newRun(stdin io.Reader) component.RunFunc {
+	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, stdin) }
+}
+
+func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
+	table := env.String("table")
+	if _, err := scoring.CreateTableSQL(table); err != nil {
+		return component.Usagef("--table: %w", err)
+	}
+	sources, err := tweetSources(ctx, env, stdin)
+	if err != nil {
+		return err
+	}
+	modelLoc, _ := env.Input("model")
+	model, err := serving.Load(ctx, modelLoc.URI(), serving.WithS3(env.S3Config()))
+	if err != nil {
+		return err
+	}
+	scorer, err := scoring.NewScorer(model)
+	if err != nil {
+		return err
+	}
+	env.Log.Info("model loaded", "version", model.Version(), "labels", strings.Join(model.Labels(), ","), "source", model.Source())
+
+	out := env.Output("scores")
+	pq := scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
+		scoring.WithShardRows(env.Int("shard-rows")))
+	sinks := []scoring.Sink{pq}
+	dsn := env.String("postgres-dsn")
+	if dsn == "" {
+		dsn = os.Getenv(envDatabaseURL)
+	}
+	if dsn != "" {
+		pg, err := scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table))
+		if err != nil {
+			pq.Close()
+			return err
+		}
+		sinks = append(sinks, pg)
+		env.SetExtra("postgres_table", table)
+	}
+	defer func() {
+		for _, s := range sinks {
+			if cerr := s.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("closing the scores sink: %w", cerr)
+			}
+		}
+	}()
+
+	prog := env.Progress("scoring", "tweets", 0)
+	p := scoring.NewPipeline(scorer, sinks,
+		scoring.WithBatchSize(env.Int("batch-size")),
+		scoring.WithFlushInterval(flushInterval(env)),
+		scoring.WithOnBatch(func(b scoring.BatchInfo) { prog.Add(int64(b.Rows)) }))
+	st, err := scoring.Stream(ctx, sources, p, ingest.Options{
+		MaxBadRows: env.Int("max-bad-rows"),
+		OnBadRow: func(b ingest.BadRow) {
+			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
+		},
+	})
+	prog.Done()
+	env.AddRows(st.RowsIn, st.RowsOut)
+	env.AddBytesIn(st.Ingest.BytesRead)
+	env.SetExtra("bad_rows", st.BadRows)
+	env.SetExtra("batches", st.Batches)
+	env.SetExtra("labels", st.Labels)
+	env.SetExtra("model_version", model.Version())
+	report(env, model, st)
+	return err
+}
+
+// flushInterval reads --flush-interval when the contract has it.
+func flushInterval(env *component.Env) time.Duration {
+	if _, ok := env.Contract.Param(flushIntervalParam); ok {
+		return env.Duration(flushIntervalParam)
+	}
+	return defaultFlushInterval
+}
+
+// tweetSources turns the --tweets locations into ingest sources: '-' is
+// standard input (JSONL), a committed dataset gives its Parquet shards,
+// anything else is expanded like ingest's --sources. Input labels are
+// ignored (any label is accepted).
+func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]ingest.Source, error) {
+	format, err := ingest.ParseFormat(env.String("format"))
+	if err != nil {
+		return nil, component.Usagef("--format: %w", err)
+	}
+	anyLabel, _ := ingest.ParseLabelMap("*")
+	var out []ingest.Source
+	stdinUsed := false
+	for _, l := range env.InputList("tweets") {
+		if l.Store == nil && l.Key == stdinName {
+			if stdinUsed {
+				return nil, component.Usagef("--tweets: '-' (standard input) given twice")
+			}
+			stdinUsed = true
+			out = append(out, ingest.Source{Name: "stdin", Format: ingest.FormatJSONL, LabelMap: anyLabel,
+				Open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
+			continue
+		}
+		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			src, err := datasetSources(ctx, loc, anyLabel)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, src...)
+			continue
+		}
+		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, anyLabel)
+		if err != nil {
+			return nil, component.Usagef("--tweets: %w", err)
+		}
+		out = append(out, src...)
+	}
+	return out, nil
+}
+
+// datasetSources lists the Parquet shards of a committed dataset.
+func datasetSources(ctx context.Context, loc artifact.Location, lm *ingest.LabelMap) ([]ingest.Source, error) {
+	m, err := artifact.ReadManifest(ctx, loc.Store, loc.Key)
+	if err != nil {
+		return nil, err
+	}
+	shards := dataset.ShardFiles(m)
+	if len(shards) == 0 {
+		return nil, fmt.Errorf("reading dataset %q: no Parquet shards", loc.URI())
+	}
+	var out []ingest.Source
+	for _, f := range shards {
+		key := strings.TrimSuffix(loc.Key, "/") + "/" + f.Name
+		if loc.Key == "" {
+			key = f.Name
+		}
+		out = append(out, ingest.Source{Name: loc.Store.URI(key), Format: ingest.FormatParquet, LabelMap: lm,
+			Open: func() (io.ReadCloser, error) { return loc.Store.Open(ctx, key) }})
+	}
+	return out, nil
+}
+
+// report prints what was scored.
+func report(env *component.Env, model *serving.Model, st scoring.StreamStats) {
+	var parts []string
+	for _, l := range slices.Sorted(maps.Keys(st.Labels)) {
+		parts = append(parts, fmt.Sprintf("%s %d", l, st.Labels[l]))
+	}
+	fmt.Fprintf(env.Stdout, "score: model %s: %d tweets read, %d scored in %d batches, %d bad", model.Version(), st.RowsIn, st.RowsOut, st.Batches, st.BadRows)
+	if len(parts) > 0 {
+		fmt.Fprintf(env.Stdout, "; %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(env.Stdout)
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package runtime
+
+func threadCPUTime() int64 { return -1 }

@@ -1,0 +1,51 @@
+// Package scoring is tweetflow's stream scorer: it cleans incoming tweets
+// exactly as a model's training text was cleaned, scores them with the
+// exported model and stores the results.
+//
+// # Scoring
+//
+// A Scorer wraps a Model (a *serving.Model: the export-onnx folder loaded
+// with serving.Load) and turns batches of dataset.Tweet into Rows: id,
+// created_at, user, raw text, clean_text (the model's text.Options), urls
+// (text.ExtractURLs of the raw text unless the tweet carries them), the
+// predicted label and its probability (score), every class probability,
+// the model version and scored_at (one timestamp per batch, UTC,
+// millisecond precision). Clean is idempotent, so the model is fed the
+// clean text and scores exactly what clean_text holds.
+//
+// # Sinks
+//
+// A Sink stores batches of rows: Write(ctx, rows) and Close().
+//
+//   - ParquetSink writes sharded Parquet files (part-00000.parquet, ...)
+//     through a create function (artifact.Output.Create in the stage), in
+//     the scores schema (Schema): the dataset columns id, created_at, user,
+//     text, clean_text, urls and label (so dataset.ReadOutput reads a
+//     scores output as tweets labeled with the prediction), plus score
+//     (float), probabilities (list of float, in the order of the labels
+//     recorded as JSON in the key/value metadata "tweetflow.labels"),
+//     model_version and scored_at. Same rows, same bytes. ReadShard and
+//     ReadOutput read it back.
+//   - PostgresSink upserts into a table (created when missing; the schema
+//     is documented at CreateTableSQL) keyed by (tweet_id, model_version):
+//     each Write is one transaction that COPYs the batch into a
+//     session-local staging table and merges it with INSERT ... ON
+//     CONFLICT DO UPDATE. A failed batch leaves no row behind, and storing
+//     the same tweets again is idempotent (only scored_at changes).
+//
+// # Streaming
+//
+// A Pipeline buffers tweets and scores and writes a batch to every sink
+// when it holds the batch size or when the flush interval has passed since
+// its first tweet (a slow stream is still stored within the interval).
+// Stream reads ingest.Sources (files, store objects, or standard input as
+// JSONL, which is scored line by line as it arrives) through ingest.Ingest,
+// so bad rows are counted and bounded by ingest.Options.MaxBadRows. When
+// the context is cancelled the buffered tweets are still stored, with a
+// context that outlives the cancellation (bounded by the flush timeout).
+//
+// # Speed
+//
+// See BenchmarkScorer and BenchmarkPipelinePostgres in bench_test.go and
+// the numbers in the package's report.
+package scoring

@@ -1,0 +1,515 @@
+package scoring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+)
+
+// SchemaVersion is the version of the scores schema, stored in every
+// shard's key/value metadata under dataset.MetaSchemaVersion.
+const SchemaVersion = "1"
+
+// Parquet key/value metadata of a scores shard (besides
+// dataset.MetaSchemaVersion and dataset.MetaFormat, which is "scores").
+const (
+	// MetaLabels holds the class names of the probabilities column, as a
+	// JSON array in column order.
+	MetaLabels = "tweetflow.labels"
+	// FormatName is the value of dataset.MetaFormat in a scores shard.
+	FormatName = "scores"
+)
+
+// Column names of the scores schema, in order. id, created_at, user, text,
+// label, clean_text and urls have the names and types of the dataset
+// schema, so dataset.ReadOutput reads a scores output as tweets whose
+// label is the predicted one.
+const (
+	ColID            = dataset.ColID
+	ColCreatedAt     = dataset.ColCreatedAt
+	ColUser          = dataset.ColUser
+	ColText          = dataset.ColText
+	ColCleanText     = dataset.ColCleanText
+	ColURLs          = dataset.ColURLs
+	ColLabel         = dataset.ColLabel
+	ColScore         = "score"
+	ColProbabilities = "probabilities"
+	ColModelVersion  = "model_version"
+	ColScoredAt      = "scored_at"
+)
+
+const (
+	idxID = iota
+	idxCreatedAt
+	idxUser
+	idxText
+	idxCleanText
+	idxURLs
+	idxLabel
+	idxScore
+	idxProbabilities
+	idxModelVersion
+	idxScoredAt
+	numCols
+)
+
+var (
+	timestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
+	urlsType      = arrow.ListOfNonNullable(arrow.BinaryTypes.String)
+	probsType     = arrow.ListOfNonNullable(arrow.PrimitiveTypes.Float32)
+)
+
+// Schema returns the Arrow schema of a scores shard for a model with the
+// given labels (recorded in the metadata under MetaLabels).
+func Schema(labels []string) *arrow.Schema {
+	lb, _ := json.Marshal(labels)
+	md := arrow.NewMetadata(
+		[]string{dataset.MetaFormat, dataset.MetaSchemaVersion, MetaLabels},
+		[]string{FormatName, SchemaVersion, string(lb)})
+	return arrow.NewSchema([]arrow.Field{
+		{Name: ColID, Type: arrow.BinaryTypes.String},
+		{Name: ColCreatedAt, Type: timestampType, Nullable: true},
+		{Name: ColUser, Type: arrow.BinaryTypes.String},
+		{Name: ColText, Type: arrow.BinaryTypes.String},
+		{Name: ColCleanText, Type: arrow.BinaryTypes.String},
+		{Name: ColURLs, Type: urlsType},
+		{Name: ColLabel, Type: arrow.BinaryTypes.String},
+		{Name: ColScore, Type: arrow.PrimitiveTypes.Float32},
+		{Name: ColProbabilities, Type: probsType},
+		{Name: ColModelVersion, Type: arrow.BinaryTypes.String},
+		{Name: ColScoredAt, Type: timestampType},
+	}, &md)
+}
+
+// Defaults of the ParquetSink.
+const (
+	DefaultShardRows = 1_000_000
+	DefaultBatchRows = 16_384 // rows per record batch = per Parquet row group
+)
+
+// ParquetOption configures a ParquetSink.
+type ParquetOption func(*parquetConfig)
+
+type parquetConfig struct {
+	shardRows int
+	batchRows int
+	alloc     memory.Allocator
+}
+
+// WithShardRows sets the most rows per shard (default DefaultShardRows).
+func WithShardRows(n int) ParquetOption { return func(c *parquetConfig) { c.shardRows = n } }
+
+// WithBatchRows sets the rows per row group (default DefaultBatchRows);
+// memory use is proportional to it.
+func WithBatchRows(n int) ParquetOption { return func(c *parquetConfig) { c.batchRows = n } }
+
+// WithAllocator sets the Arrow allocator (tests use a checked allocator).
+func WithAllocator(a memory.Allocator) ParquetOption { return func(c *parquetConfig) { c.alloc = a } }
+
+// ParquetSink writes rows into Parquet shards "part-00000.parquet", ... of
+// at most ShardRows rows, as row groups of BatchRows rows (Snappy pages,
+// dictionary encoding for label, user and model_version). The bytes depend
+// only on the rows and the options, so the same rows give identical
+// shards. Timestamps are stored with millisecond precision. Every row of
+// one sink must have the same Labels (one model).
+type ParquetSink struct {
+	create func(name string) (io.WriteCloser, error)
+	cfg    parquetConfig
+	props  *parquet.WriterProperties
+
+	labels []string
+	schema *arrow.Schema
+	rb     *array.RecordBuilder
+
+	id, user, txt, clean, label, version *array.StringBuilder
+	created, scored                      *array.TimestampBuilder
+	urls, probs                          *array.ListBuilder
+	urlVals                              *array.StringBuilder
+	probVals                             *array.Float32Builder
+	score                                *array.Float32Builder
+	batchLen                             int
+
+	sink      io.WriteCloser
+	fw        *pqarrow.FileWriter
+	shardName string
+	shardLen  int
+	shards    []string
+	rows      int64
+
+	err    error
+	closed bool
+}
+
+// NewParquetSink returns a sink creating its shard files through create
+// (a stage passes a wrapper of artifact.Output.Create). A created file
+// with an Abort() method is aborted instead of closed when writing fails.
+func NewParquetSink(create func(name string) (io.WriteCloser, error), opts ...ParquetOption) *ParquetSink {
+	cfg := parquetConfig{shardRows: DefaultShardRows, batchRows: DefaultBatchRows, alloc: memory.DefaultAllocator}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.shardRows <= 0 {
+		cfg.shardRows = DefaultShardRows
+	}
+	if cfg.batchRows <= 0 {
+		cfg.batchRows = DefaultBatchRows
+	}
+	cfg.batchRows = min(cfg.batchRows, cfg.shardRows)
+	props := parquet.NewWriterProperties(
+		parquet.WithAllocator(cfg.alloc),
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryFor(ColLabel, true),
+		parquet.WithDictionaryFor(ColUser, true),
+		parquet.WithDictionaryFor(ColModelVersion, true),
+		parquet.WithStats(false),
+		parquet.WithStatsFor(ColCreatedAt, true),
+		parquet.WithStatsFor(ColScoredAt, true),
+		parquet.WithMaxRowGroupLength(int64(cfg.batchRows)),
+		parquet.WithCreatedBy("tweetflow scores v"+SchemaVersion),
+	)
+	return &ParquetSink{create: create, cfg: cfg, props: props}
+}
+
+// Shards lists the shard files written so far, in order.
+func (s *ParquetSink) Shards() []string { return slices.Clone(s.shards) }
+
+// Rows is the number of rows written.
+func (s *ParquetSink) Rows() int64 { return s.rows }
+
+func (s *ParquetSink) init(labels []string) {
+	s.labels = slices.Clone(labels)
+	s.schema = Schema(s.labels)
+	s.rb = array.NewRecordBuilder(s.cfg.alloc, s.schema)
+	f := s.rb.Fields()
+	s.id = f[idxID].(*array.StringBuilder)
+	s.created = f[idxCreatedAt].(*array.TimestampBuilder)
+	s.user = f[idxUser].(*array.StringBuilder)
+	s.txt = f[idxText].(*array.StringBuilder)
+	s.clean = f[idxCleanText].(*array.StringBuilder)
+	s.urls = f[idxURLs].(*array.ListBuilder)
+	s.urlVals = s.urls.ValueBuilder().(*array.StringBuilder)
+	s.label = f[idxLabel].(*array.StringBuilder)
+	s.score = f[idxScore].(*array.Float32Builder)
+	s.probs = f[idxProbabilities].(*array.ListBuilder)
+	s.probVals = s.probs.ValueBuilder().(*array.Float32Builder)
+	s.version = f[idxModelVersion].(*array.StringBuilder)
+	s.scored = f[idxScoredAt].(*array.TimestampBuilder)
+}
+
+// Write appends rows; a row group is written whenever BatchRows rows are
+// buffered. The context is not used: writes go to the created files.
+func (s *ParquetSink) Write(_ context.Context, rows []Row) error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return errors.New("writing scores: parquet sink closed")
+	}
+	for i := range rows {
+		r := &rows[i]
+		if s.rb == nil {
+			s.init(r.Labels)
+		} else if !slices.Equal(r.Labels, s.labels) {
+			return s.fail(fmt.Errorf("writing scores of tweet %q: labels %q differ from the sink's %q (one model per output)", r.ID, r.Labels, s.labels))
+		}
+		if len(r.Probabilities) != len(s.labels) {
+			return s.fail(fmt.Errorf("writing scores of tweet %q: %d probabilities for %d labels", r.ID, len(r.Probabilities), len(s.labels)))
+		}
+		s.id.Append(r.ID)
+		if r.CreatedAt.IsZero() {
+			s.created.AppendNull()
+		} else {
+			s.created.Append(arrow.Timestamp(r.CreatedAt.UnixMilli()))
+		}
+		s.user.Append(r.User)
+		s.txt.Append(r.Text)
+		s.clean.Append(r.CleanText)
+		s.urls.Append(true)
+		for _, u := range r.URLs {
+			s.urlVals.Append(u)
+		}
+		s.label.Append(r.Label)
+		s.score.Append(r.Score)
+		s.probs.Append(true)
+		s.probVals.AppendValues(r.Probabilities, nil)
+		s.version.Append(r.ModelVersion)
+		s.scored.Append(arrow.Timestamp(r.ScoredAt.UnixMilli()))
+		s.batchLen++
+		s.rows++
+		if s.batchLen >= s.cfg.batchRows || s.shardLen+s.batchLen >= s.cfg.shardRows {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the buffered rows as one row group, opening and closing
+// shards as needed.
+func (s *ParquetSink) flush() error {
+	if s.batchLen == 0 {
+		return nil
+	}
+	if s.fw == nil {
+		if err := s.openShard(); err != nil {
+			return s.fail(err)
+		}
+	}
+	rec := s.rb.NewRecordBatch()
+	defer rec.Release()
+	n := s.batchLen
+	s.batchLen = 0
+	if err := s.fw.Write(rec); err != nil {
+		return s.fail(fmt.Errorf("writing shard %q: %w", s.shardName, err))
+	}
+	s.shardLen += n
+	if s.shardLen >= s.cfg.shardRows {
+		if err := s.closeShard(); err != nil {
+			return s.fail(err)
+		}
+	}
+	return nil
+}
+
+func (s *ParquetSink) openShard() error {
+	name := dataset.ShardName(len(s.shards))
+	sink, err := s.create(name)
+	if err != nil {
+		return fmt.Errorf("creating shard %q: %w", name, err)
+	}
+	fw, err := pqarrow.NewFileWriter(s.schema, writeOnly{sink}, s.props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(s.cfg.alloc)))
+	if err != nil {
+		abort(sink)
+		return fmt.Errorf("creating shard %q: %w", name, err)
+	}
+	s.sink, s.fw, s.shardName, s.shardLen = sink, fw, name, 0
+	return nil
+}
+
+// writeOnly hides Close from pqarrow, which closes its sink even when the
+// footer fails: a failed shard must be aborted, never committed.
+type writeOnly struct{ w io.Writer }
+
+func (o writeOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+func (s *ParquetSink) closeShard() error {
+	fw, sink, name := s.fw, s.sink, s.shardName
+	s.fw, s.sink = nil, nil
+	if err := fw.Close(); err != nil {
+		abort(sink)
+		return fmt.Errorf("closing shard %q: %w", name, err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("closing shard %q: %w", name, err)
+	}
+	s.shards = append(s.shards, name)
+	return nil
+}
+
+func (s *ParquetSink) fail(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	if s.sink != nil {
+		abort(s.sink)
+		s.sink, s.fw = nil, nil
+	}
+	return s.err
+}
+
+func abort(w io.WriteCloser) {
+	if a, ok := w.(interface{ Abort() error }); ok {
+		_ = a.Abort()
+		return
+	}
+	if a, ok := w.(interface{ Abort() }); ok {
+		a.Abort()
+		return
+	}
+	_ = w.Close()
+}
+
+// Close writes the buffered rows and the open shard's footer. A sink that
+// was never written to writes no file. Closing twice is a no-op.
+func (s *ParquetSink) Close() error {
+	if s.closed {
+		return s.err
+	}
+	s.closed = true
+	if s.err == nil {
+		if err := s.flush(); err == nil && s.fw != nil {
+			if err := s.closeShard(); err != nil {
+				s.fail(err)
+			}
+		}
+	}
+	if s.rb != nil {
+		s.rb.Release()
+	}
+	return s.err
+}
+
+// ReadShard streams the rows of one scores shard to fn in file order. The
+// *Row is reused between calls; its strings and slices are not. An error
+// returned by fn is returned as is.
+func ReadShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
+	err := readShard(r, size, fn)
+	var fe fnError
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return err
+}
+
+func readShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
+	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		return fmt.Errorf("opening parquet: %w", err)
+	}
+	defer pf.Close()
+	var labels []string
+	kv := pf.MetaData().KeyValueMetadata()
+	if v := kv.FindValue(dataset.MetaFormat); v == nil || *v != FormatName {
+		return fmt.Errorf("reading scores: %s is not %q", dataset.MetaFormat, FormatName)
+	}
+	if v := kv.FindValue(MetaLabels); v != nil {
+		if err := json.Unmarshal([]byte(*v), &labels); err != nil {
+			return fmt.Errorf("decoding %s: %w", MetaLabels, err)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		return fmt.Errorf("reading parquet schema: %w", err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		return fmt.Errorf("reading parquet schema: %w", err)
+	}
+	want := Schema(labels)
+	var cols [numCols]int
+	for i := range cols {
+		f := want.Field(i)
+		idx := sc.FieldIndices(f.Name)
+		if len(idx) == 0 {
+			return fmt.Errorf("reading scores: missing column %q", f.Name)
+		}
+		if !arrow.TypeEqual(sc.Field(idx[0]).Type, f.Type) {
+			return fmt.Errorf("reading scores: column %q has type %s, want %s", f.Name, sc.Field(idx[0]).Type, f.Type)
+		}
+		cols[i] = idx[0]
+	}
+	if pf.NumRows() == 0 {
+		return nil
+	}
+	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	if err != nil {
+		return fmt.Errorf("reading parquet: %w", err)
+	}
+	defer rr.Release()
+	var row Row
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		str := func(i int) *array.String { return rec.Column(cols[i]).(*array.String) }
+		id, user, txt, clean, label, version := str(idxID), str(idxUser), str(idxText), str(idxCleanText), str(idxLabel), str(idxModelVersion)
+		created := rec.Column(cols[idxCreatedAt]).(*array.Timestamp)
+		scored := rec.Column(cols[idxScoredAt]).(*array.Timestamp)
+		score := rec.Column(cols[idxScore]).(*array.Float32)
+		urls := rec.Column(cols[idxURLs]).(*array.List)
+		urlVals := urls.ListValues().(*array.String)
+		probs := rec.Column(cols[idxProbabilities]).(*array.List)
+		probVals := probs.ListValues().(*array.Float32)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			row = Row{
+				ID: strings.Clone(id.Value(i)), User: strings.Clone(user.Value(i)), Text: strings.Clone(txt.Value(i)),
+				CleanText: strings.Clone(clean.Value(i)), Label: strings.Clone(label.Value(i)), Score: score.Value(i),
+				Labels: labels, ModelVersion: strings.Clone(version.Value(i)),
+				ScoredAt: scored.Value(i).ToTime(arrow.Millisecond).UTC(),
+			}
+			if created.IsValid(i) {
+				row.CreatedAt = created.Value(i).ToTime(arrow.Millisecond).UTC()
+			}
+			if a, b := urls.ValueOffsets(i); b > a {
+				row.URLs = make([]string, 0, b-a)
+				for j := a; j < b; j++ {
+					row.URLs = append(row.URLs, strings.Clone(urlVals.Value(int(j))))
+				}
+			}
+			a, b := probs.ValueOffsets(i)
+			row.Probabilities = slices.Clone(probVals.Float32Values()[a:b])
+			if err := fn(&row); err != nil {
+				return fnError{err}
+			}
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading parquet: %w", err)
+	}
+	return nil
+}
+
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// ReadOutput streams every row of the committed scores output under prefix
+// in store, shard by shard in name order (see ReadShard).
+func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn func(*Row) error) error {
+	m, err := artifact.ReadManifest(ctx, store, prefix)
+	if err != nil {
+		return err
+	}
+	for _, f := range dataset.ShardFiles(m) {
+		key := strings.TrimSuffix(prefix, "/") + "/" + f.Name
+		if prefix == "" {
+			key = f.Name
+		}
+		if err := readObject(ctx, store, key, f.Size, fn); err != nil {
+			var fe fnError
+			if errors.As(err, &fe) {
+				return fe.err
+			}
+			return fmt.Errorf("reading scores %q: %w", store.URI(key), err)
+		}
+	}
+	return nil
+}
+
+func readObject(ctx context.Context, store artifact.Store, key string, size int64, fn func(*Row) error) error {
+	rc, err := store.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if ra, ok := rc.(io.ReaderAt); ok {
+		return readShard(ra, size, fn)
+	}
+	tmp, err := os.CreateTemp("", "tweetflow-scores-*.parquet")
+	if err != nil {
+		return fmt.Errorf("buffering shard: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, rc)
+	if err != nil {
+		return fmt.Errorf("buffering shard: %w", err)
+	}
+	return readShard(tmp, n, fn)
+}

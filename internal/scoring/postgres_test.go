@@ -1,0 +1,241 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
+)
+
+func TestPostgresUpsertIdempotent(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	rows := tweetsRows(t, 50)
+	for run := 0; run < 2; run++ { // the same input scored and stored twice
+		s, err := OpenPostgres(ctx, db.DSN(), WithTable("scores"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(rows); i += 20 {
+			if err := s.Write(ctx, rows[i:min(i+20, len(rows))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM scores"); n != 50 {
+			t.Fatalf("run %d: %d rows in the table, want 50", run, n)
+		}
+	}
+	if got, want := cmpRows(normalizeURLs(readTable(t, conn, "scores"))), cmpRows(normalizeURLs(tweetsRows(t, 50))); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows after rerun differ:\n got %+v\nwant %+v", got[:2], want[:2])
+	}
+
+	// A rescore with a new scored_at and label overwrites; another model
+	// version adds rows beside the first.
+	s, err := OpenPostgres(ctx, db.DSN(), WithTable("scores"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	re := tweetsRows(t, 3)
+	later := re[0].ScoredAt.Add(time.Hour)
+	for i := range re {
+		re[i].ScoredAt = later
+		re[i].Label = "rescored"
+	}
+	if err := s.Write(ctx, re); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM scores WHERE label = 'rescored' AND scored_at = $1", later); n != 3 {
+		t.Errorf("%d rescored rows, want 3", n)
+	}
+	other := tweetsRows(t, 5)
+	for i := range other {
+		other[i].ModelVersion = "run-3"
+	}
+	if err := s.Write(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM scores"); n != 55 {
+		t.Errorf("%d rows after scoring 5 tweets with another version, want 55", n)
+	}
+	// probabilities is queryable JSON.
+	if n := count(t, conn, `SELECT count(*) FROM scores WHERE abs((probabilities->>label)::real - score) > 1e-6 AND label <> 'rescored'`); n != 0 {
+		t.Errorf("%d rows whose probabilities->>label differs from score", n)
+	}
+}
+
+func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	s, err := OpenPostgres(ctx, db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows := tweetsRows(t, 30)
+	if err := s.Write(ctx, rows[:10]); err != nil {
+		t.Fatal(err)
+	}
+	// The second batch fails after COPY has sent 7 of its 20 rows.
+	injected := errors.New("injected failure")
+	s.copyHook = func(i int) error {
+		if i == 7 {
+			return injected
+		}
+		return nil
+	}
+	err = s.Write(ctx, rows[10:])
+	if err == nil || !strings.Contains(err.Error(), injected.Error()) {
+		t.Fatalf("Write = %v, want the injected error", err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
+		t.Fatalf("%d rows after a failed batch, want the 10 of the first batch", n)
+	}
+	// A failure of the server mid-batch (a value PostgreSQL rejects: a NUL
+	// byte in text) leaves nothing either.
+	s.copyHook = nil
+	bad := tweetsRows(t, 30)[10:]
+	bad[12].Text = "nul \x00 byte"
+	if err := s.Write(ctx, bad); err == nil {
+		t.Fatal("PostgreSQL accepted a NUL byte in text")
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
+		t.Fatalf("%d rows after a rejected batch, want 10", n)
+	}
+	// The sink recovers: the batch goes through once it is fixed.
+	if err := s.Write(ctx, rows[10:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 30 {
+		t.Fatalf("%d rows after the retry, want 30", n)
+	}
+	// The session's staging table is empty between batches.
+	if n := count(t, s.conn, "SELECT count(*) FROM "+stageTable); n != 0 {
+		t.Errorf("%d rows left in the staging table", n)
+	}
+}
+
+func TestPostgresDuplicateKeysInBatch(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	s, err := NewPostgresSink(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := tweetsRows(t, 4)
+	dup := rows[1]
+	dup.Label, dup.Text = "last", "the last copy wins"
+	batch := append(rows, dup)
+	if err := s.Write(ctx, batch); err != nil {
+		t.Fatalf("a batch with a repeated tweet: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 4 {
+		t.Fatalf("%d rows, want 4", n)
+	}
+	var label, text string
+	if err := conn.QueryRow(ctx, "SELECT label, text FROM tweet_scores WHERE tweet_id = $1", dup.ID).Scan(&label, &text); err != nil {
+		t.Fatal(err)
+	}
+	if label != "last" || text != dup.Text {
+		t.Errorf("repeated tweet stored as %q %q, want the last copy", label, text)
+	}
+	// NewPostgresSink leaves the caller's connection open.
+	if err := conn.Ping(ctx); err != nil {
+		t.Errorf("connection closed by the sink: %v", err)
+	}
+}
+
+func TestPostgresTableNames(t *testing.T) {
+	for _, bad := range []string{"", "a b", "x;drop table y", `q"uote`, "a.b.c", "1abc", strings.Repeat("x", 64)} {
+		if _, err := CreateTableSQL(bad); err == nil {
+			t.Errorf("table name %q accepted", bad)
+		}
+	}
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA analytics"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewPostgresSink(ctx, conn, WithTable("analytics.Scores_2026"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, edgeRows()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM analytics."Scores_2026"`); n != len(edgeRows()) {
+		t.Errorf("%d rows in analytics.\"Scores_2026\"", n)
+	}
+	// A second sink on an existing table, with the documented columns.
+	if _, err := NewPostgresSink(ctx, conn, WithTable("analytics.Scores_2026")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'Scores_2026'`); n != len(pgColumns) {
+		t.Errorf("table has %d columns, want %d", n, len(pgColumns))
+	}
+	if _, err := OpenPostgres(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"); err == nil {
+		t.Error("OpenPostgres succeeded with an unreachable server")
+	}
+	if _, err := OpenPostgres(ctx, "postgres://u:secret-pw@host:notaport/db"); err == nil || strings.Contains(err.Error(), "secret-pw") {
+		t.Errorf("a bad DSN: %v (must fail without showing the password)", err)
+	}
+}
+
+func TestPostgresReconnects(t *testing.T) {
+	db := pgtest.Shared(t)
+	admin := db.Connect(t)
+	ctx := context.Background()
+	s, err := OpenPostgres(ctx, db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows := tweetsRows(t, 30)
+	if err := s.Write(ctx, rows[:10]); err != nil {
+		t.Fatal(err)
+	}
+	// The server ends the sink's session (as a restart or a network cut would).
+	pid := s.conn.PgConn().PID()
+	var ok bool
+	if err := admin.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminating backend %d: %v %v", pid, ok, err)
+	}
+	if err := s.Write(ctx, rows[10:20]); err != nil {
+		t.Fatalf("Write after the session was killed: %v", err)
+	}
+	if s.Reconnects() != 1 || s.conn.PgConn().PID() == pid {
+		t.Errorf("reconnects %d, backend %d (was %d)", s.Reconnects(), s.conn.PgConn().PID(), pid)
+	}
+	if n := count(t, admin, "SELECT count(*) FROM tweet_scores"); n != 20 {
+		t.Fatalf("%d rows, want 20", n)
+	}
+	// A sink on a caller's connection does not reconnect.
+	conn := db.Connect(t)
+	s2, err := NewPostgresSink(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.QueryRow(ctx, "SELECT pg_terminate_backend($1)", conn.PgConn().PID()).Scan(&ok); err != nil || !ok {
+		t.Fatal(err)
+	}
+	if err := s2.Write(ctx, rows[20:]); err == nil {
+		t.Error("a sink on a killed caller's connection reported success")
+	}
+	if n := count(t, admin, "SELECT count(*) FROM tweet_scores"); n != 20 {
+		t.Fatalf("%d rows, want 20", n)
+	}
+}

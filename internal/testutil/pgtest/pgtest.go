@@ -1,0 +1,423 @@
+package pgtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Environment variables read by this package.
+const (
+	// EnvBin names the folder holding initdb and postgres.
+	EnvBin = "TWEETFLOW_PG_BIN"
+	// EnvRequire set to "1" turns a missing PostgreSQL into a test failure.
+	EnvRequire = "TWEETFLOW_REQUIRE_POSTGRES"
+)
+
+// InstallHint is the command that installs PostgreSQL for the tests.
+const InstallHint = "hack/install-postgres.sh"
+
+const (
+	readyTimeout = 60 * time.Second
+	stopTimeout  = 10 * time.Second
+	startTries   = 3 // a free port may be taken before the server binds it
+	superuser    = "postgres"
+)
+
+// Server is a running PostgreSQL server and one database on it.
+type Server struct {
+	Host     string // 127.0.0.1
+	Port     int
+	Database string // created empty for this Server value
+	User     string // the superuser; trust authentication, no password
+
+	proc *process
+}
+
+// DSN is the connection string of the server's database.
+func (s *Server) DSN() string {
+	return fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", s.User, net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), s.Database)
+}
+
+// Connect opens a connection to the database, closed when the test ends.
+func (s *Server) Connect(t testing.TB) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", s.DSN(), err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+// NewDatabase returns a copy of s with a fresh empty database on the same server.
+func (s *Server) NewDatabase(t testing.TB) *Server {
+	t.Helper()
+	c := *s
+	c.Database = fmt.Sprintf("test_%d_%d", os.Getpid(), dbSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, s.proc.dsn("postgres"))
+	if err != nil {
+		t.Fatalf("connecting to postgres on port %d: %v", s.Port, err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{c.Database}.Sanitize()); err != nil {
+		t.Fatalf("creating database %q: %v", c.Database, err)
+	}
+	return &c
+}
+
+var dbSeq atomic.Int64
+
+// Binaries finds the folder holding initdb and postgres: $TWEETFLOW_PG_BIN,
+// else the newest /usr/lib/postgresql/<version>/bin, else the folder of
+// initdb on PATH.
+func Binaries() (string, error) {
+	has := func(dir string) bool {
+		for _, b := range []string{"initdb", "postgres"} {
+			if st, err := os.Stat(filepath.Join(dir, b)); err != nil || st.IsDir() {
+				return false
+			}
+		}
+		return true
+	}
+	if d := os.Getenv(EnvBin); d != "" {
+		if !has(d) {
+			return "", fmt.Errorf("finding initdb and postgres in %s=%q: missing (unset it, or run %s)", EnvBin, d, InstallHint)
+		}
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int { return versionOf(b) - versionOf(a) })
+	for _, d := range dirs {
+		if has(d) {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil && has(filepath.Dir(p)) {
+		return filepath.Dir(p), nil
+	}
+	return "", fmt.Errorf("PostgreSQL server binaries (initdb, postgres) not found: run %s, or set %s", InstallHint, EnvBin)
+}
+
+// versionOf reads the major version of /usr/lib/postgresql/<version>/bin.
+func versionOf(dir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return v
+}
+
+// binariesOrSkip finds the binaries, or skips (fails with TWEETFLOW_REQUIRE_POSTGRES=1).
+func binariesOrSkip(t testing.TB) string {
+	t.Helper()
+	dir, err := Binaries()
+	if err != nil {
+		if os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("%v; %s=1 requires it", err, EnvRequire)
+		}
+		t.Skipf("skipping PostgreSQL test: %v", err)
+	}
+	return dir
+}
+
+// Start runs a private PostgreSQL server for the test with a fresh
+// database. It is stopped when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin := binariesOrSkip(t)
+	p, err := launch(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	return p.server().NewDatabase(t)
+}
+
+var shared struct {
+	mu   sync.Mutex
+	main bool
+	proc *process
+	err  error
+}
+
+// Shared returns the package's shared server with a fresh database for the
+// test. The server starts on first use and is stopped by Main, which the
+// package's TestMain must call; without Main, Shared falls back to Start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	shared.mu.Lock()
+	inMain := shared.main
+	shared.mu.Unlock()
+	if !inMain {
+		return Start(t)
+	}
+	bin := binariesOrSkip(t) // may end the goroutine: not under the lock
+	shared.mu.Lock()
+	if shared.proc == nil && shared.err == nil {
+		shared.proc, shared.err = launch(bin)
+	}
+	p, err := shared.proc, shared.err
+	shared.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.server().NewDatabase(t)
+}
+
+// Main runs the tests of a package that uses Shared and stops the shared
+// server afterwards: func TestMain(m *testing.M) { pgtest.Main(m) }.
+func Main(m *testing.M) {
+	shared.mu.Lock()
+	shared.main = true
+	shared.mu.Unlock()
+	code := m.Run()
+	shared.mu.Lock()
+	if shared.proc != nil {
+		shared.proc.stop()
+		shared.proc = nil
+	}
+	shared.mu.Unlock()
+	os.Exit(code)
+}
+
+// process is one running postgres server.
+type process struct {
+	cmd      *exec.Cmd
+	dir      string // temporary folder: data/ and the socket
+	port     int
+	out      *lockedBuffer
+	exited   chan struct{}
+	waitErr  error
+	stopOnce sync.Once
+}
+
+func (p *process) server() *Server {
+	return &Server{Host: "127.0.0.1", Port: p.port, User: superuser, proc: p}
+}
+
+func (p *process) dsn(db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable&connect_timeout=5", superuser, p.port, db)
+}
+
+// account is the system user the server runs as: nil when the tests do not
+// run as root (the server runs as the current user).
+type account struct{ uid, gid uint32 }
+
+func serverAccount() (*account, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("looking up the postgres system user (PostgreSQL refuses to run as root; %s creates it): %w", InstallHint, err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("reading the ids of user postgres: %w", err)
+	}
+	return &account{uid: uint32(uid), gid: uint32(gid)}, nil
+}
+
+// command builds a command running as acct (when set), with the parent-death signal.
+func command(acct *account, bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	attr := &syscall.SysProcAttr{}
+	if acct != nil {
+		attr.Credential = &syscall.Credential{Uid: acct.uid, Gid: acct.gid, NoSetGroups: true}
+	}
+	dieWithParent(attr)
+	cmd.SysProcAttr = attr
+	cmd.Env = append(cleanEnv(os.Environ()), "LC_ALL=C", "TZ=UTC")
+	return cmd
+}
+
+// launch initialises a cluster in a fresh folder and starts it, retrying
+// with new ports when the server fails to start.
+func launch(bin string) (*process, error) {
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the server folder: %w", err)
+	}
+	if acct != nil {
+		if err := os.Chown(dir, int(acct.uid), int(acct.gid)); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("handing %q to the postgres user: %w", dir, err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	initdb := command(acct, filepath.Join(bin, "initdb"), "-D", data, "-U", superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("running initdb in %q: %w: %s", data, err, tail(string(out)))
+	}
+	var errs []error
+	for range startTries {
+		p, err := start(acct, bin, dir)
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
+	}
+	os.RemoveAll(dir)
+	return nil, fmt.Errorf("starting postgres from %s: %w", bin, errors.Join(errs...))
+}
+
+func start(acct *account, bin, dir string) (*process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p := &process{dir: dir, port: port, out: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd := command(acct, filepath.Join(bin, "postgres"),
+		"-D", filepath.Join(dir, "data"),
+		"-p", strconv.Itoa(port),
+		"-k", dir,
+		"-c", "listen_addresses=127.0.0.1",
+		"-c", "fsync=off",
+		"-c", "synchronous_commit=off",
+		"-c", "full_page_writes=off",
+		"-c", "max_connections=50",
+		"-c", "shared_buffers=32MB",
+	)
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	// The parent-death signal follows the OS thread that forks: pin it.
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
+		return nil, fmt.Errorf("starting postgres: %w", err)
+	}
+	p.cmd = cmd
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	if err := p.waitReady(); err != nil {
+		p.kill()
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitReady connects until the server accepts connections.
+func (p *process) waitReady() error {
+	deadline := time.Now().Add(readyTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("postgres exited early (%v): %s", p.waitErr, p.out.tail())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := pgx.Connect(ctx, p.dsn("postgres"))
+		if err == nil {
+			err = c.Ping(ctx)
+			c.Close(ctx)
+		}
+		cancel()
+		if err == nil {
+			return nil
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("postgres not ready on port %d after %v (%v): %s", p.port, readyTimeout, last, p.out.tail())
+}
+
+// stop shuts the server down and removes its folder.
+func (p *process) stop() {
+	p.stopOnce.Do(func() {
+		p.kill()
+		os.RemoveAll(p.dir)
+	})
+}
+
+// kill ends the server by PID: SIGINT (fast shutdown), then SIGKILL.
+func (p *process) kill() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.exited:
+	case <-time.After(stopTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// cleanEnv drops the caller's libpq and locale variables, which could
+// change the server's behaviour.
+func cleanEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "LC_") || strings.HasPrefix(kv, "LANG=") || strings.HasPrefix(kv, "TZ=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// lockedBuffer collects the server output for error messages.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		return len(p), nil // enough for a diagnosis
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) tail() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return tail(b.buf.String())
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		s = "..." + s[len(s)-4000:]
+	}
+	return strings.TrimSpace(s)
+}
