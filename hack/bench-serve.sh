@@ -16,18 +16,19 @@
 # CONNS connections back to back, so latency is queueing-dominated), the
 # 1-minute load average, and the CPU time per request of the server (from
 # /proc/<pid>/stat of it and its child processes, before and after) and of
-# wrk itself (it runs on the same cores). CPU per request does not depend
+# wrk itself (it runs on the same cores). CPU per request barely depends
 # on the other work on a shared machine: "2-core capacity" is the rate that
 # 2 quiet cores would sustain, 2 s / (server + wrk CPU per request). The
 # open-loop run (hack/flask-peer/loadgen: RATE req/s whatever the latency,
 # measured from each request's scheduled send time) gives the p99 at a
 # fixed rate for both servers (the peer at PEER_RATE, it cannot do RATE).
 #
-# Knobs (env): DURATION (10s per run), THREADS (2), CONNS (64), RATE (5000
-# req/s open loop), PEER_RATE (500), DATA (SemEval folder), GO_PORT
-# (18080), PEER_PORT (18091), PEER_WORKERS (2), GO_ENV (extra environment
-# of the Go server, e.g. "GOGC=400 GOMAXPROCS=2"; default GOGC=400), SKIP_PEER
-# (1: Go only). Needs wrk, gunicorn, python3-flask, python3-sklearn and
+# Knobs (env): DURATION (10s per run), THREADS (2), CONNS (64 for single
+# texts), BATCH_CONNS (8 for batches: 64 connections of 1000 tweets queue
+# for seconds and hit wrk's timeout), RATE (5000 req/s open loop), PEER_RATE
+# (500), DATA (SemEval folder), GO_PORT (18080), PEER_PORT (18091),
+# PEER_WORKERS (2), GO_ENV (extra environment of the Go server, e.g.
+# "GOGC=400 GOMAXPROCS=1"; default none), SKIP_PEER (1: Go only). Needs wrk, gunicorn, python3-flask, python3-sklearn and
 # /usr/bin/time (Debian packages; hack/install-test-deps.sh). Every load run
 # is bounded by DURATION and targets 127.0.0.1 only.
 set -euo pipefail
@@ -36,6 +37,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
+BATCH_CONNS=${BATCH_CONNS:-8}
 RATE=${RATE:-5000}
 PEER_RATE=${PEER_RATE:-500}
 DATA=${DATA:-/work/shared/data/semeval2017-task4a}
@@ -156,14 +158,14 @@ fmt='%-15s %9s %10s %8s %8s %8s %9s %9s %10s %6s %s\n'
 # shellcheck disable=SC2059
 header() { printf "$fmt" run req/s tweets/s p50 p90 p99 srv-us/rq wrk-us/rq 2core-cap load1 errors; }
 
-# run NAME PID PORT BODIES TEXTS_PER_REQUEST: one wrk run.
+# run NAME PID PORT BODIES TEXTS_PER_REQUEST CONNECTIONS: one wrk run.
 run() {
-	local name=$1 pid=$2 port=$3 bodies=$4 per=$5
+	local name=$1 pid=$2 port=$3 bodies=$4 per=$5 conns=$6
 	BODIES=$bodies wrk -t1 -c4 -d2s -s "$WORK/bodies.lua" "http://127.0.0.1:$port/predict" >/dev/null # warm-up
 	local l1 t0 t1
 	l1=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(ticks "$pid")
-	BODIES=$bodies "$TIME" -f '%U %S' -o "$WORK/$name.time" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency \
+	BODIES=$bodies "$TIME" -f '%U %S' -o "$WORK/$name.time" wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
 		-s "$WORK/bodies.lua" "http://127.0.0.1:$port/predict" >"$WORK/$name.wrk"
 	t1=$(ticks "$pid")
 	local rps reqs p50 p90 p99 errs srv wrkcpu
@@ -184,15 +186,15 @@ run() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
-echo "== wrk: $THREADS threads, $CONNS connections, $DURATION per run (wrk shares the $(nproc) cores with the server)"
+echo "== wrk: $THREADS threads, $CONNS connections (batches: $BATCH_CONNS), $DURATION per run (wrk shares the $(nproc) cores with the server)"
 echo "   srv-us/rq and wrk-us/rq: CPU microseconds per request; 2core-cap: tweets/s of 2 quiet cores at that CPU cost"
 header
-run go-single "$GO_PID" "$GO_PORT" "$WORK/single.txt" 1
-[[ -z "$SKIP_PEER" ]] && run flask-single "$PEER_PID" "$PEER_PORT" "$WORK/single.txt" 1
-run go-batch100 "$GO_PID" "$GO_PORT" "$WORK/batch100.txt" 100
-[[ -z "$SKIP_PEER" ]] && run flask-batch100 "$PEER_PID" "$PEER_PORT" "$WORK/batch100.txt" 100
-run go-batch1000 "$GO_PID" "$GO_PORT" "$WORK/batch1000.txt" 1000
-[[ -z "$SKIP_PEER" ]] && run flask-batch1000 "$PEER_PID" "$PEER_PORT" "$WORK/batch1000.txt" 1000
+run go-single "$GO_PID" "$GO_PORT" "$WORK/single.txt" 1 "$CONNS"
+[[ -z "$SKIP_PEER" ]] && run flask-single "$PEER_PID" "$PEER_PORT" "$WORK/single.txt" 1 "$CONNS"
+run go-batch100 "$GO_PID" "$GO_PORT" "$WORK/batch100.txt" 100 "$BATCH_CONNS"
+[[ -z "$SKIP_PEER" ]] && run flask-batch100 "$PEER_PID" "$PEER_PORT" "$WORK/batch100.txt" 100 "$BATCH_CONNS"
+run go-batch1000 "$GO_PID" "$GO_PORT" "$WORK/batch1000.txt" 1000 "$BATCH_CONNS"
+[[ -z "$SKIP_PEER" ]] && run flask-batch1000 "$PEER_PID" "$PEER_PORT" "$WORK/batch1000.txt" 1000 "$BATCH_CONNS"
 
 # openloop NAME PID PORT RATE: the open-loop p99 at a fixed rate.
 openloop() {
@@ -229,4 +231,4 @@ done
 if [[ -z "$SKIP_PEER" ]]; then
 	echo "CPU per request (server + wrk), Flask/Go: single $(ratio "${CPU[flask-single]}" "${CPU[go-single]}")x, batch100 $(ratio "${CPU[flask-batch100]}" "${CPU[go-batch100]}")x, batch1000 $(ratio "${CPU[flask-batch1000]}" "${CPU[go-batch1000]}")x"
 fi
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work on this machine slows every wall-clock figure; CPU per request does not depend on it)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work on this machine slows every wall-clock figure; CPU per request depends on it much less, though shared caches still inflate it)"

@@ -13,7 +13,11 @@
 #    peak RSS, user+sys CPU seconds and the 1-minute load average before the
 #    run; the ingest+clean line is rows / (ingest wall + clean wall), the
 #    figure of the target (>= 200k tweets/s on 2 cores, peak RSS < 300 MiB).
-#    The machine may be shared: compare CPU seconds, and the load average.
+#    The machine may be shared: compare CPU seconds, and the load average;
+#    RT=1 runs the measured stages at real-time priority (chrt -f 10, needs
+#    root or CAP_SYS_NICE) so that other work does not preempt them: about
+#    the wall time of an idle machine with the same cores (this section
+#    only: the others are long and would starve the rest of the machine).
 # 2. train-1600k: balance-split and train (--epochs $TRAIN_EPOCHS, default 1,
 #    no word vectors) on the cleaned 1.6M-row output of the last
 #    ingest-clean round, with wall time, CPU and peak RSS (needs section 1).
@@ -25,7 +29,7 @@
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
 #
-# Env: ROUNDS (1: ingest+clean rounds per size), SIZES ("400000 1600000"),
+# Env: ROUNDS (1: ingest+clean rounds per size), SIZES ("400000 1600000"), RT (0),
 # DATA (/work/shared/data; testdata/demo when missing), TWEETFLOW_CACHE
 # (~/.cache/tweetflow), GENSIM_ROUNDS (1), SECTION_TIMEOUT (600).
 set -euo pipefail
@@ -40,6 +44,11 @@ SECTION_TIMEOUT=${SECTION_TIMEOUT:-600}
 SEED=1
 PERTURB=0.1
 TIME=/usr/bin/time
+PRIO=() # prefix of the measured commands
+if [[ ${RT:-0} == 1 ]]; then
+	chrt -f 10 true 2>/dev/null || { echo "bench: RT=1 needs chrt and permission for real-time priority" >&2; exit 2; }
+	PRIO=(chrt -f 10)
+fi
 sections=("$@")
 [[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train)
 
@@ -66,7 +75,7 @@ ingest_clean() {
 		fi
 	done
 
-	hr "ingest + clean (nproc $(nproc); default parameters; --conflicts majority reads the input twice)"
+	hr "ingest + clean (nproc $(nproc); default parameters; --conflicts majority reads the input twice${PRIO[*]:+; under ${PRIO[*]}})"
 	local fmt='%-13s %9s %5s %8s %10s %9s %8s %6s\n'
 	# shellcheck disable=SC2059
 	printf "$fmt" stage rows round seconds tweets/s rss-MiB cpu-s load1
@@ -76,10 +85,10 @@ ingest_clean() {
 			local store="$WORK/store-$n-$r" l1 l2
 			local common=(--store "$store" --run-id bench --progress none --log-format json --termination-log '')
 			l1=$(load1)
-			"$TIME" -f '%e %M %U %S' -o "$WORK/ingest.time" "$WORK/bin/ingest" "${common[@]}" --sources "$f" \
+			"${PRIO[@]}" "$TIME" -f '%e %M %U %S' -o "$WORK/ingest.time" "$WORK/bin/ingest" "${common[@]}" --sources "$f" \
 				>"$WORK/ingest.out" 2>"$WORK/ingest.err" || { cat "$WORK/ingest.err"; return 1; }
 			l2=$(load1)
-			"$TIME" -f '%e %M %U %S' -o "$WORK/clean.time" "$WORK/bin/clean" "${common[@]}" \
+			"${PRIO[@]}" "$TIME" -f '%e %M %U %S' -o "$WORK/clean.time" "$WORK/bin/clean" "${common[@]}" \
 				>"$WORK/clean.out" 2>"$WORK/clean.err" || { cat "$WORK/clean.err"; return 1; }
 			awk -v n="$n" -v r="$r" -v l1="$l1" -v l2="$l2" -v fmt="$fmt" '
 				FNR == 1 && FILENAME ~ /ingest/ { iw = $1; im = $2; ic = $3 + $4 }

@@ -14,7 +14,7 @@ set -euo pipefail
 
 find_bin() {
 	local d
-	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n -r); do
+	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
 		if [[ -x "$d/initdb" && -x "$d/postgres" ]]; then
 			echo "$d"
 			return 0

@@ -98,4 +98,3 @@ func run(ctx context.Context, env *component.Env) error {
 		m.Len(), env.Int("dim"), rows, st.WordsPerSec(), st.EpochLoss)
 	return nil
 }
-

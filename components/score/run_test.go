@@ -323,3 +323,44 @@ func TestScoreS3(t *testing.T) {
 		t.Fatalf("%d rows, want 25", len(rows))
 	}
 }
+
+func TestScoreEmptyInput(t *testing.T) {
+	st := stagetest.NewFS(t)
+	modelURI, _ := commitModel(t, st, "m1")
+	r := st.MustRun(t, stages.Score, runWith(strings.NewReader("")), "r1", "--model", modelURI, "--tweets", "-")
+	m := st.MustManifest(t, "r1", "score", "scores")
+	if len(dataset.ShardFiles(m)) != 0 || len(scores(t, st, "r1")) != 0 {
+		t.Errorf("empty input gave %d shards", len(dataset.ShardFiles(m)))
+	}
+	if !strings.Contains(r.Stdout, "0 tweets read, 0 scored") {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+}
+
+// TestFlushIntervalParam checks that --flush-interval is used once the
+// contract declares it, and the default applies until then.
+func TestFlushIntervalParam(t *testing.T) {
+	with := stages.Score
+	with.Params = append(slices.Clone(stages.Score.Params), component.Param{Name: flushIntervalParam, Type: component.Duration,
+		Default: "1s", Description: "Store a partial batch once its first tweet has waited this long."})
+	for _, tc := range []struct {
+		c    component.Contract
+		args []string
+		want time.Duration
+	}{
+		{stages.Score, nil, defaultFlushInterval},
+		{with, []string{"--flush-interval", "250ms"}, 250 * time.Millisecond},
+		{with, nil, time.Second},
+	} {
+		var got time.Duration
+		capture := func(_ context.Context, env *component.Env) error { got = flushInterval(env); return nil }
+		args := append([]string{"score", "--store", t.TempDir(), "--progress", "none", "--termination-log", "", "--model", "x", "--tweets", "-"}, tc.args...)
+		var errb bytes.Buffer
+		if code := component.Run(context.Background(), tc.c, capture, args, io.Discard, &errb); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		if got != tc.want {
+			t.Errorf("flush interval %v, want %v (args %q)", got, tc.want, tc.args)
+		}
+	}
+}

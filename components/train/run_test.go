@@ -163,17 +163,15 @@ func TestTrainWithVectors(t *testing.T) {
 	}
 }
 
-// TestTrainOptionalVectorsDefault documents a harness behaviour: with
-// --run-id, the optional vectors input defaults to the run's embed output
-// even when embed did not run, so train fails instead of training without
-// vectors. Skipped until the harness treats a missing optional default as
-// absent (see the report).
+// TestTrainOptionalVectorsDefault: with --run-id, the optional vectors
+// input defaults to the run's embed output only when embed ran; otherwise
+// train trains without vectors.
 func TestTrainOptionalVectorsDefault(t *testing.T) {
 	s := stagetest.NewFS(t)
 	prepare(t, s, "nv")
 	r := s.Run(t, stages.Train, runFn, "nv", small...)
 	if r.Code != 0 {
-		t.Skipf("known issue: optional --vectors defaults to a missing embed output (exit %d): %s", r.Code, lastLine(r.Stderr))
+		t.Fatalf("train without an embed output failed (exit %d): %s", r.Code, lastLine(r.Stderr))
 	}
 	if lm := loadModel(t, s, "nv"); lm.Model.Dim() != 16 {
 		t.Errorf("dim %d, want 16", lm.Model.Dim())

@@ -60,8 +60,6 @@ func main() {
 	flag.IntVar(&p.Patience, "patience", p.Patience, "early-stopping patience")
 	flag.StringVar(&p.StopOn, "stop-on", p.StopOn, "macro_recall or loss")
 	flag.Float64Var(&p.Dropout, "dropout", p.Dropout, "input dropout")
-	flag.Float64Var(&p.Smoothing, "smoothing", p.Smoothing, "label smoothing")
-	flag.IntVar(&p.Average, "average", p.Average, "average weights over the last N epochs")
 	flag.Float64Var(&p.InitScale, "init-scale", p.InitScale, "scale of pre-trained vectors")
 	flag.Uint64Var(&p.Seed, "seed", p.Seed, "seed")
 	flag.IntVar(&p.Threads, "threads", 0, "threads (0 = all cores)")
@@ -72,16 +70,19 @@ func main() {
 	flag.BoolVar(&s.Elongation, "elongation", s.Elongation, "elongation shortening")
 	flag.StringVar(&s.Lexicon, "lexicon", s.Lexicon, `lexicon features: "" or vader`)
 	flag.BoolVar(&s.Lowercase, "lowercase", s.Lowercase, "lower-case tokens")
-	flag.BoolVar(&s.HashtagSplit, "hashtag-split", s.HashtagSplit, "split hashtags into vocabulary words")
-	flag.BoolVar(&s.LexSummary, "lex-summary", s.LexSummary, "tweet-level lexicon polarity id")
-	flag.IntVar(&s.LexBins, "lex-bins", s.LexBins, "lexicon bins 4 or 8")
-	flag.IntVar(&s.LexRepeat, "lex-repeat", s.LexRepeat, "lexicon id repeats")
-	flag.BoolVar(&s.LexIntensity, "lex-intensity", s.LexIntensity, "repeat lexicon ids by ceil(|valence|)")
-	flag.IntVar(&s.ButRepeat, "but-repeat", s.ButRepeat, "extra repeats of word/lexicon ids after the last but")
-	flag.BoolVar(&s.Boosters, "boosters", s.Boosters, "booster words repeat the next lexicon id")
-	flag.IntVar(&s.EndTokens, "end-tokens", s.EndTokens, "end-position ids of the last N tokens")
-	flag.IntVar(&s.WordRepeat, "word-repeat", s.WordRepeat, "word id repeats")
+	flag.IntVar(&s.LexiconBins, "lexicon-bins", s.LexiconBins, "lexicon valence bins, 4 or 8")
+	flag.BoolVar(&s.LexiconIntensity, "lexicon-intensity", s.LexiconIntensity, "emit lexicon ids ceil(|valence|) times")
+	flag.BoolVar(&s.Boosters, "boosters", s.Boosters, "a lexicon word after a booster emits its lexicon id once more")
+	flag.IntVar(&s.ButRepeat, "but-repeat", s.ButRepeat, "extra repeats of the word and lexicon ids after the last \"but\"")
+	negW := flag.Int("exp-neg-window", 0, "experimental")
+	lexFB := flag.Bool("exp-lex-fallback", false, "experimental")
+	v1 := flag.Bool("v1", false, "featurizer format v1 (the settings before v2's lexicon changes)")
 	flag.Parse()
+	featurize.SetExpLexFallback(*lexFB)
+	featurize.SetExpNegWindow(*negW)
+	if *v1 {
+		s.Format, s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat = featurize.FormatV1, 0, false, false, 0
+	}
 	s.CharMin, s.CharMax = 0, 0
 	if *charNg != "0" {
 		if _, err := fmt.Sscanf(*charNg, "%d-%d", &s.CharMin, &s.CharMax); err != nil {

@@ -43,8 +43,9 @@
 // and Stats are exactly those of Observe and Decide row by row. ObserveAll
 // also records, per row, its key hash or that its id was a duplicate (8
 // bytes a row), so the ProcessAll that follows decides from that record,
-// without hashing again, and cleans only the rows it keeps; it fails when
-// it sees a different number of rows than ObserveAll did.
+// without hashing again, and cleans only the rows it keeps, and frees the
+// id set first (that record knows the duplicate ids); it fails when it
+// sees a different number of rows than ObserveAll did.
 //
 // # Memory
 //

@@ -40,7 +40,9 @@ type chunk struct {
 // It also keeps, per row, the pass-1 result (8 bytes: the key hash, or
 // whether the id was a duplicate), so that a following ProcessAll over the
 // same rows decides without hashing again and cleans only the rows it
-// keeps. Any Observe or Decide call drops that cache.
+// keeps; that ProcessAll also frees the id set, so it ends the
+// Processor's run (a later Decide would not know the earlier ids). Any
+// Observe or Decide call before it drops the cache.
 func (p *Processor) ObserveAll(ctx context.Context, src RowSource, workers int) error {
 	p.observed = true
 	cache := &rowCache{}
@@ -121,6 +123,8 @@ func (p *Processor) ProcessAll(ctx context.Context, src RowSource, workers int, 
 func (p *Processor) processCached(ctx context.Context, src RowSource, workers int, emit func(*dataset.Tweet) error) error {
 	cache := p.rows
 	p.rows = nil
+	// The cache knows the duplicate ids: free the id set for pass 2.
+	p.ids = idSet{}
 	row := 0
 	var errRows error
 	decide := func(c *chunk) {

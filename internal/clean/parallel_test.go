@@ -25,10 +25,9 @@ func sliceSource(rows []dataset.Tweet) RowSource {
 	}
 }
 
-// parallelRows are the SemEval rows (duplicate ids, texts and conflicting
-// labels) plus generated rows with empty ids and unlabeled rows, when the
-// data is there; generated rows with repeats otherwise.
-func parallelRows(t *testing.T) []dataset.Tweet {
+// genRows are generated rows with empty ids, unlabeled rows, duplicate
+// ids and texts (maybe with other labels) and texts empty after cleaning.
+func genRows() []dataset.Tweet {
 	gen := dataset.Generate(7, 3000, dataset.GenerateOptions{})
 	for i := range gen {
 		switch i % 7 {
@@ -44,59 +43,56 @@ func parallelRows(t *testing.T) []dataset.Tweet {
 			gen[i].Text = "http://t.co/x" // empty after cleaning
 		}
 	}
-	rows := gen
-	if testing.Short() {
-		return rows
-	}
-	if _, err := os.Stat("/work/shared/data/semeval2017-task4a"); err == nil {
-		rows = append(readSemEval(t), gen...)
-	}
-	return rows
+	return gen
 }
 
-// TestParallelMatchesSequential checks that ObserveAll + ProcessAll give
-// the same kept rows, order and Stats as Observe + Process row by row,
-// with one and several workers.
-func TestParallelMatchesSequential(t *testing.T) {
-	rows := parallelRows(t)
-	if len(rows) < 3000 {
-		t.Fatal("too few rows")
-	}
-	seq, err := NewProcessor()
+// sequential runs Observe (when twoPass) then Process row by row.
+func sequential(t *testing.T, rows []dataset.Tweet, twoPass bool) ([]dataset.Tweet, Stats) {
+	p, err := NewProcessor()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range rows {
-		if err := seq.Observe(&rows[i]); err != nil {
-			t.Fatal(err)
+	if twoPass {
+		for i := range rows {
+			if err := p.Observe(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	var want []dataset.Tweet
+	var kept []dataset.Tweet
 	for i := range rows {
 		r := rows[i]
-		if seq.Process(&r) {
-			want = append(want, r)
+		if p.Process(&r) {
+			kept = append(kept, r)
 		}
 	}
+	return kept, p.Stats()
+}
+
+// TestParallelMatchesSequential checks that ObserveAll + ProcessAll (and
+// ProcessAll alone) give the same kept rows, order and Stats as Observe +
+// Process row by row, with one and several workers; the two-pass case with
+// three workers also runs on the real SemEval rows (duplicate ids, texts
+// and conflicting labels) when they are there and -short is not set.
+func TestParallelMatchesSequential(t *testing.T) {
+	gen := genRows()
 	for _, workers := range []int{1, 3} {
 		for _, twoPass := range []bool{true, false} {
+			rows := gen
+			if workers == 3 && twoPass && !testing.Short() {
+				if _, err := os.Stat("/work/shared/data/semeval2017-task4a"); err == nil {
+					rows = append(readSemEval(t), gen...)
+				}
+			}
+			wantRows, wantStats := sequential(t, rows, twoPass)
 			p, err := NewProcessor()
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantRows, wantStats := want, seq.Stats()
-			if !twoPass {
-				s, _ := NewProcessor()
-				wantRows = nil
-				for i := range rows {
-					r := rows[i]
-					if s.Process(&r) {
-						wantRows = append(wantRows, r)
-					}
+			if twoPass {
+				if err := p.ObserveAll(context.Background(), sliceSource(rows), workers); err != nil {
+					t.Fatal(err)
 				}
-				wantStats = s.Stats()
-			} else if err := p.ObserveAll(context.Background(), sliceSource(rows), workers); err != nil {
-				t.Fatal(err)
 			}
 			var got []dataset.Tweet
 			err = p.ProcessAll(context.Background(), sliceSource(rows), workers, func(t *dataset.Tweet) error {
@@ -111,6 +107,9 @@ func TestParallelMatchesSequential(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, wantRows) {
 				t.Errorf("workers %d two-pass %v: %d kept rows differ from the sequential %d", workers, twoPass, len(got), len(wantRows))
+			}
+			if wantStats.DroppedDupID == 0 || wantStats.DroppedDupText == 0 || wantStats.DroppedEmpty == 0 {
+				t.Errorf("workers %d two-pass %v: rows miss a case: %+v", workers, twoPass, wantStats)
 			}
 			checkInvariant(t, p.Stats())
 		}

@@ -13,4 +13,11 @@
 // errors and 1 for runtime errors (3 when a quality gate fails), the error
 // also written to /dev/termination-log when writable, atomic commit of the
 // outputs, and a machine-readable summary (rows in/out, bytes, seconds).
+//
+// With --step-cache the harness first computes the step's cache key
+// (binary, contract, parameters and input contents, see internal/stepcache)
+// and, when <store>/cache holds a valid entry for it, restores the cached
+// outputs and results instead of running (summary cache: hit); otherwise
+// it runs and records an entry after success (cache: miss). The same flag
+// works locally and on Argo, since the check runs inside the component.
 package component

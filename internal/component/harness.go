@@ -306,7 +306,14 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 			uris = []string{v}
 		}
 		if len(uris) == 0 && a.From != "" && explicitRun {
-			e.inputs[a.Name] = []artifact.Location{{Store: e.store.Store, Key: path.Join(e.store.Key, artifact.RunPrefix(e.RunID), a.From)}}
+			loc := artifact.Location{Store: e.store.Store, Key: path.Join(e.store.Key, artifact.RunPrefix(e.RunID), a.From)}
+			if a.Optional {
+				// An optional input whose producer did not run in this run is unset.
+				if _, err := artifact.ReadManifest(ctx, loc.Store, loc.Key); errors.Is(err, artifact.ErrNotCommitted) {
+					continue
+				}
+			}
+			e.inputs[a.Name] = []artifact.Location{loc}
 			continue
 		}
 		if len(uris) == 0 {

@@ -193,10 +193,6 @@ func TestEnvFallbackAndDefaults(t *testing.T) {
 	if n := got.Strings("names"); len(n) != 2 || n[1] != "y" {
 		t.Fatalf("names = %v", n)
 	}
-	in, ok := got.Input("in")
-	if !ok || !strings.HasSuffix(in.Key, "runs/r9/prev/out") {
-		t.Fatalf("input default = %+v %v", in, ok)
-	}
 }
 
 func TestHelpListsContract(t *testing.T) {
@@ -208,5 +204,31 @@ func TestHelpListsContract(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
+	}
+}
+
+func TestOptionalInputDefaultsOnlyWhenProduced(t *testing.T) {
+	store := t.TempDir()
+	var got *Env
+	fn := func(ctx context.Context, e *Env) error { got = e; return nil }
+	if code, _, errs := runDemo(t, fn, "--store", store, "--run-id", "r7"); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, ok := got.Input("in"); ok {
+		t.Fatal("optional input defaulted to an output that was never produced")
+	}
+	fs, _ := artifact.NewFS(store)
+	out := artifact.NewOutput(fs, "runs/r7/prev/out")
+	if err := out.WriteFile(context.Background(), "x.txt", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runDemo(t, fn, "--store", store, "--run-id", "r7"); code != 0 {
+		t.Fatal(errs)
+	}
+	if in, ok := got.Input("in"); !ok || !strings.HasSuffix(in.Key, "runs/r7/prev/out") {
+		t.Fatalf("optional input not defaulted to the run's committed output: %+v %v", in, ok)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/benchutil"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/serving"
@@ -77,6 +78,7 @@ func BenchmarkScorer(b *testing.B) {
 			var rows []Row
 			i := 0
 			b.ReportAllocs()
+			cpu0 := benchutil.CPUSeconds()
 			for b.Loop() {
 				lo := (i * n) % (len(tw) - n)
 				i++
@@ -85,6 +87,7 @@ func BenchmarkScorer(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tweets/s")
+			b.ReportMetric(float64(n*b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
 		})
 	}
 }
@@ -110,6 +113,7 @@ func BenchmarkStream(b *testing.B) {
 	}
 	run := func(b *testing.B, sinks func() []Sink) {
 		b.ReportAllocs()
+		cpu0 := benchutil.CPUSeconds()
 		for b.Loop() {
 			ss := sinks()
 			p := NewPipeline(s, ss, WithBatchSize(512))
@@ -126,6 +130,7 @@ func BenchmarkStream(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tweets/s")
+		b.ReportMetric(float64(n*b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s") // this process only
 	}
 	b.Run("parquet", func(b *testing.B) {
 		run(b, func() []Sink { return []Sink{NewParquetSink(newMemFiles().create)} })

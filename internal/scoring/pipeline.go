@@ -17,8 +17,8 @@ import (
 const (
 	DefaultBatchSize     = 512
 	DefaultFlushInterval = time.Second
-	// DefaultFlushTimeout bounds the last flush after the context is cancelled.
-	DefaultFlushTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds the write of one batch to the sinks.
+	DefaultWriteTimeout = time.Minute
 )
 
 // Stats counts what a Pipeline stored.
@@ -31,23 +31,29 @@ type Stats struct {
 // BatchInfo describes one stored batch, for progress reporting.
 type BatchInfo struct {
 	Rows     int
-	Duration time.Duration // scoring plus writing
+	Duration time.Duration // from the start of scoring to the end of writing
 }
 
 // Pipeline scores tweets in batches and writes each batch to every sink.
 // A batch is stored when it holds BatchSize tweets or when FlushInterval
 // has passed since its first tweet arrived, so a slow stream is still
-// stored promptly.
+// stored promptly. Writing a batch overlaps with scoring the next one: at
+// most one batch is being written at a time, batches reach the sinks in
+// order, and a write error is returned by Run at the next batch or at the
+// end.
 type Pipeline struct {
 	scorer       *Scorer
 	sinks        []Sink
 	batchSize    int
 	flushEvery   time.Duration
-	flushTimeout time.Duration
+	writeTimeout time.Duration
 	onBatch      func(BatchInfo)
 
 	buf      []dataset.Tweet
-	rows     []Row
+	rows     [2][]Row // the batch being written and the one being scored
+	cur      int      // index in rows of the next batch to score
+	busy     bool     // a batch is being written
+	done     chan error
 	received atomic.Int64
 
 	mu    sync.Mutex
@@ -66,24 +72,30 @@ func WithFlushInterval(d time.Duration) PipelineOption {
 	return func(p *Pipeline) { p.flushEvery = d }
 }
 
-// WithFlushTimeout bounds the final flush made after the context of Run is
-// cancelled (default DefaultFlushTimeout).
-func WithFlushTimeout(d time.Duration) PipelineOption {
-	return func(p *Pipeline) { p.flushTimeout = d }
+// WithWriteTimeout bounds the write of one batch to the sinks (default
+// DefaultWriteTimeout). Writes are not interrupted when the context of Run
+// is cancelled, only by this timeout, so that a cancelled run still stores
+// the batch it was writing.
+func WithWriteTimeout(d time.Duration) PipelineOption {
+	return func(p *Pipeline) { p.writeTimeout = d }
 }
 
-// WithOnBatch sets a function called after each stored batch.
+// WithOnBatch sets a function called after each stored batch, from the
+// goroutine that wrote it (one call at a time, in batch order).
 func WithOnBatch(fn func(BatchInfo)) PipelineOption { return func(p *Pipeline) { p.onBatch = fn } }
 
 // NewPipeline returns a pipeline scoring with s into sinks.
 func NewPipeline(s *Scorer, sinks []Sink, opts ...PipelineOption) *Pipeline {
 	p := &Pipeline{scorer: s, sinks: sinks, batchSize: DefaultBatchSize, flushEvery: DefaultFlushInterval,
-		flushTimeout: DefaultFlushTimeout, stats: Stats{Labels: map[string]int64{}}}
+		writeTimeout: DefaultWriteTimeout, stats: Stats{Labels: map[string]int64{}}, done: make(chan error, 1)}
 	for _, o := range opts {
 		o(p)
 	}
 	if p.batchSize <= 0 {
 		p.batchSize = DefaultBatchSize
+	}
+	if p.writeTimeout <= 0 {
+		p.writeTimeout = DefaultWriteTimeout
 	}
 	return p
 }
@@ -103,10 +115,17 @@ func (p *Pipeline) Stats() Stats {
 
 // Run stores the tweets received from in until in is closed (then it
 // stores the last partial batch and returns nil) or ctx is done (then it
-// stores the buffered tweets with a context that outlives ctx, bounded by
-// the flush timeout, and returns an error wrapping the context's error).
-// The sinks are not closed. Run must not be called concurrently.
-func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) error {
+// finishes the batch it is writing, stores the buffered tweets and those
+// already queued in in, and returns an error wrapping the context's
+// error). Sink writes get a context that outlives ctx, bounded by the write
+// timeout. The sinks are not closed. Run must not be called concurrently.
+func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) (err error) {
+	defer func() {
+		// Every return waits for the batch being written.
+		if werr := p.wait(); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}()
 	var timer *time.Timer
 	var tick <-chan time.Time
 	stopTimer := func() {
@@ -123,9 +142,7 @@ func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) error {
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.flushTimeout)
-			err := p.drain(fctx, in)
-			cancel()
+			err := p.drain(ctx, in)
 			return errors.Join(fmt.Errorf("scoring stream: %w", context.Cause(ctx)), err)
 		case <-tick:
 			tick = nil
@@ -175,33 +192,57 @@ func (p *Pipeline) drain(ctx context.Context, in <-chan dataset.Tweet) error {
 	return p.flush(ctx)
 }
 
-// flush scores and stores the buffered tweets.
+// flush scores the buffered tweets and starts writing them once the
+// previous batch is written.
 func (p *Pipeline) flush(ctx context.Context) error {
 	if len(p.buf) == 0 {
 		return nil
 	}
 	start := time.Now()
-	var err error
-	p.rows, err = p.scorer.ScoreInto(p.rows[:0], p.buf)
+	rows, err := p.scorer.ScoreInto(p.rows[p.cur][:0], p.buf)
+	p.rows[p.cur] = rows
 	if err != nil {
 		return err
 	}
+	clear(p.buf) // drop references to the tweets' strings
+	p.buf = p.buf[:0]
+	if err := p.wait(); err != nil {
+		return err
+	}
+	p.cur ^= 1
+	p.busy = true
+	go func() { p.done <- p.write(ctx, rows, start) }()
+	return nil
+}
+
+// wait waits for the batch being written, if any, and returns its error.
+func (p *Pipeline) wait() error {
+	if !p.busy {
+		return nil
+	}
+	p.busy = false
+	return <-p.done
+}
+
+// write stores one batch in every sink, with a context that outlives
+// ctx's cancellation, bounded by the write timeout.
+func (p *Pipeline) write(ctx context.Context, rows []Row, start time.Time) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.writeTimeout)
+	defer cancel()
 	for _, s := range p.sinks {
-		if err := s.Write(ctx, p.rows); err != nil {
+		if err := s.Write(wctx, rows); err != nil {
 			return err
 		}
 	}
-	n := len(p.rows)
 	p.mu.Lock()
-	p.stats.RowsOut += int64(n)
+	p.stats.RowsOut += int64(len(rows))
 	p.stats.Batches++
-	for i := range p.rows {
-		p.stats.Labels[p.rows[i].Label]++
+	for i := range rows {
+		p.stats.Labels[rows[i].Label]++
 	}
 	p.mu.Unlock()
-	clear(p.buf) // drop references to the tweets' strings
-	p.buf = p.buf[:0]
-	clear(p.rows)
+	n := len(rows)
+	clear(rows) // drop references to the strings
 	if p.onBatch != nil {
 		p.onBatch(BatchInfo{Rows: n, Duration: time.Since(start)})
 	}

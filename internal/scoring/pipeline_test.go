@@ -270,3 +270,51 @@ func TestStreamCancelWhileReading(t *testing.T) {
 		t.Fatalf("%d rows stored (stats %d) on cancel, want the 4 read", got, st.RowsOut)
 	}
 }
+
+// blockingSink blocks each Write until released or its context ends.
+type blockingSink struct {
+	memSink
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *blockingSink) Write(ctx context.Context, rows []Row) error {
+	s.started <- struct{}{}
+	select {
+	case <-s.release:
+		return s.memSink.Write(ctx, rows)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestPipelineCancelDuringWrite(t *testing.T) {
+	sink := &blockingSink{started: make(chan struct{}, 1), release: make(chan struct{})}
+	p := newTestPipeline(t, []Sink{sink}, WithBatchSize(3), WithFlushInterval(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	in := make(chan dataset.Tweet)
+	go func() { done <- p.Run(ctx, in) }()
+	for _, x := range tweets(3) {
+		in <- x
+	}
+	<-sink.started // the batch is being written
+	cancel()
+	time.Sleep(20 * time.Millisecond)
+	close(sink.release)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+	if got := len(sink.rows()); got != 3 {
+		t.Fatalf("%d rows stored, want the batch being written when cancelled", got)
+	}
+}
+
+func TestPipelineWriteTimeout(t *testing.T) {
+	sink := &blockingSink{started: make(chan struct{}, 1), release: make(chan struct{})}
+	p := newTestPipeline(t, []Sink{sink}, WithBatchSize(2), WithWriteTimeout(30*time.Millisecond))
+	err := p.Run(context.Background(), feed(tweets(2)))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Run = %v, want the write timeout", err)
+	}
+}

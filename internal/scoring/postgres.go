@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -266,6 +268,9 @@ type rowSource struct {
 	vals []any
 	js   []byte
 	err  error
+
+	keyLabels []string // the labels keys was made for
+	keys      [][]byte // `"label":` per label
 }
 
 func (r *rowSource) Next() bool {
@@ -294,8 +299,20 @@ func (r *rowSource) Values() ([]any, error) {
 	if urls == nil {
 		urls = []string{}
 	}
+	for _, p := range row.Probabilities {
+		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
+			return nil, fmt.Errorf("tweet %q: probability %v is not a number", row.ID, p)
+		}
+	}
+	if !slices.Equal(r.keyLabels, row.Labels) {
+		r.keyLabels, r.keys = row.Labels, r.keys[:0]
+		for _, l := range row.Labels {
+			b, _ := json.Marshal(l)
+			r.keys = append(r.keys, append(b, ':'))
+		}
+	}
 	// The JSON is copied by the encoder before the next call.
-	r.js = appendProbabilities(r.js[:0], row.Labels, row.Probabilities)
+	r.js = appendProbabilities(r.js[:0], r.keys, row.Probabilities)
 	r.vals = append(r.vals[:0], row.ID, row.ModelVersion, created, row.User, row.Text, row.CleanText,
 		urls, row.Label, row.Score, json.RawMessage(r.js), row.ScoredAt)
 	return r.vals, nil
@@ -303,17 +320,16 @@ func (r *rowSource) Values() ([]any, error) {
 
 func (r *rowSource) Err() error { return r.err }
 
-// appendProbabilities renders {"label": p, ...} with the shortest float32
-// decimal of each probability (it parses back to the same float32).
-func appendProbabilities(dst []byte, labels []string, probs []float32) []byte {
+// appendProbabilities renders {"label":p,...} from the encoded keys
+// (`"label":`) with the shortest float32 decimal of each probability (it
+// parses back to the same float32).
+func appendProbabilities(dst []byte, keys [][]byte, probs []float32) []byte {
 	dst = append(dst, '{')
-	for i, l := range labels {
+	for i, k := range keys {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		b, _ := json.Marshal(l)
-		dst = append(dst, b...)
-		dst = append(dst, ':')
+		dst = append(dst, k...)
 		dst = strconv.AppendFloat(dst, float64(probs[i]), 'g', -1, 32)
 	}
 	return append(dst, '}')

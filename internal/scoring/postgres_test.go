@@ -3,6 +3,7 @@ package scoring
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -237,5 +238,23 @@ func TestPostgresReconnects(t *testing.T) {
 	}
 	if n := count(t, admin, "SELECT count(*) FROM tweet_scores"); n != 20 {
 		t.Fatalf("%d rows, want 20", n)
+	}
+}
+
+func TestPostgresRejectsNaN(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	s, err := NewPostgresSink(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := edgeRows()
+	rows[3].Probabilities = []float32{float32(math.NaN()), 0.5, 0.5}
+	if err := s.Write(ctx, rows); err == nil || !strings.Contains(err.Error(), "not a number") {
+		t.Fatalf("Write of a NaN probability = %v", err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 0 {
+		t.Errorf("%d rows of the failed batch stored", n)
 	}
 }

@@ -153,6 +153,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			},
 			rerunCommand(stdout, stderr),
 			submitCommand(stdout, stderr),
+			shardsCommand(stdout),
 			{
 				Name:  "components",
 				Usage: "about the pipeline components",

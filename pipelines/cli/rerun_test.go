@@ -37,12 +37,25 @@ func TestRerunCommand(t *testing.T) {
 	bin := stageFakes(t)
 	store := filepath.Join(t.TempDir(), "store")
 	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
-	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q"}
+	sources := filepath.Join(t.TempDir(), "tweets.tsv")
+	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "-p", "sources=" + sources}
 	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "old"}, common...)...); code != cli.ExitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
+	// Again: restored from the step cache; --no-cache runs every step.
+	code, stdout, stderr := tf(t, append([]string{"run", "--run-id", "again"}, common...)...)
+	if code != cli.ExitOK || !strings.Contains(stdout, "cached") || !strings.Contains(stdout, "step cache: 7 hits") {
+		t.Errorf("identical run: exit %d: %s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = tf(t, append([]string{"run", "--run-id", "forced", "--no-cache"}, common...)...)
+	if code != cli.ExitOK || strings.Contains(stdout, "cached") {
+		t.Errorf("--no-cache: exit %d: %s\n%s", code, stdout, stderr)
+	}
 	report := filepath.Join(t.TempDir(), "report.json")
-	code, stdout, stderr := tf(t, append([]string{"rerun", "--run-id", "old", "--step", "clean", "--new-run-id", "new",
+	code, stdout, stderr = tf(t, append([]string{"rerun", "--run-id", "old", "--step", "clean", "--new-run-id", "new",
 		"-p", "emojis=remove", "-p", "conflicts=first", "--report", report}, common...)...)
 	if code != cli.ExitOK {
 		t.Fatalf("rerun: exit %d: %s", code, stderr)

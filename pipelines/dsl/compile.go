@@ -42,6 +42,7 @@ type compileConfig struct {
 	s3Secret       string
 	pullPolicy     apiv1.PullPolicy
 	serviceAccount string
+	parallelism    int
 }
 
 // CompileOption configures Compile.
@@ -64,6 +65,11 @@ func S3Secret(name string) CompileOption { return func(c *compileConfig) { c.s3S
 func ImagePullPolicy(p string) CompileOption {
 	return func(c *compileConfig) { c.pullPolicy = apiv1.PullPolicy(p) }
 }
+
+// Parallelism limits the tasks of the DAG that run at once on a cluster
+// (the entrypoint template's parallelism; 0: no limit), fan-out items
+// included. Argo takes it as a number in the template, not a parameter.
+func Parallelism(n int) CompileOption { return func(c *compileConfig) { c.parallelism = n } }
 
 // ServiceAccount sets the workflow's service account.
 func ServiceAccount(name string) CompileOption {
@@ -117,7 +123,8 @@ func (p *Pipeline) Compile(opts ...CompileOption) (*wfv1.WorkflowTemplate, error
 	}
 
 	dag := &wfv1.DAGTemplate{}
-	var containers []wfv1.Template
+	var containers, builtins []wfv1.Template
+	fanOutTemplates := false
 	byComponent := map[string]*Step{}
 	for _, s := range p.steps {
 		task := wfv1.DAGTask{Name: s.name, Template: s.c.Name, Dependencies: s.dependencies()}
@@ -130,7 +137,16 @@ func (p *Pipeline) Compile(opts ...CompileOption) (*wfv1.WorkflowTemplate, error
 		if s.continueOnFailed || guards[s] {
 			task.ContinueOn = &wfv1.ContinueOn{Failed: true}
 		}
-		dag.Tasks = append(dag.Tasks, task)
+		if s.fanOut != "" {
+			plan, fan, gather := s.fanOutTasks(task)
+			dag.Tasks = append(dag.Tasks, plan, fan, gather)
+			if !fanOutTemplates {
+				fanOutTemplates = true
+				builtins = append(builtins, p.planTemplate(cfg), p.gatherTemplate(cfg))
+			}
+		} else {
+			dag.Tasks = append(dag.Tasks, task)
+		}
 
 		if first, ok := byComponent[s.c.Name]; ok {
 			if err := sameTemplateOptions(first, s); err != nil {
@@ -141,7 +157,12 @@ func (p *Pipeline) Compile(opts ...CompileOption) (*wfv1.WorkflowTemplate, error
 		byComponent[s.c.Name] = s
 		containers = append(containers, s.template(cfg))
 	}
-	wt.Spec.Templates = append([]wfv1.Template{{Name: Entrypoint, DAG: dag}}, containers...)
+	main := wfv1.Template{Name: Entrypoint, DAG: dag}
+	if cfg.parallelism > 0 {
+		n := int64(cfg.parallelism)
+		main.Parallelism = &n
+	}
+	wt.Spec.Templates = append(append([]wfv1.Template{main}, containers...), builtins...)
 	return wt, nil
 }
 
@@ -232,6 +253,14 @@ func (p *Pipeline) check() error {
 		for _, d := range s.after {
 			if err := p.checkValue(s, ResultRef{Step: d}); err != nil {
 				errs = append(errs, err)
+			}
+		}
+		if err := s.checkFanOut(); err != nil {
+			errs = append(errs, err)
+		}
+		for _, o := range p.steps {
+			if s.fanOut != "" && (o.name == s.name+PlanSuffix || o.name == s.name+GatherSuffix) {
+				add("step name %q clashes with a task of fan-out step %q", o.name, s.name)
 			}
 		}
 		if err := s.settings().Resources.check(); err != nil {
@@ -358,9 +387,18 @@ func (s *Step) upstream() []*Step {
 func (s *Step) dependencies() []string {
 	var out []string
 	for _, d := range s.upstream() {
-		out = append(out, d.name)
+		out = append(out, d.taskName())
 	}
 	return out
+}
+
+// taskName is the task that finishes the step: its gather task for a
+// fan-out.
+func (s *Step) taskName() string {
+	if s.fanOut != "" {
+		return s.name + GatherSuffix
+	}
+	return s.name
 }
 
 // arguments are the task's arguments, in the order of the template inputs.
@@ -469,19 +507,25 @@ func (s *Step) template(cfg compileConfig) wfv1.Template {
 		Command:         []string{c.Name},
 		Args:            args,
 	}
-	if cfg.s3Secret != "" {
-		optional := true
-		for _, kv := range S3SecretKeys {
-			t.Container.Env = append(t.Container.Env, apiv1.EnvVar{Name: kv[1], ValueFrom: &apiv1.EnvVarSource{
-				SecretKeyRef: &apiv1.SecretKeySelector{
-					LocalObjectReference: apiv1.LocalObjectReference{Name: cfg.s3Secret},
-					Key:                  kv[0], Optional: &optional,
-				},
-			}})
-		}
-	}
+	addS3Env(&t, cfg)
 	applyProduction(&t, s.settings())
 	return t
+}
+
+// addS3Env gives the container the S3 settings of the optional secret.
+func addS3Env(t *wfv1.Template, cfg compileConfig) {
+	if cfg.s3Secret == "" {
+		return
+	}
+	optional := true
+	for _, kv := range S3SecretKeys {
+		t.Container.Env = append(t.Container.Env, apiv1.EnvVar{Name: kv[1], ValueFrom: &apiv1.EnvVarSource{
+			SecretKeyRef: &apiv1.SecretKeySelector{
+				LocalObjectReference: apiv1.LocalObjectReference{Name: cfg.s3Secret},
+				Key:                  kv[0], Optional: &optional,
+			},
+		}})
+	}
 }
 
 // sameTemplateOptions checks that two steps of one component agree on what

@@ -20,9 +20,12 @@
 //
 //   - spec.arguments.parameters: the pipeline parameters with description,
 //     enum and default (the Argo UI form). Every pipeline has `store`
-//     (default s3://tweetflow; local runs pass a folder) and `run-id`
+//     (default s3://tweetflow; local runs pass a folder), `run-id`
 //     (default empty: the workflow UID is used, through RunIDExpr, because
-//     Argo does not expand {{workflow.uid}} inside a parameter default).
+//     Argo does not expand {{workflow.uid}} inside a parameter default) and
+//     `cache` (true/false, default true: each task passes it to its
+//     component's --step-cache, see internal/stepcache; NoCache steps get
+//     false).
 //   - one container template per component: image
 //     <prefix>/<component>:<version>, command the binary name, one input
 //     parameter per flag (contract defaults as defaults) and args
@@ -30,6 +33,22 @@
 //     ResultsDir and read back as output parameters (valueFrom.path, with
 //     a default so a crashed step still yields a value); S3 settings come
 //     from an optional Secret as env vars, never as args.
+//   - production settings on every container template, derived, not
+//     written per step (production.go): resources (requests and limits)
+//     from BaseDefaults, the pipeline's WithDefaults, a per-component table
+//     (WithComponentDefaults) and the step's WithResources, in that order;
+//     activeDeadlineSeconds per attempt (Timeout); a retryStrategy with
+//     exponential backoff and policy Always gated by RetryExpression, which
+//     never retries a usage error (exit 2) or a failed gate (exit 3) — Argo's
+//     OnError policy would never retry a component's own failures, so it
+//     is not used; Retry(NoRetries) turns retries off; a hardened container
+//     securityContext (non-root UID 65532, read-only root filesystem, no
+//     privilege escalation, all capabilities dropped, RuntimeDefault
+//     seccomp); an emptyDir at ScratchDir (/scratch, with TMPDIR pointing
+//     there, holding ResultsDir) — not /tmp, which the Helm chart mounts
+//     itself; and terminationMessagePolicy FallbackToLogsOnError.
+//     PublishResults also makes a step's results workflow outputs
+//     (globalName <step>-<result>) shown on the workflow's page.
 //   - a DAG template (Entrypoint) with one task per step: `dependencies`
 //     from the wiring, artifact URIs <store>/runs/<run-id>/<step>/<output>,
 //     `when` conditions (inherited by steps fed by a conditional step), and

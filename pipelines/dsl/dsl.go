@@ -227,6 +227,7 @@ type Step struct {
 	resources        ResourceSpec
 	publish          bool
 	noCache          bool
+	fanOut           string
 }
 
 type condition struct {

@@ -12,9 +12,22 @@
 // and reads the output parameters back after the process exits.
 //
 // It honours `when` (comparisons a == b / a != b joined by && and ||),
-// continueOn.failed, the template's retryStrategy (limit, backoff and the
-// retry expression over lastRetry.exitCode) and activeDeadlineSeconds (the
-// process is sent SIGTERM, then SIGKILL). The first failure stops the run:
+// continueOn.failed, the template's retryStrategy (limit, backoff with its
+// factor and cap, and the retry expression evaluated with Argo's own
+// function map — asInt, asFloat, sprig — over lastRetry.exitCode,
+// lastRetry.status, lastRetry.duration and retries; WithMaxRetryWait caps
+// the waits) and activeDeadlineSeconds (the process is sent SIGTERM, then
+// SIGKILL). Each emptyDir volume mounted in a container becomes a local
+// folder of the task, and its mount path is rewritten in args and env
+// values (TMPDIR=/scratch becomes <work>/<task>/attempt-N/volume-scratch).
+// The step cache lives in the components (--step-cache, package
+// internal/stepcache): a step that restored its outputs shows "cached" in
+// the table and counts in Report.CacheCounts.
+//
+// Rerun runs one task again against an earlier run: its arguments come from
+// the template, its inputs resolve to the earlier run's artifacts, its
+// outputs go to a new run ID (or replace the earlier run's, in place), and
+// any flag of its component can be overridden. The first failure stops the run:
 // running tasks are cancelled and the returned *StepError names the step,
 // its exit code, the component's termination message and the last lines of
 // its stderr. Task output is streamed with a [task] prefix; the Report

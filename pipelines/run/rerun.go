@@ -18,6 +18,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/shard"
 )
 
 // RerunSpec says which step of an earlier run to run again, and how.
@@ -95,7 +96,7 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	if task == nil {
 		return nil, fmt.Errorf("rerunning step %q: the entrypoint is not a DAG", spec.Step)
 	}
-	store, err := artifact.Resolve(ctx, ex.report.Params[dsl.StoreParam], s3ConfigFromEnv(cfg.env))
+	store, err := artifact.Resolve(ctx, ex.report.Params[dsl.StoreParam], shard.S3ConfigFromEnv(envLookup(cfg.env)))
 	if err != nil {
 		return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
 	}
@@ -234,35 +235,6 @@ func envLookup(env []string) func(string) string {
 		}
 		return ""
 	}
-}
-
-// s3ConfigFromEnv reads the S3 settings of the tasks' environment as the
-// components do: TWEETFLOW_S3_* first, then the usual AWS and MinIO names.
-func s3ConfigFromEnv(env []string) artifact.S3Config {
-	get := envLookup(env)
-	cfg := artifact.S3ConfigFromEnv(get)
-	if v := get("TWEETFLOW_S3_ENDPOINT"); v != "" {
-		ep := artifact.S3ConfigFromEnv(func(k string) string {
-			if k == "S3_ENDPOINT" {
-				return v
-			}
-			return ""
-		})
-		cfg.Endpoint, cfg.Insecure = ep.Endpoint, ep.Insecure
-	}
-	if v := get("TWEETFLOW_S3_REGION"); v != "" {
-		cfg.Region = v
-	}
-	if v := get("TWEETFLOW_S3_ACCESS_KEY"); v != "" {
-		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = v, get("TWEETFLOW_S3_SECRET_KEY"), ""
-	}
-	if v := get("TWEETFLOW_S3_INSECURE"); v != "" {
-		cfg.Insecure = v == "true" || v == "1"
-	}
-	if v := get("TWEETFLOW_S3_PATH_STYLE"); v != "" {
-		cfg.PathStyle = v == "true" || v == "1"
-	}
-	return cfg
 }
 
 // readStoredSummary reads <store>/runs/<run>/<step>/_summary.json, or nil.

@@ -104,8 +104,8 @@ func TestRerunIntoNewRun(t *testing.T) {
 	if _, err := Rerun(ctx, wt, RerunSpec{Step: "export", From: "old", RunID: "new2"}, h.options()...); err != nil {
 		t.Fatalf("rerun export: %v\n%s", err, h.log.String())
 	}
-	if got := noteOf(t, h, "export"); len(got) != 2 || got[1] != "0.87" {
-		t.Errorf("export notes %v, want the old gate's score 0.87 on the rerun", got)
+	if got := summaryAt(t, store, "new2", "export").Params["note"]; got != "0.87" {
+		t.Errorf("export's note %q, want the old gate's score 0.87", got)
 	}
 }
 

@@ -310,8 +310,8 @@ func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) 
 		if t.Template == "" || templateByName(tmpl, t.Template) == nil {
 			return nil, fmt.Errorf("task %q: template %q not found", t.Name, t.Template)
 		}
-		if len(t.WithItems) > 0 || t.WithParam != "" || t.WithSequence != nil {
-			return nil, fmt.Errorf("task %q: loops (withItems, withParam, withSequence) are not supported locally", t.Name)
+		if len(t.WithItems) > 0 || t.WithSequence != nil {
+			return nil, fmt.Errorf("task %q: loops over withItems or withSequence are not supported locally (withParam is)", t.Name)
 		}
 		deps, err := taskDeps(t)
 		if err != nil {

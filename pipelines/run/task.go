@@ -29,6 +29,9 @@ import (
 // runTask runs one task to the end (with retries) and records it. It
 // returns an error only when the task failed and the workflow must stop.
 func (ex *execution) runTask(ctx context.Context, t wfv1.DAGTask) error {
+	if t.WithParam != "" {
+		return ex.runFanOut(ctx, t)
+	}
 	start := time.Now()
 	tmpl := templateByName(ex.tmpl, t.Template)
 	res, err := ex.attempts(ctx, t, tmpl)

@@ -8,7 +8,12 @@
 // fails when it is out of date, when Argo's linter rejects it, or when a
 // task's arguments do not parse with its component's own flags.
 //
-// Pipeline parameters: sources (default testdata/demo/semeval, the demo
+// Production settings (resources, deadlines, retries) come from the
+// Production table; build-serving-image never uses the step cache (it
+// pushes an image tagged with the run ID by default), and the gate's
+// results are workflow outputs.
+//
+// Pipeline parameters: cache, sources (default testdata/demo/semeval, the demo
 // data for local runs: on a cluster pass s3:// URIs), store, run-id,
 // labels (bound to balance-split and train), seed (balance-split, embed and
 // train), dim (embed and train), format, label-map, max-bad-rows, conflicts,

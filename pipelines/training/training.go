@@ -72,6 +72,7 @@ func Pipeline() *dsl.Pipeline {
 
 	ingest := p.Step(stages.Ingest,
 		dsl.In("sources", sources),
+		dsl.FanOut("sources"), // one ingest task per source file, gathered without a copy
 		dsl.Expose("format"),
 		dsl.Expose("label-map"),
 		dsl.Expose("max-bad-rows"),

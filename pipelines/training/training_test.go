@@ -77,8 +77,13 @@ func TestPipelineShape(t *testing.T) {
 	for _, c := range stages.All {
 		want = append(want, c.Name)
 	}
-	if !slices.Equal(names, want) {
+	// Ingest fans out: plan, one task per source file, gather.
+	fanned := []string{"ingest" + dsl.PlanSuffix, "ingest", "ingest" + dsl.GatherSuffix}
+	if want = append(fanned, want[1:]...); !slices.Equal(names, want) {
 		t.Fatalf("tasks %v, want the stages in order %v", names, want)
+	}
+	if tk := tasks["ingest"]; tk.WithParam != "{{tasks.ingest-plan.outputs.parameters.shards}}" {
+		t.Errorf("ingest withParam %q", tk.WithParam)
 	}
 	// Each step depends on its predecessor (a chain, plus shortcuts).
 	for i := 1; i < len(names); i++ {
@@ -86,6 +91,7 @@ func TestPipelineShape(t *testing.T) {
 			t.Errorf("%s does not depend on %s: %v", names[i], names[i-1], tasks[names[i]].Dependencies)
 		}
 	}
+	names = names[2:] // from the gather on, one task per stage
 	gateWhen := "{{tasks.evaluate-gate.outputs.parameters.passed}} == true"
 	for _, n := range []string{"export-onnx", "build-serving-image"} {
 		if tasks[n].When != gateWhen {
@@ -166,6 +172,9 @@ func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 	}
 	for _, tk := range wt.Spec.Templates[0].DAG.Tasks {
 		t.Run(tk.Name, func(t *testing.T) {
+			if tk.Template == dsl.PlanTemplate || tk.Template == dsl.GatherTemplate {
+				return // the tweetflow CLI's built-in steps: TestFanOutTasks
+			}
 			c := contracts[tk.Template]
 			var tp *wfv1.Template
 			for i := range wt.Spec.Templates {
@@ -186,6 +195,12 @@ func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 			}
 			for _, r := range stages.EvaluateGate.ResultNames() {
 				local["tasks.evaluate-gate.outputs.parameters."+r] = "true"
+			}
+			if tk.WithParam != "" { // one item of the fan-out
+				var err error
+				if tk.Arguments, err = itemArgs(tk.Arguments, map[string]string{"index": "0003", "uri": "data/b.csv"}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			args := resolve(t, tk.Arguments, local)
 			for _, p := range tp.Inputs.Parameters {
@@ -223,11 +238,18 @@ func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 			if seen == nil {
 				t.Fatal("the component did not run")
 			}
-			if seen.RunID != "0d9c6c1e-uid" || seen.Step != tk.Name {
+			wantStep := tk.Name
+			if tk.WithParam != "" {
+				wantStep = tk.Name + "-0003"
+			}
+			if seen.RunID != "0d9c6c1e-uid" || seen.Step != wantStep {
 				t.Errorf("run ID %q step %q", seen.RunID, seen.Step)
 			}
 			for _, o := range c.Outputs {
 				want := filepath.Join(store, "runs", "0d9c6c1e-uid", tk.Name, o.Name)
+				if tk.WithParam != "" {
+					want = filepath.Join(want, "shard-0003")
+				}
 				if got := seen.Output(o.Name).URI(); !strings.Contains(got, want) {
 					t.Errorf("output %s at %q, want %q", o.Name, got, want)
 				}
@@ -256,4 +278,19 @@ func resolve[T any](t *testing.T, v T, scope map[string]any) T {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// itemArgs substitutes {{item.<key>}} as Argo does for one withParam item.
+func itemArgs(args wfv1.Arguments, item map[string]string) (wfv1.Arguments, error) {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return args, err
+	}
+	s := string(b)
+	for k, v := range item {
+		s = strings.ReplaceAll(s, "{{item."+k+"}}", v)
+	}
+	var out wfv1.Arguments
+	err = json.Unmarshal([]byte(s), &out)
+	return out, err
 }

@@ -59,19 +59,17 @@ const (
 // Params are the training hyper-parameters; they are recorded in
 // metadata.json.
 type Params struct {
-	Dim          int     `json:"dim"`                       // embedding dimension
-	Hidden       int     `json:"hidden"`                    // hidden ReLU layer width; 0 = linear head
-	Epochs       int     `json:"epochs"`                    // maximum epochs
-	LearningRate float64 `json:"learning_rate"`             // initial SGD learning rate, decayed linearly to 0 over Epochs
-	ClassWeights string  `json:"class_weights"`             // WeightsBalanced or WeightsNone
-	Patience     int     `json:"patience"`                  // epochs without validation improvement before stopping
-	StopOn       string  `json:"stop_on"`                   // StopOnMacroRecall or StopOnLoss
-	InitScale    float64 `json:"init_scale"`                // pre-trained vectors are multiplied by this
-	Dropout      float64 `json:"dropout"`                   // each id of a training example is dropped with this probability
-	Smoothing    float64 `json:"label_smoothing,omitempty"` // label smoothing: the target puts this mass uniformly on all classes
-	Average      int     `json:"average_epochs,omitempty"`  // keep the mean of weight snapshots over the last this many epochs (Polyak/SWA); 0 = last weights
-	Seed         uint64  `json:"seed"`                      // seed of initialisation and shuffling
-	Threads      int     `json:"-"`                         // Hogwild workers; 0 = GOMAXPROCS
+	Dim          int     `json:"dim"`           // embedding dimension
+	Hidden       int     `json:"hidden"`        // hidden ReLU layer width; 0 = linear head
+	Epochs       int     `json:"epochs"`        // maximum epochs
+	LearningRate float64 `json:"learning_rate"` // initial SGD learning rate, decayed linearly to 0 over Epochs
+	ClassWeights string  `json:"class_weights"` // WeightsBalanced or WeightsNone
+	Patience     int     `json:"patience"`      // epochs without validation improvement before stopping
+	StopOn       string  `json:"stop_on"`       // StopOnMacroRecall or StopOnLoss
+	InitScale    float64 `json:"init_scale"`    // pre-trained vectors are multiplied by this
+	Dropout      float64 `json:"dropout"`       // each id of a training example is dropped with this probability
+	Seed         uint64  `json:"seed"`          // seed of initialisation and shuffling
+	Threads      int     `json:"-"`             // Hogwild workers; 0 = GOMAXPROCS
 }
 
 // DefaultParams returns the defaults chosen on the SemEval development set
@@ -110,10 +108,6 @@ func (p Params) validate() error {
 		return fmt.Errorf("checking stop metric %q: want %q or %q", p.StopOn, StopOnMacroRecall, StopOnLoss)
 	case !(p.Dropout >= 0 && p.Dropout < 1):
 		return fmt.Errorf("checking dropout %g: must be in [0, 1)", p.Dropout)
-	case !(p.Smoothing >= 0 && p.Smoothing < 1):
-		return fmt.Errorf("checking label smoothing %g: must be in [0, 1)", p.Smoothing)
-	case p.Average < 0:
-		return fmt.Errorf("checking average epochs %d: must not be negative", p.Average)
 	case p.Threads < 0:
 		return fmt.Errorf("checking threads %d: must not be negative", p.Threads)
 	}
@@ -246,8 +240,7 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 	}
 
 	t := &trainer{m: m, data: train, weights: weights, lr0: c.LearningRate,
-		total: float64(c.Epochs) * float64(train.Len()), threads: c.Threads, dropout: c.Dropout,
-		smoothing: float32(c.Smoothing)}
+		total: float64(c.Epochs) * float64(train.Len()), threads: c.Threads, dropout: c.Dropout}
 	hasValid := valid != nil && valid.Len() > 0
 	var best *Model
 	bestScore := math.Inf(-1)
@@ -257,21 +250,13 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 			return nil, nil, fmt.Errorf("training epoch %d: %w", epoch, err)
 		}
 		t0 := time.Now()
-		if c.Average > 0 && epoch > c.Epochs-c.Average && t.avg == nil {
-			t.avg = m.clone(nil) // snapshots start from the current weights
-			t.snaps = 1
-		}
 		loss, err := t.epoch(ctx, epoch, c.Seed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("training epoch %d: %w", epoch, err)
 		}
 		st := EpochStats{Epoch: epoch, TrainLoss: loss, LearningRate: t.lrAt(float64(epoch) * float64(train.Len()))}
-		cur := m // the weights this epoch yields
-		if t.avg != nil {
-			cur = t.avg
-		}
 		if hasValid {
-			ev := Evaluate(cur, valid, c.Threads)
+			ev := Evaluate(m, valid, c.Threads)
 			st.ValidationLoss, st.ValidationMacroRecall, st.ValidationAccuracy = ev.Loss, ev.MacroRecall, ev.Accuracy
 			score := ev.MacroRecall
 			if c.StopOn == StopOnLoss {
@@ -279,7 +264,7 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 			}
 			if score > bestScore {
 				bestScore, stale, st.Best = score, 0, true
-				best = cur.clone(best)
+				best = m.clone(best)
 				res.BestEpoch = epoch
 			} else {
 				stale++
@@ -299,11 +284,8 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 			break
 		}
 	}
-	switch {
-	case best != nil:
+	if best != nil {
 		m = best
-	case t.avg != nil:
-		m = t.avg
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return m, res, nil
@@ -417,33 +399,6 @@ type trainer struct {
 	dropout float64
 	done    atomic.Int64 // examples processed, all epochs
 	lock    hogwildLock
-
-	smoothing float32 // label smoothing
-
-	// Weight averaging: avg is the running mean of snaps snapshots of m,
-	// one after every chunk once averaging has started (nil before).
-	avgMu sync.Mutex
-	avg   *Model
-	snaps int
-}
-
-// snapshot folds the current weights into the running mean.
-func (t *trainer) snapshot() {
-	t.avgMu.Lock()
-	defer t.avgMu.Unlock()
-	t.snaps++
-	inv := 1 / float32(t.snaps)
-	fold := func(a, w []float32) {
-		w = w[:len(a)]
-		for i, v := range w {
-			a[i] += (v - a[i]) * inv
-		}
-	}
-	fold(t.avg.emb, t.m.emb)
-	fold(t.avg.w1, t.m.w1)
-	fold(t.avg.b1, t.m.b1)
-	fold(t.avg.w2, t.m.w2)
-	fold(t.avg.b2, t.m.b2)
 }
 
 func (t *trainer) lrAt(done float64) float64 {
@@ -474,7 +429,6 @@ func (t *trainer) epoch(ctx context.Context, epoch int, seed uint64) (float64, e
 		go func() {
 			defer wg.Done()
 			s := newStepper(t.m)
-			s.smoothing = t.smoothing
 			if t.dropout > 0 {
 				s.rng = rand.New(rand.NewPCG(seed^0x5bd1e995, uint64(epoch)<<20|uint64(w)))
 				s.keep = uint64(float64(1<<53) * (1 - t.dropout))
@@ -491,9 +445,6 @@ func (t *trainer) epoch(ctx context.Context, epoch int, seed uint64) (float64, e
 				for _, i := range part[:k] {
 					y := t.data.Labels[i]
 					sum += float64(s.step(t.data.Doc(int(i)), int(y), t.weights[y], lr))
-				}
-				if t.avg != nil {
-					t.snapshot()
 				}
 				t.lock.Unlock()
 				t.done.Add(int64(k))
@@ -522,7 +473,6 @@ type stepper struct {
 	rng           *rand.Rand // input dropout; nil without
 	keep          uint64     // keep an id when rng.Uint64()>>11 < keep
 	kept          []int32
-	smoothing     float32
 }
 
 func newStepper(m *Model) *stepper {
@@ -575,21 +525,11 @@ func (s *stepper) step(ids []int32, y int, weight, lr float32) float32 {
 	}
 	dense(x, m.w2, m.b2, s.p)
 	softmax(s.p)
-	// Target q = (1-smoothing) one-hot(y) + smoothing/C; loss -w sum q log p,
-	// gradient w (p - q) w.r.t. the logits.
-	eps := s.smoothing
-	u := eps / float32(len(s.p))
-	var loss float32
+	loss := -weight * float32(math.Log(float64(max(s.p[y], 1e-30))))
 	for j, pj := range s.p {
-		q := u
-		if j == y {
-			q += 1 - eps
-		}
-		if q > 0 {
-			loss -= weight * q * float32(math.Log(float64(max(pj, 1e-30))))
-		}
-		s.g[j] = weight * (pj - q)
+		s.g[j] = weight * pj
 	}
+	s.g[y] -= weight
 	// Gradient w.r.t. x (before W2 changes), then update W2 and b2.
 	c := len(s.g)
 	for i, xv := range x {

@@ -12,10 +12,17 @@
 // (SupportedOps returns the list). It sorts the nodes topologically, checks
 // that every operator is supported (naming the operator and node
 // otherwise), resolves value names to slots and folds nodes whose inputs are
-// all constant. It also fuses Gather of a constant float32 table followed by
-// ReduceSum over the sequence axis into one embedding-bag kernel that never
-// materialises the [batch, seq, dim] gather. The Model is immutable and safe
-// for concurrent use.
+// all constant. It also fuses two patterns of tweetflow's classifier:
+// Gather of a constant float32 table followed by ReduceSum over the
+// sequence axis becomes one embedding-bag kernel that never materialises
+// the [batch, seq, dim] gather, and the token count of a mean pooling
+// (ReduceSum(Cast(Not(Equal(ids, pad))))) becomes one counting kernel. Both
+// give bit-identical results. The embedding bag adds whole rows with AVX2
+// on amd64 (a portable Go loop elsewhere, or with the purego build tag),
+// prefetching the rows it will add next, and a table of 8 MiB or more is
+// copied to 2 MiB-aligned memory advised to use transparent huge pages on
+// Linux, since random row gathers otherwise miss the TLB on nearly every
+// row. The Model is immutable and safe for concurrent use.
 //
 // Model.Run is the convenient entry point: it borrows a Session from an
 // internal pool and returns freshly allocated outputs. A Session owns scratch

@@ -13,21 +13,7 @@ import (
 // all zeros, id 0 (padding) is skipped, which can at most change the sign
 // of an exact zero.
 func (m *Model) fuseEmbeddingBags() {
-	consumers := map[int]int{}
-	for _, n := range m.nodes {
-		for _, in := range n.inputs {
-			consumers[in]++
-		}
-	}
-	for _, o := range m.outSlots {
-		consumers[o]++
-	}
-	byOutput := map[int]*node{}
-	for _, n := range m.nodes {
-		for _, o := range n.outputs {
-			byOutput[o] = n
-		}
-	}
+	consumers, byOutput := m.graphIndex()
 	removed := map[*node]bool{}
 	huge := map[*Tensor]bool{}
 	for _, red := range m.nodes {
@@ -42,15 +28,7 @@ func (m *Model) fuseEmbeddingBags() {
 		if e == nil || e.Type != Float32 || len(e.Shape) != 2 || g.inputs[1] < 0 {
 			continue
 		}
-		axes := red.attrs.ints("axes")
-		if len(red.inputs) > 1 && red.inputs[1] >= 0 {
-			c := m.consts[red.inputs[1]]
-			if c == nil || c.Type != Int64 {
-				continue
-			}
-			axes = c.Int64
-		}
-		if len(axes) != 1 || (axes[0] != 1 && axes[0] != -2) {
+		if axes, ok := m.reduceAxes(red); !ok || len(axes) != 1 || (axes[0] != 1 && axes[0] != -2) {
 			continue
 		}
 		if !huge[e] {
@@ -74,6 +52,141 @@ func (m *Model) fuseEmbeddingBags() {
 		removed[g] = true
 	}
 	m.nodes = slices.DeleteFunc(m.nodes, func(n *node) bool { return removed[n] })
+}
+
+// graphIndex returns the number of consumers of every slot (graph outputs
+// count as one) and the node producing every slot.
+func (m *Model) graphIndex() (consumers map[int]int, byOutput map[int]*node) {
+	consumers = map[int]int{}
+	for _, n := range m.nodes {
+		for _, in := range n.inputs {
+			consumers[in]++
+		}
+	}
+	for _, o := range m.outSlots {
+		consumers[o]++
+	}
+	byOutput = map[int]*node{}
+	for _, n := range m.nodes {
+		for _, o := range n.outputs {
+			byOutput[o] = n
+		}
+	}
+	return consumers, byOutput
+}
+
+// reduceAxes returns the constant axes of a Reduce node (attribute, or
+// input from opset 13); ok is false when they are not constant.
+func (m *Model) reduceAxes(red *node) (axes []int64, ok bool) {
+	axes = red.attrs.ints("axes")
+	if len(red.inputs) > 1 && red.inputs[1] >= 0 {
+		c := m.consts[red.inputs[1]]
+		if c == nil || c.Type != Int64 {
+			return nil, false
+		}
+		axes = c.Int64
+	}
+	return axes, true
+}
+
+// fuseTokenCounts rewrites ReduceSum(Cast(Not(Equal(ids, pad))), axis 1)
+// over a [batch, seq] int64 graph input ids and a constant scalar pad, the
+// token count of a mean pooling, into one kernel that counts the ids
+// different from pad per row. The counts are exact in every numeric type
+// (below 2^24 for float32), as are the sums of ones they replace.
+func (m *Model) fuseTokenCounts() {
+	consumers, byOutput := m.graphIndex()
+	inputRank := map[int]int{}
+	for i, vi := range m.inputs {
+		if vi.Type == Int64 && vi.Shape != nil {
+			inputRank[m.inSlots[i]] = len(vi.Shape)
+		}
+	}
+	single := func(op string, slot int) *node {
+		n := byOutput[slot]
+		if n == nil || n.op != op || consumers[slot] != 1 || len(n.outputs) != 1 {
+			return nil
+		}
+		return n
+	}
+	removed := map[*node]bool{}
+	for _, red := range m.nodes {
+		if red.op != "ReduceSum" || len(red.inputs) == 0 || red.inputs[0] < 0 {
+			continue
+		}
+		if axes, ok := m.reduceAxes(red); !ok || len(axes) != 1 || (axes[0] != 1 && axes[0] != -1) {
+			continue
+		}
+		cast := single("Cast", red.inputs[0])
+		if cast == nil || len(cast.inputs) != 1 {
+			continue
+		}
+		to := DataType(cast.attrs.int("to", 0))
+		if to != Float32 && to != Float64 && to != Int32 && to != Int64 {
+			continue
+		}
+		not := single("Not", cast.inputs[0])
+		if not == nil || len(not.inputs) != 1 {
+			continue
+		}
+		eq := single("Equal", not.inputs[0])
+		if eq == nil || len(eq.inputs) != 2 || eq.inputs[0] < 0 || eq.inputs[1] < 0 {
+			continue
+		}
+		ids, pad := eq.inputs[0], m.consts[eq.inputs[1]]
+		if pad == nil {
+			ids, pad = eq.inputs[1], m.consts[eq.inputs[0]]
+		}
+		if pad == nil || pad.Type != Int64 || len(pad.Int64) != 1 || len(pad.Shape) > 1 || inputRank[ids] != 2 || m.defaults[ids] != nil {
+			continue
+		}
+		*red = node{
+			index:   red.index,
+			name:    red.name,
+			op:      "CountNotEqual",
+			inputs:  []int{ids},
+			outputs: red.outputs,
+			attrs:   red.attrs,
+			run:     countNotEqual(pad.Int64[0], to, red.attrs.int("keepdims", 1) != 0),
+		}
+		removed[cast], removed[not], removed[eq] = true, true, true
+	}
+	m.nodes = slices.DeleteFunc(m.nodes, func(n *node) bool { return removed[n] })
+}
+
+func countNotEqual(pad int64, to DataType, keep bool) kernel {
+	return func(s *Session, n *node, in []*Tensor) error {
+		ids := in[0]
+		if ids.Type != Int64 || len(ids.Shape) != 2 {
+			return fmt.Errorf("ids %s %v, want INT64 [batch, seq]", ids.Type, ids.Shape)
+		}
+		batch, seq := ids.Shape[0], ids.Shape[1]
+		shape := append(s.shp[:0], batch)
+		if keep {
+			shape = append(shape, 1)
+		}
+		s.shp = shape
+		o := s.out(n.outputs[0], to, shape)
+		for b := range batch {
+			c := 0
+			for _, id := range ids.Int64[b*seq : (b+1)*seq] {
+				if id != pad {
+					c++
+				}
+			}
+			switch to {
+			case Float32:
+				o.Float32[b] = float32(c)
+			case Float64:
+				o.Float64[b] = float64(c)
+			case Int32:
+				o.Int32[b] = int32(c)
+			case Int64:
+				o.Int64[b] = int64(c)
+			}
+		}
+		return nil
+	}
 }
 
 func embeddingBag(keep, skipZero bool) kernel {
@@ -102,30 +215,34 @@ func embeddingBag(keep, skipZero bool) kernel {
 		}
 		s.shp = shape
 		o := s.out(n.outputs[0], Float32, shape)
-		offs, ends := s.idx[:0], s.ends[:0]
+		offs, ends := slices.Grow(s.idx[:0], len(idx))[:len(idx)], s.ends[:0]
+		k := 0
 		for b := range batch {
 			// Row offsets of the tokens, padding skipped.
 			for _, id := range idx[b*seq : (b+1)*seq] {
-				if id < -int64(rows) || id >= int64(rows) {
-					return fmt.Errorf("index %d out of range [%d, %d)", id, -rows, rows)
-				}
 				if id == 0 && skipZero {
 					continue
 				}
-				if id < 0 {
+				if uint64(id) >= uint64(rows) { // negative or out of range
+					if id < -int64(rows) || id >= int64(rows) {
+						return fmt.Errorf("index %d out of range [%d, %d)", id, -rows, rows)
+					}
 					id += int64(rows)
 				}
-				offs = append(offs, int(id)*dim)
+				offs[k] = int(id) * dim
+				k++
 			}
-			ends = append(ends, len(offs))
+			ends = append(ends, k)
 		}
+		offs = offs[:k]
 		sumBags(o.Float32, e.Float32, offs, ends, dim)
 		s.idx, s.ends = offs, ends
 		return nil
 	}
 }
 
-// fuse enables fuseEmbeddingBags; tests turn it off to compare.
+// fuse enables fuseEmbeddingBags and fuseTokenCounts; tests turn it off to
+// compare.
 var fuse = true
 
 // sumBagsGo is the portable sumBags: one sumRows per bag.

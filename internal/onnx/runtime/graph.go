@@ -235,6 +235,7 @@ func compile(mp *onnxpb.ModelProto) (*Model, error) {
 	}
 	if fuse {
 		m.fuseEmbeddingBags()
+		m.fuseTokenCounts()
 	}
 	m.pool.New = func() any { return m.NewSession() }
 	return m, nil

@@ -238,6 +238,26 @@ func serverAccount() (*account, error) {
 	return &account{uid: uint32(uid), gid: uint32(gid)}, nil
 }
 
+// othersCanReach reports whether every folder from / down to dir can be
+// entered by any user (the server runs as another user than the tests).
+func othersCanReach(dir string) bool {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for {
+		st, err := os.Stat(dir)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return true
+		}
+		dir = parent
+	}
+}
+
 // command builds a command running as acct (when set), with the parent-death signal.
 func command(acct *account, bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
@@ -258,7 +278,11 @@ func launch(bin string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	base := os.TempDir()
+	if acct != nil && !othersCanReach(base) {
+		base = "/tmp" // TMPDIR under a private home: the postgres user could not enter it
+	}
+	dir, err := os.MkdirTemp(base, "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the server folder: %w", err)
 	}

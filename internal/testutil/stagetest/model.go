@@ -89,7 +89,7 @@ type ModelOptions struct {
 	Dim     int      // default 16
 	Hidden  int      // default 0 (linear head)
 	Buckets int      // default 20000
-	Epochs  int      // default 10
+	Epochs  int      // default 5
 	Seed    uint64   // default 1
 }
 
@@ -111,7 +111,7 @@ func (s *Store) TrainModel(t testing.TB, runID string, p Prepared, o ModelOption
 		o.Buckets = 20000
 	}
 	if o.Epochs == 0 {
-		o.Epochs = 10
+		o.Epochs = 5
 	}
 	if o.Seed == 0 {
 		o.Seed = 1

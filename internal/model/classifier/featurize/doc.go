@@ -9,9 +9,8 @@
 //
 // For a clean text (the clean stage's output):
 //
-//  1. Tokenize (a package variable, SimpleTokenize until the shared
-//     tokenizer of internal/text is wired in; Settings.Tokenizer records
-//     its name).
+//  1. Tokenize (a package variable, internal/text's Tokenize;
+//     Settings.Tokenizer records its name).
 //  2. Normalise each token: strings.ToLower (Lowercase), runs of 3 or more
 //     equal letters shortened to 2 (Elongation: "sooo" -> "soo").
 //  3. Negation marking (Negation): after a negator (IsNegator: "not", "no",
@@ -30,10 +29,12 @@
 //	V+S+1 .. V+S+Buckets      hash buckets shared by word and char n-grams
 //
 // The ids of a text are, for each token in order: its word id if the token
-// is in the vocabulary (unknown words have none), its lexicon id if any,
+// is in the vocabulary (unknown words have none), its lexicon ids if any,
 // then the bucket ids of its character n-grams; after all tokens, the
 // bucket ids of the word n-grams in order of their first token and then of
-// their length. Duplicates are kept (the model averages over all ids).
+// their length; then the "but" clause ids and the booster ids (below).
+// Duplicates are kept (the model averages over all ids, so an id emitted
+// twice weighs twice).
 //
 // Character n-grams (CharMin > 0): the token without its "_NEG" suffix
 // and without the leading '#' of a hashtag is wrapped as "<" + token +
@@ -48,9 +49,23 @@
 // the UTF-8 bytes (offset basis 2166136261, prime 16777619).
 //
 // Lexicon features (Lexicon "vader"): a token found in the embedded VADER
-// lexicon (lexicon/README.md) adds the special id of its valence bin:
-// V+1 valence <= -2, V+2 in (-2, 0), V+3 in (0, 2), V+4 >= 2; V+5..V+8 the
-// same bins for negation-marked tokens (looked up without the suffix).
+// lexicon (lexicon/README.md; a hashtag is also looked up without '#')
+// adds the special id of its valence bin. With LexiconBins 4 (format v1,
+// where the field is 0): V+1 valence <= -2, V+2 in (-2, 0), V+3 in (0, 2),
+// V+4 >= 2; V+5..V+8 the same bins for negation-marked tokens (looked up
+// without the suffix). With 8 bins: V+1+b for b = floor(valence)+4
+// clamped to 0..7 ([-4,-3) ... [3,4]), V+9..V+16 for negation-marked
+// tokens. Format v2 options, all off in v1:
+//
+//   - LexiconIntensity: the lexicon id is emitted ceil(|valence|) times
+//     (1..4), so strong words weigh more in the mean (as VADER sums
+//     valences).
+//   - Boosters: a lexicon token right after one of VADER's booster or
+//     dampener words ("very", "really", "so", "kinda", ...; a
+//     negation-marked booster counts) emits its lexicon id once more.
+//   - ButRepeat: every token after the last "but" (or "but_NEG") emits its
+//     word id and lexicon ids ButRepeat more times: the clause after "but"
+//     usually carries the sentiment (VADER weighs it 1.5x).
 //
 // # Files
 //

@@ -12,10 +12,15 @@ import (
 	"unicode/utf8"
 )
 
-// Format is the value of Settings.Format written by this package.
-const Format = "tweetflow-featurizer/v1"
+// Format is the value of Settings.Format written by this package. v2 added
+// LexiconBins, LexiconIntensity, Boosters and ButRepeat; settings of format
+// FormatV1 (those fields zero) are still read and featurize as before.
+const Format = "tweetflow-featurizer/v2"
 
-// HashFNV1a32 is the only hash function of format v1.
+// FormatV1 is the format of featurizers written before v2.
+const FormatV1 = "tweetflow-featurizer/v1"
+
+// HashFNV1a32 is the only hash function of formats v1 and v2.
 const HashFNV1a32 = "fnv1a32"
 
 // NegSuffix is appended to tokens in a negation scope.
@@ -37,15 +42,11 @@ type Settings struct {
 	CharMax    int `json:"char_ngram_max"` // longest character n-gram
 	Buckets    int `json:"buckets"`        // hash buckets shared by all n-grams
 
-	HashtagSplit bool `json:"hashtag_split,omitempty"`     // split hashtags into vocabulary words
-	LexSummary   bool `json:"lexicon_summary,omitempty"`   // one id per tweet: no lexicon word, positive only, negative only, both
-	LexBins      int  `json:"lexicon_bins,omitempty"`      // 4 (0) or 8 valence bins
-	LexRepeat    int  `json:"lexicon_repeat,omitempty"`    // emit each lexicon id this many times (0 = 1)
-	LexIntensity bool `json:"lexicon_intensity,omitempty"` // emit a lexicon id ceil(|valence|) times (times LexRepeat)
-	ButRepeat    int  `json:"but_repeat,omitempty"`        // tokens after the last "but" repeat their word and lexicon ids this many extra times
-	Boosters     bool `json:"boosters,omitempty"`          // a lexicon token after a VADER booster word emits its lexicon id once more
-	EndTokens    int  `json:"end_tokens,omitempty"`        // hashed "end" ids of the last this many word tokens
-	WordRepeat   int  `json:"word_repeat,omitempty"`       // emit each vocabulary word id this many times (0 = 1)
+	// Format v2 (all zero in v1 settings):
+	LexiconBins      int  `json:"lexicon_bins,omitempty"`      // valence bins of the lexicon ids: 4 (also 0, v1) or 8
+	LexiconIntensity bool `json:"lexicon_intensity,omitempty"` // emit a token's lexicon id ceil(|valence|) times
+	Boosters         bool `json:"boosters,omitempty"`          // a lexicon token after a VADER booster ("very") emits its lexicon id once more
+	ButRepeat        int  `json:"but_repeat,omitempty"`        // tokens after the last "but" emit their word and lexicon ids this many extra times
 
 	MinCount int `json:"min_count"` // vocabulary: words seen at least this often
 	MaxVocab int `json:"max_vocab"` // vocabulary: at most this many words; 0 = no limit
@@ -57,10 +58,12 @@ type Settings struct {
 
 // DefaultSettings returns the settings chosen on the SemEval development
 // set with hack/quality (see hack/quality/README.md): the VADER lexicon
-// features gave +2 points of macro recall; negation marking, word bigrams
-// and char 3-5-grams each help a little or not at all but cost nothing at
-// serving time; 100k buckets score like 1M (50k too) with a 10x smaller
-// table; min count 2 halves the vocabulary without loss.
+// features gave +2 points of macro recall, and 8 valence bins with ids
+// repeated by intensity, booster words and the "but" clause another +0.5;
+// negation marking, word bigrams and char 3-5-grams each help a little or
+// not at all but cost nothing at serving time; 100k buckets score like 1M
+// (50k too) with a 10x smaller table; min count 2 halves the vocabulary
+// without loss.
 func DefaultSettings() Settings {
 	return Settings{
 		Format:     Format,
@@ -75,14 +78,26 @@ func DefaultSettings() Settings {
 		CharMax:    5,
 		Buckets:    100000,
 		MinCount:   2,
+
+		LexiconBins:      8,
+		LexiconIntensity: true,
+		Boosters:         true,
+		ButRepeat:        1,
 	}
 }
 
 // Validate checks the parameters (not VocabSize and Rows).
 func (s Settings) Validate() error {
+	v2 := s.LexiconBins != 0 || s.LexiconIntensity || s.Boosters || s.ButRepeat != 0
 	switch {
-	case s.Format != Format:
-		return fmt.Errorf("checking featurizer format %q: want %q", s.Format, Format)
+	case s.Format == FormatV1 && v2:
+		return fmt.Errorf("checking featurizer format %q: lexicon bins, intensity, boosters and but repeats need %q", s.Format, Format)
+	case s.Format != Format && s.Format != FormatV1:
+		return fmt.Errorf("checking featurizer format %q: want %q (or %q)", s.Format, Format, FormatV1)
+	case s.LexiconBins != 0 && s.LexiconBins != 4 && s.LexiconBins != 8:
+		return fmt.Errorf("checking lexicon bins %d: want 4 or 8", s.LexiconBins)
+	case s.ButRepeat < 0 || s.ButRepeat > 10:
+		return fmt.Errorf("checking but repeats %d: must be in 0..10", s.ButRepeat)
 	case s.Tokenizer != TokenizerName:
 		return fmt.Errorf("checking featurizer tokenizer %q: this build tokenizes with %q", s.Tokenizer, TokenizerName)
 	case s.Hash != HashFNV1a32:
@@ -184,19 +199,20 @@ func (f *Featurizer) appendTokenIDs(dst []int32, toks []string) []int32 {
 	return f.appendContext(dst, toks)
 }
 
-// appendContext appends the ids that depend on a token's context.
+// appendContext appends the ids that depend on a token's neighbours: the
+// "but" clause repeats, then the booster ids.
 func (f *Featurizer) appendContext(dst []int32, toks []string) []int32 {
 	s := f.s
 	if s.ButRepeat > 0 {
 		last := -1
 		for i, t := range toks {
-			if t == "but" {
+			if base, _ := strings.CutSuffix(t, NegSuffix); base == "but" {
 				last = i
 			}
 		}
 		if last >= 0 {
 			for _, t := range toks[last+1:] {
-				for r := 0; r < s.ButRepeat; r++ {
+				for range s.ButRepeat {
 					if id, ok := f.index[t]; ok {
 						dst = append(dst, id)
 					}
@@ -207,140 +223,35 @@ func (f *Featurizer) appendContext(dst []int32, toks []string) []int32 {
 	}
 	if s.Boosters && s.Specials > 0 {
 		for i := 1; i < len(toks); i++ {
-			if boosters[toks[i-1]] {
-				if bin, _ := lexiconBin(toks[i], s.LexBins); bin >= 0 {
-					dst = append(dst, int32(1+len(f.vocab)+bin))
+			if base, _ := strings.CutSuffix(toks[i-1], NegSuffix); boosters[base] {
+				if bin, _ := lexiconBin(toks[i], s.LexiconBins); bin >= 0 {
+					dst = append(dst, f.specialBase()+int32(bin))
 				}
 			}
 		}
 	}
-	if s.LexSummary && s.Specials > 0 {
-		// One id for the tweet's lexicon polarities: none, only positive,
-		// only negative, both (a negated word counts with flipped sign).
-		pos, neg := false, false
-		for _, t := range toks {
-			bin, v := lexiconBin(t, s.LexBins)
-			if bin < 0 {
-				continue
-			}
-			if strings.HasSuffix(t, NegSuffix) {
-				v = -v
-			}
-			if v > 0 {
-				pos = true
-			} else {
-				neg = true
-			}
-		}
-		k := 0
-		switch {
-		case pos && neg:
-			k = 3
-		case neg:
-			k = 2
-		case pos:
-			k = 1
-		}
-		dst = append(dst, int32(1+len(f.vocab)+s.Specials-4+k))
-	}
-	if s.EndTokens > 0 && s.Buckets > 0 {
-		n := 0
-		for i := len(toks) - 1; i >= 0 && n < s.EndTokens; i-- {
-			if !markable(toks[i]) && !isEmoticonLike(toks[i]) {
-				continue
-			}
-			h := fnvString(fnvByte(fnvOffset32, 0x02), toks[i])
-			dst = append(dst, int32(f.bucketBase()+h%uint32(s.Buckets)))
-			n++
-		}
-	}
 	return dst
 }
 
-// appendHashtagParts appends, for a hashtag whose text splits into two or
-// more vocabulary words ("#happydays" -> "happy" "days"), the word ids and
-// lexicon ids of the parts (negation-marked when the hashtag is). The
-// split uses the fewest parts, each a vocabulary word of 2+ letters.
-func (f *Featurizer) appendHashtagParts(dst []int32, t string) []int32 {
-	base, negated := strings.CutSuffix(t, NegSuffix)
-	if len(base) < 5 || base[0] != '#' {
-		return dst
-	}
-	body := base[1:]
-	n := len(body)
-	if n > 40 {
-		return dst
-	}
-	// cost = parts<<32 + sum of word ids: fewest parts, then the most
-	// frequent words (ids are by decreasing count).
-	const inf = int64(1) << 62
-	var best [41]int64
-	var from [41]int
-	for i := 1; i <= n; i++ {
-		best[i] = inf
-		for j := max(0, i-20); j <= i-2; j++ {
-			if best[j] == inf {
-				continue
-			}
-			w := body[j:i]
-			id, ok := f.index[w]
-			if !ok || !allLetters(w) {
-				continue
-			}
-			if c := best[j] + 1<<32 + int64(id); c < best[i] {
-				best[i], from[i] = c, j
-			}
-		}
-	}
-	if best[n] == inf || best[n]>>32 < 2 {
-		return dst
-	}
-	var parts [41]string
-	k := 0
-	for i := n; i > 0; i = from[i] {
-		parts[k] = body[from[i]:i]
-		k++
-	}
-	for i := k - 1; i >= 0; i-- {
-		w := parts[i]
-		if negated {
-			w += NegSuffix
-		}
-		if id, ok := f.index[w]; ok {
-			dst = append(dst, id)
-		}
-		dst = f.appendLex(dst, w)
-	}
-	return dst
-}
+// specialBase is the id of special row 0.
+func (f *Featurizer) specialBase() int32 { return int32(1 + len(f.vocab)) }
 
-func allLetters(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] < 'a' || w[i] > 'z' {
-			return false
-		}
-	}
-	return true
-}
-
-func isEmoticonLike(t string) bool {
-	return len(t) > 1 && !strings.HasPrefix(t, "<")
-}
-
+// appendLex appends the lexicon id of a token, if any: once, or
+// ceil(|valence|) times with LexiconIntensity.
 func (f *Featurizer) appendLex(dst []int32, t string) []int32 {
 	if f.s.Specials == 0 {
 		return dst
 	}
-	bin, v := lexiconBin(t, f.s.LexBins)
+	bin, v := lexiconBin(t, f.s.LexiconBins)
 	if bin < 0 {
 		return dst
 	}
-	n := max(1, f.s.LexRepeat)
-	if f.s.LexIntensity {
-		n *= int(math.Ceil(float64(abs32(v))))
+	n := 1
+	if f.s.LexiconIntensity {
+		n = int(math.Ceil(float64(abs32(v))))
 	}
 	for range n {
-		dst = append(dst, int32(1+len(f.vocab)+bin))
+		dst = append(dst, f.specialBase()+int32(bin))
 	}
 	return dst
 }
@@ -356,18 +267,13 @@ func abs32(v float32) float32 {
 func (f *Featurizer) bucketBase() uint32 { return uint32(1 + len(f.vocab) + f.s.Specials) }
 
 // appendToken appends the ids of one token: its word id (when in the
-// vocabulary), its lexicon feature (when enabled and found) and its
-// character n-grams.
+// vocabulary), its lexicon ids (when enabled and found) and its character
+// n-grams.
 func (f *Featurizer) appendToken(dst []int32, t string) []int32 {
 	if id, ok := f.index[t]; ok {
-		for range max(1, f.s.WordRepeat) {
-			dst = append(dst, id)
-		}
+		dst = append(dst, id)
 	}
 	dst = f.appendLex(dst, t)
-	if f.s.HashtagSplit {
-		dst = f.appendHashtagParts(dst, t)
-	}
 	return appendCharNgrams(dst, f.s, f.bucketBase(), t)
 }
 
@@ -561,17 +467,30 @@ func endsScope(t string) bool {
 // letter or digit (emoticons, punctuation).
 func markNegation(toks []string) {
 	in := false
+	left := 0
 	for i, t := range toks {
 		switch {
 		case endsScope(t):
 			in = false
 		case IsNegator(t):
 			in = true
+			left = expNegWindow
 		case in && markable(t):
 			toks[i] = t + NegSuffix
+			if expNegWindow > 0 {
+				left--
+				if left == 0 {
+					in = false
+				}
+			}
 		}
 	}
 }
+
+var expNegWindow = 0
+
+// SetExpNegWindow is experimental.
+func SetExpNegWindow(n int) { expNegWindow = n }
 
 func markable(t string) bool {
 	if strings.HasPrefix(t, "@") || strings.HasPrefix(t, "http") || strings.HasPrefix(t, "<") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -106,59 +107,86 @@ var goldenTexts = []string{
 	"",
 	"naïve café — 😀 unknownword",
 	"not #happy at all :( but lol",
+	"very happy day but the movie was really bad",
 }
 
-func TestFeaturizerGolden(t *testing.T) {
+// v1Settings are DefaultSettings as featurizer format v1 had them: none
+// of the v2 lexicon options.
+func v1Settings() Settings {
 	s := DefaultSettings()
-	s.Buckets, s.MinCount = 1000, 1
-	b, err := NewBuilder(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, txt := range []string{"i like it", "i do not like mondays", "happy happy day", "movie was bad"} {
-		b.Add(txt)
-	}
-	f, _, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := golden{Settings: f.Settings(), Vocab: f.Vocab()}
-	for _, txt := range goldenTexts {
-		got.Cases = append(got.Cases, goldCase{Text: txt, Tokens: f.Tokens(txt), IDs: f.IDs(txt)})
-	}
-	path := filepath.Join("testdata", "golden.json")
-	if *update {
-		data, _ := json.MarshalIndent(got, "", " ")
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want golden
-	if err := json.Unmarshal(data, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Settings, want.Settings) || !slices.Equal(got.Vocab, want.Vocab) {
-		t.Fatalf("settings/vocab = %+v %q, golden %+v %q", got.Settings, got.Vocab, want.Settings, want.Vocab)
-	}
-	for i, c := range want.Cases {
-		g := got.Cases[i]
-		if !slices.Equal(g.Tokens, c.Tokens) {
-			t.Errorf("tokens(%q) = %q, golden %q", c.Text, g.Tokens, c.Tokens)
-		}
-		if !slices.Equal(g.IDs, c.IDs) {
-			t.Errorf("ids(%q) = %v, golden %v", c.Text, g.IDs, c.IDs)
-		}
+	s.Format = FormatV1
+	s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat = 0, false, false, 0
+	return s
+}
+
+// TestFeaturizerGolden pins the ids of the default featurizer
+// (testdata/golden.json, rewritten by -update) and of a format v1
+// featurizer (testdata/golden_v1.json, written by the v1 code and never
+// rewritten: models saved before v2 must featurize exactly as they did).
+func TestFeaturizerGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		settings Settings
+		frozen   bool
+	}{
+		{"golden.json", DefaultSettings(), false},
+		{"golden_v1.json", v1Settings(), true},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			s := tc.settings
+			s.Buckets, s.MinCount = 1000, 1
+			b, err := NewBuilder(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, txt := range []string{"i like it", "i do not like mondays", "happy happy day", "movie was bad"} {
+				b.Add(txt)
+			}
+			f, _, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tc.file)
+			if *update && !tc.frozen {
+				got := golden{Settings: f.Settings(), Vocab: f.Vocab()}
+				for _, txt := range goldenTexts {
+					got.Cases = append(got.Cases, goldCase{Text: txt, Tokens: f.Tokens(txt), IDs: f.IDs(txt)})
+				}
+				data, _ := json.MarshalIndent(got, "", " ")
+				if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want golden
+			if err := json.Unmarshal(data, &want); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Settings(); !reflect.DeepEqual(got, want.Settings) || !slices.Equal(f.Vocab(), want.Vocab) {
+				t.Fatalf("settings/vocab = %+v %q, golden %+v %q", got, f.Vocab(), want.Settings, want.Vocab)
+			}
+			if len(want.Cases) < 6 {
+				t.Fatalf("golden file has %d cases", len(want.Cases))
+			}
+			for _, c := range want.Cases {
+				if got := f.Tokens(c.Text); !slices.Equal(got, c.Tokens) {
+					t.Errorf("tokens(%q) = %q, golden %q", c.Text, got, c.Tokens)
+				}
+				if got := f.IDs(c.Text); !slices.Equal(got, c.IDs) {
+					t.Errorf("ids(%q) = %v, golden %v", c.Text, got, c.IDs)
+				}
+			}
+		})
 	}
 }
 
 func TestBuilderMatchesFeaturizer(t *testing.T) {
 	s := DefaultSettings()
 	s.Buckets, s.MinCount, s.WordNgrams = 500, 2, 3
-	texts := []string{"a b c a", "b c d", "e a", "a b c", "x c d here", ""}
+	texts := []string{"a b c a", "b c d", "e a", "a b c", "x c d here", "", "very good but a bad c", "so bad but d"}
 	b, err := NewBuilder(s)
 	if err != nil {
 		t.Fatal(err)
@@ -170,13 +198,13 @@ func TestBuilderMatchesFeaturizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Counts: a 4, c 4, b 3, d 2 (kept: min count 2); e, x, here once.
-	// Ties are broken by the word.
-	wantVocab := []string{"a", "c", "b", "d"}
+	// Counts: a 5, c 5, b 3, d 3, bad 2, but 2 (kept: min count 2); the
+	// others once. Ties are broken by the word.
+	wantVocab := []string{"a", "c", "b", "d", "bad", "but"}
 	if !slices.Equal(f.Vocab(), wantVocab) {
 		t.Errorf("vocab = %q, want %q", f.Vocab(), wantVocab)
 	}
-	if f.Rows() != 1+len(wantVocab)+len(lexiconFeatures)+500 {
+	if f.Rows() != 1+len(wantVocab)+2*8+500 {
 		t.Errorf("rows = %d", f.Rows())
 	}
 	if docs.Len() != len(texts) {
@@ -247,6 +275,8 @@ func TestSettingsValidate(t *testing.T) {
 		"char range":  func(s *Settings) { s.CharMin, s.CharMax = 5, 3 },
 		"no buckets":  func(s *Settings) { s.Buckets = 0 },
 		"min count":   func(s *Settings) { s.MinCount = 0 },
+		"bins":        func(s *Settings) { s.LexiconBins = 5 },
+		"but repeat":  func(s *Settings) { s.ButRepeat = -1 },
 	} {
 		s := DefaultSettings()
 		mut(&s)
@@ -267,5 +297,128 @@ func BenchmarkAppendIDs(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = f.AppendIDs(dst[:0], txt)
+	}
+}
+
+// countIDs returns how often each id occurs.
+func countIDs(ids []int64) map[int64]int {
+	n := map[int64]int{}
+	for _, id := range ids {
+		n[id]++
+	}
+	return n
+}
+
+func TestLexiconBins(t *testing.T) {
+	for _, tc := range []struct {
+		tok   string
+		bins  int
+		want  int
+		valOK bool
+	}{
+		{"good", 4, 2, true},     // 1.9
+		{"great", 4, 3, true},    // 3.1
+		{"bad", 4, 0, true},      // -2.5
+		{"good_NEG", 4, 6, true}, // 2 + 4
+		{"good", 8, 5, true},     // [1, 2)
+		{"great", 8, 7, true},    // [3, 4]
+		{"bad", 8, 1, true},      // [-3, -2)
+		{"bad_NEG", 8, 9, true},  // 1 + 8
+		{"#great", 8, 7, true},   // looked up without '#'
+		{"table", 8, -1, false},  // not in the lexicon
+		{"good", 0, 2, true},     // 0 means 4 bins
+	} {
+		bin, v := lexiconBin(tc.tok, tc.bins)
+		if bin != tc.want || (v != 0) != tc.valOK {
+			t.Errorf("lexiconBin(%q, %d) = %d, %g; want bin %d", tc.tok, tc.bins, bin, v, tc.want)
+		}
+		if bin >= 0 && tc.bins == 8 {
+			// Independent definition: floor(valence) + 4, clamped to 0..7.
+			base, neg := strings.CutSuffix(tc.tok, NegSuffix)
+			val := vaderLexicon()[strings.TrimPrefix(base, "#")]
+			want := min(max(int(math.Floor(float64(val)))+4, 0), 7)
+			if neg {
+				want += 8
+			}
+			if bin != want {
+				t.Errorf("lexiconBin(%q, 8) = %d, definition gives %d", tc.tok, bin, want)
+			}
+		}
+	}
+}
+
+func TestLexiconOptions(t *testing.T) {
+	base := DefaultSettings()
+	base.CharMin, base.CharMax, base.WordNgrams, base.Buckets = 0, 0, 1, 0
+	base.LexiconIntensity, base.Boosters, base.ButRepeat = false, false, 0
+	vocab := []string{"very", "happy", "but", "sad", "day"}
+	special := func(f *Featurizer, tok string) int64 {
+		bin, _ := lexiconBin(tok, f.s.LexiconBins)
+		if bin < 0 {
+			t.Fatalf("%q has no lexicon bin", tok)
+		}
+		return int64(1 + len(vocab) + bin)
+	}
+	happy := int(math.Ceil(float64(vaderLexicon()["happy"]))) // 2.7 -> 3
+	sad := int(math.Ceil(-float64(vaderLexicon()["sad"])))    // -2.1 -> 3
+	for _, tc := range []struct {
+		name string
+		mut  func(*Settings)
+		text string
+		// occurrences of the word ids and of the lexicon ids of "happy" and "sad"
+		happyWord, happyLex, sadWord, sadLex int
+	}{
+		{"plain", func(*Settings) {}, "happy but sad", 1, 1, 1, 1},
+		{"intensity", func(s *Settings) { s.LexiconIntensity = true }, "happy but sad", 1, happy, 1, sad},
+		{"booster", func(s *Settings) { s.Boosters = true }, "very happy but sad", 1, 2, 1, 1},
+		{"booster not before", func(s *Settings) { s.Boosters = true }, "happy very", 1, 1, 0, 0},
+		{"but", func(s *Settings) { s.ButRepeat = 1 }, "happy but sad", 1, 1, 2, 2},
+		{"but twice", func(s *Settings) { s.ButRepeat = 2 }, "happy but sad", 1, 1, 3, 3},
+		{"last but only", func(s *Settings) { s.ButRepeat = 1 }, "sad but ok but happy", 2, 2, 1, 1},
+		{"but intensity", func(s *Settings) { s.ButRepeat, s.LexiconIntensity = 1, true }, "happy but sad", 1, happy, 2, 2 * sad},
+		{"no but", func(s *Settings) { s.ButRepeat = 1 }, "happy sad", 1, 1, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base
+			tc.mut(&s)
+			f, err := New(s, vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := countIDs(f.IDs(tc.text))
+			hw, _ := f.WordID("happy")
+			sw, _ := f.WordID("sad")
+			got := [4]int{n[int64(hw)], n[special(f, "happy")], n[int64(sw)], n[special(f, "sad")]}
+			want := [4]int{tc.happyWord, tc.happyLex, tc.sadWord, tc.sadLex}
+			if got != want {
+				t.Errorf("ids of %q: happy word/lexicon, sad word/lexicon occur %v times, want %v (ids %v)", tc.text, got, want, f.IDs(tc.text))
+			}
+		})
+	}
+}
+
+func TestFormatV1(t *testing.T) {
+	s := v1Settings()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("v1 settings rejected: %v", err)
+	}
+	for name, mut := range map[string]func(*Settings){
+		"bins":      func(s *Settings) { s.LexiconBins = 8 },
+		"intensity": func(s *Settings) { s.LexiconIntensity = true },
+		"boosters":  func(s *Settings) { s.Boosters = true },
+		"but":       func(s *Settings) { s.ButRepeat = 1 },
+	} {
+		s := v1Settings()
+		mut(&s)
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: format v1 accepted a v2 option", name)
+		}
+	}
+	f, err := New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Settings().Specials != len(lexiconFeatures) {
+		t.Errorf("v1 specials = %d, want %d", f.Settings().Specials, len(lexiconFeatures))
 	}
 }

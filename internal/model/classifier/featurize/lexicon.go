@@ -38,66 +38,75 @@ func vaderLexicon() map[string]float32 {
 	return vader
 }
 
-// lexiconFeatures are the special rows of the lexicon features, in id
-// order after the vocabulary: the valence bin of a lexicon token, and the
-// same bins for tokens in a negation scope.
+// lexiconFeatures name the special rows of the lexicon features with 4
+// bins, in id order after the vocabulary: the valence bin of a lexicon
+// token, and the same bins for tokens in a negation scope.
 var lexiconFeatures = []string{
 	"lex:neg2", "lex:neg1", "lex:pos1", "lex:pos2",
 	"lex:neg2" + NegSuffix, "lex:neg1" + NegSuffix, "lex:pos1" + NegSuffix, "lex:pos2" + NegSuffix,
 }
 
-// specials returns the number of special rows of s.
+// specials returns the number of special rows of s: twice the number of
+// valence bins (plain and negated) with the lexicon, else 0.
 func specials(s Settings) int {
-	if s.Lexicon == LexiconVADER {
-		n := len(lexiconFeatures)
-		if s.LexBins == 8 {
-			n = 16
-		}
-		if s.LexSummary {
-			n += 4
-		}
-		return n
+	if s.Lexicon != LexiconVADER {
+		return 0
 	}
-	return 0
+	return 2 * lexiconBins(s.LexiconBins)
 }
 
-// lexiconBin returns the index in lexiconFeatures of a normalised token,
-// or -1: valence <= -2, < 0, > 0 (and < 2), >= 2; plus 4 when the token
-// carries NegSuffix. A hashtag not in the lexicon is looked up without '#'.
+func lexiconBins(n int) int {
+	if n == 0 {
+		return 4
+	}
+	return n
+}
+
+// lexiconBin returns the special row of a normalised token and its
+// valence, or -1: with 4 bins valence <= -2, < 0, > 0 (and < 2), >= 2;
+// with 8 bins [-4, -3), [-3, -2), [-2, -1), [-1, 0), (0, 1), [1, 2),
+// [2, 3), [3, 4]; plus the number of bins when the token carries
+// NegSuffix. A hashtag not in the lexicon is looked up without '#'.
 func lexiconBin(tok string, bins int) (int, float32) {
 	base, negated := strings.CutSuffix(tok, NegSuffix)
 	v, ok := vaderLexicon()[base]
 	if !ok && len(base) > 1 && base[0] == '#' {
-		v, ok = vaderLexicon()[base[1:]]
+		base = base[1:]
+		v, ok = vaderLexicon()[base]
+	}
+	if !ok && expLexFallback {
+		if d := undouble(base); d != base {
+			v, ok = vaderLexicon()[d]
+		}
 	}
 	if !ok || v == 0 {
 		return -1, 0
 	}
+	bins = lexiconBins(bins)
+	var bin int
 	if bins == 8 {
-		bin := min(max(int(math.Floor(float64(v)))+4, 0), 7)
-		if negated {
-			bin += 8
+		bin = min(max(int(math.Floor(float64(v)))+4, 0), 7)
+	} else {
+		switch {
+		case v <= -2:
+			bin = 0
+		case v < 0:
+			bin = 1
+		case v < 2:
+			bin = 2
+		default:
+			bin = 3
 		}
-		return bin, v
-	}
-	bin := 0
-	switch {
-	case v <= -2:
-		bin = 0
-	case v < 0:
-		bin = 1
-	case v < 2:
-		bin = 2
-	default:
-		bin = 3
 	}
 	if negated {
-		bin += 4
+		bin += bins
 	}
 	return bin, v
 }
 
-// boosters are VADER's intensifiers and dampeners (B_INCR / B_DECR words).
+// boosters are VADER's intensifiers and dampeners: the one-word keys of
+// BOOSTER_DICT in vader-sentiment 1.1.3's src/vaderSentiment.js, with
+// "kind" and "sort" standing for its "kind of" and "sort of".
 var boosters = map[string]bool{}
 
 func init() {
@@ -110,4 +119,20 @@ almost barely hardly kind kinda kindof less little marginally occasionally partl
 slightly somewhat sort sorta sortof`) {
 		boosters[w] = true
 	}
+}
+
+// ExpLexFallback is experimental.
+var expLexFallback = false
+
+// SetExpLexFallback is experimental.
+func SetExpLexFallback(b bool) { expLexFallback = b }
+
+// undouble collapses runs of two equal letters ("goodd" -> "god" is not
+// wanted, so only a doubled final letter: "lovee" -> "love").
+func undouble(t string) string {
+	n := len(t)
+	if n >= 3 && t[n-1] == t[n-2] && t[n-1] >= 'a' && t[n-1] <= 'z' {
+		return t[:n-1]
+	}
+	return t
 }

@@ -1,0 +1,159 @@
+package shard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/ingest"
+)
+
+// Item is one shard of a fan-out: withParam's element.
+type Item struct {
+	// Index is the shard's position, zero-padded so that names sort in
+	// plan order (shard-0000, shard-0001, ...).
+	Index string `json:"index"`
+	// URI is the file: a local path or an s3:// URI.
+	URI string `json:"uri"`
+}
+
+// Dir is the folder of shard index under an output: "shard-<index>".
+func Dir(index string) string { return "shard-" + index }
+
+// Index formats shard number i.
+func Index(i int) string { return fmt.Sprintf("%04d", i) }
+
+// Plan expands the sources (paths, globs, folders or s3://bucket/prefix
+// URIs, as ingest takes them) into one item per file, in the order ingest
+// would read them.
+func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item, error) {
+	var uris []string
+	var local []string
+	flush := func() error {
+		if len(local) == 0 {
+			return nil
+		}
+		files, err := ingest.ExpandLocal(local)
+		if err != nil {
+			return fmt.Errorf("planning shards: %w", err)
+		}
+		uris = append(uris, files...)
+		local = nil
+		return nil
+	}
+	for _, s := range sources {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.HasPrefix(strings.ToLower(s), "s3://") {
+			local = append(local, s)
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		loc, err := artifact.Resolve(ctx, s, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("planning shards: %w", err)
+		}
+		srcs, err := ingest.ExpandStore(ctx, loc.Store, loc.Key)
+		if err != nil {
+			return nil, fmt.Errorf("planning shards: %w", err)
+		}
+		for _, src := range srcs {
+			uris = append(uris, src.Name)
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(uris) == 0 {
+		return nil, errors.New("planning shards: no sources")
+	}
+	items := make([]Item, len(uris))
+	for i, u := range uris {
+		items[i] = Item{Index: Index(i), URI: u}
+	}
+	return items, nil
+}
+
+// Gather publishes the count committed shards under out (shard-0000 ...)
+// as one output: a manifest at out listing each shard's files as
+// shard-<index>/<name>, with the first shard's metadata and "shards" set to
+// the count. It fails when a shard is missing or not committed.
+func Gather(ctx context.Context, out artifact.Location, count int) (*artifact.Manifest, error) {
+	if count < 1 {
+		return nil, fmt.Errorf("gathering %q: count %d: want at least one shard", out.URI(), count)
+	}
+	m := &artifact.Manifest{URI: out.URI(), Meta: map[string]string{}}
+	for i := range count {
+		dir := Dir(Index(i))
+		sm, err := artifact.ReadManifest(ctx, out.Store, path.Join(out.Key, dir))
+		if err != nil {
+			return nil, fmt.Errorf("gathering %q: shard %d: %w", out.URI(), i, err)
+		}
+		if i == 0 {
+			for k, v := range sm.Meta {
+				m.Meta[k] = v
+			}
+		}
+		for _, f := range sm.Files {
+			f.Name = dir + "/" + f.Name
+			m.Files = append(m.Files, f)
+		}
+	}
+	m.Meta["shards"] = strconv.Itoa(count)
+	m.CommittedAt = time.Now().UTC().Truncate(time.Second)
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	key := path.Join(out.Key, artifact.ManifestName)
+	w, err := out.Store.Create(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("gathering %q: %w", out.URI(), err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("gathering %q: %w", out.URI(), err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("gathering %q: %w", out.URI(), err)
+	}
+	return m, nil
+}
+
+// S3ConfigFromEnv reads S3 settings as the components do: TWEETFLOW_S3_*
+// first, then the usual AWS and MinIO variables (artifact.S3ConfigFromEnv).
+func S3ConfigFromEnv(get func(string) string) artifact.S3Config {
+	cfg := artifact.S3ConfigFromEnv(get)
+	if v := get("TWEETFLOW_S3_ENDPOINT"); v != "" {
+		ep := artifact.S3ConfigFromEnv(func(k string) string {
+			if k == "S3_ENDPOINT" {
+				return v
+			}
+			return ""
+		})
+		cfg.Endpoint, cfg.Insecure = ep.Endpoint, ep.Insecure
+	}
+	if v := get("TWEETFLOW_S3_REGION"); v != "" {
+		cfg.Region = v
+	}
+	if v := get("TWEETFLOW_S3_ACCESS_KEY"); v != "" {
+		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = v, get("TWEETFLOW_S3_SECRET_KEY"), ""
+	}
+	if v, err := strconv.ParseBool(get("TWEETFLOW_S3_INSECURE")); err == nil {
+		cfg.Insecure = v
+	}
+	if v, err := strconv.ParseBool(get("TWEETFLOW_S3_PATH_STYLE")); err == nil {
+		cfg.PathStyle = v
+	}
+	return cfg
+}
