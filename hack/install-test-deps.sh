@@ -19,6 +19,8 @@ fi
 
 # MinIO server for the S3 conformance tests (built once, cached).
 [ -x hack/install-minio.sh ] && hack/install-minio.sh
+# PostgreSQL for the scorer's sink tests (Debian package).
+[ -x hack/install-postgres.sh ] && hack/install-postgres.sh >/dev/null
 # ONNX Runtime for the export parity tests (npm package, cached).
 [ -x hack/install-onnxruntime.sh ] && hack/install-onnxruntime.sh
 # helm, kubeconform, crane for the chart and manifest checks (cached).

@@ -74,14 +74,11 @@ func main() {
 	flag.BoolVar(&s.LexiconIntensity, "lexicon-intensity", s.LexiconIntensity, "emit lexicon ids ceil(|valence|) times")
 	flag.BoolVar(&s.Boosters, "boosters", s.Boosters, "a lexicon word after a booster emits its lexicon id once more")
 	flag.IntVar(&s.ButRepeat, "but-repeat", s.ButRepeat, "extra repeats of the word and lexicon ids after the last \"but\"")
-	negW := flag.Int("exp-neg-window", 0, "experimental")
-	lexFB := flag.Bool("exp-lex-fallback", false, "experimental")
+	flag.IntVar(&s.NegationWindow, "negation-window", s.NegationWindow, "a negation scope ends after this many marked tokens (0: at punctuation only)")
 	v1 := flag.Bool("v1", false, "featurizer format v1 (the settings before v2's lexicon changes)")
 	flag.Parse()
-	featurize.SetExpLexFallback(*lexFB)
-	featurize.SetExpNegWindow(*negW)
 	if *v1 {
-		s.Format, s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat = featurize.FormatV1, 0, false, false, 0
+		s.Format, s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat, s.NegationWindow = featurize.FormatV1, 0, false, false, 0, 0
 	}
 	s.CharMin, s.CharMax = 0, 0
 	if *charNg != "0" {

@@ -31,6 +31,9 @@ type Param struct {
 	Description string   // one sentence, shown in --help, the Argo form and the docs
 	Required    bool     // must be set (no default)
 	Min, Max    *float64 // optional numeric bounds
+	// Secret marks a value that must not be recorded (a DSN with a
+	// password): the summary shows it redacted. Prefer its env var.
+	Secret bool
 }
 
 // Kind says what an artifact holds.

@@ -352,7 +352,14 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		e.outputs[a.Name] = artifact.NewOutput(loc.Store, loc.Key)
 		e.outOrder = append(e.outOrder, a.Name)
 	}
-	e.summary = Summary{Component: c.Name, Step: e.Step, RunID: e.RunID, Params: e.params,
+	recorded := make(map[string]string, len(e.params))
+	for k, v := range e.params {
+		if p, _ := c.Param(k); p.Secret && v != "" {
+			v = "<redacted>"
+		}
+		recorded[k] = v
+	}
+	e.summary = Summary{Component: c.Name, Step: e.Step, RunID: e.RunID, Params: recorded,
 		Inputs: map[string][]string{}, Outputs: map[string]OutputSummary{}, Results: map[string]string{}, Extra: map[string]any{}}
 	for n, locs := range e.inputs {
 		for _, l := range locs {

@@ -232,3 +232,22 @@ func TestOptionalInputDefaultsOnlyWhenProduced(t *testing.T) {
 		t.Fatalf("optional input not defaulted to the run's committed output: %+v %v", in, ok)
 	}
 }
+
+func TestSecretParamRedactedInSummary(t *testing.T) {
+	c := testContract
+	c.Params = append([]Param{{Name: "dsn", Secret: true, Description: "a secret"}}, c.Params...)
+	dir := t.TempDir()
+	sum := filepath.Join(dir, "summary.json")
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), c, writeOut, []string{"demo", "--store", dir, "--dsn", "postgres://u:hunter2@h/db", "--summary-file", sum}, &out, &errb)
+	if code != 0 {
+		t.Fatal(errb.String())
+	}
+	b, err := os.ReadFile(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "hunter2") || !strings.Contains(string(b), `redacted`) {
+		t.Fatalf("secret not redacted:\n%s", b)
+	}
+}

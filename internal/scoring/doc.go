@@ -38,6 +38,8 @@
 // A Pipeline buffers tweets and scores and writes a batch to every sink
 // when it holds the batch size or when the flush interval has passed since
 // its first tweet (a slow stream is still stored within the interval).
+// Writing a batch overlaps with scoring the next (one batch in flight,
+// batches stored in order).
 // Stream reads ingest.Sources (files, store objects, or standard input as
 // JSONL, which is scored line by line as it arrives) through ingest.Ingest,
 // so bad rows are counted and bounded by ingest.Options.MaxBadRows. When

@@ -89,8 +89,8 @@ func (m *metrics) observe(r route, code int, d time.Duration) {
 	rm.buckets[i].Add(1)
 }
 
-// predicted counts one prediction of label by model version.
-func (m *metrics) predicted(version, label string) {
+// predicted counts n predictions of label by model version.
+func (m *metrics) predicted(version, label string, n uint64) {
 	k := labelKey{version, label}
 	m.mu.RLock()
 	c := m.labels[k]
@@ -103,7 +103,7 @@ func (m *metrics) predicted(version, label string) {
 		}
 		m.mu.Unlock()
 	}
-	c.Add(1)
+	c.Add(n)
 }
 
 // write writes the metrics in the Prometheus text exposition format 0.0.4.

@@ -79,12 +79,13 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 // reqBuf is the pooled memory of one request.
 type reqBuf struct {
-	body  bytes.Buffer
-	out   []byte
-	probs []float32
-	texts []string
-	arena []byte // decoded strings of the request
-	lr    io.LimitedReader
+	body   bytes.Buffer
+	out    []byte
+	probs  []float32
+	texts  []string
+	arena  []byte   // decoded strings of the request
+	counts []uint64 // predictions per label
+	lr     io.LimitedReader
 }
 
 // New returns a server over the models of reg.
@@ -448,9 +449,10 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pa
 	buf.probs = probs
 	c := len(m.labels)
 	s.metrics.texts.Add(uint64(len(req.texts)))
+	buf.counts = s.countPredictions(m, probs, len(req.texts), buf.counts)
 	out := buf.out[:0]
 	if !req.batch {
-		best := s.argmax(m, probs)
+		best := argmax(probs)
 		out = appendPrediction(out, m, probs, best)
 		out = out[:len(out)-1] // reopen the object
 		out = append(out, `,"model_version":`...)
@@ -463,7 +465,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pa
 				out = append(out, ',')
 			}
 			row := probs[i*c : (i+1)*c]
-			out = appendPrediction(out, m, row, s.argmax(m, row))
+			out = appendPrediction(out, m, row, argmax(row))
 		}
 		out = append(out, `],"model_version":`...)
 		out = append(out, m.jsonVersion...)
@@ -473,16 +475,32 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pa
 	return writeRaw(w, http.StatusOK, out)
 }
 
-// argmax returns the best class of one probability row and counts it.
-func (s *Server) argmax(m *Model, row []float32) int {
+// argmax returns the best class of one probability row.
+func argmax(row []float32) int {
 	best := 0
 	for j, p := range row {
 		if p > row[best] {
 			best = j
 		}
 	}
-	s.metrics.predicted(m.version, m.labels[best])
 	return best
+}
+
+// countPredictions counts the best classes of the n probability rows in
+// the metrics, with one metrics update per label (not per row). counts is
+// scratch memory; the grown slice is returned.
+func (s *Server) countPredictions(m *Model, probs []float32, n int, counts []uint64) []uint64 {
+	c := len(m.labels)
+	counts = append(counts[:0], make([]uint64, c)...)
+	for i := range n {
+		counts[argmax(probs[i*c:(i+1)*c])]++
+	}
+	for j, k := range counts {
+		if k > 0 {
+			s.metrics.predicted(m.version, m.labels[j], k)
+		}
+	}
+	return counts
 }
 
 // appendPrediction appends {"label":..,"score":..,"probabilities":{..}}.

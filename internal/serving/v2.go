@@ -206,6 +206,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request, buf *reqBuf, na
 	}
 	b = append(b, `,"outputs":[`...)
 	if wantLabel {
+		buf.counts = s.countPredictions(m, probs, len(texts), buf.counts)
 		b = append(b, `{"name":"label","datatype":"BYTES","shape":[`...)
 		b = strconv.AppendInt(b, int64(len(texts)), 10)
 		b = append(b, `],"data":[`...)
@@ -213,7 +214,7 @@ func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request, buf *reqBuf, na
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, m.jsonLabels[s.argmax(m, probs[i*c:(i+1)*c])]...)
+			b = append(b, m.jsonLabels[argmax(probs[i*c:(i+1)*c])]...)
 		}
 		b = append(b, "]}"...)
 	}

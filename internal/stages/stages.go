@@ -202,7 +202,8 @@ var Score = c.Contract{
 	Params: []c.Param{
 		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of raw --tweets files; '-' is always JSONL."},
 		{Name: "batch-size", Type: c.Int, Default: "512", Min: c.F(1), Description: "Tweets scored and stored per batch (and per PostgreSQL transaction)."},
-		{Name: "postgres-dsn", Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty writes only the Parquet output. Prefer the env var."},
+		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written. Prefer the env var: flags show in process lists."},
+		{Name: "flush-interval", Type: c.Duration, Default: "1s", Description: "Store a partial batch once its first tweet has waited this long (streams); 0 waits for full batches."},
 		{Name: "table", Default: "tweet_scores", Description: "PostgreSQL table for the scores; created when missing."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0), Description: "Bad input rows to skip before failing."},
 		shardRows,
@@ -217,3 +218,7 @@ var Score = c.Contract{
 
 // All lists every pipeline component, in pipeline order.
 var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &EvaluateGate, &ExportONNX, &BuildServingImage}
+
+// Components lists every component with a contract: the pipeline's and the
+// stream scorer. The reference docs cover these.
+var Components = append(append([]*c.Contract{}, All...), &Score)

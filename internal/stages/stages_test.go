@@ -4,7 +4,7 @@ import "testing"
 
 func TestContractsValid(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range All {
+	for _, c := range Components {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
 		}

@@ -169,7 +169,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 						OnUsageError: onUsage,
 						Action: func(cc *ucli.Context) error {
 							var b bytes.Buffer
-							if err := docs.Write(&b, stages.All); err != nil {
+							if err := docs.Write(&b, stages.Components); err != nil {
 								return err
 							}
 							return writeOrCheck(cc, b.Bytes(), stdout, "tweetflow components docs")

@@ -91,7 +91,7 @@ func TestRunUsage(t *testing.T) {
 	}
 	dir := t.TempDir()
 	code, _, stderr := tf(t, "run", "--bin", dir, "--store", filepath.Join(dir, "store"), "-q")
-	if code != cli.ExitFailed || !strings.Contains(stderr, `finding binary "ingest"`) {
+	if code != cli.ExitFailed || !strings.Contains(stderr, `finding binary "`) || !strings.Contains(stderr, "build the components first") {
 		t.Errorf("missing binaries: exit %d: %s", code, stderr)
 	}
 }

@@ -30,6 +30,10 @@ func stageFakes(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	// The fan-out's plan and gather steps are the tweetflow CLI.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "tweetflow"), "../../cmd/tweetflow").CombinedOutput(); err != nil {
+		t.Fatalf("building tweetflow: %v\n%s", err, out)
+	}
 	return dir
 }
 

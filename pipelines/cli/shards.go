@@ -42,6 +42,9 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 						sources = append(sources, strings.Split(s, ",")...)
 					}
 					items, err := shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv))
+					if errors.Is(err, shard.ErrBadSources) {
+						return usageError{err} // exit 2: not retried
+					}
 					if err != nil {
 						return err
 					}

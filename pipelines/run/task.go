@@ -24,6 +24,7 @@ import (
 	apiv1 "k8s.io/api/core/v1"
 
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/pipelines/dsl"
 )
 
 // runTask runs one task to the end (with retries) and records it. It
@@ -303,6 +304,11 @@ func (ex *execution) binary(name string) (string, error) {
 		p := filepath.Join(ex.cfg.binDir, filepath.Base(name))
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return filepath.Abs(p)
+		}
+		// The pipeline's built-in steps run the tweetflow CLI: this one, if
+		// that is what is running.
+		if exe, err := os.Executable(); err == nil && filepath.Base(name) == dsl.CLI && filepath.Base(exe) == dsl.CLI {
+			return exe, nil
 		}
 		return "", fmt.Errorf("finding binary %q in %q: %w (build the components first)", filepath.Base(name), ex.cfg.binDir, errNoBinary)
 	}

@@ -14,6 +14,10 @@ import (
 	"github.com/tweetflow/tweetflow/internal/ingest"
 )
 
+// ErrBadSources marks local sources that do not exist or match nothing: a
+// usage error, not worth a retry.
+var ErrBadSources = errors.New("bad sources")
+
 // Item is one shard of a fan-out: withParam's element.
 type Item struct {
 	// Index is the shard's position, zero-padded so that names sort in
@@ -41,7 +45,7 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item,
 		}
 		files, err := ingest.ExpandLocal(local)
 		if err != nil {
-			return fmt.Errorf("planning shards: %w", err)
+			return fmt.Errorf("planning shards: %w: %w", ErrBadSources, err)
 		}
 		uris = append(uris, files...)
 		local = nil

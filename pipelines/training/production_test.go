@@ -103,7 +103,7 @@ func TestLocalRunRetriesAndDeadlinesOfTheTemplate(t *testing.T) {
 	dir := t.TempDir()
 	params := func(id string) run.Option {
 		// Without the step cache: the second run would restore clean.
-		return run.WithParams(map[string]string{"store": filepath.Join(dir, "store"), "run-id": id, "cache": "false"})
+		return run.WithParams(map[string]string{"store": filepath.Join(dir, "store"), "run-id": id, "cache": "false", "sources": demoSources})
 	}
 	var log strings.Builder
 	env := append(os.Environ(), "STAGEFAKE_FLAKY=clean", "STAGEFAKE_DIR="+dir)

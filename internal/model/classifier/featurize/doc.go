@@ -17,7 +17,9 @@
 //     "never", "cannot", "dont", ... or any word ending in "n't") every
 //     token up to the next token made only of . , : ; ! ? gets the suffix
 //     "_NEG", except @mentions, URLs, "<...>" placeholders and tokens
-//     without a letter or digit (emoticons).
+//     without a letter or digit (emoticons). With NegationWindow n > 0
+//     (format v2) the scope also ends after n marked tokens (VADER looks
+//     3 words back for a negation).
 //
 // # Ids
 //
@@ -55,7 +57,7 @@
 // V+4 >= 2; V+5..V+8 the same bins for negation-marked tokens (looked up
 // without the suffix). With 8 bins: V+1+b for b = floor(valence)+4
 // clamped to 0..7 ([-4,-3) ... [3,4]), V+9..V+16 for negation-marked
-// tokens. Format v2 options, all off in v1:
+// tokens. Format v2 options, all off in v1 (see also NegationWindow):
 //
 //   - LexiconIntensity: the lexicon id is emitted ceil(|valence|) times
 //     (1..4), so strong words weigh more in the mean (as VADER sums

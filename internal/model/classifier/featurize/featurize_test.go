@@ -48,6 +48,26 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+func TestNegationWindow(t *testing.T) {
+	for _, tc := range []struct {
+		window int
+		in     string
+		want   []string
+	}{
+		{0, "not a b c d", []string{"not", "a_NEG", "b_NEG", "c_NEG", "d_NEG"}},
+		{3, "not a b c d", []string{"not", "a_NEG", "b_NEG", "c_NEG", "d"}},
+		{3, "not a :) @user b c d", []string{"not", "a_NEG", ":)", "@user", "b_NEG", "c_NEG", "d"}},
+		{3, "not a. b", []string{"not", "a_NEG", ".", "b"}},
+		{2, "no a b never c d e", []string{"no", "a_NEG", "b_NEG", "never", "c_NEG", "d_NEG", "e"}},
+	} {
+		s := DefaultSettings()
+		s.NegationWindow = tc.window
+		if got := normalize(s, Tokenize(tc.in)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("window %d: normalize(%q) = %q, want %q", tc.window, tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestCharNgramsFollowDefinition(t *testing.T) {
 	s := DefaultSettings()
 	s.Buckets = 1000
@@ -115,7 +135,7 @@ var goldenTexts = []string{
 func v1Settings() Settings {
 	s := DefaultSettings()
 	s.Format = FormatV1
-	s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat = 0, false, false, 0
+	s.LexiconBins, s.LexiconIntensity, s.Boosters, s.ButRepeat, s.NegationWindow = 0, false, false, 0, 0
 	return s
 }
 
@@ -277,6 +297,7 @@ func TestSettingsValidate(t *testing.T) {
 		"min count":   func(s *Settings) { s.MinCount = 0 },
 		"bins":        func(s *Settings) { s.LexiconBins = 5 },
 		"but repeat":  func(s *Settings) { s.ButRepeat = -1 },
+		"neg window":  func(s *Settings) { s.NegationWindow = -1 },
 	} {
 		s := DefaultSettings()
 		mut(&s)
@@ -407,6 +428,7 @@ func TestFormatV1(t *testing.T) {
 		"intensity": func(s *Settings) { s.LexiconIntensity = true },
 		"boosters":  func(s *Settings) { s.Boosters = true },
 		"but":       func(s *Settings) { s.ButRepeat = 1 },
+		"window":    func(s *Settings) { s.NegationWindow = 3 },
 	} {
 		s := v1Settings()
 		mut(&s)

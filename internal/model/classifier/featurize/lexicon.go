@@ -71,13 +71,7 @@ func lexiconBin(tok string, bins int) (int, float32) {
 	base, negated := strings.CutSuffix(tok, NegSuffix)
 	v, ok := vaderLexicon()[base]
 	if !ok && len(base) > 1 && base[0] == '#' {
-		base = base[1:]
-		v, ok = vaderLexicon()[base]
-	}
-	if !ok && expLexFallback {
-		if d := undouble(base); d != base {
-			v, ok = vaderLexicon()[d]
-		}
+		v, ok = vaderLexicon()[base[1:]]
 	}
 	if !ok || v == 0 {
 		return -1, 0
@@ -119,20 +113,4 @@ almost barely hardly kind kinda kindof less little marginally occasionally partl
 slightly somewhat sort sorta sortof`) {
 		boosters[w] = true
 	}
-}
-
-// ExpLexFallback is experimental.
-var expLexFallback = false
-
-// SetExpLexFallback is experimental.
-func SetExpLexFallback(b bool) { expLexFallback = b }
-
-// undouble collapses runs of two equal letters ("goodd" -> "god" is not
-// wanted, so only a doubled final letter: "lovee" -> "love").
-func undouble(t string) string {
-	n := len(t)
-	if n >= 3 && t[n-1] == t[n-2] && t[n-1] >= 'a' && t[n-1] <= 'z' {
-		return t[:n-1]
-	}
-	return t
 }
