@@ -120,6 +120,14 @@ request = function()
 end
 EOF
 
+# Another run of this script (or anything else) on the same ports would be
+# measured instead of ours: refuse to start.
+for port in "$GO_PORT" $([[ -z "$SKIP_PEER" ]] && echo "$PEER_PORT"); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "bench-serve: 127.0.0.1:$port is in use (another benchmark?); set GO_PORT / PEER_PORT" >&2
+		exit 1
+	fi
+done
 echo "== starting the servers on 127.0.0.1"
 # shellcheck disable=SC2086
 env $GO_ENV "$WORK/serve" --model "$MODEL" --addr "127.0.0.1:$GO_PORT" --log-requests=false --reload-interval 0 >"$WORK/serve.log" 2>&1 &
@@ -139,6 +147,9 @@ for url in "${urls[@]}"; do
 		sleep 0.1
 	done
 	curl -fs "$url" >/dev/null || { echo "bench-serve: $url not ready"; cat "$WORK"/*.log; exit 1; }
+done
+for p in "$GO_PID" ${PEER_PID:-}; do
+	kill -0 "$p" 2>/dev/null || { echo "bench-serve: server $p exited"; cat "$WORK"/*.log; exit 1; }
 done
 echo "Go server: $GO_ENV; GOMAXPROCS default ($(nproc) cores); peer: gunicorn $PEER_WORKERS workers x 8 threads"
 

@@ -128,7 +128,12 @@ func (e *Env) cacheRecord(ctx context.Context, key string, spec *stepcache.Spec)
 	e.mu.Lock()
 	entry := &stepcache.Entry{Key: key, Component: e.Contract.Name, Step: e.Step, RunID: e.RunID,
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Outputs: map[string]stepcache.Output{},
-		Results: map[string]string{}, RowsIn: e.summary.RowsIn, RowsOut: e.summary.RowsOut, Spec: spec}
+		Results: map[string]string{}, RowsIn: e.summary.RowsIn, RowsOut: e.summary.RowsOut}
+	if spec != nil {
+		shown := *spec
+		shown.Params = e.summary.Params // secret parameters redacted
+		entry.Spec = &shown
+	}
 	for k, v := range e.summary.Results {
 		entry.Results[k] = v
 	}

@@ -179,7 +179,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 						Name:  "list",
 						Usage: "list the components in pipeline order",
 						Action: func(cc *ucli.Context) error {
-							for _, c := range stages.All {
+							for _, c := range stages.Components {
 								fmt.Fprintf(stdout, "%-20s %s\n", c.Name, c.Summary)
 							}
 							return nil

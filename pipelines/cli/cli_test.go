@@ -60,14 +60,14 @@ func TestCompileWriteAndCheck(t *testing.T) {
 func TestComponentsDocs(t *testing.T) {
 	code, stdout, _ := tf(t, "components", "docs")
 	var want bytes.Buffer
-	if err := docs.Write(&want, stages.All); err != nil {
+	if err := docs.Write(&want, stages.Components); err != nil {
 		t.Fatal(err)
 	}
 	if code != cli.ExitOK || stdout != want.String() {
 		t.Errorf("components docs: exit %d, output differs from docs.Write", code)
 	}
 	code, stdout, _ = tf(t, "components", "list")
-	if code != cli.ExitOK || strings.Count(stdout, "\n") != len(stages.All) {
+	if code != cli.ExitOK || strings.Count(stdout, "\n") != len(stages.Components) {
 		t.Errorf("components list: exit %d:\n%s", code, stdout)
 	}
 }

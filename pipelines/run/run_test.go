@@ -51,6 +51,13 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
+	// The fan-out's plan and gather steps are the tweetflow CLI.
+	cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "tweetflow"), "../../cmd/tweetflow")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building tweetflow:", err)
+		os.Exit(1)
+	}
 	binDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -436,11 +436,26 @@ func TestFormatV1(t *testing.T) {
 			t.Errorf("%s: format v1 accepted a v2 option", name)
 		}
 	}
-	f, err := New(s, nil)
+	f, err := New(s, []string{"good"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Settings().Specials != len(lexiconFeatures) {
 		t.Errorf("v1 specials = %d, want %d", f.Settings().Specials, len(lexiconFeatures))
+	}
+	// A saved v1 featurizer loads and keeps its format.
+	var js, vocab bytes.Buffer
+	if err := f.Save(&js, &vocab); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(js.String(), "lexicon_bins") {
+		t.Errorf("v1 settings JSON has v2 fields: %s", js.String())
+	}
+	g, err := Load(&js, &vocab)
+	if err != nil {
+		t.Fatalf("loading v1 featurizer: %v", err)
+	}
+	if g.Settings().Format != FormatV1 || !slices.Equal(g.IDs("not good"), f.IDs("not good")) {
+		t.Errorf("v1 featurizer changed on load: %+v", g.Settings())
 	}
 }

@@ -37,8 +37,13 @@ var (
 		Inputs: []component.Artifact{{Name: "in", Kind: component.Dataset, Description: "input"}},
 		Results: []component.Result{{Name: "passed", Description: "gate passed"},
 			{Name: "score", Description: "a score"}}}
+	// Shard reads raw files (a list input, so it can fan out) and writes
+	// their concatenation.
+	Shard = component.Contract{Name: "fake-shard", Summary: "fake shardable reader", Params: params, Shardable: true,
+		Inputs:  []component.Artifact{{Name: "files", Kind: component.Sources, List: true, Description: "raw files"}},
+		Outputs: []component.Artifact{{Name: "data", Kind: component.Dataset, Description: "data"}}}
 	// All maps binary names to contracts.
-	All = map[string]*component.Contract{"fake-src": &Src, "fake-step": &Step, "fake-gate": &Gate}
+	All = map[string]*component.Contract{"fake-src": &Src, "fake-step": &Step, "fake-gate": &Gate, "fake-shard": &Shard}
 )
 
 // Run is the fakes' component run function.
@@ -65,6 +70,17 @@ func Run(ctx context.Context, e *component.Env) error {
 		}
 	}
 	e.AddRows(0, int64(e.Int("rows")))
+	if e.Contract.Name == Shard.Name {
+		var all []byte
+		for _, f := range e.InputList("files") {
+			b, err := os.ReadFile(f.Key)
+			if err != nil {
+				return err
+			}
+			all = append(all, b...)
+		}
+		return e.Output("data").WriteFile(ctx, "part-0.txt", strings.NewReader(string(all)))
+	}
 	if len(e.Contract.Outputs) > 0 {
 		if err := e.Output("data").WriteFile(ctx, "part-0.txt", strings.NewReader(e.Step)); err != nil {
 			return err
