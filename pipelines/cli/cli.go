@@ -78,6 +78,8 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			Usage: "Kubernetes Secret with the S3 settings (keys: endpoint, region, access-key, secret-key, insecure, path-style); empty for none"},
 		&ucli.StringFlag{Name: "service-account", EnvVars: []string{"TWEETFLOW_SERVICE_ACCOUNT"},
 			Usage: "service account of the workflow pods"},
+		&ucli.IntFlag{Name: "parallelism", EnvVars: []string{"TWEETFLOW_PARALLELISM"},
+			Usage: "most tasks of a workflow running at once on the cluster, fan-out items included (0: no limit)"},
 	}
 	return &ucli.App{
 		Name:  "tweetflow",
@@ -136,7 +138,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					&ucli.StringSliceFlag{Name: "param", Aliases: []string{"p"},
 						Usage: "set a pipeline parameter: -p name=value (repeatable)"},
 					&ucli.IntFlag{Name: "parallel", Value: run.DefaultParallel, EnvVars: []string{"TWEETFLOW_PARALLEL"},
-						Usage: "steps run at once"},
+						Usage: "steps run at once; a fan-out (ingest over its source files) also runs this many items at once"},
 					&ucli.StringFlag{Name: "work-dir", EnvVars: []string{"TWEETFLOW_WORK_DIR"},
 						Usage: "keep per-step files (results, summaries) here instead of a temporary folder"},
 					&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not stream the steps' logs"},
@@ -199,6 +201,7 @@ func compileOptions(cc *ucli.Context) []dsl.CompileOption {
 		dsl.Version(cc.String("version")),
 		dsl.S3Secret(cc.String("s3-secret")),
 		dsl.ServiceAccount(cc.String("service-account")),
+		dsl.Parallelism(cc.Int("parallelism")),
 	}
 }
 
