@@ -49,6 +49,13 @@
 //     itself; and terminationMessagePolicy FallbackToLogsOnError.
 //     PublishResults also makes a step's results workflow outputs
 //     (globalName <step>-<result>) shown on the workflow's page.
+//   - for a FanOut step (a Shardable component over its list input), three
+//     tasks: <step>-plan (`tweetflow shards plan`, one item per source
+//     file), <step> with withParam over the items, and <step>-gather
+//     (`tweetflow shards gather`, which publishes the shards as the usual
+//     output URI without copying); later steps depend on the gather task.
+//     The Parallelism compile option caps the DAG's concurrent tasks (Argo
+//     takes a number there, not a parameter).
 //   - a DAG template (Entrypoint) with one task per step: `dependencies`
 //     from the wiring, artifact URIs <store>/runs/<run-id>/<step>/<output>,
 //     `when` conditions (inherited by steps fed by a conditional step), and

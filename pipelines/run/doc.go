@@ -24,6 +24,11 @@
 // internal/stepcache): a step that restored its outputs shows "cached" in
 // the table and counts in Report.CacheCounts.
 //
+// A withParam task (a fan-out, see dsl.FanOut) runs one child per item of
+// its JSON list, {{item}} and {{item.<key>}} substituted, up to the
+// parallel limit at once; the children are reported as <task>(<i>) after
+// it. withItems and withSequence loops are not supported.
+//
 // Rerun runs one task again against an earlier run: its arguments come from
 // the template, its inputs resolve to the earlier run's artifacts, its
 // outputs go to a new run ID (or replace the earlier run's, in place), and

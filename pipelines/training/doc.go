@@ -8,6 +8,12 @@
 // fails when it is out of date, when Argo's linter rejects it, or when a
 // task's arguments do not parse with its component's own flags.
 //
+// ingest fans out over its source files (dsl.FanOut): ingest-plan lists
+// them, one ingest task per file writes runs/<id>/ingest/tweets/shard-NNNN,
+// and ingest-gather publishes them as runs/<id>/ingest/tweets, which clean
+// reads unchanged (the same rows in the same order as one ingest over every
+// file: the clean output is byte-identical). max-bad-rows applies per file.
+//
 // Production settings (resources, deadlines, retries) come from the
 // Production table; build-serving-image never uses the step cache (it
 // pushes an image tagged with the run ID by default), and the gate's

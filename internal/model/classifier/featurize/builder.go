@@ -3,12 +3,14 @@ package featurize
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Builder builds a featurizer's vocabulary from training texts and
 // featurizes those texts in the same pass over the data: Add keeps each
 // text only as interned token numbers, Build chooses the vocabulary and
-// returns the ids of every added text.
+// returns the ids of every added text, BuildCorpus returns the texts as a
+// Corpus that computes the ids on demand.
 type Builder struct {
 	s      Settings
 	intern map[string]int32
@@ -27,10 +29,15 @@ func NewBuilder(s Settings) (*Builder, error) {
 }
 
 // Add tokenizes one training text and records it as the next document.
+// It does not keep a reference to cleanText (new tokens are copied), so
+// the text may be part of a larger buffer.
 func (b *Builder) Add(cleanText string) {
 	for _, t := range normalize(b.s, Tokenize(cleanText)) {
 		id, ok := b.intern[t]
 		if !ok {
+			// Tokens are substrings of cleanText, which may share its
+			// backing array with a whole batch of texts: copy.
+			t = strings.Clone(t)
 			id = int32(len(b.words))
 			b.intern[t] = id
 			b.words = append(b.words, t)
@@ -49,7 +56,34 @@ func (b *Builder) Len() int { return len(b.offs) - 1 }
 // MaxVocab most frequent, ordered by decreasing count then by word) and
 // returns the featurizer and the ids of the added documents, in order.
 // The builder must not be used afterwards.
+//
+// The ids take about 4 bytes for each of the ~150 ids of a tweet (char
+// n-grams included); BuildCorpus keeps about a tenth of that.
 func (b *Builder) Build() (*Featurizer, *Docs, error) {
+	f, c, err := b.BuildCorpus()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Size the id array exactly, so that it is not grown by doubling.
+	var total int64
+	var scratch []int32
+	for i := range c.Len() {
+		scratch = c.AppendIDs(scratch[:0], i)
+		total += int64(len(scratch))
+	}
+	docs := &Docs{Offsets: make([]int64, 1, c.Len()+1), IDs: make([]int32, 0, total)}
+	for i := range c.Len() {
+		docs.IDs = c.AppendIDs(docs.IDs, i)
+		docs.Offsets = append(docs.Offsets, int64(len(docs.IDs)))
+	}
+	return f, docs, nil
+}
+
+// BuildCorpus chooses the vocabulary like Build and returns the featurizer
+// and the added documents as a Corpus, which keeps each document as its
+// interned tokens and computes its ids on demand. The builder must not be
+// used afterwards.
+func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 	if b.Len() == 0 {
 		return nil, nil, ErrNoDocuments
 	}
@@ -72,43 +106,64 @@ func (b *Builder) Build() (*Featurizer, *Docs, error) {
 	for i, w := range order {
 		vocab[i] = b.words[w]
 	}
+	order = nil
+	b.intern, b.counts = nil, nil
 	f, err := New(b.s, vocab)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Ids of each distinct token: its word id (if any) and char n-grams.
-	base := f.bucketBase()
-	tokOff := make([]int32, len(b.words)+1)
-	var tokIDs []int32
+	// The ids of each distinct token that need map look-ups: its word id
+	// (if any) and lexicon ids; char n-grams are hashed on demand.
+	c := &Corpus{f: f, words: b.words, offs: b.offs, toks: slices.Clip(b.toks),
+		tokOff: make([]uint32, len(b.words)+1)}
 	for i, w := range b.words {
-		tokIDs = f.appendToken(tokIDs, w)
-		tokOff[i+1] = int32(len(tokIDs))
-	}
-	b.intern = nil
-	// Size the id array exactly, so that it is not grown by doubling.
-	var total int64
-	for d := 0; d+1 < len(b.offs); d++ {
-		doc := b.toks[b.offs[d]:b.offs[d+1]]
-		for _, t := range doc {
-			total += int64(tokOff[t+1] - tokOff[t])
+		if id, ok := f.index[w]; ok {
+			c.tokIDs = append(c.tokIDs, id)
 		}
-		for n := 2; n <= b.s.WordNgrams; n++ {
-			total += int64(max(0, len(doc)-n+1))
-		}
+		c.tokIDs = f.appendLex(c.tokIDs, w)
+		c.tokOff[i+1] = uint32(len(c.tokIDs))
 	}
-	docs := &Docs{Offsets: make([]int64, 1, len(b.offs)), IDs: make([]int32, 0, total)}
-	var strs []string
-	for d := 0; d+1 < len(b.offs); d++ {
-		doc := b.toks[b.offs[d]:b.offs[d+1]]
-		strs = strs[:0]
-		for _, t := range doc {
-			docs.IDs = append(docs.IDs, tokIDs[tokOff[t]:tokOff[t+1]]...)
-			strs = append(strs, b.words[t])
-		}
-		docs.IDs = appendWordNgrams(docs.IDs, b.s, base, strs)
-		docs.IDs = f.appendContext(docs.IDs, strs)
-		docs.Offsets = append(docs.Offsets, int64(len(docs.IDs)))
+	c.tokIDs = slices.Clip(c.tokIDs)
+	b.words, b.toks, b.offs = nil, nil, nil
+	return f, c, nil
+}
+
+// Corpus holds the training documents of a Builder compactly, as interned
+// token numbers (4 bytes a token, plus each distinct token once), and
+// computes a document's ids on demand: AppendIDs(dst, i) appends the same
+// ids as the featurizer's AppendIDs of the i-th added text. It is
+// immutable and safe for concurrent use.
+type Corpus struct {
+	f      *Featurizer
+	words  []string // distinct tokens by number
+	tokOff []uint32 // token t's word and lexicon ids are tokIDs[tokOff[t]:tokOff[t+1]]
+	tokIDs []int32
+	offs   []int64 // document i is toks[offs[i]:offs[i+1]]
+	toks   []int32
+}
+
+// Len returns the number of documents.
+func (c *Corpus) Len() int { return len(c.offs) - 1 }
+
+// Featurizer returns the featurizer whose ids AppendIDs computes.
+func (c *Corpus) Featurizer() *Featurizer { return c.f }
+
+// Tokens returns the number of tokens of all documents.
+func (c *Corpus) Tokens() int { return len(c.toks) }
+
+// AppendIDs appends the ids of document i to dst. It does not allocate
+// when dst has room (and the document has at most 128 tokens).
+func (c *Corpus) AppendIDs(dst []int32, i int) []int32 {
+	f := c.f
+	base := f.bucketBase()
+	var buf [128]string
+	strs := buf[:0]
+	for _, t := range c.toks[c.offs[i]:c.offs[i+1]] {
+		w := c.words[t]
+		dst = append(dst, c.tokIDs[c.tokOff[t]:c.tokOff[t+1]]...)
+		dst = appendCharNgrams(dst, &f.s, base, w)
+		strs = append(strs, w)
 	}
-	b.toks, b.words, b.counts = nil, nil, nil
-	return f, docs, nil
+	dst = appendWordNgrams(dst, &f.s, base, strs)
+	return f.appendContext(dst, strs)
 }

@@ -201,7 +201,7 @@ func (f *Featurizer) appendTokenIDs(dst []int32, toks []string) []int32 {
 	for _, t := range toks {
 		dst = f.appendToken(dst, t)
 	}
-	dst = appendWordNgrams(dst, f.s, f.bucketBase(), toks)
+	dst = appendWordNgrams(dst, &f.s, f.bucketBase(), toks)
 	return f.appendContext(dst, toks)
 }
 
@@ -280,7 +280,7 @@ func (f *Featurizer) appendToken(dst []int32, t string) []int32 {
 		dst = append(dst, id)
 	}
 	dst = f.appendLex(dst, t)
-	return appendCharNgrams(dst, f.s, f.bucketBase(), t)
+	return appendCharNgrams(dst, &f.s, f.bucketBase(), t)
 }
 
 // AppendDoc featurizes clean text and appends it to d as one document.
@@ -319,7 +319,7 @@ func fnvByte(h uint32, b byte) uint32 {
 // '#' of a hashtag). The hash of a
 // negation-marked token's n-gram starts with the byte 0x01, so "not good"
 // does not share the n-grams of "good".
-func appendCharNgrams(dst []int32, s Settings, base uint32, tok string) []int32 {
+func appendCharNgrams(dst []int32, s *Settings, base uint32, tok string) []int32 {
 	if s.CharMin <= 0 {
 		return dst
 	}
@@ -370,7 +370,7 @@ func appendCharNgrams(dst []int32, s Settings, base uint32, tok string) []int32 
 
 // appendWordNgrams appends the bucket ids of the word n-grams of lengths
 // 2..WordNgrams, each hashed as the tokens joined by single spaces.
-func appendWordNgrams(dst []int32, s Settings, base uint32, toks []string) []int32 {
+func appendWordNgrams(dst []int32, s *Settings, base uint32, toks []string) []int32 {
 	b := uint32(s.Buckets)
 	for i := range toks {
 		h := fnvString(fnvOffset32, toks[i])

@@ -75,7 +75,7 @@ func TestCharNgramsFollowDefinition(t *testing.T) {
 	for _, tc := range []struct {
 		tok, prefix string
 	}{{"héllo", ""}, {"héllo_NEG", "\x01"}, {"#héllo", ""}, {"#héllo_NEG", "\x01"}} {
-		got := appendCharNgrams(nil, s, base, tc.tok)
+		got := appendCharNgrams(nil, &s, base, tc.tok)
 		// Independent construction: all rune substrings of "<héllo>" with
 		// 3..5 runes, prefixed by 0x01 for the negated token.
 		w := []rune("<héllo>")
@@ -97,7 +97,7 @@ func TestWordNgramsFollowDefinition(t *testing.T) {
 	s := DefaultSettings()
 	s.WordNgrams, s.Buckets = 3, 5000
 	toks := []string{"a", "bb", "c"}
-	got := appendWordNgrams(nil, s, 1, toks)
+	got := appendWordNgrams(nil, &s, 1, toks)
 	want := []int32{
 		int32(1 + FNV1a32("a bb")%5000), int32(1 + FNV1a32("a bb c")%5000), int32(1 + FNV1a32("bb c")%5000),
 	}
