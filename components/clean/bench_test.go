@@ -62,7 +62,7 @@ func BenchmarkCleanStage(b *testing.B) {
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	tuneGC() // as main does
+	component.TuneGC(200, 224<<20) // as main does
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)

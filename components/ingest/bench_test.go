@@ -52,7 +52,7 @@ func BenchmarkIngestStage(b *testing.B) {
 	corpus := writeCorpus(b, dir, rows)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	tuneGC() // as main does
+	component.TuneGC(200, 224<<20) // as main does
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)

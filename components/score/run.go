@@ -25,11 +25,9 @@ const stdinName = "-"
 // envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
 const envDatabaseURL = "DATABASE_URL"
 
-// flushIntervalParam is read when the contract declares it; until then
-// partial batches are stored after defaultFlushInterval.
+// flushIntervalParam bounds how long a partial batch waits (streams).
 const (
-	flushIntervalParam   = "flush-interval"
-	defaultFlushInterval = time.Second
+	flushIntervalParam = "flush-interval"
 )
 
 // newRun returns the component's RunFunc reading '-' from stdin.
@@ -106,10 +104,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 
 // flushInterval reads --flush-interval when the contract has it.
 func flushInterval(env *component.Env) time.Duration {
-	if _, ok := env.Contract.Param(flushIntervalParam); ok {
-		return env.Duration(flushIntervalParam)
-	}
-	return defaultFlushInterval
+	return env.Duration(flushIntervalParam)
 }
 
 // tweetSources turns the --tweets locations into ingest sources: '-' is

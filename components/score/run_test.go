@@ -340,23 +340,19 @@ func TestScoreEmptyInput(t *testing.T) {
 // TestFlushIntervalParam checks that --flush-interval is used once the
 // contract declares it, and the default applies until then.
 func TestFlushIntervalParam(t *testing.T) {
-	with := stages.Score
-	with.Params = append(slices.Clone(stages.Score.Params), component.Param{Name: flushIntervalParam, Type: component.Duration,
-		Default: "1s", Description: "Store a partial batch once its first tweet has waited this long."})
 	for _, tc := range []struct {
-		c    component.Contract
 		args []string
 		want time.Duration
 	}{
-		{stages.Score, nil, defaultFlushInterval},
-		{with, []string{"--flush-interval", "250ms"}, 250 * time.Millisecond},
-		{with, nil, time.Second},
+		{nil, time.Second},
+		{[]string{"--flush-interval", "250ms"}, 250 * time.Millisecond},
+		{[]string{"--flush-interval", "0s"}, 0},
 	} {
 		var got time.Duration
 		capture := func(_ context.Context, env *component.Env) error { got = flushInterval(env); return nil }
 		args := append([]string{"score", "--store", t.TempDir(), "--progress", "none", "--termination-log", "", "--model", "x", "--tweets", "-"}, tc.args...)
 		var errb bytes.Buffer
-		if code := component.Run(context.Background(), tc.c, capture, args, io.Discard, &errb); code != 0 {
+		if code := component.Run(context.Background(), stages.Score, capture, args, io.Discard, &errb); code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
 		if got != tc.want {

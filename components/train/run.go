@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,11 +63,14 @@ func run(ctx context.Context, env *component.Env) error {
 	if len(trainLabels) == 0 {
 		return fmt.Errorf("training on %q: no rows with labels %v (%d rows skipped); check --labels", trainLoc.URI(), labels, skipped)
 	}
-	feat, docs, err := b.Build()
+	// The training documents stay interned tokens (a Corpus, ~100 bytes a
+	// tweet); their ids (~1 KB a tweet with char n-grams) are computed per
+	// example in every epoch, so memory does not grow with them.
+	feat, corpus, err := b.BuildCorpus()
 	if err != nil {
 		return fmt.Errorf("building the featurizer: %w", err)
 	}
-	train := &classifier.Dataset{Docs: *docs, Labels: trainLabels}
+	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels)}
 	valid := &classifier.Dataset{}
 	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {
 		if c, ok := classOf[t.Label]; ok {

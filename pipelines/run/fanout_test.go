@@ -107,6 +107,11 @@ func TestFanOutTemplate(t *testing.T) {
 	if _, err := withItem(tasks["fake-shard"].Arguments, map[string]any{"index": "0002", "uri": `s3://b/a "b".csv`}); err != nil {
 		t.Errorf("withItem: %v", err)
 	}
+	for _, step := range []string{"fake-shard", "fake-shard" + dsl.PlanSuffix} {
+		if _, err := Rerun(context.Background(), wt, RerunSpec{Step: step, From: "old"}); err == nil || !strings.Contains(err.Error(), "part of a fan-out") {
+			t.Errorf("rerun of %s: %v", step, err)
+		}
+	}
 	bad := dsl.New("bad")
 	bad.Step(fakeStep, dsl.In("in", dsl.Lit("x")), dsl.FanOut("in"))
 	if _, err := bad.Compile(); err == nil || !strings.Contains(err.Error(), "not shardable") {

@@ -85,6 +85,10 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 			return nil, fmt.Errorf("rerunning: the pipeline has no step %q (it has: %s)", spec.Step, strings.Join(names, ", "))
 		}
 	}
+	if task != nil && (task.WithParam != "" || task.Template == dsl.PlanTemplate || task.Template == dsl.GatherTemplate) {
+		return nil, fmt.Errorf("rerunning step %q: it is part of a fan-out; run the pipeline again instead "+
+			"(tweetflow run with the same parameters: the step cache restores the steps that did not change)", spec.Step)
+	}
 	userParams := maps.Clone(cfg.params)
 	newParams := maps.Clone(cfg.params)
 	newParams[dsl.RunIDParam] = spec.RunID

@@ -23,6 +23,11 @@ type Evaluation struct {
 // row-major [d.Len(), classes], computed by threads goroutines (0 =
 // GOMAXPROCS). Each row equals PredictProba of the document.
 func PredictDataset(m *Model, d *featurize.Docs, threads int) []float32 {
+	return predictRows(m, &Dataset{Docs: *d}, threads)
+}
+
+// predictRows is PredictDataset of a Dataset's Docs or Corpus.
+func predictRows(m *Model, d *Dataset, threads int) []float32 {
 	n := d.Len()
 	c := len(m.labels)
 	out := make([]float32, n*c)
@@ -37,8 +42,13 @@ func PredictDataset(m *Model, d *featurize.Docs, threads int) []float32 {
 		go func() {
 			defer wg.Done()
 			pooled := make([]float32, m.dim)
+			var scratch []int32
 			for i := lo; i < hi; i++ {
-				copy(out[i*c:(i+1)*c], m.predict32(d.Doc(i), pooled))
+				ids := d.ids(i, scratch)
+				if d.Corpus != nil {
+					scratch = ids
+				}
+				copy(out[i*c:(i+1)*c], m.predict32(ids, pooled))
 			}
 		}()
 	}
@@ -49,7 +59,7 @@ func PredictDataset(m *Model, d *featurize.Docs, threads int) []float32 {
 // Evaluate scores m on d with threads goroutines (0 = GOMAXPROCS).
 func Evaluate(m *Model, d *Dataset, threads int) Evaluation {
 	c := len(m.labels)
-	p := PredictDataset(m, &d.Docs, threads)
+	p := predictRows(m, d, threads)
 	ev := Evaluation{N: d.Len(), Confusion: make([][]int, c), Recall: make([]float64, c)}
 	for i := range ev.Confusion {
 		ev.Confusion[i] = make([]int, c)

@@ -16,12 +16,36 @@ import (
 
 // Dataset is a featurized, labeled dataset: document i has ids Doc(i) and
 // class Labels[i] (an index into the model's labels).
+//
+// Alternatively Corpus holds the documents (and Docs is empty): their ids
+// are then computed on demand, every epoch, which keeps a large training
+// set in about a tenth of the memory (see featurize.Builder.BuildCorpus).
+// Train and Evaluate accept both kinds; the ids, and so the results, are
+// the same.
 type Dataset struct {
 	featurize.Docs
 	Labels []int32
+	Corpus *featurize.Corpus
 }
 
-// Add appends a document.
+// Len returns the number of documents.
+func (d *Dataset) Len() int {
+	if d.Corpus != nil {
+		return d.Corpus.Len()
+	}
+	return d.Docs.Len()
+}
+
+// ids returns the ids of document i: a slice of Docs, or the corpus ids
+// appended to scratch[:0].
+func (d *Dataset) ids(i int, scratch []int32) []int32 {
+	if d.Corpus != nil {
+		return d.Corpus.AppendIDs(scratch[:0], i)
+	}
+	return d.Docs.Doc(i)
+}
+
+// Add appends a document to Docs; it must not be used with a Corpus.
 func (d *Dataset) Add(ids []int32, label int) {
 	d.Docs.Append(ids)
 	d.Labels = append(d.Labels, int32(label))
@@ -303,6 +327,15 @@ func checkDataset(d *Dataset, rows, classes int) error {
 			return fmt.Errorf("document %d: label %d out of range [0, %d)", i, y, classes)
 		}
 	}
+	if d.Corpus != nil {
+		if d.Docs.Len() != 0 {
+			return fmt.Errorf("both a corpus and %d documents of ids", d.Docs.Len())
+		}
+		if r := d.Corpus.Featurizer().Rows(); r != rows {
+			return fmt.Errorf("corpus featurizer of %d rows, model of %d", r, rows)
+		}
+		return nil
+	}
 	for _, id := range d.IDs {
 		if id < 0 || int(id) >= rows {
 			return fmt.Errorf("id %d out of range [0, %d)", id, rows)
@@ -429,6 +462,7 @@ func (t *trainer) epoch(ctx context.Context, epoch int, seed uint64) (float64, e
 		go func() {
 			defer wg.Done()
 			s := newStepper(t.m)
+			var scratch []int32 // ids of a corpus document
 			if t.dropout > 0 {
 				s.rng = rand.New(rand.NewPCG(seed^0x5bd1e995, uint64(epoch)<<20|uint64(w)))
 				s.keep = uint64(float64(1<<53) * (1 - t.dropout))
@@ -444,7 +478,11 @@ func (t *trainer) epoch(ctx context.Context, epoch int, seed uint64) (float64, e
 				t.lock.Lock()
 				for _, i := range part[:k] {
 					y := t.data.Labels[i]
-					sum += float64(s.step(t.data.Doc(int(i)), int(y), t.weights[y], lr))
+					ids := t.data.ids(int(i), scratch)
+					if t.data.Corpus != nil {
+						scratch = ids
+					}
+					sum += float64(s.step(ids, int(y), t.weights[y], lr))
 				}
 				t.lock.Unlock()
 				t.done.Add(int64(k))

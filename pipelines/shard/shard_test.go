@@ -1,0 +1,119 @@
+package shard_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
+	"github.com/tweetflow/tweetflow/pipelines/shard"
+)
+
+func TestPlanLocal(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.csv", "a.csv", "sub/c.tsv", "README.md", "_SUCCESS.json"} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := shard.Plan(context.Background(), []string{dir, filepath.Join(dir, "a.csv")}, artifact.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, it := range items {
+		if it.Index != shard.Index(i) {
+			t.Errorf("item %d has index %q", i, it.Index)
+		}
+		got = append(got, strings.TrimPrefix(it.URI, dir+"/"))
+	}
+	// Ingest's order, each file once, no README or underscore files.
+	if strings.Join(got, ",") != "a.csv,b.csv,sub/c.tsv" {
+		t.Errorf("plan %v", got)
+	}
+	if _, err := shard.Plan(context.Background(), []string{filepath.Join(dir, "*.parquet")}, artifact.S3Config{}); !errors.Is(err, shard.ErrBadSources) {
+		t.Errorf("a glob matching nothing: %v, want ErrBadSources", err)
+	}
+}
+
+func commitShard(t *testing.T, store artifact.Store, prefix string, files map[string]string) {
+	t.Helper()
+	o := artifact.NewOutput(store, prefix)
+	o.SetMeta("schema", "tweet-v1")
+	for n, c := range files {
+		if err := o.WriteFile(context.Background(), n, strings.NewReader(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := o.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGather(t *testing.T) {
+	ctx := context.Background()
+	fs, err := artifact.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := artifact.Location{Store: fs, Key: "runs/r/ingest/tweets"}
+	commitShard(t, fs, out.Key+"/shard-0000", map[string]string{"part-00000.parquet": "a", "part-00001.parquet": "b"})
+	commitShard(t, fs, out.Key+"/shard-0001", map[string]string{"part-00000.parquet": "c"})
+	if _, err := shard.Gather(ctx, out, 3); err == nil || !strings.Contains(err.Error(), "shard 2") {
+		t.Errorf("a missing shard: %v", err)
+	}
+	if _, err := artifact.ReadManifest(ctx, fs, out.Key); err == nil {
+		t.Error("a failed gather published a manifest")
+	}
+	m, err := shard.Gather(ctx, out, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := artifact.ReadManifest(ctx, fs, out.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range read.Files {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != "shard-0000/part-00000.parquet,shard-0000/part-00001.parquet,shard-0001/part-00000.parquet" ||
+		read.Meta["schema"] != "tweet-v1" || read.Meta["shards"] != "2" || read.Digest() != m.Digest() {
+		t.Errorf("gathered manifest %+v", read)
+	}
+}
+
+func TestPlanS3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MinIO")
+	}
+	srv := miniotest.Start(t)
+	ctx := context.Background()
+	root, err := artifact.Resolve(ctx, "s3://"+srv.Bucket, srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"raw/2.csv", "raw/1.csv", "raw/_tmp"} {
+		w, err := root.Store.Create(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(k))
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := shard.Plan(ctx, []string{"s3://" + srv.Bucket + "/raw"}, srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].URI != "s3://"+srv.Bucket+"/raw/1.csv" || items[1].Index != "0001" {
+		t.Errorf("items %+v", items)
+	}
+}
