@@ -2,6 +2,8 @@ package featurize
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -112,15 +114,16 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// The ids of each distinct token that need map look-ups: its word id
-	// (if any) and lexicon ids; char n-grams are hashed on demand.
+	// The ids of each distinct token (its word id, lexicon ids and char
+	// n-grams: ~12 ids) are computed once; those of its neighbours (word
+	// n-grams, "but" and booster ids) on demand.
 	c := &Corpus{f: f, words: b.words, offs: b.offs, toks: slices.Clip(b.toks),
 		tokOff: make([]uint32, len(b.words)+1)}
 	for i, w := range b.words {
-		if id, ok := f.index[w]; ok {
-			c.tokIDs = append(c.tokIDs, id)
+		c.tokIDs = f.appendToken(c.tokIDs, w)
+		if len(c.tokIDs) > math.MaxUint32 {
+			return nil, nil, fmt.Errorf("building corpus: more than %d ids of %d distinct tokens", uint32(math.MaxUint32), i+1)
 		}
-		c.tokIDs = f.appendLex(c.tokIDs, w)
 		c.tokOff[i+1] = uint32(len(c.tokIDs))
 	}
 	c.tokIDs = slices.Clip(c.tokIDs)
@@ -129,14 +132,15 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 }
 
 // Corpus holds the training documents of a Builder compactly, as interned
-// token numbers (4 bytes a token, plus each distinct token once), and
+// token numbers (4 bytes a token, plus each distinct token and its ~12
+// word, lexicon and char n-gram ids once), and
 // computes a document's ids on demand: AppendIDs(dst, i) appends the same
 // ids as the featurizer's AppendIDs of the i-th added text. It is
 // immutable and safe for concurrent use.
 type Corpus struct {
 	f      *Featurizer
 	words  []string // distinct tokens by number
-	tokOff []uint32 // token t's word and lexicon ids are tokIDs[tokOff[t]:tokOff[t+1]]
+	tokOff []uint32 // token t's word, lexicon and char n-gram ids are tokIDs[tokOff[t]:tokOff[t+1]]
 	tokIDs []int32
 	offs   []int64 // document i is toks[offs[i]:offs[i+1]]
 	toks   []int32
@@ -161,7 +165,6 @@ func (c *Corpus) AppendIDs(dst []int32, i int) []int32 {
 	for _, t := range c.toks[c.offs[i]:c.offs[i+1]] {
 		w := c.words[t]
 		dst = append(dst, c.tokIDs[c.tokOff[t]:c.tokOff[t+1]]...)
-		dst = appendCharNgrams(dst, &f.s, base, w)
 		strs = append(strs, w)
 	}
 	dst = appendWordNgrams(dst, &f.s, base, strs)
