@@ -63,6 +63,10 @@ func (e *Env) cacheSpec(ctx context.Context) (stepcache.Spec, error) {
 // restores the cached outputs instead of running. Problems only turn the
 // cache off for this run.
 func (e *Env) cacheLookup(ctx context.Context) (key string, spec *stepcache.Spec, restore RunFunc) {
+	if e.Contract.NoCache {
+		e.Log.Warn("step cache off: this component has side effects outside its outputs", "component", e.Contract.Name)
+		return "", nil, nil
+	}
 	s, err := e.cacheSpec(ctx)
 	if err != nil {
 		e.Log.Warn("step cache off for this run", "error", err)

@@ -79,6 +79,9 @@ type Contract struct {
 	Results     []Result
 	// Shardable marks components whose work can fan out over input shards.
 	Shardable bool
+	// NoCache marks components with side effects outside their outputs
+	// (a database write): --step-cache never skips them.
+	NoCache bool
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)

@@ -251,3 +251,20 @@ func TestSecretParamRedactedInSummary(t *testing.T) {
 		t.Fatalf("secret not redacted:\n%s", b)
 	}
 }
+
+func TestNoCacheContractNeverSkips(t *testing.T) {
+	c := testContract
+	c.NoCache = true
+	dir := t.TempDir()
+	runs := 0
+	fn := func(ctx context.Context, e *Env) error { runs++; return writeOut(ctx, e) }
+	for range 2 {
+		var out, errb bytes.Buffer
+		if code := Run(context.Background(), c, fn, []string{"demo", "--store", dir, "--step-cache", "--termination-log", ""}, &out, &errb); code != 0 {
+			t.Fatal(errb.String())
+		}
+	}
+	if runs != 2 {
+		t.Fatalf("a NoCache component ran %d times of 2 with --step-cache", runs)
+	}
+}

@@ -214,6 +214,7 @@ var Score = c.Contract{
 	},
 	Outputs:   []c.Artifact{{Name: "scores", Kind: c.Dataset, Description: "the scored tweets"}},
 	Shardable: true,
+	NoCache:   true, // PostgreSQL writes are a side effect a cache hit would skip
 }
 
 // All lists every pipeline component, in pipeline order.
