@@ -40,6 +40,7 @@ bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
 generate: ## Regenerate checked-in files (workflow YAML and its chart copy, CLI docs, ONNX protobuf types)
 	$(GO) run ./cmd/tweetflow compile --out $(TEMPLATE)
 	cp $(TEMPLATE) charts/tweetflow/files/workflowtemplate.yaml
+	$(GO) run ./cmd/tweetflow compile --pipeline scoring --out pipelines/scoring/generated/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow components docs --out docs/components.md
 	hack/gen-onnx-proto.sh
 
@@ -49,7 +50,7 @@ images: build ## Build one OCI image layout per component into out/images (no Do
 
 .PHONY: verify
 verify: generate ## Regenerate and fail on a diff; vet and gofmt
-	@git diff --exit-code -- $(TEMPLATE) charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- $(TEMPLATE) pipelines/scoring/generated charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" hack/kubeconform.sh

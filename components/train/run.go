@@ -72,14 +72,21 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels)}
 	valid := &classifier.Dataset{}
+	vb := featurize.NewCorpusBuilder(feat)
 	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {
 		if c, ok := classOf[t.Label]; ok {
-			valid.Add(feat.AppendIDs(nil, t.CleanText), c)
+			vb.Add(t.CleanText)
+			valid.Labels = append(valid.Labels, int32(c))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if vb.Len() > 0 {
+		if _, valid.Corpus, err = vb.BuildCorpus(); err != nil {
+			return fmt.Errorf("featurizing the validation set: %w", err)
+		}
 	}
 
 	opts := []classifier.Option{

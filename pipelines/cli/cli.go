@@ -19,6 +19,7 @@ import (
 	"github.com/tweetflow/tweetflow/pipelines/docs"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/scoring"
 	"github.com/tweetflow/tweetflow/pipelines/training"
 )
 
@@ -100,7 +101,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			{
 				Name:      "compile",
 				Usage:     "compile the training pipeline to an Argo WorkflowTemplate (YAML)",
-				UsageText: "tweetflow compile [--out FILE] [--check] [--image-prefix P] [--version V]",
+				UsageText: "tweetflow compile [--pipeline training|scoring] [--out FILE] [--check] [--image-prefix P] [--version V]",
 				Description: "Writes the WorkflowTemplate to --out (standard output when empty). With --check it only " +
 					"compares with --out and exits 3 when the file is out of date. Submit on a cluster with\n" +
 					"   argo template create FILE && argo submit --from workflowtemplate/" + training.Name + " -p sources=s3://...",
@@ -108,14 +109,20 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, EnvVars: []string{"TWEETFLOW_TEMPLATE_OUT"},
 						Usage: "file to write (e.g. " + training.GeneratedFile + "); empty writes to standard output"},
 					&ucli.BoolFlag{Name: "check", Usage: "do not write: exit 3 when --out differs from a fresh compile"},
+					&ucli.StringFlag{Name: "pipeline", Value: "training",
+						Usage: "pipeline to compile: training, or scoring (the score component fanned out over its input files; " + scoring.GeneratedFile + ")"},
 				}, compileFlags...),
 				OnUsageError: onUsage,
 				Action: func(cc *ucli.Context) error {
-					b, err := training.YAML(compileOptions(cc)...)
+					compile := map[string]func(...dsl.CompileOption) ([]byte, error){"training": training.YAML, "scoring": scoring.YAML}[cc.String("pipeline")]
+					if compile == nil {
+						return usageError{fmt.Errorf("--pipeline %q: want training or scoring", cc.String("pipeline"))}
+					}
+					b, err := compile(compileOptions(cc)...)
 					if err != nil {
 						return err
 					}
-					return writeOrCheck(cc, b, stdout, "tweetflow compile")
+					return writeOrCheck(cc, b, stdout, "tweetflow compile --pipeline "+cc.String("pipeline"))
 				},
 			},
 			{

@@ -76,9 +76,10 @@ func realTweets(b *testing.B, n int) ([]string, []int) {
 
 // BenchmarkTrain50k featurizes 50,000 real tweets (resampled) and trains
 // the default model for 5 epochs on all cores, with a 5,000-tweet
-// validation set, the training ids stored up front ("docs", Builder.Build)
-// or computed per example every epoch ("corpus", Builder.BuildCorpus, as
-// the train stage does). See benchTrain for the metrics.
+// validation set, the ids stored up front ("docs", Builder.Build and
+// Featurizer.AppendIDs) or computed per example every epoch ("corpus",
+// Builder.BuildCorpus and NewCorpusBuilder, as the train stage does). See
+// benchTrain for the metrics.
 //
 //	go test -run '^$' -bench Train50k -benchtime 1x ./internal/model/classifier/
 func BenchmarkTrain50k(b *testing.B) {
@@ -147,8 +148,19 @@ func benchTrain(b *testing.B, texts []string, labels []int, n, epochs int, corpu
 			b.Fatal(err)
 		}
 		valid := &Dataset{}
-		for i, t := range texts[n:] {
-			valid.Add(f.AppendIDs(nil, t), labels[n+i])
+		if corpus {
+			vb := featurize.NewCorpusBuilder(f)
+			for i, t := range texts[n:] {
+				vb.Add(t)
+				valid.Labels = append(valid.Labels, int32(labels[n+i]))
+			}
+			if _, valid.Corpus, err = vb.BuildCorpus(); err != nil {
+				b.Fatal(err)
+			}
+		} else {
+			for i, t := range texts[n:] {
+				valid.Add(f.AppendIDs(nil, t), labels[n+i])
+			}
 		}
 		_, _, err = Train(context.Background(), f, threeLabels, train, valid,
 			WithEpochs(epochs), WithPatience(epochs))

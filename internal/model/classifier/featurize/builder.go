@@ -15,6 +15,7 @@ import (
 // Corpus that computes the ids on demand.
 type Builder struct {
 	s      Settings
+	f      *Featurizer // given to NewCorpusBuilder; nil: build one
 	intern map[string]int32
 	words  []string
 	counts []int64
@@ -28,6 +29,13 @@ func NewBuilder(s Settings) (*Builder, error) {
 		return nil, err
 	}
 	return &Builder{s: s, intern: make(map[string]int32), offs: []int64{0}}, nil
+}
+
+// NewCorpusBuilder returns a builder of a Corpus of texts featurized by f
+// (a validation set, say): Add, then BuildCorpus (or Build) returns f
+// itself and the texts' ids under f, computed on demand.
+func NewCorpusBuilder(f *Featurizer) *Builder {
+	return &Builder{s: f.s, f: f, intern: make(map[string]int32), offs: []int64{0}}
 }
 
 // Add tokenizes one training text and records it as the next document.
@@ -81,14 +89,41 @@ func (b *Builder) Build() (*Featurizer, *Docs, error) {
 	return f, docs, nil
 }
 
-// BuildCorpus chooses the vocabulary like Build and returns the featurizer
-// and the added documents as a Corpus, which keeps each document as its
-// interned tokens and computes its ids on demand. The builder must not be
-// used afterwards.
+// BuildCorpus chooses the vocabulary like Build (or takes the featurizer
+// of NewCorpusBuilder) and returns the featurizer and the added documents
+// as a Corpus, which keeps each document as its interned tokens and
+// computes its ids on demand. The builder must not be used afterwards.
 func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 	if b.Len() == 0 {
 		return nil, nil, ErrNoDocuments
 	}
+	f := b.f
+	if f == nil {
+		var err error
+		if f, err = b.chooseVocab(); err != nil {
+			return nil, nil, err
+		}
+	}
+	b.intern, b.counts = nil, nil
+	// The ids of each distinct token (its word id, lexicon ids and char
+	// n-grams: ~12 ids) are computed once; those of its neighbours (word
+	// n-grams, "but" and booster ids) on demand.
+	c := &Corpus{f: f, words: b.words, offs: b.offs, toks: slices.Clip(b.toks),
+		tokOff: make([]uint32, len(b.words)+1)}
+	for i, w := range b.words {
+		c.tokIDs = f.appendToken(c.tokIDs, w)
+		if len(c.tokIDs) > math.MaxUint32 {
+			return nil, nil, fmt.Errorf("building corpus: more than %d ids of %d distinct tokens", uint32(math.MaxUint32), i+1)
+		}
+		c.tokOff[i+1] = uint32(len(c.tokIDs))
+	}
+	c.tokIDs = slices.Clip(c.tokIDs)
+	b.words, b.toks, b.offs = nil, nil, nil
+	return f, c, nil
+}
+
+// chooseVocab returns a featurizer with the vocabulary of the added texts.
+func (b *Builder) chooseVocab() (*Featurizer, error) {
 	order := make([]int32, 0, len(b.words))
 	for i, c := range b.counts {
 		if c >= int64(b.s.MinCount) {
@@ -108,30 +143,10 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 	for i, w := range order {
 		vocab[i] = b.words[w]
 	}
-	order = nil
-	b.intern, b.counts = nil, nil
-	f, err := New(b.s, vocab)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The ids of each distinct token (its word id, lexicon ids and char
-	// n-grams: ~12 ids) are computed once; those of its neighbours (word
-	// n-grams, "but" and booster ids) on demand.
-	c := &Corpus{f: f, words: b.words, offs: b.offs, toks: slices.Clip(b.toks),
-		tokOff: make([]uint32, len(b.words)+1)}
-	for i, w := range b.words {
-		c.tokIDs = f.appendToken(c.tokIDs, w)
-		if len(c.tokIDs) > math.MaxUint32 {
-			return nil, nil, fmt.Errorf("building corpus: more than %d ids of %d distinct tokens", uint32(math.MaxUint32), i+1)
-		}
-		c.tokOff[i+1] = uint32(len(c.tokIDs))
-	}
-	c.tokIDs = slices.Clip(c.tokIDs)
-	b.words, b.toks, b.offs = nil, nil, nil
-	return f, c, nil
+	return New(b.s, vocab)
 }
 
-// Corpus holds the training documents of a Builder compactly, as interned
+// Corpus holds the documents of a Builder compactly, as interned
 // token numbers (4 bytes a token, plus each distinct token and its ~12
 // word, lexicon and char n-gram ids once), and
 // computes a document's ids on demand: AppendIDs(dst, i) appends the same

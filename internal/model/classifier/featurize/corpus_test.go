@@ -93,3 +93,34 @@ func TestBuildCorpusEmpty(t *testing.T) {
 		t.Errorf("BuildCorpus() of no documents: error %v, want ErrNoDocuments", err)
 	}
 }
+
+func TestCorpusBuilderOfFeaturizer(t *testing.T) {
+	b, err := NewBuilder(DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, txt := range corpusTexts[:6] {
+		b.Add(txt)
+	}
+	f, _, err := b.BuildCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other texts, with words outside f's vocabulary: f's ids.
+	vb := NewCorpusBuilder(f)
+	for _, txt := range corpusTexts[6:] {
+		vb.Add(txt)
+	}
+	g, c, err := vb.BuildCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g != f || c.Featurizer() != f {
+		t.Fatalf("BuildCorpus of NewCorpusBuilder(f) returned featurizer %p, corpus of %p; want f %p", g, c.Featurizer(), f)
+	}
+	for i, txt := range corpusTexts[6:] {
+		if got, want := c.AppendIDs(nil, i), f.AppendIDs(nil, txt); !slices.Equal(got, want) {
+			t.Errorf("doc %d %q: corpus ids %v, featurizer ids %v", i, txt, got, want)
+		}
+	}
+}

@@ -80,5 +80,12 @@
 // Builder reads the training texts once, keeping only interned token
 // numbers, then Build picks the vocabulary (count >= MinCount, the MaxVocab
 // most frequent, by decreasing count then word) and returns the ids of
-// every text in a compact Docs (one flat []int32 with offsets).
+// every text in a compact Docs (one flat []int32 with offsets: ~1 KB a
+// tweet with char n-grams). BuildCorpus returns a Corpus instead: each text
+// as its interned token numbers (~90 bytes a tweet) plus every distinct
+// token's word, lexicon and char n-gram ids once; Corpus.AppendIDs
+// recomputes a text's ids (hashing its word n-grams, adding the "but" and
+// booster ids) without allocating, so a trainer can featurize each example
+// per epoch in a reused buffer. NewCorpusBuilder builds a Corpus of other
+// texts (a validation set) with an existing featurizer.
 package featurize
