@@ -24,6 +24,7 @@
 # 3. gensim: hack/gensim-compare/compare.sh (embed words/s vs gensim).
 # 4. serve: hack/bench-serve.sh (model server vs a Flask peer).
 # 5. train: go test -bench . -benchtime 3x ./internal/model/classifier/
+#    (BenchmarkTrain1600k too with TWEETFLOW_BENCH_LARGE=1: ~1 min)
 #    (BenchmarkTrain50k: train time and peak memory on 50k tweets).
 # A missing script or package prints "skipped: <what> not found"; each
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run

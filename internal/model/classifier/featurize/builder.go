@@ -19,8 +19,9 @@ type Builder struct {
 	intern map[string]int32
 	words  []string
 	counts []int64
-	toks   []int32 // interned tokens of all documents
-	offs   []int64
+	chunks [][]int32 // interned tokens of all documents: full chunks
+	chunk  []int32   // the chunk being filled
+	starts []uint64  // document i starts at chunk starts[i]>>32, index uint32(starts[i])
 }
 
 // NewBuilder returns a builder for featurizers with settings s.
@@ -28,21 +29,31 @@ func NewBuilder(s Settings) (*Builder, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return &Builder{s: s, intern: make(map[string]int32), offs: []int64{0}}, nil
+	return &Builder{s: s, intern: make(map[string]int32)}, nil
 }
 
 // NewCorpusBuilder returns a builder of a Corpus of texts featurized by f
 // (a validation set, say): Add, then BuildCorpus (or Build) returns f
 // itself and the texts' ids under f, computed on demand.
 func NewCorpusBuilder(f *Featurizer) *Builder {
-	return &Builder{s: f.s, f: f, intern: make(map[string]int32), offs: []int64{0}}
+	return &Builder{s: f.s, f: f, intern: make(map[string]int32)}
 }
 
 // Add tokenizes one training text and records it as the next document.
 // It does not keep a reference to cleanText (new tokens are copied), so
 // the text may be part of a larger buffer.
 func (b *Builder) Add(cleanText string) {
-	for _, t := range normalize(b.s, Tokenize(cleanText)) {
+	toks := normalize(b.s, Tokenize(cleanText))
+	if len(b.chunk)+len(toks) > cap(b.chunk) {
+		// A new chunk: tokens are never copied to grow a slice, and a
+		// document never spans two chunks.
+		if b.chunk != nil {
+			b.chunks = append(b.chunks, b.chunk)
+		}
+		b.chunk = make([]int32, 0, max(len(toks), min(maxChunk, 2*cap(b.chunk)), minChunk))
+	}
+	b.starts = append(b.starts, uint64(len(b.chunks))<<32|uint64(len(b.chunk)))
+	for _, t := range toks {
 		id, ok := b.intern[t]
 		if !ok {
 			// Tokens are substrings of cleanText, which may share its
@@ -54,13 +65,15 @@ func (b *Builder) Add(cleanText string) {
 			b.counts = append(b.counts, 0)
 		}
 		b.counts[id]++
-		b.toks = append(b.toks, id)
+		b.chunk = append(b.chunk, id)
 	}
-	b.offs = append(b.offs, int64(len(b.toks)))
 }
 
+// Token chunk sizes: chunks double from minChunk to maxChunk tokens.
+var minChunk, maxChunk = 1 << 10, 1 << 20
+
 // Len returns the number of documents added.
-func (b *Builder) Len() int { return len(b.offs) - 1 }
+func (b *Builder) Len() int { return len(b.starts) }
 
 // Build chooses the vocabulary (words seen at least MinCount times, the
 // MaxVocab most frequent, ordered by decreasing count then by word) and
@@ -108,8 +121,8 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 	// The ids of each distinct token (its word id, lexicon ids and char
 	// n-grams: ~12 ids) are computed once; those of its neighbours (word
 	// n-grams, "but" and booster ids) on demand.
-	c := &Corpus{f: f, words: b.words, offs: b.offs, toks: slices.Clip(b.toks),
-		tokOff: make([]uint32, len(b.words)+1)}
+	c := &Corpus{f: f, words: b.words, starts: slices.Clip(b.starts),
+		chunks: append(b.chunks, slices.Clone(b.chunk)), tokOff: make([]uint32, len(b.words)+1)}
 	for i, w := range b.words {
 		c.tokIDs = f.appendToken(c.tokIDs, w)
 		if len(c.tokIDs) > math.MaxUint32 {
@@ -118,7 +131,7 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 		c.tokOff[i+1] = uint32(len(c.tokIDs))
 	}
 	c.tokIDs = slices.Clip(c.tokIDs)
-	b.words, b.toks, b.offs = nil, nil, nil
+	b.words, b.chunks, b.chunk, b.starts = nil, nil, nil, nil
 	return f, c, nil
 }
 
@@ -157,18 +170,35 @@ type Corpus struct {
 	words  []string // distinct tokens by number
 	tokOff []uint32 // token t's word, lexicon and char n-gram ids are tokIDs[tokOff[t]:tokOff[t+1]]
 	tokIDs []int32
-	offs   []int64 // document i is toks[offs[i]:offs[i+1]]
-	toks   []int32
+	chunks [][]int32 // interned tokens of the documents
+	starts []uint64  // document i starts at chunks[starts[i]>>32][uint32(starts[i])] and ends at the next document or the chunk's end
 }
 
 // Len returns the number of documents.
-func (c *Corpus) Len() int { return len(c.offs) - 1 }
+func (c *Corpus) Len() int { return len(c.starts) }
 
 // Featurizer returns the featurizer whose ids AppendIDs computes.
 func (c *Corpus) Featurizer() *Featurizer { return c.f }
 
 // Tokens returns the number of tokens of all documents.
-func (c *Corpus) Tokens() int { return len(c.toks) }
+func (c *Corpus) Tokens() int {
+	n := 0
+	for _, ch := range c.chunks {
+		n += len(ch)
+	}
+	return n
+}
+
+// doc returns the tokens of document i.
+func (c *Corpus) doc(i int) []int32 {
+	s := c.starts[i]
+	ch := c.chunks[s>>32]
+	end := len(ch)
+	if i+1 < len(c.starts) && c.starts[i+1]>>32 == s>>32 {
+		end = int(uint32(c.starts[i+1]))
+	}
+	return ch[uint32(s):end]
+}
 
 // AppendIDs appends the ids of document i to dst. It does not allocate
 // when dst has room (and the document has at most 128 tokens).
@@ -177,7 +207,7 @@ func (c *Corpus) AppendIDs(dst []int32, i int) []int32 {
 	base := f.bucketBase()
 	var buf [128]string
 	strs := buf[:0]
-	for _, t := range c.toks[c.offs[i]:c.offs[i+1]] {
+	for _, t := range c.doc(i) {
 		w := c.words[t]
 		dst = append(dst, c.tokIDs[c.tokOff[t]:c.tokOff[t+1]]...)
 		strs = append(strs, w)

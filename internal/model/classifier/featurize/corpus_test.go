@@ -124,3 +124,37 @@ func TestCorpusBuilderOfFeaturizer(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusSmallChunks stores the tokens in chunks of 1 to 3 tokens (a
+// document longer than a chunk gets a chunk of its own), with empty
+// documents first, between and last.
+func TestCorpusSmallChunks(t *testing.T) {
+	defer func(lo, hi int) { minChunk, maxChunk = lo, hi }(minChunk, maxChunk)
+	minChunk, maxChunk = 1, 3
+	texts := append([]string{"", ""}, corpusTexts...)
+	texts = append(texts, "good", "", "bad", "a", "b c", "")
+	b, err := NewBuilder(DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, txt := range texts {
+		b.Add(txt)
+	}
+	f, c, err := b.BuildCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.chunks) < 5 {
+		t.Fatalf("%d chunks, want many", len(c.chunks))
+	}
+	tokens := 0
+	for i, txt := range texts {
+		tokens += len(f.Tokens(txt))
+		if got, want := c.AppendIDs(nil, i), f.AppendIDs(nil, txt); !slices.Equal(got, want) {
+			t.Errorf("doc %d %q: corpus ids %v, featurizer ids %v", i, txt, got, want)
+		}
+	}
+	if c.Tokens() != tokens {
+		t.Errorf("Tokens() = %d, want %d", c.Tokens(), tokens)
+	}
+}
