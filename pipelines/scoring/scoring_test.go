@@ -3,47 +3,23 @@ package scoring_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	argotemplate "github.com/argoproj/argo-workflows/v3/util/template"
-	"github.com/argoproj/argo-workflows/v3/workflow/validate"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/cli"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/pipelinetest"
 	"github.com/tweetflow/tweetflow/pipelines/scoring"
 )
 
-var update = flag.Bool("update", false, "rewrite generated/workflowtemplate.yaml")
-
-const golden = "generated/workflowtemplate.yaml"
-
 func TestGeneratedTemplateIsUpToDate(t *testing.T) {
-	fresh, err := scoring.YAML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(golden, fresh, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	old, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(old, fresh) {
-		t.Errorf("%s is out of date: run go generate ./pipelines/scoring (or go test ./pipelines/scoring -update)", golden)
-	}
+	pipelinetest.Golden(t, scoring.YAML, "./pipelines/scoring")
 }
 
 // tweetflow compile --pipeline scoring reproduces the checked-in file (the
@@ -54,10 +30,10 @@ func TestCompileCommand(t *testing.T) {
 		code := cli.Main(context.Background(), append([]string{"tweetflow", "compile"}, args...), &out, &errb)
 		return code, out.String(), errb.String()
 	}
-	if code, _, stderr := tf("--pipeline", "scoring", "--out", golden, "--check"); code != cli.ExitOK {
+	if code, _, stderr := tf("--pipeline", "scoring", "--out", pipelinetest.Generated, "--check"); code != cli.ExitOK {
 		t.Fatalf("compile --pipeline scoring --check: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := tf("--out", golden, "--check"); code != cli.ExitChanged {
+	if code, _, stderr := tf("--out", pipelinetest.Generated, "--check"); code != cli.ExitChanged {
 		t.Errorf("the default pipeline (training) matches the scoring template: exit %d: %s", code, stderr)
 	}
 	code, stdout, _ := tf("--pipeline", "scoring", "--version", "v9")
@@ -71,32 +47,11 @@ func TestCompileCommand(t *testing.T) {
 
 func load(t *testing.T) *wfv1.WorkflowTemplate {
 	t.Helper()
-	b, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, err := dsl.Unmarshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wt
-}
-
-func template(t *testing.T, wt *wfv1.WorkflowTemplate, name string) *wfv1.Template {
-	t.Helper()
-	for i := range wt.Spec.Templates {
-		if wt.Spec.Templates[i].Name == name {
-			return &wt.Spec.Templates[i]
-		}
-	}
-	t.Fatalf("no template %q", name)
-	return nil
+	return pipelinetest.Load(t)
 }
 
 func TestArgoLintAccepts(t *testing.T) {
-	if err := validate.ValidateWorkflowTemplate(nil, nil, load(t), nil, validate.ValidateOpts{Lint: true}); err != nil {
-		t.Fatalf("Argo rejects the scoring template: %v", err)
-	}
+	pipelinetest.Lint(t, load(t), "scoring")
 }
 
 func TestPipelineShape(t *testing.T) {
@@ -147,7 +102,7 @@ func TestPostgresDSNComesFromTheSecret(t *testing.T) {
 			t.Errorf("parameter %q looks like a secret", ap.Name)
 		}
 	}
-	tp := template(t, wt, stages.Score.Name)
+	tp := pipelinetest.Template(t, wt, stages.Score.Name)
 	var got []apiEnv
 	for _, e := range tp.Container.Env {
 		if e.Name == scoring.PostgresEnv {
@@ -160,7 +115,7 @@ func TestPostgresDSNComesFromTheSecret(t *testing.T) {
 		t.Errorf("%s env %+v, want one optional secretKeyRef %s/%s", scoring.PostgresEnv, got, scoring.PostgresSecret, scoring.PostgresSecretKey)
 	}
 	for _, name := range []string{dsl.PlanTemplate, dsl.GatherTemplate} {
-		for _, e := range template(t, wt, name).Container.Env {
+		for _, e := range pipelinetest.Template(t, wt, name).Container.Env {
 			if e.Name == scoring.PostgresEnv {
 				t.Errorf("%s gets the DSN, which it does not need", name)
 			}
@@ -174,26 +129,11 @@ type apiEnv struct {
 }
 
 func TestPipelineParameters(t *testing.T) {
-	p := scoring.Pipeline()
 	wt := load(t)
+	pipelinetest.Parameters(t, wt, scoring.Pipeline(), []*component.Contract{&stages.Score})
 	var names []string
 	for _, ap := range wt.Spec.Arguments.Parameters {
 		names = append(names, ap.Name)
-		if ap.Description == nil || ap.Description.String() == "" {
-			t.Errorf("parameter %q has no description", ap.Name)
-		}
-		if ap.Value == nil {
-			t.Errorf("parameter %q has no default", ap.Name)
-		}
-		q := p.Lookup(ap.Name)
-		if q == nil {
-			t.Fatalf("parameter %q not in the pipeline", ap.Name)
-		}
-		if comp, name, _ := strings.Cut(q.From, "."); comp == stages.Score.Name {
-			if cp, ok := stages.Score.Param(name); ok && len(cp.Enum) > 0 && len(ap.Enum) == 0 {
-				t.Errorf("parameter %q lacks the enum of %s", ap.Name, q.From)
-			}
-		}
 	}
 	slices.Sort(names)
 	if want := []string{"batch-size", "cache", "model", "run-id", "store", "tweets"}; !slices.Equal(names, want) {
@@ -207,10 +147,7 @@ func TestPipelineParameters(t *testing.T) {
 func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 	wt := load(t)
 	store := t.TempDir()
-	scope := map[string]any{"workflow.uid": "0d9c6c1e-uid", "workflow.name": "tweetflow-scoring-x2x9q"}
-	for _, ap := range wt.Spec.Arguments.Parameters {
-		scope["workflow.parameters."+ap.Name] = ap.Value.String()
-	}
+	scope := pipelinetest.Scope(wt, "0d9c6c1e-uid", "tweetflow-scoring-x2x9q")
 	scope["workflow.parameters.store"] = store
 	scope["workflow.parameters.model"] = "s3://models/runs/r1/export-onnx/onnx"
 	var tk *wfv1.DAGTask
@@ -222,50 +159,8 @@ func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 	if tk == nil {
 		t.Fatal("no score task")
 	}
-	tp := template(t, wt, stages.Score.Name)
-	if !slices.Equal(tp.Container.Command, []string{stages.Score.Name}) {
-		t.Errorf("command %v", tp.Container.Command)
-	}
-	targs, err := itemArgs(tk.Arguments, map[string]string{"index": "0003", "uri": "data/b.jsonl"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := resolve(t, targs, scope)
-	local := map[string]any{}
-	for _, p := range tp.Inputs.Parameters {
-		v, ok := "", false
-		for _, a := range args.Parameters {
-			if a.Name == p.Name {
-				v, ok = a.Value.String(), true
-			}
-		}
-		if !ok && p.Default != nil {
-			v, ok = p.Default.String(), true
-		}
-		if !ok {
-			t.Fatalf("input %q has no value", p.Name)
-		}
-		local["inputs.parameters."+p.Name] = v
-	}
-	ctr := resolve(t, *tp.Container, local)
-	var argv []string
-	for _, a := range ctr.Args {
-		if strings.Contains(a, "{{") {
-			t.Fatalf("unresolved placeholder in %q", a)
-		}
-		argv = append(argv, a)
-	}
-	var seen *component.Env
-	app := component.App(stages.Score, func(_ context.Context, e *component.Env) error {
-		seen = e
-		return nil
-	}, io.Discard, io.Discard)
-	if err := app.Run(append([]string{stages.Score.Name, "--termination-log="}, argv...)); err != nil {
-		t.Fatalf("the component rejects its args: %v\nargs: %q", err, argv)
-	}
-	if seen == nil {
-		t.Fatal("the component did not run")
-	}
+	seen := pipelinetest.Run(t, wt, *tk, stages.Score, scope,
+		pipelinetest.WithItem(map[string]string{"index": "0003", "uri": "data/b.jsonl"}))
 	if seen.RunID != "0d9c6c1e-uid" || seen.Step != "score-0003" {
 		t.Errorf("run ID %q step %q", seen.RunID, seen.Step)
 	}
@@ -282,36 +177,4 @@ func TestTaskArgsParseWithComponentFlags(t *testing.T) {
 	if in := seen.InputList("tweets"); len(in) != 1 || in[0].Store != nil || in[0].Key != "data/b.jsonl" {
 		t.Errorf("tweets input %+v, want the item's file only", in)
 	}
-}
-
-func resolve[T any](t *testing.T, v T, scope map[string]any) T {
-	t.Helper()
-	var out T
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := argotemplate.Replace(string(b), scope, false)
-	if err != nil {
-		t.Fatalf("resolving %s: %v", b, err)
-	}
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// itemArgs substitutes {{item.<key>}} as Argo does for one withParam item.
-func itemArgs(args wfv1.Arguments, item map[string]string) (wfv1.Arguments, error) {
-	b, err := json.Marshal(args)
-	if err != nil {
-		return args, err
-	}
-	s := string(b)
-	for k, v := range item {
-		s = strings.ReplaceAll(s, "{{item."+k+"}}", v)
-	}
-	var out wfv1.Arguments
-	err = json.Unmarshal([]byte(s), &out)
-	return out, err
 }

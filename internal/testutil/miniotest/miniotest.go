@@ -1,20 +1,16 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,6 +20,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 )
 
 // Environment variables read by this package.
@@ -124,34 +121,40 @@ func Binary() (string, error) {
 // binaryOrSkip finds the binary, or skips (fails with TWEETFLOW_REQUIRE_MINIO=1).
 func binaryOrSkip(t testing.TB) string {
 	t.Helper()
-	bin, err := Binary()
-	if err != nil {
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("%v; %s=1 requires it", err, EnvRequire)
-		}
-		t.Skipf("skipping S3 test: %v", err)
-	}
-	return bin
+	return servertest.BinaryOrSkip(t, Binary, EnvRequire, "S3")
 }
 
 // Start runs a private MinIO server for the test, with a fresh bucket. It
 // is stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := binaryOrSkip(t)
-	p, err := launch(bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.stop)
-	return p.server().NewBucket(t)
+	return shared.Start(t).server().NewBucket(t)
 }
 
-var shared struct {
-	mu   sync.Mutex
-	main bool // Main is running the tests
-	proc *process
-	err  error
+var shared = servertest.Shared[*process]{
+	Binary: binaryOrSkip,
+	Launch: func(bin string, t testing.TB) (*process, error) {
+		if t != nil {
+			return launch(bin, t.TempDir())
+		}
+		dir, err := os.MkdirTemp("", "miniotest-")
+		if err != nil {
+			return nil, err
+		}
+		p, err := launch(bin, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		p.dir = dir
+		return p, nil
+	},
+	Stop: func(p *process) {
+		p.stop()
+		if p.dir != "" {
+			os.RemoveAll(p.dir)
+		}
+	},
 }
 
 // Shared returns the package's shared MinIO server with a fresh bucket for
@@ -159,63 +162,21 @@ var shared struct {
 // the package's TestMain must call; without Main, Shared falls back to Start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	shared.mu.Lock()
-	inMain := shared.main
-	shared.mu.Unlock()
-	if !inMain {
-		return Start(t)
-	}
-	bin := binaryOrSkip(t) // may end the goroutine: not under the lock
-	shared.mu.Lock()
-	if shared.proc == nil && shared.err == nil {
-		dir, err := os.MkdirTemp("", "miniotest-")
-		if err == nil {
-			shared.proc, err = launch(bin, dir)
-			if err != nil {
-				os.RemoveAll(dir)
-			} else {
-				shared.proc.dir = dir
-			}
-		}
-		shared.err = err
-	}
-	p, err := shared.proc, shared.err
-	shared.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.server().NewBucket(t)
+	return shared.Get(t).server().NewBucket(t)
 }
 
 // Main runs the tests of a package that uses Shared and stops the shared
 // server afterwards. Call it from TestMain: func TestMain(m *testing.M) { miniotest.Main(m) }.
-func Main(m *testing.M) {
-	shared.mu.Lock()
-	shared.main = true
-	shared.mu.Unlock()
-	code := m.Run()
-	shared.mu.Lock()
-	if shared.proc != nil {
-		shared.proc.stop()
-		os.RemoveAll(shared.proc.dir)
-		shared.proc = nil
-	}
-	shared.mu.Unlock()
-	os.Exit(code)
-}
+func Main(m *testing.M) { shared.Main(m) }
 
 // process is one running minio server.
 type process struct {
-	cmd       *exec.Cmd
+	*servertest.Proc
 	endpoint  string
 	accessKey string
 	secretKey string
 	client    *minio.Client
 	dir       string // data folder removed by Main (shared server only)
-	out       *lockedBuffer
-	exited    chan struct{}
-	waitErr   error
-	stopOnce  sync.Once
 }
 
 func (p *process) server() *Server {
@@ -239,7 +200,7 @@ func launchOnce(bin, dir string) (*process, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "certs"), 0o755); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2)
+	ports, err := servertest.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -247,8 +208,6 @@ func launchOnce(bin, dir string) (*process, error) {
 		endpoint:  fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		accessKey: "tweetflow-test",
 		secretKey: "tweetflow-test-secret-" + randomHex(8),
-		out:       &lockedBuffer{},
-		exited:    make(chan struct{}),
 	}
 	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"),
 		"--address", p.endpoint,
@@ -262,21 +221,11 @@ func launchOnce(bin, dir string) (*process, error) {
 		"MINIO_UPDATE=off",
 		"HOME="+dir,
 	)
-	cmd.Stdout = p.out
-	cmd.Stderr = p.out
-	dieWithParent(cmd)
-	// The parent-death signal follows the OS thread that forks: pin it.
-	runtime.LockOSThread()
-	err = cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	servertest.DieWithParent(cmd.SysProcAttr)
+	if p.Proc, err = servertest.Start(cmd); err != nil {
 		return nil, err
 	}
-	p.cmd = cmd
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
 	if err := p.waitReady(); err != nil {
 		p.stop()
 		return nil, err
@@ -300,8 +249,8 @@ func (p *process) waitReady() error {
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
 		select {
-		case <-p.exited:
-			return fmt.Errorf("minio exited early (%v): %s", p.waitErr, p.out.tail())
+		case <-p.Exited():
+			return fmt.Errorf("minio exited early (%v): %s", p.Err(), p.Tail())
 		default:
 		}
 		if resp, err := hc.Get(url); err == nil {
@@ -312,24 +261,11 @@ func (p *process) waitReady() error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("minio not ready at %s after %v: %s", url, readyTimeout, p.out.tail())
+	return fmt.Errorf("minio not ready at %s after %v: %s", url, readyTimeout, p.Tail())
 }
 
 // stop ends the server by PID (SIGTERM, then SIGKILL) and waits for it.
-func (p *process) stop() {
-	p.stopOnce.Do(func() {
-		if p.cmd == nil || p.cmd.Process == nil {
-			return
-		}
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(stopTimeout):
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-}
+func (p *process) stop() { p.Stop(syscall.SIGTERM, stopTimeout) }
 
 // cleanEnv drops the MinIO and AWS variables of the caller, which could
 // change the server's behaviour.
@@ -344,53 +280,8 @@ func cleanEnv(env []string) []string {
 	return out
 }
 
-// freePorts asks the kernel for n free loopback ports.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects the server output for error messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough for a diagnosis
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) tail() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > 4000 {
-		s = "..." + s[len(s)-4000:]
-	}
-	return strings.TrimSpace(s)
 }

@@ -1,7 +1,6 @@
 package pgtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,17 +9,17 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 )
 
 // Environment variables read by this package.
@@ -129,34 +128,20 @@ func versionOf(dir string) int {
 // binariesOrSkip finds the binaries, or skips (fails with TWEETFLOW_REQUIRE_POSTGRES=1).
 func binariesOrSkip(t testing.TB) string {
 	t.Helper()
-	dir, err := Binaries()
-	if err != nil {
-		if os.Getenv(EnvRequire) == "1" {
-			t.Fatalf("%v; %s=1 requires it", err, EnvRequire)
-		}
-		t.Skipf("skipping PostgreSQL test: %v", err)
-	}
-	return dir
+	return servertest.BinaryOrSkip(t, Binaries, EnvRequire, "PostgreSQL")
 }
 
 // Start runs a private PostgreSQL server for the test with a fresh
 // database. It is stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := binariesOrSkip(t)
-	p, err := launch(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.stop)
-	return p.server().NewDatabase(t)
+	return shared.Start(t).server().NewDatabase(t)
 }
 
-var shared struct {
-	mu   sync.Mutex
-	main bool
-	proc *process
-	err  error
+var shared = servertest.Shared[*process]{
+	Binary: binariesOrSkip,
+	Launch: func(bin string, _ testing.TB) (*process, error) { return launch(bin) },
+	Stop:   (*process).stop,
 }
 
 // Shared returns the package's shared server with a fresh database for the
@@ -164,50 +149,18 @@ var shared struct {
 // package's TestMain must call; without Main, Shared falls back to Start.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	shared.mu.Lock()
-	inMain := shared.main
-	shared.mu.Unlock()
-	if !inMain {
-		return Start(t)
-	}
-	bin := binariesOrSkip(t) // may end the goroutine: not under the lock
-	shared.mu.Lock()
-	if shared.proc == nil && shared.err == nil {
-		shared.proc, shared.err = launch(bin)
-	}
-	p, err := shared.proc, shared.err
-	shared.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.server().NewDatabase(t)
+	return shared.Get(t).server().NewDatabase(t)
 }
 
 // Main runs the tests of a package that uses Shared and stops the shared
 // server afterwards: func TestMain(m *testing.M) { pgtest.Main(m) }.
-func Main(m *testing.M) {
-	shared.mu.Lock()
-	shared.main = true
-	shared.mu.Unlock()
-	code := m.Run()
-	shared.mu.Lock()
-	if shared.proc != nil {
-		shared.proc.stop()
-		shared.proc = nil
-	}
-	shared.mu.Unlock()
-	os.Exit(code)
-}
+func Main(m *testing.M) { shared.Main(m) }
 
 // process is one running postgres server.
 type process struct {
-	cmd      *exec.Cmd
-	dir      string // temporary folder: data/ and the socket
-	port     int
-	out      *lockedBuffer
-	exited   chan struct{}
-	waitErr  error
-	stopOnce sync.Once
+	*servertest.Proc
+	dir  string // temporary folder: data/ and the socket
+	port int
 }
 
 func (p *process) server() *Server {
@@ -265,7 +218,7 @@ func command(acct *account, bin string, args ...string) *exec.Cmd {
 	if acct != nil {
 		attr.Credential = &syscall.Credential{Uid: acct.uid, Gid: acct.gid, NoSetGroups: true}
 	}
-	dieWithParent(attr)
+	servertest.DieWithParent(attr)
 	cmd.SysProcAttr = attr
 	cmd.Env = append(cleanEnv(os.Environ()), "LC_ALL=C", "TZ=UTC")
 	return cmd
@@ -296,7 +249,7 @@ func launch(bin string) (*process, error) {
 	initdb := command(acct, filepath.Join(bin, "initdb"), "-D", data, "-U", superuser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("running initdb in %q: %w: %s", data, err, tail(string(out)))
+		return nil, fmt.Errorf("running initdb in %q: %w: %s", data, err, servertest.Tail(string(out)))
 	}
 	var errs []error
 	for range startTries {
@@ -311,11 +264,12 @@ func launch(bin string) (*process, error) {
 }
 
 func start(acct *account, bin, dir string) (*process, error) {
-	port, err := freePort()
+	ports, err := servertest.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	p := &process{dir: dir, port: port, out: &lockedBuffer{}, exited: make(chan struct{})}
+	port := ports[0]
+	p := &process{dir: dir, port: port}
 	cmd := command(acct, filepath.Join(bin, "postgres"),
 		"-D", filepath.Join(dir, "data"),
 		"-p", strconv.Itoa(port),
@@ -327,19 +281,9 @@ func start(acct *account, bin, dir string) (*process, error) {
 		"-c", "max_connections=50",
 		"-c", "shared_buffers=32MB",
 	)
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	// The parent-death signal follows the OS thread that forks: pin it.
-	runtime.LockOSThread()
-	err = cmd.Start()
-	runtime.UnlockOSThread()
-	if err != nil {
+	if p.Proc, err = servertest.Start(cmd); err != nil {
 		return nil, fmt.Errorf("starting postgres: %w", err)
 	}
-	p.cmd = cmd
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
 	if err := p.waitReady(); err != nil {
 		p.kill()
 		return nil, err
@@ -353,8 +297,8 @@ func (p *process) waitReady() error {
 	var last error
 	for time.Now().Before(deadline) {
 		select {
-		case <-p.exited:
-			return fmt.Errorf("postgres exited early (%v): %s", p.waitErr, p.out.tail())
+		case <-p.Exited():
+			return fmt.Errorf("postgres exited early (%v): %s", p.Err(), p.Tail())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -370,30 +314,17 @@ func (p *process) waitReady() error {
 		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("postgres not ready on port %d after %v (%v): %s", p.port, readyTimeout, last, p.out.tail())
+	return fmt.Errorf("postgres not ready on port %d after %v (%v): %s", p.port, readyTimeout, last, p.Tail())
 }
 
 // stop shuts the server down and removes its folder.
 func (p *process) stop() {
-	p.stopOnce.Do(func() {
-		p.kill()
-		os.RemoveAll(p.dir)
-	})
+	p.kill()
+	os.RemoveAll(p.dir)
 }
 
 // kill ends the server by PID: SIGINT (fast shutdown), then SIGKILL.
-func (p *process) kill() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-p.exited:
-	case <-time.After(stopTimeout):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
+func (p *process) kill() { p.Stop(syscall.SIGINT, stopTimeout) }
 
 // cleanEnv drops the caller's libpq and locale variables, which could
 // change the server's behaviour.
@@ -406,42 +337,4 @@ func cleanEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer collects the server output for error messages.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough for a diagnosis
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) tail() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return tail(b.buf.String())
-}
-
-func tail(s string) string {
-	if len(s) > 4000 {
-		s = "..." + s[len(s)-4000:]
-	}
-	return strings.TrimSpace(s)
 }

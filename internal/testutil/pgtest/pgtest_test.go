@@ -52,7 +52,7 @@ func TestStartAndStop(t *testing.T) {
 	}
 	// After the subtest's cleanup the server is gone.
 	select {
-	case <-s.proc.exited:
+	case <-s.proc.Exited():
 	case <-time.After(5 * time.Second):
 		t.Fatal("server still running after the test ended")
 	}
