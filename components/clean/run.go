@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"path"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/clean"
@@ -32,14 +35,26 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return component.Usagef("configuring the cleaner: %w", err)
 	}
-	p, err := clean.NewProcessor(clean.WithCleaner(cleaner))
+	popts := []clean.Option{clean.WithCleaner(cleaner)}
+	// Counting labels needs only id, text and label: skip decoding the rest.
+	observeCols := []string{dataset.ColLabel}
+	switch mode := env.String("mode"); mode {
+	case "map":
+		return runMap(ctx, env, in, cleaner)
+	case "reduce":
+		if err := checkMapped(ctx, in, opts); err != nil {
+			return err
+		}
+		popts = append(popts, clean.WithPrecleaned())
+		observeCols = append(observeCols, dataset.ColCleanText)
+	}
+	p, err := clean.NewProcessor(popts...)
 	if err != nil {
 		return err
 	}
 	if env.String("conflicts") == "majority" {
 		prog := env.Progress("counting labels", "rows", 0)
-		// Counting labels needs only id, text and label: skip decoding the rest.
-		err := p.ObserveAll(ctx, readRows(ctx, in, prog, []string{dataset.ColLabel}), 0)
+		err := p.ObserveAll(ctx, readRows(ctx, in, prog, observeCols), 0)
 		prog.Done()
 		if err != nil {
 			return err
@@ -69,6 +84,92 @@ func run(ctx context.Context, env *component.Env) error {
 	fmt.Fprintf(env.Stdout, "clean: %d rows in, %d out; dropped %d duplicate ids, %d duplicate texts, %d empty, %d minority labels, %d tied labels\n",
 		st.In, st.Out, st.DroppedDupID, st.DroppedDupText, st.DroppedEmpty, st.DroppedMinority, st.DroppedTie)
 	return nil
+}
+
+// runMap is --mode map: it cleans the text of every row (no row is
+// dropped) and writes them with the cleaner's options, for a later
+// --mode reduce over the gathered shards.
+func runMap(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner) error {
+	out := env.Output("tweets")
+	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
+	prog := env.Progress("cleaning", "rows", 0)
+	var n int64
+	err := readRows(ctx, in, prog, nil)(func(t *dataset.Tweet) error {
+		clean.Preclean(cleaner, t)
+		n++
+		return w.Write(t)
+	})
+	prog.Done()
+	if err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("writing cleaned dataset: %w", err)
+	}
+	if err := stageio.WriteCleaner(ctx, out, cleaner.Options()); err != nil {
+		return fmt.Errorf("writing %s: %w", stageio.CleanerFile, err)
+	}
+	env.AddRows(n, n)
+	env.Log.Info("cleaned text (map)", "rows", n)
+	fmt.Fprintf(env.Stdout, "clean (map): cleaned the text of %d rows; duplicates are dropped by --mode reduce\n", n)
+	return nil
+}
+
+// checkMapped checks that the dataset at in was written by --mode map with
+// the cleaner options want: its cleaner.json, or, for the gathered output
+// of a fan-out (shard-<index>/ folders), the cleaner.json of every folder
+// holding data files. A mismatch or a missing file is a usage error.
+func checkMapped(ctx context.Context, in artifact.Location, want text.Options) error {
+	open, m, err := stageio.Opener(ctx, in)
+	if err != nil {
+		return fmt.Errorf("reading dataset %q: %w", in.URI(), err)
+	}
+	var names []string
+	if stageio.HasFile(m, stageio.CleanerFile) {
+		names = append(names, stageio.CleanerFile)
+	} else {
+		dirs := map[string]bool{}
+		for _, f := range dataset.ShardFiles(m) {
+			if d := path.Dir(f.Name); d != "." && !dirs[d] {
+				dirs[d] = true
+				names = append(names, path.Join(d, stageio.CleanerFile))
+			}
+		}
+		for _, name := range names {
+			if !stageio.HasFile(m, name) {
+				return component.Usagef("--mode reduce: dataset %q has no %s: want the output of --mode map", in.URI(), name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return component.Usagef("--mode reduce: dataset %q has no %s: want the output of --mode map", in.URI(), stageio.CleanerFile)
+	}
+	for _, name := range names {
+		got, err := readOptions(open, name)
+		if err != nil {
+			return fmt.Errorf("reading %q of %q: %w", name, in.URI(), err)
+		}
+		if got != want {
+			return component.Usagef("--mode reduce: %s of %q is %+v, but this step cleans with %+v: give both steps the same options", name, in.URI(), got, want)
+		}
+	}
+	return nil
+}
+
+func readOptions(open func(string) (io.ReadCloser, error), name string) (text.Options, error) {
+	var o text.Options
+	r, err := open(name)
+	if err != nil {
+		return o, err
+	}
+	defer r.Close()
+	if err := json.NewDecoder(r).Decode(&o); err != nil {
+		return o, fmt.Errorf("decoding: %w", err)
+	}
+	if err := o.Validate(); err != nil {
+		return o, fmt.Errorf("checking: %w", err)
+	}
+	return o, nil
 }
 
 // readRows streams the dataset at in (only id, text and columns; nil: all

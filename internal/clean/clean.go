@@ -40,6 +40,13 @@ type Option func(*Processor)
 // WithCleaner sets the text cleaner (default: text.NewCleaner()).
 func WithCleaner(c *text.Cleaner) Option { return func(p *Processor) { p.cleaner = c } }
 
+// WithPrecleaned says the rows are already cleaned (the map step of a
+// sharded clean): their CleanText and URLs are kept as given and the key is
+// computed from CleanText, not from cleaning Text again. Cleaning is
+// idempotent in effect, so the reduce over cleaned rows makes the same
+// decisions as the normal path over the raw rows.
+func WithPrecleaned() Option { return func(p *Processor) { p.precleaned = true } }
+
 const (
 	seenObserve = 1 << iota
 	seenProcess
@@ -54,14 +61,15 @@ type keyState struct {
 // Processor runs the clean stage's row logic. It is not safe for
 // concurrent use; see the package documentation for the rules.
 type Processor struct {
-	cleaner  *text.Cleaner
-	ids      idSet
-	keys     keyTable
-	labels   map[string]int
-	observed bool
-	rows     *rowCache // pass-1 results per row, from ObserveAll
-	stats    Stats
-	buf      []byte
+	cleaner    *text.Cleaner
+	precleaned bool // rows carry CleanText and URLs already (WithPrecleaned)
+	ids        idSet
+	keys       keyTable
+	labels     map[string]int
+	observed   bool
+	rows       *rowCache // pass-1 results per row, from ObserveAll
+	stats      Stats
+	buf        []byte
 }
 
 // NewProcessor returns a Processor.
@@ -127,7 +135,7 @@ func (p *Processor) Observe(t *dataset.Tweet) error {
 			return nil
 		}
 	}
-	kh, ok := p.key(p.cleaner.Clean(t.Text))
+	kh, ok := p.key(p.cleanText(t))
 	return p.observeKey(t, kh, ok)
 }
 
@@ -212,10 +220,25 @@ func (p *Processor) Decide(t *dataset.Tweet) Decision {
 			return DropDupID
 		}
 	}
-	t.CleanText = p.cleaner.Clean(t.Text)
-	t.URLs = text.ExtractURLs(t.Text)
+	p.fill(t)
 	kh, ok := p.key(t.CleanText)
 	return p.decideKey(t, kh, ok)
+}
+
+// cleanText is t's clean text: t.CleanText when the rows are precleaned,
+// else Text cleaned.
+func (p *Processor) cleanText(t *dataset.Tweet) string {
+	if p.precleaned {
+		return t.CleanText
+	}
+	return p.cleaner.Clean(t.Text)
+}
+
+// fill sets t.CleanText and t.URLs, unless the rows are precleaned.
+func (p *Processor) fill(t *dataset.Tweet) {
+	if !p.precleaned {
+		Preclean(p.cleaner, t)
+	}
 }
 
 // decideKey is Decide once t's id has passed the duplicate check and its
@@ -272,6 +295,13 @@ func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 	}
 	p.keys.set(slot, ks)
 	return d
+}
+
+// Preclean fills t.CleanText and t.URLs from t.Text with c: the map step of
+// a sharded clean, whose rows a WithPrecleaned Processor then decides.
+func Preclean(c *text.Cleaner, t *dataset.Tweet) {
+	t.CleanText = c.Clean(t.Text)
+	t.URLs = text.ExtractURLs(t.Text)
 }
 
 // Stats returns the counts so far.

@@ -47,6 +47,16 @@
 // id set first (that record knows the duplicate ids); it fails when it
 // sees a different number of rows than ObserveAll did.
 //
+// # Sharded clean (map/reduce)
+//
+// The dedupe and label rule is global, but cleaning the text is per row:
+// a sharded clean runs Preclean over each shard (the map: fills CleanText
+// and URLs, drops nothing) and then one Processor made WithPrecleaned over
+// all the cleaned rows in order (the reduce). That Processor keys every
+// row on its CleanText as given and never cleans Text again, so it makes
+// the decisions, and gives the rows and Stats, of the normal path over the
+// raw rows (TestPrecleanedMatchesNormal).
+//
 // # Memory
 //
 // The Processor keeps, per unique id, a 62-bit xxhash of the id with two

@@ -287,8 +287,7 @@ func (p *Processor) prepare(c *chunk, mode prepMode, buf []byte) []byte {
 		t := &c.rows[i]
 		if mode == prepKept {
 			if c.ok[i] {
-				t.CleanText = p.cleaner.Clean(t.Text)
-				t.URLs = text.ExtractURLs(t.Text)
+				p.fill(t)
 			}
 			continue
 		}
@@ -297,11 +296,14 @@ func (p *Processor) prepare(c *chunk, mode prepMode, buf []byte) []byte {
 			c.idh[i] = xxhash.Sum64String(t.ID)
 		}
 		var clean string
-		if mode == prepAll {
+		switch {
+		case p.precleaned:
+			clean = t.CleanText
+		case mode == prepAll:
 			clean = p.cleaner.Clean(t.Text)
 			t.CleanText = clean
 			t.URLs = text.ExtractURLs(t.Text)
-		} else { // only the key is needed: clean into scratch space
+		default: // only the key is needed: clean into scratch space
 			c.scratch = p.cleaner.AppendClean(c.scratch[:0], t.Text)
 			clean = unsafe.String(unsafe.SliceData(c.scratch), len(c.scratch))
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/text"
 )
 
 // sliceSource streams rows through one reused Tweet, as the dataset
@@ -167,4 +168,94 @@ func TestProcessAllRowCountMismatch(t *testing.T) {
 			t.Errorf("observed %d rows, processed %d: no error", n, len(other))
 		}
 	}
+}
+
+// TestPrecleanedMatchesNormal checks the sharded clean: rows cleaned by
+// Preclean (the map step) and decided by a WithPrecleaned Processor (the
+// reduce) give exactly the kept rows and Stats of the normal path over the
+// raw rows, row by row and in parallel, in both modes. A marker in Text
+// proves that the reduce does not clean Text again.
+func TestPrecleanedMatchesNormal(t *testing.T) {
+	raw := genRows()
+	c, err := text.NewCleaner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := make([]dataset.Tweet, len(raw))
+	for i := range raw {
+		pre[i] = raw[i]
+		Preclean(c, &pre[i])
+	}
+	for _, twoPass := range []bool{true, false} {
+		wantRows, wantStats := sequential(t, raw, twoPass)
+		for _, workers := range []int{0, 1, 3} { // 0: Observe/Process row by row
+			p, err := NewProcessor(WithPrecleaned())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []dataset.Tweet
+			if workers == 0 {
+				if twoPass {
+					for i := range pre {
+						if err := p.Observe(&pre[i]); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				for i := range pre {
+					r := pre[i]
+					if p.Process(&r) {
+						got = append(got, r)
+					}
+				}
+			} else {
+				if twoPass {
+					if err := p.ObserveAll(context.Background(), sliceSource(pre), workers); err != nil {
+						t.Fatal(err)
+					}
+				}
+				err = p.ProcessAll(context.Background(), sliceSource(pre), workers, func(t *dataset.Tweet) error {
+					got = append(got, *t)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if p.Stats() != wantStats {
+				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, p.Stats(), wantStats)
+			}
+			if !reflect.DeepEqual(got, wantRows) {
+				t.Errorf("workers %d two-pass %v: %d kept rows differ from the normal path's %d", workers, twoPass, len(got), len(wantRows))
+			}
+		}
+	}
+	// The reduce keys on CleanText as given: a row whose Text would clean
+	// differently is still a duplicate of its CleanText twin.
+	a, b := tw("a", "pos", "Hello"), tw("b", "pos", "something else entirely")
+	Preclean(c, &a)
+	b.CleanText = a.CleanText
+	kept, st := runPre(t, []dataset.Tweet{a, b})
+	if len(kept) != 1 || st.DroppedDupText != 1 {
+		t.Errorf("precleaned twins: kept %v, stats %+v; want one kept, one duplicate text", ids(kept), st)
+	}
+	if kept[0].CleanText != a.CleanText {
+		t.Errorf("precleaned row: CleanText %q, want %q kept", kept[0].CleanText, a.CleanText)
+	}
+}
+
+func runPre(t *testing.T, rows []dataset.Tweet) ([]dataset.Tweet, Stats) {
+	t.Helper()
+	p, err := NewProcessor(WithPrecleaned())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []dataset.Tweet
+	for i := range rows {
+		r := rows[i]
+		if p.Process(&r) {
+			kept = append(kept, r)
+		}
+	}
+	return kept, p.Stats()
 }

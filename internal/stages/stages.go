@@ -43,6 +43,9 @@ var Clean = c.Contract{
 		{Name: "strip-hash", Type: c.Bool, Default: "false", Description: "Drop the '#' of hashtags ('#happy' -> 'happy')."},
 		{Name: "conflicts", Default: "majority", Enum: []string{"majority", "first"},
 			Description: "Rule for one normalised text with different labels: its strict majority label (ties dropped as ambiguous; reads the input twice), or the first row seen."},
+		{Name: "mode", Default: "all", Enum: []string{"all", "map", "reduce"},
+			Description: "all: clean and deduplicate in one step. map: only clean the text of every row (fills clean_text and urls, drops nothing), per shard of a fan-out. " +
+				"reduce: deduplicate and resolve labels over the gathered output of map steps, without cleaning again (their cleaner.json must match this step's options)."},
 		shardRows,
 	},
 	Inputs:    []c.Artifact{{Name: "tweets", Kind: c.Dataset, From: "ingest/tweets", Description: "the dataset to clean"}},

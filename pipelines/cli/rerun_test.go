@@ -51,7 +51,7 @@ func TestRerunCommand(t *testing.T) {
 	}
 	// Again: restored from the step cache; --no-cache runs every step.
 	code, stdout, stderr := tf(t, append([]string{"run", "--run-id", "again"}, common...)...)
-	if code != cli.ExitOK || !strings.Contains(stdout, "cached") || !strings.Contains(stdout, "step cache: 7 hits") {
+	if code != cli.ExitOK || !strings.Contains(stdout, "cached") || !strings.Contains(stdout, "step cache: 8 hits") {
 		t.Errorf("identical run: exit %d: %s\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = tf(t, append([]string{"run", "--run-id", "forced", "--no-cache"}, common...)...)
@@ -78,8 +78,8 @@ func TestRerunCommand(t *testing.T) {
 	if s.Params["emojis"] != "remove" || s.Params["conflicts"] != "first" {
 		t.Errorf("params %v: want the component flag emojis and the pipeline parameter conflicts applied", s.Params)
 	}
-	if in := s.Inputs["tweets"]; len(in) != 1 || !strings.HasSuffix(in[0], "/runs/old/ingest/tweets") {
-		t.Errorf("inputs %v, want the old run's ingest output", in)
+	if in := s.Inputs["tweets"]; len(in) != 1 || !strings.HasSuffix(in[0], "/runs/old/clean-map/tweets") {
+		t.Errorf("inputs %v, want the old run's clean-map output", in)
 	}
 	if _, err := os.Stat(report); err != nil {
 		t.Errorf("no report: %v", err)

@@ -29,19 +29,34 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 		Subcommands: []*ucli.Command{
 			{
 				Name:      "plan",
-				Usage:     "list the files of a list input as withParam items ({\"index\", \"uri\"}) and their count",
-				UsageText: "tweetflow shards plan --sources a.csv,s3://bucket/raw/ [--results-dir DIR]",
+				Usage:     "list the files of a list input, or the shards of a gathered dataset, as withParam items ({\"index\", \"uri\"}) and their count",
+				UsageText: "tweetflow shards plan (--sources a.csv,s3://bucket/raw/ | --dataset URI) [--results-dir DIR]",
 				Flags: []ucli.Flag{
-					&ucli.StringSliceFlag{Name: "sources", Required: true, Usage: "paths, globs, folders or s3:// URIs (comma-separated or repeated)"},
+					&ucli.StringSliceFlag{Name: "sources", Usage: "paths, globs, folders or s3:// URIs (comma-separated or repeated)"},
+					&ucli.StringFlag{Name: "dataset", Usage: "a committed dataset: one item per shard-<index> folder of a gathered output, else the dataset itself"},
 					&ucli.StringFlag{Name: "results-dir", Usage: "write <dir>/" + ShardsResult + " (JSON) and <dir>/" + CountResult + "; empty prints the JSON"},
 				},
 				OnUsageError: onUsage,
 				Action: func(cc *ucli.Context) error {
 					var sources []string
 					for _, s := range cc.StringSlice("sources") {
-						sources = append(sources, strings.Split(s, ",")...)
+						for _, s := range strings.Split(s, ",") {
+							if strings.TrimSpace(s) != "" {
+								sources = append(sources, s)
+							}
+						}
 					}
-					items, err := shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv))
+					ds := strings.TrimSpace(cc.String("dataset"))
+					if (len(sources) == 0) == (ds == "") {
+						return usageError{errors.New("give either --sources or --dataset")}
+					}
+					var items []shard.Item
+					var err error
+					if ds != "" {
+						items, err = shard.PlanDataset(cc.Context, ds, shard.S3ConfigFromEnv(os.Getenv))
+					} else {
+						items, err = shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv))
+					}
 					if errors.Is(err, shard.ErrBadSources) {
 						return usageError{err} // exit 2: not retried
 					}

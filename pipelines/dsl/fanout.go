@@ -11,9 +11,14 @@ import (
 
 // Fan-out task names and templates.
 const (
-	PlanSuffix     = "-plan"
-	GatherSuffix   = "-gather"
-	PlanTemplate   = "shards-plan"
+	PlanSuffix   = "-plan"
+	GatherSuffix = "-gather"
+	PlanTemplate = "shards-plan"
+	// PlanSources and PlanDataset are the inputs of the plan template: a
+	// plan task sets the first for a list of sources, the second for a
+	// dataset.
+	PlanSources    = "sources"
+	PlanDataset    = "dataset"
 	GatherTemplate = "shards-gather"
 	// CLI is the command of the built-in templates: the tweetflow binary
 	// (image <prefix>/tweetflow:<version>).
@@ -21,11 +26,14 @@ const (
 )
 
 // FanOut runs the step once per file of its list input (a Sources input
-// such as ingest's sources), in parallel, for a Shardable component with
-// one output. It compiles to three tasks:
+// such as ingest's sources), or once per shard of its Dataset input (the
+// gathered output of another fan-out; a dataset that was not gathered is
+// one shard), in parallel, for a Shardable component with one output. It
+// compiles to three tasks:
 //
-//   - <step>-plan runs `tweetflow shards plan` over the input's value and
-//     reports the items ({"index","uri"}, one per file) and their count;
+//   - <step>-plan runs `tweetflow shards plan` over the input's value
+//     (--sources, or --dataset for a Dataset input) and reports the items
+//     ({"index","uri"}, one per file or shard) and their count;
 //   - <step> runs the component once per item (withParam) with the item's
 //     file as input, step name <step>-<index> and output
 //     <store>/runs/<run-id>/<step>/<output>/shard-<index>;
@@ -47,8 +55,8 @@ func (s *Step) checkFanOut() error {
 	switch {
 	case !s.c.Shardable:
 		return fmt.Errorf("step %q: fan-out: component %q is not shardable", s.name, s.c.Name)
-	case !ok || !a.List || a.Kind != component.Sources:
-		return fmt.Errorf("step %q: fan-out over %q: want a list input of sources", s.name, s.fanOut)
+	case !ok || !(a.List && a.Kind == component.Sources || !a.List && a.Kind == component.Dataset):
+		return fmt.Errorf("step %q: fan-out over %q: want a list input of sources or a dataset input", s.name, s.fanOut)
 	case len(s.c.Outputs) != 1:
 		return fmt.Errorf("step %q: fan-out: component %q must have exactly one output", s.name, s.c.Name)
 	case len(s.c.Results) > 0:
@@ -63,8 +71,12 @@ func (s *Step) checkFanOut() error {
 // fanOutTasks turns the step's task into its plan, fan-out and gather tasks.
 func (s *Step) fanOutTasks(task wfv1.DAGTask) (plan, fan, gather wfv1.DAGTask) {
 	planName := s.name + PlanSuffix
+	planIn := PlanSources
+	if a, _ := artifactByName(s.c.Inputs, s.fanOut); a.Kind == component.Dataset {
+		planIn = PlanDataset
+	}
 	plan = wfv1.DAGTask{Name: planName, Template: PlanTemplate, Dependencies: task.Dependencies, When: task.When,
-		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: "sources", Value: wfv1.AnyStringPtr(s.inputs[s.fanOut].Arg())}}}}
+		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: planIn, Value: wfv1.AnyStringPtr(s.inputs[s.fanOut].Arg())}}}}
 	fan = task
 	fan.Dependencies = []string{planName}
 	fan.WithParam = "{{tasks." + planName + ".outputs.parameters.shards}}"
@@ -110,8 +122,13 @@ func (p *Pipeline) builtin(cfg compileConfig, name string, inputs []string, args
 }
 
 func (p *Pipeline) planTemplate(cfg compileConfig) wfv1.Template {
-	t := p.builtin(cfg, PlanTemplate, []string{"sources"},
-		[]string{"shards", "plan", "--sources={{inputs.parameters.sources}}", "--results-dir=" + ResultsDir})
+	t := p.builtin(cfg, PlanTemplate, nil,
+		[]string{"shards", "plan", "--sources={{inputs.parameters." + PlanSources + "}}",
+			"--dataset={{inputs.parameters." + PlanDataset + "}}", "--results-dir=" + ResultsDir})
+	// A plan task sets one of them: the other is empty.
+	for _, in := range []string{PlanSources, PlanDataset} {
+		t.Inputs.Parameters = append(t.Inputs.Parameters, wfv1.Parameter{Name: in, Default: wfv1.AnyStringPtr("")})
+	}
 	for _, r := range []string{"shards", "count"} {
 		t.Outputs.Parameters = append(t.Outputs.Parameters, wfv1.Parameter{Name: r,
 			ValueFrom: &wfv1.ValueFrom{Path: ResultsDir + "/" + r}})

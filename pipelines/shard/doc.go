@@ -9,6 +9,12 @@
 // order, so the gathered dataset reads as the files in plan order: the same
 // rows in the same order as one task over every file.
 //
+// PlanDataset plans a fan-out over a dataset instead: one item per
+// shard-<index> folder of a gathered output (the "shards" count Gather
+// records in the manifest), each a committed dataset of its own, so a
+// second fan-out (clean-map after ingest) keeps the shards of the first;
+// a dataset that was not gathered is a single item.
+//
 // The tweetflow command runs them as `tweetflow shards plan` and
 // `tweetflow shards gather`, the container command of the fan-out's
 // templates.

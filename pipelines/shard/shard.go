@@ -88,6 +88,40 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item,
 	return items, nil
 }
 
+// ShardsMeta is the manifest metadata key in which Gather records the
+// number of shards of a gathered output.
+const ShardsMeta = "shards"
+
+// PlanDataset lists the shards of the committed dataset at uri: one item
+// per shard-<index> folder of a gathered output (its manifest's "shards"
+// count), with the folder's URI, or a single item, the dataset itself,
+// when it was not gathered. A fan-out over a dataset thus keeps the shards
+// of the fan-out that wrote it.
+func PlanDataset(ctx context.Context, uri string, cfg artifact.S3Config) ([]Item, error) {
+	loc, err := artifact.Resolve(ctx, uri, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("planning shards of %q: %w", uri, err)
+	}
+	m, err := artifact.ReadManifest(ctx, loc.Store, loc.Key)
+	if err != nil {
+		return nil, fmt.Errorf("planning shards of %q: %w", uri, err)
+	}
+	v, ok := m.Meta[ShardsMeta]
+	if !ok {
+		return []Item{{Index: Index(0), URI: loc.URI()}}, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("planning shards of %q: manifest %q %q: want a positive count", uri, ShardsMeta, v)
+	}
+	items := make([]Item, n)
+	for i := range n {
+		dir := Dir(Index(i))
+		items[i] = Item{Index: Index(i), URI: artifact.Location{Store: loc.Store, Key: path.Join(loc.Key, dir)}.URI()}
+	}
+	return items, nil
+}
+
 // Gather publishes the count committed shards under out (shard-0000 ...)
 // as one output: a manifest at out listing each shard's files as
 // shard-<index>/<name>, with the first shard's metadata and "shards" set to
@@ -113,7 +147,7 @@ func Gather(ctx context.Context, out artifact.Location, count int) (*artifact.Ma
 			m.Files = append(m.Files, f)
 		}
 	}
-	m.Meta["shards"] = strconv.Itoa(count)
+	m.Meta[ShardsMeta] = strconv.Itoa(count)
 	m.CommittedAt = time.Now().UTC().Truncate(time.Second)
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -3,6 +3,7 @@ package shard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +116,56 @@ func TestPlanS3(t *testing.T) {
 	}
 	if len(items) != 2 || items[0].URI != "s3://"+srv.Bucket+"/raw/1.csv" || items[1].Index != "0001" {
 		t.Errorf("items %+v", items)
+	}
+}
+
+// TestPlanDataset: a gathered dataset plans one item per shard folder, in
+// order; a dataset that was not gathered plans itself; an uncommitted one
+// fails.
+func TestPlanDataset(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	fs, err := artifact.NewFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := artifact.Location{Store: fs, Key: "runs/r/clean-map/tweets"}
+	for i := range 3 {
+		commitShard(t, fs, out.Key+"/"+shard.Dir(shard.Index(i)), map[string]string{"part-00000.parquet": fmt.Sprint(i)})
+	}
+	if _, err := shard.PlanDataset(ctx, out.URI(), artifact.S3Config{}); err == nil {
+		t.Error("planned an output that is not gathered (nor committed)")
+	}
+	if _, err := shard.Gather(ctx, out, 3); err != nil {
+		t.Fatal(err)
+	}
+	items, err := shard.PlanDataset(ctx, out.URI(), artifact.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 {
+		t.Fatalf("planned %d items, want 3: %+v", len(items), items)
+	}
+	for i, it := range items {
+		if it.Index != shard.Index(i) {
+			t.Errorf("item %d: index %q", i, it.Index)
+		}
+		// Each item is a committed dataset of its own.
+		loc, err := artifact.Resolve(ctx, it.URI, artifact.S3Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := artifact.ReadManifest(ctx, loc.Store, loc.Key)
+		if err != nil {
+			t.Fatalf("item %d %q: %v", i, it.URI, err)
+		}
+		if len(m.Files) != 1 || m.Files[0].Name != "part-00000.parquet" {
+			t.Errorf("item %d %q: files %+v", i, it.URI, m.Files)
+		}
+	}
+	single := artifact.Location{Store: fs, Key: "runs/r/clean-map/tweets/shard-0001"}
+	items, err = shard.PlanDataset(ctx, single.URI(), artifact.S3Config{})
+	if err != nil || len(items) != 1 || items[0].URI != single.URI() || items[0].Index != "0000" {
+		t.Errorf("a dataset not gathered: %+v, %v; want itself", items, err)
 	}
 }

@@ -1,6 +1,6 @@
 // Package training declares the tweetflow training pipeline:
 //
-//	ingest -> clean -> balance-split -> embed -> train -> evaluate-gate
+//	ingest -> clean-map -> clean -> balance-split -> embed -> train -> evaluate-gate
 //	  -> export-onnx -> build-serving-image   (both only when the gate passed)
 //
 // Its compiled WorkflowTemplate is checked in at generated/workflowtemplate.yaml
@@ -10,9 +10,18 @@
 //
 // ingest fans out over its source files (dsl.FanOut): ingest-plan lists
 // them, one ingest task per file writes runs/<id>/ingest/tweets/shard-NNNN,
-// and ingest-gather publishes them as runs/<id>/ingest/tweets, which clean
-// reads unchanged (the same rows in the same order as one ingest over every
-// file: the clean output is byte-identical). max-bad-rows applies per file.
+// and ingest-gather publishes them as runs/<id>/ingest/tweets (the same
+// rows in the same order as one ingest over every file). max-bad-rows
+// applies per file.
+//
+// clean is split in two because its dedupe and conflicting-label rule is
+// global: clean-map (clean --mode map) fans out over the ingest shards
+// (dsl.FanOut over a dataset) and only normalises the text, and clean
+// (--mode reduce) applies the rule over the gathered rows without cleaning
+// them again. Both take the clean template's cleaner options, which reduce
+// checks against the map's cleaner.json; the clean output is byte-identical
+// to one clean over the unsharded data (make demo: same part-00000.parquet
+// sha256).
 //
 // Production settings (resources, deadlines, retries) come from the
 // Production table; build-serving-image never uses the step cache (it

@@ -51,9 +51,13 @@ var Production = map[string]dsl.StepDefaults{
 		Resources: dsl.ResourceSpec{CPU: "250m", Memory: "512Mi", CPULimit: "1", MemoryLimit: "2Gi"}},
 }
 
+// CleanMapStep is the step that cleans the text of each ingest shard (clean
+// --mode map, fanned out); the clean step (--mode reduce) deduplicates.
+const CleanMapStep = "clean-map"
+
 // Pipeline declares the training pipeline:
 //
-//	ingest -> clean -> balance-split -> embed -> train -> evaluate-gate
+//	ingest -> clean-map -> clean -> balance-split -> embed -> train -> evaluate-gate
 //	  -> export-onnx -> build-serving-image   (only when the gate passed)
 func Pipeline() *dsl.Pipeline {
 	p := dsl.New(Name, dsl.WithDescription(
@@ -77,8 +81,17 @@ func Pipeline() *dsl.Pipeline {
 		dsl.Expose("label-map"),
 		dsl.Expose("max-bad-rows"),
 	)
-	clean := p.Step(stages.Clean,
+	// clean fans out too: clean-map normalises the text of each ingest
+	// shard (no dedupe), and clean applies the global dedupe and label
+	// rule over the gathered rows without cleaning them again.
+	cleanMap := p.Step(stages.Clean, dsl.Named(CleanMapStep),
 		dsl.In("tweets", ingest.Out("tweets")),
+		dsl.FanOut("tweets"), // one task per ingest shard
+		dsl.Set("mode", "map"),
+	)
+	clean := p.Step(stages.Clean,
+		dsl.In("tweets", cleanMap.Out("tweets")),
+		dsl.Set("mode", "reduce"),
 		dsl.Expose("conflicts"),
 	)
 	split := p.Step(stages.BalanceSplit,

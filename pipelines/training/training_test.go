@@ -42,13 +42,29 @@ func TestPipelineShape(t *testing.T) {
 	for _, c := range stages.All {
 		want = append(want, c.Name)
 	}
-	// Ingest fans out: plan, one task per source file, gather.
-	fanned := []string{"ingest" + dsl.PlanSuffix, "ingest", "ingest" + dsl.GatherSuffix}
+	// Ingest fans out: plan, one task per source file, gather; so does
+	// clean's text normalisation (clean-map, one task per ingest shard)
+	// before clean's global dedupe.
+	fanned := []string{"ingest" + dsl.PlanSuffix, "ingest", "ingest" + dsl.GatherSuffix,
+		training.CleanMapStep + dsl.PlanSuffix, training.CleanMapStep, training.CleanMapStep + dsl.GatherSuffix}
 	if want = append(fanned, want[1:]...); !slices.Equal(names, want) {
 		t.Fatalf("tasks %v, want the stages in order %v", names, want)
 	}
-	if tk := tasks["ingest"]; tk.WithParam != "{{tasks.ingest-plan.outputs.parameters.shards}}" {
-		t.Errorf("ingest withParam %q", tk.WithParam)
+	for _, n := range []string{"ingest", training.CleanMapStep} {
+		if tk := tasks[n]; tk.WithParam != "{{tasks."+n+"-plan.outputs.parameters.shards}}" {
+			t.Errorf("%s withParam %q", n, tk.WithParam)
+		}
+	}
+	mode := func(n string) string {
+		for _, a := range tasks[n].Arguments.Parameters {
+			if a.Name == "mode" {
+				return a.Value.String()
+			}
+		}
+		return ""
+	}
+	if m, r := mode(training.CleanMapStep), mode("clean"); m != "map" || r != "reduce" {
+		t.Errorf("clean-map mode %q, clean mode %q; want map and reduce", m, r)
 	}
 	// Each step depends on its predecessor (a chain, plus shortcuts).
 	for i := 1; i < len(names); i++ {
@@ -56,7 +72,7 @@ func TestPipelineShape(t *testing.T) {
 			t.Errorf("%s does not depend on %s: %v", names[i], names[i-1], tasks[names[i]].Dependencies)
 		}
 	}
-	names = names[2:] // from the gather on, one task per stage
+	names = names[5:] // from clean-map's gather on, one task per stage
 	gateWhen := "{{tasks.evaluate-gate.outputs.parameters.passed}} == true"
 	for _, n := range []string{"export-onnx", "build-serving-image"} {
 		if tasks[n].When != gateWhen {
