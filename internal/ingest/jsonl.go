@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,25 +30,9 @@ type jsonTweet struct {
 // RFC 3339; the user is author_id.
 func (p *parser) jsonl(lr *lineReader) error {
 	for {
-		raw, err := lr.next()
-		if err == io.EOF {
-			return nil
-		}
-		line := lr.line
-		if err == errLineTooLong {
-			if err := p.badRow(line, "%v", err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading line %d: %w", line+1, err)
-		}
-		if err := p.tick(); err != nil {
+		raw, line, done, err := p.nextLine(lr)
+		if done || err != nil {
 			return err
-		}
-		if isBlank(raw) {
-			continue
 		}
 		if err := p.jsonRow(line, raw); err != nil {
 			return err

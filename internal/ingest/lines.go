@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -92,4 +93,34 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// nextLine returns the next non-blank line of lr and its line number, the
+// prelude every line-based reader shares: a line over the length limit is
+// reported as a bad row and skipped, a read error names the line, and the
+// parser's tick (cancellation) runs once a line. done is true at the end.
+func (p *parser) nextLine(lr *lineReader) (raw []byte, line int, done bool, err error) {
+	for {
+		raw, err := lr.next()
+		if err == io.EOF {
+			return nil, 0, true, nil
+		}
+		line := lr.line
+		if err == errLineTooLong {
+			if err := p.badRow(line, "%v", err); err != nil {
+				return nil, line, false, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, line, false, fmt.Errorf("reading line %d: %w", line+1, err)
+		}
+		if err := p.tick(); err != nil {
+			return nil, line, false, err
+		}
+		if isBlank(raw) {
+			continue
+		}
+		return raw, line, false, nil
+	}
 }

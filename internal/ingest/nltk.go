@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"fmt"
-	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -21,25 +19,9 @@ func (p *parser) nltk(lr *lineReader) error {
 	base := path.Base(strings.ReplaceAll(p.name, "\\", "/"))
 	var idBuf []byte
 	for {
-		raw, err := lr.next()
-		if err == io.EOF {
-			return nil
-		}
-		line := lr.line
-		if err == errLineTooLong {
-			if err := p.badRow(line, "%v", err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading line %d: %w", line+1, err)
-		}
-		if err := p.tick(); err != nil {
+		raw, line, done, err := p.nextLine(lr)
+		if done || err != nil {
 			return err
-		}
-		if isBlank(raw) {
-			continue
 		}
 		if !utf8.Valid(raw) {
 			if err := p.badRow(line, "invalid UTF-8"); err != nil {

@@ -29,25 +29,9 @@ const maxJoinedLines = 5
 //     or a lone surrogate makes the row bad.
 func (p *parser) semeval(lr *lineReader) error {
 	for {
-		raw, err := lr.next()
-		if err == io.EOF {
-			return nil
-		}
-		line := lr.line
-		if err == errLineTooLong {
-			if err := p.badRow(line, "%v", err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading line %d: %w", line+1, err)
-		}
-		if err := p.tick(); err != nil {
+		raw, line, done, err := p.nextLine(lr)
+		if done || err != nil {
 			return err
-		}
-		if isBlank(raw) {
-			continue
 		}
 		if !utf8.Valid(raw) {
 			if err := p.badRow(line, "invalid UTF-8"); err != nil {

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -16,25 +15,9 @@ import (
 func (p *parser) sentiment140(lr *lineReader) error {
 	var fields [6]string
 	for {
-		raw, err := lr.next()
-		if err == io.EOF {
-			return nil
-		}
-		line := lr.line
-		if err == errLineTooLong {
-			if err := p.badRow(line, "%v", err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading line %d: %w", line+1, err)
-		}
-		if err := p.tick(); err != nil {
+		raw, line, done, err := p.nextLine(lr)
+		if done || err != nil {
 			return err
-		}
-		if isBlank(raw) {
-			continue
 		}
 		b, _ := toUTF8(raw, p.scratch)
 		if cap(b) > cap(p.scratch) {
