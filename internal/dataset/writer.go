@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // Defaults of the ShardWriter.
@@ -121,10 +120,8 @@ type ShardWriter struct {
 	urlVals  *array.StringBuilder
 	batchLen int
 
-	sink      io.WriteCloser
-	fw        *pqarrow.FileWriter
-	shardLen  int // rows in the open shard (flushed or buffered)
-	shardName string
+	shard    *ParquetShard // the open shard, nil between shards
+	shardLen int           // rows in the open shard (flushed or buffered)
 
 	// One record batch at a time is encoded in the background (see flush):
 	// busy is set while a batch is in flight, done gets its result.
@@ -230,7 +227,7 @@ func (w *ShardWriter) flush() error {
 	if err := w.wait(); err != nil {
 		return err
 	}
-	if w.fw == nil {
+	if w.shard == nil {
 		if err := w.openShard(); err != nil {
 			return w.fail(err)
 		}
@@ -245,7 +242,7 @@ func (w *ShardWriter) flush() error {
 		b.ReserveData(sizes[i] + sizes[i]/8)
 	}
 	w.batchLen = 0
-	fw, done := w.fw, w.done
+	fw, done := w.shard.FW, w.done
 	w.busy = true
 	go func() {
 		err := fw.Write(rec)
@@ -272,44 +269,28 @@ func (w *ShardWriter) wait() error {
 	err := <-w.done
 	w.busy = false
 	if err != nil {
-		return w.fail(fmt.Errorf("writing shard %q: %w", w.shardName, err))
+		return w.fail(fmt.Errorf("writing shard %q: %w", w.shard.Name, err))
 	}
 	return nil
 }
 
 func (w *ShardWriter) openShard() error {
-	name := ShardName(len(w.stats.Shards))
-	sink, err := w.create(name)
+	sh, err := OpenParquetShard(w.create, ShardName(len(w.stats.Shards)), Schema(), w.props, w.cfg.alloc)
 	if err != nil {
-		return fmt.Errorf("creating shard %q: %w", name, err)
+		return err
 	}
-	// pqarrow closes its sink even when the footer fails; hide Close so a
-	// failed shard is aborted, never committed.
-	fw, err := pqarrow.NewFileWriter(Schema(), writeOnly{sink}, w.props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(w.cfg.alloc)))
-	if err != nil {
-		abort(sink)
-		return fmt.Errorf("creating shard %q: %w", name, err)
-	}
-	w.sink, w.fw, w.shardName, w.shardLen = sink, fw, name, 0
+	w.shard, w.shardLen = sh, 0
 	return nil
 }
 
-type writeOnly struct{ w io.Writer }
-
-func (o writeOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
-
 // closeShard writes the Parquet footer and closes (commits) the sink.
 func (w *ShardWriter) closeShard() error {
-	fw, sink, name := w.fw, w.sink, w.shardName
-	w.fw, w.sink = nil, nil
-	if err := fw.Close(); err != nil {
-		abort(sink)
-		return fmt.Errorf("closing shard %q: %w", name, err)
+	sh := w.shard
+	w.shard = nil
+	if err := sh.Close(); err != nil {
+		return err
 	}
-	if err := sink.Close(); err != nil {
-		return fmt.Errorf("closing shard %q: %w", name, err)
-	}
-	w.stats.Shards = append(w.stats.Shards, name)
+	w.stats.Shards = append(w.stats.Shards, sh.Name)
 	return nil
 }
 
@@ -321,19 +302,11 @@ func (w *ShardWriter) fail(err error) error {
 	if w.err == nil {
 		w.err = err
 	}
-	if w.sink != nil {
-		abort(w.sink)
-		w.sink, w.fw = nil, nil
+	if w.shard != nil {
+		w.shard.Abort()
+		w.shard = nil
 	}
 	return w.err
-}
-
-func abort(c io.WriteCloser) {
-	if a, ok := c.(interface{ Abort() error }); ok {
-		a.Abort()
-		return
-	}
-	c.Close()
 }
 
 // Close flushes the last batch and closes the open shard. An input of zero
@@ -354,12 +327,12 @@ func (w *ShardWriter) Close() error {
 	if err := w.wait(); err != nil {
 		return err
 	}
-	if w.fw == nil && len(w.stats.Shards) == 0 {
+	if w.shard == nil && len(w.stats.Shards) == 0 {
 		if err := w.openShard(); err != nil {
 			return w.fail(err)
 		}
 	}
-	if w.fw != nil {
+	if w.shard != nil {
 		if err := w.closeShard(); err != nil {
 			return w.fail(err)
 		}

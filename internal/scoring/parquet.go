@@ -145,12 +145,10 @@ type ParquetSink struct {
 	score                                *array.Float32Builder
 	batchLen                             int
 
-	sink      io.WriteCloser
-	fw        *pqarrow.FileWriter
-	shardName string
-	shardLen  int
-	shards    []string
-	rows      int64
+	shard    *dataset.ParquetShard // the open shard, nil between shards
+	shardLen int
+	shards   []string
+	rows     int64
 
 	err    error
 	closed bool
@@ -268,7 +266,7 @@ func (s *ParquetSink) flush() error {
 	if s.batchLen == 0 {
 		return nil
 	}
-	if s.fw == nil {
+	if s.shard == nil {
 		if err := s.openShard(); err != nil {
 			return s.fail(err)
 		}
@@ -277,8 +275,8 @@ func (s *ParquetSink) flush() error {
 	defer rec.Release()
 	n := s.batchLen
 	s.batchLen = 0
-	if err := s.fw.Write(rec); err != nil {
-		return s.fail(fmt.Errorf("writing shard %q: %w", s.shardName, err))
+	if err := s.shard.FW.Write(rec); err != nil {
+		return s.fail(fmt.Errorf("writing shard %q: %w", s.shard.Name, err))
 	}
 	s.shardLen += n
 	if s.shardLen >= s.cfg.shardRows {
@@ -290,37 +288,21 @@ func (s *ParquetSink) flush() error {
 }
 
 func (s *ParquetSink) openShard() error {
-	name := dataset.ShardName(len(s.shards))
-	sink, err := s.create(name)
+	sh, err := dataset.OpenParquetShard(s.create, dataset.ShardName(len(s.shards)), s.schema, s.props, s.cfg.alloc)
 	if err != nil {
-		return fmt.Errorf("creating shard %q: %w", name, err)
+		return err
 	}
-	fw, err := pqarrow.NewFileWriter(s.schema, writeOnly{sink}, s.props, pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(s.cfg.alloc)))
-	if err != nil {
-		abort(sink)
-		return fmt.Errorf("creating shard %q: %w", name, err)
-	}
-	s.sink, s.fw, s.shardName, s.shardLen = sink, fw, name, 0
+	s.shard, s.shardLen = sh, 0
 	return nil
 }
 
-// writeOnly hides Close from pqarrow, which closes its sink even when the
-// footer fails: a failed shard must be aborted, never committed.
-type writeOnly struct{ w io.Writer }
-
-func (o writeOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
-
 func (s *ParquetSink) closeShard() error {
-	fw, sink, name := s.fw, s.sink, s.shardName
-	s.fw, s.sink = nil, nil
-	if err := fw.Close(); err != nil {
-		abort(sink)
-		return fmt.Errorf("closing shard %q: %w", name, err)
+	sh := s.shard
+	s.shard = nil
+	if err := sh.Close(); err != nil {
+		return err
 	}
-	if err := sink.Close(); err != nil {
-		return fmt.Errorf("closing shard %q: %w", name, err)
-	}
-	s.shards = append(s.shards, name)
+	s.shards = append(s.shards, sh.Name)
 	return nil
 }
 
@@ -328,23 +310,11 @@ func (s *ParquetSink) fail(err error) error {
 	if s.err == nil {
 		s.err = err
 	}
-	if s.sink != nil {
-		abort(s.sink)
-		s.sink, s.fw = nil, nil
+	if s.shard != nil {
+		s.shard.Abort()
+		s.shard = nil
 	}
 	return s.err
-}
-
-func abort(w io.WriteCloser) {
-	if a, ok := w.(interface{ Abort() error }); ok {
-		_ = a.Abort()
-		return
-	}
-	if a, ok := w.(interface{ Abort() }); ok {
-		a.Abort()
-		return
-	}
-	_ = w.Close()
 }
 
 // Close writes the buffered rows and the open shard's footer. A sink that
@@ -355,7 +325,7 @@ func (s *ParquetSink) Close() error {
 	}
 	s.closed = true
 	if s.err == nil {
-		if err := s.flush(); err == nil && s.fw != nil {
+		if err := s.flush(); err == nil && s.shard != nil {
 			if err := s.closeShard(); err != nil {
 				s.fail(err)
 			}
