@@ -30,7 +30,10 @@
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
 #
-# Env: ROUNDS (1: ingest+clean rounds per size), SIZES ("400000 1600000"), RT (0),
+#    Clean runs once per --state in STATES (default "disk memory": the
+#    bounded-memory default, then the in-memory hash tables as its peer, on
+#    the same ingest output); the kept output is the last one's.
+# Env: ROUNDS (1: ingest+clean rounds per size), SIZES ("400000 1600000"), RT (0), STATES,
 # DATA (/work/shared/data; testdata/demo when missing), TWEETFLOW_CACHE
 # (~/.cache/tweetflow), GENSIM_ROUNDS (1), SECTION_TIMEOUT (600).
 set -euo pipefail
@@ -40,6 +43,7 @@ CACHE=${TWEETFLOW_CACHE:-$HOME/.cache/tweetflow}
 CORPUS_DIR=$CACHE/corpus
 ROUNDS=${ROUNDS:-1}
 SIZES=${SIZES:-400000 1600000}
+STATES=${STATES:-disk memory}
 DATA=${DATA:-/work/shared/data}
 SECTION_TIMEOUT=${SECTION_TIMEOUT:-600}
 SEED=1
@@ -77,7 +81,7 @@ ingest_clean() {
 	done
 
 	hr "ingest + clean (nproc $(nproc); default parameters; --conflicts majority reads the input twice${PRIO[*]:+; under ${PRIO[*]}})"
-	local fmt='%-13s %9s %5s %8s %10s %9s %8s %6s\n'
+	local fmt='%-20s %9s %5s %8s %10s %9s %8s %6s\n'
 	# shellcheck disable=SC2059
 	printf "$fmt" stage rows round seconds tweets/s rss-MiB cpu-s load1
 	for n in $SIZES; do
@@ -88,18 +92,20 @@ ingest_clean() {
 			l1=$(load1)
 			"${PRIO[@]}" "$TIME" -f '%e %M %U %S' -o "$WORK/ingest.time" "$WORK/bin/ingest" "${common[@]}" --sources "$f" \
 				>"$WORK/ingest.out" 2>"$WORK/ingest.err" || { cat "$WORK/ingest.err"; return 1; }
-			l2=$(load1)
-			"${PRIO[@]}" "$TIME" -f '%e %M %U %S' -o "$WORK/clean.time" "$WORK/bin/clean" "${common[@]}" \
-				>"$WORK/clean.out" 2>"$WORK/clean.err" || { cat "$WORK/clean.err"; return 1; }
-			awk -v n="$n" -v r="$r" -v l1="$l1" -v l2="$l2" -v fmt="$fmt" '
-				FNR == 1 && FILENAME ~ /ingest/ { iw = $1; im = $2; ic = $3 + $4 }
-				FNR == 1 && FILENAME ~ /clean/  { cw = $1; cm = $2; cc = $3 + $4 }
-				END {
-					printf fmt, "ingest", n, r, sprintf("%.2f", iw), sprintf("%.0f", n / iw), sprintf("%.0f", im / 1024), sprintf("%.2f", ic), l1
-					printf fmt, "clean", n, r, sprintf("%.2f", cw), sprintf("%.0f", n / cw), sprintf("%.0f", cm / 1024), sprintf("%.2f", cc), l2
-					printf fmt, "ingest+clean", n, r, sprintf("%.2f", iw + cw), sprintf("%.0f", n / (iw + cw)), sprintf("%.0f", (im > cm ? im : cm) / 1024), sprintf("%.2f", ic + cc), l1
-				}' "$WORK/ingest.time" "$WORK/clean.time"
-			grep -h '^clean:' "$WORK/clean.out" | sed 's/^/    /' || true
+			for state in $STATES; do
+				l2=$(load1)
+				"${PRIO[@]}" "$TIME" -f '%e %M %U %S' -o "$WORK/clean.time" "$WORK/bin/clean" "${common[@]}" --state "$state" \
+					>"$WORK/clean.out" 2>"$WORK/clean.err" || { cat "$WORK/clean.err"; return 1; }
+				awk -v n="$n" -v r="$r" -v l1="$l1" -v l2="$l2" -v fmt="$fmt" -v st="$state" '
+					FNR == 1 && FILENAME ~ /ingest/ { iw = $1; im = $2; ic = $3 + $4 }
+					FNR == 1 && FILENAME ~ /clean/  { cw = $1; cm = $2; cc = $3 + $4 }
+					END {
+						if (st == first) printf fmt, "ingest", n, r, sprintf("%.2f", iw), sprintf("%.0f", n / iw), sprintf("%.0f", im / 1024), sprintf("%.2f", ic), l1
+						printf fmt, "clean/" st, n, r, sprintf("%.2f", cw), sprintf("%.0f", n / cw), sprintf("%.0f", cm / 1024), sprintf("%.2f", cc), l2
+						printf fmt, "ingest+clean/" st, n, r, sprintf("%.2f", iw + cw), sprintf("%.0f", n / (iw + cw)), sprintf("%.0f", (im > cm ? im : cm) / 1024), sprintf("%.2f", ic + cc), l1
+					}' first="${STATES%% *}" "$WORK/ingest.time" "$WORK/clean.time"
+				grep -h '^clean:' "$WORK/clean.out" | sed 's/^/    /' || true
+			done
 			rm -rf "$LARGE_STORE"
 			mv "$store" "$LARGE_STORE"
 			echo "$n" >"$WORK/large-rows"

@@ -48,13 +48,19 @@ func run(ctx context.Context, env *component.Env) error {
 		popts = append(popts, clean.WithPrecleaned())
 		observeCols = append(observeCols, dataset.ColCleanText)
 	}
+	if env.String("state") == "disk" {
+		popts = append(popts, clean.WithSpill(env.String("spill-dir"), 0))
+	}
 	p, err := clean.NewProcessor(popts...)
 	if err != nil {
 		return err
 	}
-	if env.String("conflicts") == "majority" {
-		prog := env.Progress("counting labels", "rows", 0)
-		err := p.ObserveAll(ctx, readRows(ctx, in, prog, observeCols), 0)
+	defer p.Close()
+	// Pass 1: count labels (majority) and, with --state disk, decide every
+	// row on disk; in memory with --conflicts first, one pass is enough.
+	if majority := env.String("conflicts") == "majority"; majority || p.Spills() {
+		prog := env.Progress("planning (pass 1 of 2)", "rows", 0)
+		err := p.Plan(ctx, readRows(ctx, in, prog, observeCols), 0, majority)
 		prog.Done()
 		if err != nil {
 			return err

@@ -68,6 +68,8 @@ type Processor struct {
 	labels     map[string]int
 	observed   bool
 	rows       *rowCache // pass-1 results per row, from ObserveAll
+	spill      *spillConfig
+	plan       *spillPlan // every row's decision, from a spilled Plan
 	stats      Stats
 	buf        []byte
 }
@@ -213,16 +215,33 @@ func (p *Processor) Process(t *dataset.Tweet) bool { return p.Decide(t) == Keep 
 // key was never observed is treated as in streaming mode.
 func (p *Processor) Decide(t *dataset.Tweet) Decision {
 	p.rows = nil // ProcessAll must not skip the id set after this
-	p.stats.In++
-	if t.ID != "" {
-		if p.ids.mark(xxhash.Sum64String(t.ID), seenProcess)&seenProcess != 0 {
-			p.stats.DroppedDupID++
-			return DropDupID
-		}
+	d := DropDupID
+	if t.ID == "" || p.ids.mark(xxhash.Sum64String(t.ID), seenProcess)&seenProcess == 0 {
+		p.fill(t)
+		kh, ok := p.key(t.CleanText)
+		d = p.decideKey(t, kh, ok)
 	}
-	p.fill(t)
-	kh, ok := p.key(t.CleanText)
-	return p.decideKey(t, kh, ok)
+	p.count(d)
+	return d
+}
+
+// count adds a row with decision d to the Stats.
+func (p *Processor) count(d Decision) {
+	p.stats.In++
+	switch d {
+	case Keep:
+		p.stats.Out++
+	case DropDupID:
+		p.stats.DroppedDupID++
+	case DropEmpty:
+		p.stats.DroppedEmpty++
+	case DropDupText:
+		p.stats.DroppedDupText++
+	case DropMinority:
+		p.stats.DroppedMinority++
+	case DropTie:
+		p.stats.DroppedTie++
+	}
 }
 
 // cleanText is t's clean text: t.CleanText when the rows are precleaned,
@@ -242,10 +261,11 @@ func (p *Processor) fill(t *dataset.Tweet) {
 }
 
 // decideKey is Decide once t's id has passed the duplicate check and its
-// CleanText, URLs and key kh (ok false: empty key) are filled.
+// CleanText, URLs and key kh (ok false: empty key) are filled. It updates
+// the key's state and the key-level Stats (UniqueKeys, conflicts); the
+// caller counts the decision.
 func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 	if !ok {
-		p.stats.DroppedEmpty++
 		return DropEmpty
 	}
 	slot, seen := p.keys.slot(kh, true)
@@ -253,48 +273,59 @@ func (p *Processor) decideKey(t *dataset.Tweet, kh uint64, ok bool) Decision {
 	best, distinct, tie := ks.majority()
 	if !ks.decided {
 		ks.decided = true
-		p.stats.UniqueKeys++
-		if distinct > 1 {
-			if tie {
-				p.stats.ConflictsTied++
-			} else {
-				p.stats.ConflictsResolved++
-			}
+		p.countKey(distinct, tie)
+	}
+	li := -1
+	if t.Label != "" {
+		if i, known := p.labels[t.Label]; known {
+			li = i
+		} else {
+			li = MaxLabels // a label no counted row has: never the majority
 		}
 	}
-	d := Keep
-	switch {
-	case !p.observed || !seen || best < 0:
-		// streaming, unobserved key, or a key without labeled rows: first wins
-		if ks.emitted {
-			d = DropDupText
-		}
-	case tie:
-		d = DropTie
-	case t.Label == "":
-		d = DropDupText // a labeled row represents this text
-	default:
-		li, known := p.labels[t.Label]
-		switch {
-		case !known || li != best:
-			d = DropMinority
-		case ks.emitted:
-			d = DropDupText
-		}
-	}
-	switch d {
-	case Keep:
+	d := decideRow(p.observed && seen, best, tie, li, ks.emitted)
+	if d == Keep {
 		ks.emitted = true
-		p.stats.Out++
-	case DropDupText:
-		p.stats.DroppedDupText++
-	case DropMinority:
-		p.stats.DroppedMinority++
-	case DropTie:
-		p.stats.DroppedTie++
 	}
 	p.keys.set(slot, ks)
 	return d
+}
+
+// countKey counts a key seen for the first time in the pass 2 Stats, with
+// the number of distinct labels counted under it and whether they tie.
+func (p *Processor) countKey(distinct int, tie bool) {
+	p.stats.UniqueKeys++
+	if distinct > 1 {
+		if tie {
+			p.stats.ConflictsTied++
+		} else {
+			p.stats.ConflictsResolved++
+		}
+	}
+}
+
+// decideRow is the rule for a row of a non-empty key: counted says the
+// key's labels were counted in pass 1 (majority mode), best is the index
+// of its majority label (-1: no labeled row) and tie whether the top
+// labels tie; label is the row's label index (-1: unlabeled) and emitted
+// whether a row of the key was kept already.
+func decideRow(counted bool, best int, tie bool, label int, emitted bool) Decision {
+	switch {
+	case !counted || best < 0:
+		// streaming, unobserved key, or a key without labeled rows: first wins
+		if emitted {
+			return DropDupText
+		}
+	case tie:
+		return DropTie
+	case label < 0:
+		return DropDupText // a labeled row represents this text
+	case label != best:
+		return DropMinority
+	case emitted:
+		return DropDupText
+	}
+	return Keep
 }
 
 // Preclean fills t.CleanText and t.URLs from t.Text with c: the map step of

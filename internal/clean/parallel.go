@@ -30,6 +30,7 @@ type chunk struct {
 	ok   []bool   // false: the key is empty
 	// scratch holds the clean text of one row while its key is computed.
 	scratch []byte
+	err     error // of deciding the chunk's rows (processDecided)
 	ready   chan struct{}
 }
 
@@ -96,18 +97,21 @@ func (r *rowCache) at(i int) uint64 { return r.blocks[i/rowBlock][i%rowBlock] }
 // filled, go to emit in input order. Decisions and Stats are those of
 // calling Decide row by row. An error of src or emit stops it.
 func (p *Processor) ProcessAll(ctx context.Context, src RowSource, workers int, emit func(*dataset.Tweet) error) error {
-	if p.rows != nil {
+	switch {
+	case p.plan != nil:
+		return p.processPlanned(ctx, src, workers, emit)
+	case p.rows != nil:
 		return p.processCached(ctx, src, workers, emit)
 	}
 	return p.pipeline(ctx, src, workers, prepAll, func(c *chunk) error {
 		for i := range c.rows {
 			t := &c.rows[i]
-			p.stats.In++
-			if t.ID != "" && !p.firstID(c.idh[i], seenProcess) {
-				p.stats.DroppedDupID++
-				continue
+			d := DropDupID
+			if t.ID == "" || p.firstID(c.idh[i], seenProcess) {
+				d = p.decideKey(t, c.keys[i], c.ok[i])
 			}
-			if p.decideKey(t, c.keys[i], c.ok[i]) != Keep {
+			p.count(d)
+			if d != Keep {
 				continue
 			}
 			if err := emit(t); err != nil {
@@ -126,23 +130,46 @@ func (p *Processor) processCached(ctx context.Context, src RowSource, workers in
 	// The cache knows the duplicate ids: free the id set for pass 2.
 	p.ids = idSet{}
 	row := 0
-	var errRows error
+	next := func(t *dataset.Tweet) (Decision, error) {
+		if row >= cache.n {
+			return 0, fmt.Errorf("processing rows: more rows than the %d of the observe pass", cache.n)
+		}
+		v := cache.at(row)
+		row++
+		if v == rowDupID {
+			return DropDupID, nil
+		}
+		return p.decideKey(t, v, v != 0), nil
+	}
+	end := func() error {
+		if row != cache.n {
+			return fmt.Errorf("processing rows: %d rows, but the observe pass saw %d", row, cache.n)
+		}
+		return nil
+	}
+	return p.processDecided(ctx, src, workers, emit, next, end)
+}
+
+// processDecided is pass 2 when next gives each row's decision in input
+// order (it runs in the reading goroutine, so workers clean only the kept
+// rows); end is called after the last row. It counts every decision.
+func (p *Processor) processDecided(ctx context.Context, src RowSource, workers int, emit func(*dataset.Tweet) error,
+	next func(*dataset.Tweet) (Decision, error), end func() error) error {
+	var failed bool // the reading goroutine's: a row's decision failed
 	decide := func(c *chunk) {
+		c.err = nil
 		for i := range c.rows {
-			t := &c.rows[i]
 			c.ok[i] = false
-			if row >= cache.n {
-				errRows = fmt.Errorf("processing rows: more rows than the %d of the observe pass", cache.n)
+			if failed {
 				continue
 			}
-			v := cache.at(row)
-			row++
-			p.stats.In++
-			if v == rowDupID {
-				p.stats.DroppedDupID++
+			d, err := next(&c.rows[i])
+			if err != nil {
+				c.err, failed = err, true
 				continue
 			}
-			c.ok[i] = p.decideKey(t, v, v != 0) == Keep
+			p.count(d)
+			c.ok[i] = d == Keep
 		}
 	}
 	err := p.pipelineWith(ctx, src, workers, prepKept, decide, func(c *chunk) error {
@@ -153,13 +180,10 @@ func (p *Processor) processCached(ctx context.Context, src RowSource, workers in
 				}
 			}
 		}
-		return nil
+		return c.err
 	})
 	if err == nil {
-		err = errRows
-	}
-	if err == nil && row != cache.n {
-		err = fmt.Errorf("processing rows: %d rows, but the observe pass saw %d", row, cache.n)
+		err = end()
 	}
 	return err
 }

@@ -46,6 +46,10 @@ var Clean = c.Contract{
 		{Name: "mode", Default: "all", Enum: []string{"all", "map", "reduce"},
 			Description: "all: clean and deduplicate in one step. map: only clean the text of every row (fills clean_text and urls, drops nothing), per shard of a fan-out. " +
 				"reduce: deduplicate and resolve labels over the gathered output of map steps, without cleaning again (their cleaner.json must match this step's options)."},
+		{Name: "state", Default: "disk", Enum: []string{"disk", "memory"},
+			Description: "Where the dedupe state (one record per row: id and text hashes, labels) lives. disk: sorted runs in temporary files (about 50 bytes a row on disk, 48 MiB of sort buffers), so memory stays flat whatever the input size; always reads the input twice. " +
+				"memory: hash tables of about 52 bytes per unique row, a little faster on inputs that fit."},
+		{Name: "spill-dir", Description: "Folder of the temporary files of --state disk (default: $TMPDIR, else /tmp; the scratch volume in a pod)."},
 		shardRows,
 	},
 	Inputs:    []c.Artifact{{Name: "tweets", Kind: c.Dataset, From: "ingest/tweets", Description: "the dataset to clean"}},
