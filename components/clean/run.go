@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
@@ -49,7 +50,17 @@ func run(ctx context.Context, env *component.Env) error {
 		observeCols = append(observeCols, dataset.ColCleanText)
 	}
 	if env.String("state") == "disk" {
-		popts = append(popts, clean.WithSpill(env.String("spill-dir"), 0))
+		dir := env.String("spill-dir")
+		if dir != "" {
+			fi, err := os.Stat(dir)
+			if err == nil && !fi.IsDir() {
+				err = fmt.Errorf("not a folder")
+			}
+			if err != nil {
+				return component.Usagef("checking --spill-dir %q: %w: give an existing, writable folder, or leave it empty for $TMPDIR", dir, err)
+			}
+		}
+		popts = append(popts, clean.WithSpill(dir, 0))
 	}
 	p, err := clean.NewProcessor(popts...)
 	if err != nil {

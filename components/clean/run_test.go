@@ -257,3 +257,40 @@ func TestCleanConflictRulesOnDemoData(t *testing.T) {
 		t.Errorf("%d rows of first are not kept by majority, want at least the %d tied texts", changed, maj.ConflictsTied)
 	}
 }
+
+// TestCleanStatesMatch checks that --state disk (the bounded-memory
+// default) and --state memory write the same rows and stats on the demo
+// data under both conflict rules, that the spill folder is left empty,
+// and that an unusable --spill-dir fails the step with a message naming
+// it and publishes nothing.
+func TestCleanStatesMatch(t *testing.T) {
+	s := stagetest.NewFS(t)
+	for _, conflicts := range []string{"majority", "first"} {
+		spill := t.TempDir()
+		disk, mem := "disk-"+conflicts, "mem-"+conflicts
+		ingested(t, s, disk)
+		ingested(t, s, mem)
+		s.MustRun(t, stages.Clean, runFn, disk, "--conflicts", conflicts, "--spill-dir", spill)
+		s.MustRun(t, stages.Clean, runFn, mem, "--conflicts", conflicts, "--state", "memory")
+		if d, m := cleanStats(t, s, disk), cleanStats(t, s, mem); d != m {
+			t.Errorf("%s: disk stats %+v, memory %+v", conflicts, d, m)
+		}
+		d, m := s.Tweets(t, disk, "clean", "tweets"), s.Tweets(t, mem, "clean", "tweets")
+		if len(d) == 0 || !slices.EqualFunc(d, m, func(a, b dataset.Tweet) bool {
+			return a.ID == b.ID && a.Label == b.Label && a.CleanText == b.CleanText && slices.Equal(a.URLs, b.URLs)
+		}) {
+			t.Errorf("%s: disk kept %d rows, memory %d, or they differ", conflicts, len(d), len(m))
+		}
+		if ents, _ := os.ReadDir(spill); len(ents) != 0 {
+			t.Errorf("%s: %d files left in the spill folder", conflicts, len(ents))
+		}
+	}
+	ingested(t, s, "bad")
+	r := s.Run(t, stages.Clean, runFn, "bad", "--spill-dir", "/nonexistent/spill")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "/nonexistent/spill") {
+		t.Errorf("missing spill folder: exit %d, stderr %q; want 2 (usage) and a message naming the folder", r.Code, r.Stderr)
+	}
+	if _, ok := s.Manifest(t, "bad", "clean", "tweets"); ok {
+		t.Error("a failed clean published its output")
+	}
+}
