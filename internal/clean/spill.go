@@ -288,7 +288,9 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 	if err != nil {
 		return fmt.Errorf("sorting keys: %w", err)
 	}
-	var counted [maxSpillLabels + 1]bool // label indexes counted so far
+	// dense maps a record's label index to its counter in keyState + 1,
+	// given in the order labels are first counted (as Observe does).
+	var dense [maxSpillLabels + 1]int
 	nCounted := 0
 	next, more := count.Next()
 	for n := 0; more; n++ {
@@ -296,8 +298,7 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 			return ctx.Err()
 		}
 		key := next.key
-		var counts [maxSpillLabels + 1]uint32
-		var seen []uint8 // label indexes with a count in this group
+		var ks keyState
 		group := 0
 		for ; more && next.key == key; next, more = count.Next() {
 			group++
@@ -305,38 +306,22 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 			if l == 0 {
 				continue
 			}
-			if counts[l] == 0 {
-				seen = append(seen, l)
-			}
-			counts[l]++
-			if !counted[l] {
+			if dense[l] == 0 {
 				if nCounted == MaxLabels {
 					return fmt.Errorf("counting label %q: more than %d distinct labels", names[l-1], MaxLabels)
 				}
-				counted[l] = true
 				nCounted++
+				dense[l] = nCounted
 			}
+			ks.counts[dense[l]-1]++
 		}
-		best, tie := -1, false
-		var top uint32
-		for _, l := range seen {
-			switch c := counts[l]; {
-			case c > top:
-				best, top, tie = int(l), c, false
-			case c == top:
-				tie = true
-			}
-		}
-		p.countKey(len(seen), tie)
-		emitted := false
+		best, distinct, tie := ks.majority()
+		p.countKey(distinct, tie)
 		for range group {
 			r, _ := walk.Next()
-			label := int(uint8(r.rowLab))
-			if label == 0 {
-				label = -1
-			}
-			d := decideRow(true, best, tie, label, emitted)
-			emitted = emitted || d == Keep
+			label := dense[uint8(r.rowLab)] - 1 // -1: unlabeled
+			d := decideRow(true, best, tie, label, ks.emitted)
+			ks.emitted = ks.emitted || d == Keep
 			if err := decide(r.rowLab>>8, d); err != nil {
 				return fmt.Errorf("planning clean: %w", err)
 			}
