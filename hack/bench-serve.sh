@@ -28,7 +28,11 @@
 # for seconds and hit wrk's timeout), RATE (5000 req/s open loop), PEER_RATE
 # (500), DATA (SemEval folder), GO_PORT (18080), PEER_PORT (18091),
 # PEER_WORKERS (2), GO_ENV (extra environment of the Go server, e.g.
-# "GOGC=400 GOMAXPROCS=1"; default none), SKIP_PEER (1: Go only). Needs wrk, gunicorn, python3-flask, python3-sklearn and
+# "GOGC=400 GOMAXPROCS=1"; default none), SKIP_PEER (1: Go only), RT (1:
+# the servers, wrk and the load generator run at real-time priority, chrt
+# -f 10, so that other work on a shared machine does not preempt them; the
+# build runs before, at normal priority: do not wrap the whole script in
+# chrt, a real-time `go build` can starve the machine). Needs wrk, gunicorn, python3-flask, python3-sklearn and
 # /usr/bin/time (Debian packages; hack/install-test-deps.sh). Every load run
 # is bounded by DURATION and targets 127.0.0.1 only.
 set -euo pipefail
@@ -50,6 +54,11 @@ PY=/usr/bin/python3
 TIME=/usr/bin/time
 HZ=$(getconf CLK_TCK)
 
+PRIO=() # prefix of the measured processes
+if [[ ${RT:-0} == 1 ]]; then
+	chrt -f 10 true 2>/dev/null || { echo "bench-serve: RT=1 needs chrt and permission for real-time priority" >&2; exit 2; }
+	PRIO=(chrt -f 10)
+fi
 for tool in wrk gunicorn "$PY" "$TIME"; do
 	command -v "$tool" >/dev/null || { echo "bench-serve: $tool is missing (hack/install-test-deps.sh)" >&2; exit 2; }
 done
@@ -130,12 +139,12 @@ for port in "$GO_PORT" $([[ -z "$SKIP_PEER" ]] && echo "$PEER_PORT"); do
 done
 echo "== starting the servers on 127.0.0.1"
 # shellcheck disable=SC2086
-env $GO_ENV "$WORK/serve" --model "$MODEL" --addr "127.0.0.1:$GO_PORT" --log-requests=false --reload-interval 0 >"$WORK/serve.log" 2>&1 &
+"${PRIO[@]}" env $GO_ENV "$WORK/serve" --model "$MODEL" --addr "127.0.0.1:$GO_PORT" --log-requests=false --reload-interval 0 >"$WORK/serve.log" 2>&1 &
 GO_PID=$!
 PIDS+=("$GO_PID")
 urls=("http://127.0.0.1:$GO_PORT/readyz")
 if [[ -z "$SKIP_PEER" ]]; then
-	(cd "$ROOT/hack/flask-peer" && FLASK_PEER_MODEL="$WORK/peer.pkl" exec gunicorn -w "$PEER_WORKERS" -k gthread --threads 8 \
+	(cd "$ROOT/hack/flask-peer" && FLASK_PEER_MODEL="$WORK/peer.pkl" exec "${PRIO[@]}" gunicorn -w "$PEER_WORKERS" -k gthread --threads 8 \
 		-b "127.0.0.1:$PEER_PORT" --log-level warning app:app >"$WORK/peer.log" 2>&1) &
 	PEER_PID=$!
 	PIDS+=("$PEER_PID")
@@ -176,7 +185,7 @@ run() {
 	local l1 t0 t1
 	l1=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(ticks "$pid")
-	BODIES=$bodies "$TIME" -f '%U %S' -o "$WORK/$name.time" wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
+	BODIES=$bodies "${PRIO[@]}" "$TIME" -f '%U %S' -o "$WORK/$name.time" wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
 		-s "$WORK/bodies.lua" "http://127.0.0.1:$port/predict" >"$WORK/$name.wrk"
 	t1=$(ticks "$pid")
 	local rps reqs p50 p90 p99 errs srv wrkcpu
@@ -212,7 +221,7 @@ openloop() {
 	local name=$1 pid=$2 port=$3 rate=$4 l1 t0 t1
 	l1=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(ticks "$pid")
-	"$TIME" -f '%U %S' -o "$WORK/$name.time" "$WORK/loadgen" -url "http://127.0.0.1:$port/predict" \
+	"${PRIO[@]}" "$TIME" -f '%U %S' -o "$WORK/$name.time" "$WORK/loadgen" -url "http://127.0.0.1:$port/predict" \
 		-bodies "$WORK/single.txt" -rate "$rate" -duration "$DURATION" >"$WORK/$name.out"
 	t1=$(ticks "$pid")
 	local done

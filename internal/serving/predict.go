@@ -2,9 +2,11 @@ package serving
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/tweetflow/tweetflow/internal/onnx"
@@ -16,8 +18,9 @@ import (
 // needed.
 const chunkRows = 32
 
-// parallelMin is the smallest batch that is split over several goroutines.
-const parallelMin = 128
+// parallelMin is the smallest batch whose chunks are shared by several
+// goroutines.
+const parallelMin = 64
 
 // scratch is the per-goroutine working memory of a prediction: an ONNX
 // session and reusable buffers.
@@ -31,6 +34,7 @@ type scratch struct {
 	tensor ort.Tensor
 	inputs map[string]*ort.Tensor
 	order  []int
+	keys   []uint64 // text length << 32 | index, sorted
 }
 
 func (m *Model) getScratch() *scratch {
@@ -66,8 +70,8 @@ func (m *Model) classes() int { return len(m.labels) }
 
 // PredictInto appends the probabilities of texts to dst, row-major
 // [len(texts), len(Labels())], and returns the extended slice. It allocates
-// nothing in the steady state for small batches; batches of 128 texts and
-// more are spread over GOMAXPROCS goroutines.
+// nothing in the steady state for small batches; the chunks of batches of
+// 64 texts and more are shared by up to GOMAXPROCS goroutines.
 func (m *Model) PredictInto(dst []float32, texts []string) ([]float32, error) {
 	out, _, err := m.predictInto(dst, texts)
 	return out, err
@@ -91,30 +95,47 @@ func (m *Model) predictInto(dst []float32, texts []string) ([]float32, int, erro
 	dst = slices.Grow(dst, len(texts)*c)[:base+len(texts)*c]
 	out := dst[base:]
 
-	workers := runtime.GOMAXPROCS(0)
-	if len(texts) < parallelMin || workers == 1 {
-		s := m.getScratch()
-		err := s.predictRange(m, out, texts, 0, len(texts))
-		m.pool.Put(s)
-		return dst, c, err
+	workers := min(runtime.GOMAXPROCS(0), (len(texts)+chunkRows-1)/chunkRows)
+	s := m.getScratch()
+	defer m.pool.Put(s)
+	if len(texts) == 1 {
+		probs, err := s.run(m, texts, []int{0})
+		if err != nil {
+			return dst, c, err
+		}
+		copy(out, probs)
+		return dst, c, nil
 	}
-	// Split into contiguous parts, one per worker.
-	per := (len(texts) + workers - 1) / workers
+	// Sort the texts by byte length (a cheap proxy of the id count), then
+	// index, so that chunks need little padding.
+	s.keys = s.keys[:0]
+	for i, t := range texts {
+		s.keys = append(s.keys, uint64(min(len(t), math.MaxUint32))<<32|uint64(i))
+	}
+	slices.Sort(s.keys)
+	s.order = s.order[:0]
+	for _, k := range s.keys {
+		s.order = append(s.order, int(uint32(k)))
+	}
+	order := s.order
+	if len(texts) < parallelMin || workers <= 1 {
+		return dst, c, s.predictChunks(m, out, texts, order, nil)
+	}
+	// Several workers (this goroutine and workers-1 others) take chunks
+	// of the sorted texts in turn until none is left.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
-	for w := range workers {
-		lo, hi := w*per, min((w+1)*per, len(texts))
-		if lo >= hi {
-			break
-		}
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := m.getScratch()
-			errs[w] = s.predictRange(m, out, texts, lo, hi)
-			m.pool.Put(s)
+			ws := m.getScratch()
+			errs[w] = ws.predictChunks(m, out, texts, order, &next)
+			m.pool.Put(ws)
 		}()
 	}
+	errs[0] = s.predictChunks(m, out, texts, order, &next)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
@@ -124,27 +145,20 @@ func (m *Model) predictInto(dst []float32, texts []string) ([]float32, int, erro
 	return dst, c, nil
 }
 
-// predictRange scores texts[lo:hi] into out (row i at out[i*c:]).
-func (s *scratch) predictRange(m *Model, out []float32, texts []string, lo, hi int) error {
+// predictChunks scores the texts of order, chunkRows at a time, into out
+// (text i's row at out[i*c:]). With next, it takes chunk next.Add(1)-1
+// until none is left (several workers share next); else all chunks.
+func (s *scratch) predictChunks(m *Model, out []float32, texts []string, order []int, next *atomic.Int64) error {
 	c := m.classes()
-	if hi-lo == 1 {
-		probs, err := s.run(m, texts, []int{lo})
-		if err != nil {
-			return err
+	chunks := (len(order) + chunkRows - 1) / chunkRows
+	for k := 0; ; k++ {
+		if next != nil {
+			k = int(next.Add(1) - 1)
 		}
-		copy(out[lo*c:(lo+1)*c], probs)
-		return nil
-	}
-	// Sort the texts of the range by byte length (a cheap proxy of the id
-	// count) so that chunks need little padding.
-	s.order = s.order[:0]
-	for i := lo; i < hi; i++ {
-		s.order = append(s.order, i)
-	}
-	slices.SortStableFunc(s.order, func(a, b int) int { return len(texts[a]) - len(texts[b]) })
-	order := s.order
-	for start := 0; start < len(order); start += chunkRows {
-		idx := order[start:min(start+chunkRows, len(order))]
+		if k >= chunks {
+			return nil
+		}
+		idx := order[k*chunkRows : min((k+1)*chunkRows, len(order))]
 		probs, err := s.run(m, texts, idx)
 		if err != nil {
 			return err
@@ -153,7 +167,6 @@ func (s *scratch) predictRange(m *Model, out []float32, texts []string, lo, hi i
 			copy(out[i*c:(i+1)*c], probs[j*c:(j+1)*c])
 		}
 	}
-	return nil
 }
 
 // run featurizes texts[idx...] and evaluates the graph on them, returning

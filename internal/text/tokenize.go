@@ -176,10 +176,14 @@ func wordLen(s string) int {
 	i := 0
 	var prev rune = -1
 	for i < len(s) {
-		if b := s[i]; byteClass[b]&clsWord != 0 {
+		b := s[i]
+		if byteClass[b]&clsWord != 0 {
 			prev = rune(b)
 			i++
 			continue
+		}
+		if b < utf8.RuneSelf && b != '\'' && b != '.' && b != ',' && b != ':' {
+			break // neither a word rune nor a joiner
 		}
 		r, n := decodeRune(s[i:])
 		if r >= utf8.RuneSelf && isWordRune(r) {

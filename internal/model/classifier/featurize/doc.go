@@ -88,4 +88,35 @@
 // booster ids) without allocating, so a trainer can featurize each example
 // per epoch in a reused buffer. NewCorpusBuilder builds a Corpus of other
 // texts (a validation set) with an existing featurizer.
+//
+// # Performance
+//
+// Featurizer.AppendIDs (the serving path) does not run the pipeline above
+// token by token: on first use it builds a lookup table (fast.go) of every
+// vocabulary word (without "_NEG") and every lexicon word k, holding for k
+// and k+"_NEG" the word id, the lexicon id and repeat count, the char
+// n-gram ids and the negator / scope-end / markable / booster / "but"
+// flags. The table is an open-addressing hash table keyed by the FNV-1a
+// hash of the token (which is also where its word n-gram hashes start),
+// with entries and ids laid out in vocabulary order (by frequency), so the
+// common words share few cache lines: about 4 MB and 25 ms for the demo
+// model's 14,814 words plus the lexicon. A token equal to its normalised
+// form costs one hash and one probe; other tokens are normalised first,
+// and tokens outside the table (not in the vocabulary in either form) have
+// their lexicon id and char n-grams computed as before. Tokens go into
+// pooled scratch (text.AppendTokens), so AppendIDs allocates nothing for
+// most texts. The ids are exactly those of the straightforward path
+// (Tokens, then each token's ids), which Builder and Corpus use:
+// TestFastPathMatchesReference compares both on thousands of SemEval
+// tweets, cleaned and raw, under eight settings, plus edge cases (words
+// outside the vocabulary, negations, hashtags, elongations, non-ASCII,
+// tokens already ending in "_NEG", which take the straightforward path).
+//
+// BenchmarkAppendIDsTweets (cleaned twitter-2016test-A tweets, vocabulary
+// of twitter-2013train-A; go test -bench AppendIDsTweets -count 5, medians
+// on the 2-core machine): fast path 2.26 µs and 0 allocations per tweet,
+// straightforward path 5.73 µs and 2 allocations (695 B). In the model
+// server (demo model, real tweets) the featurizer's share of the CPU per
+// tweet fell from ~60% to ~40%, and the CPU per tweet by a third (see
+// internal/serving).
 package featurize

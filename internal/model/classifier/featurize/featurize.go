@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -132,6 +133,9 @@ type Featurizer struct {
 	s     Settings
 	vocab []string
 	index map[string]int32
+
+	fastOnce sync.Once
+	fast     *fastTable // AppendIDs's lookup table, built on first use
 }
 
 // New returns a featurizer with the given settings and vocabulary (word i
@@ -192,8 +196,20 @@ func (f *Featurizer) IDs(cleanText string) []int64 {
 }
 
 // AppendIDs appends the ids of clean text to dst. See the package
-// documentation for their order.
+// documentation for their order. It allocates nothing in the steady state
+// for most texts: the first call builds a lookup table of every vocabulary
+// and lexicon word (a few MB, tens of ms), see the Performance section of
+// the package documentation.
 func (f *Featurizer) AppendIDs(dst []int32, cleanText string) []int32 {
+	if out, ok := f.appendIDsFast(dst, cleanText); ok {
+		return out
+	}
+	return f.appendIDsReference(dst, cleanText)
+}
+
+// appendIDsReference is the straightforward AppendIDs: Tokens, then the
+// ids of every token. The fast path must give the same ids.
+func (f *Featurizer) appendIDsReference(dst []int32, cleanText string) []int32 {
 	return f.appendTokenIDs(dst, f.Tokens(cleanText))
 }
 
@@ -245,10 +261,16 @@ func (f *Featurizer) specialBase() int32 { return int32(1 + len(f.vocab)) }
 // appendLex appends the lexicon id of a token, if any: once, or
 // ceil(|valence|) times with LexiconIntensity.
 func (f *Featurizer) appendLex(dst []int32, t string) []int32 {
+	base, negated := strings.CutSuffix(t, NegSuffix)
+	return f.appendLexBase(dst, base, negated)
+}
+
+// appendLexBase is appendLex of base, plus NegSuffix when negated.
+func (f *Featurizer) appendLexBase(dst []int32, base string, negated bool) []int32 {
 	if f.s.Specials == 0 {
 		return dst
 	}
-	bin, v := lexiconBin(t, f.s.LexiconBins)
+	bin, v := lexiconBinBase(base, negated, f.s.LexiconBins)
 	if bin < 0 {
 		return dst
 	}
@@ -320,10 +342,16 @@ func fnvByte(h uint32, b byte) uint32 {
 // negation-marked token's n-gram starts with the byte 0x01, so "not good"
 // does not share the n-grams of "good".
 func appendCharNgrams(dst []int32, s *Settings, base uint32, tok string) []int32 {
+	tok, negated := strings.CutSuffix(tok, NegSuffix)
+	return appendCharNgramsBase(dst, s, base, tok, negated)
+}
+
+// appendCharNgramsBase is appendCharNgrams of tok, plus NegSuffix when
+// negated.
+func appendCharNgramsBase(dst []int32, s *Settings, base uint32, tok string, negated bool) []int32 {
 	if s.CharMin <= 0 {
 		return dst
 	}
-	tok, negated := strings.CutSuffix(tok, NegSuffix)
 	if len(tok) > 1 && tok[0] == '#' {
 		tok = tok[1:] // "#happy" shares the n-grams of "happy"
 	}
@@ -386,13 +414,7 @@ func appendWordNgrams(dst []int32, s *Settings, base uint32, toks []string) []in
 // normalize applies the token normalisations of s in place.
 func normalize(s Settings, toks []string) []string {
 	for i, t := range toks {
-		if s.Lowercase {
-			t = strings.ToLower(t)
-		}
-		if s.Elongation {
-			t = shortenElongation(t)
-		}
-		toks[i] = t
+		toks[i] = normToken(&s, t)
 	}
 	if s.Negation {
 		markNegation(toks, s.NegationWindow)

@@ -69,6 +69,11 @@ func lexiconBins(n int) int {
 // NegSuffix. A hashtag not in the lexicon is looked up without '#'.
 func lexiconBin(tok string, bins int) (int, float32) {
 	base, negated := strings.CutSuffix(tok, NegSuffix)
+	return lexiconBinBase(base, negated, bins)
+}
+
+// lexiconBinBase is lexiconBin of base, plus NegSuffix when negated.
+func lexiconBinBase(base string, negated bool, bins int) (int, float32) {
 	v, ok := vaderLexicon()[base]
 	if !ok && len(base) > 1 && base[0] == '#' {
 		v, ok = vaderLexicon()[base[1:]]

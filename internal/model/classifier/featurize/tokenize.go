@@ -8,7 +8,9 @@ import (
 
 // Tokenize splits clean text into tokens: text.Tokenize, the tokenizer
 // shared by every tweetflow stage. It is a variable only so that tests can
-// substitute it; programs must not change it.
+// substitute it; programs must not change it. Featurizer.AppendIDs (and
+// IDs) tokenize with text.AppendTokens, the same tokenizer into reused
+// scratch, and do not see a substitute.
 var Tokenize func(cleanText string) []string = text.Tokenize
 
 // TokenizerName names the tokenizer behind Tokenize and its algorithm
