@@ -16,8 +16,9 @@
 #    The machine may be shared: compare CPU seconds, and the load average;
 #    RT=1 runs the measured stages at real-time priority (chrt -f 10, needs
 #    root or CAP_SYS_NICE) so that other work does not preempt them: about
-#    the wall time of an idle machine with the same cores (this section
-#    only: the others are long and would starve the rest of the machine).
+#    the wall time of an idle machine with the same cores (this section and
+#    serve, whose script reads RT too; train and gensim are long and would
+#    starve the rest of the machine).
 # 2. train-1600k: balance-split and train (--epochs $TRAIN_EPOCHS, default 1,
 #    no word vectors) on the cleaned 1.6M-row output of the last
 #    ingest-clean round, with wall time, CPU and peak RSS (needs section 1).
