@@ -48,8 +48,8 @@ func genRows() []dataset.Tweet {
 }
 
 // sequential runs Observe (when twoPass) then Process row by row.
-func sequential(t *testing.T, rows []dataset.Tweet, twoPass bool) ([]dataset.Tweet, Stats) {
-	p, err := NewProcessor()
+func sequential(t *testing.T, rows []dataset.Tweet, twoPass bool, opts ...Option) ([]dataset.Tweet, Stats) {
+	p, err := NewProcessor(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,25 +86,9 @@ func TestParallelMatchesSequential(t *testing.T) {
 				}
 			}
 			wantRows, wantStats := sequential(t, rows, twoPass)
-			p, err := NewProcessor()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if twoPass {
-				if err := p.ObserveAll(context.Background(), sliceSource(rows), workers); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var got []dataset.Tweet
-			err = p.ProcessAll(context.Background(), sliceSource(rows), workers, func(t *dataset.Tweet) error {
-				got = append(got, *t)
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Stats() != wantStats {
-				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, p.Stats(), wantStats)
+			got, st := runAll(t, rows, twoPass, 0, workers) // Plan in memory: ObserveAll when twoPass
+			if st != wantStats {
+				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, st, wantStats)
 			}
 			if !reflect.DeepEqual(got, wantRows) {
 				t.Errorf("workers %d two-pass %v: %d kept rows differ from the sequential %d", workers, twoPass, len(got), len(wantRows))
@@ -112,7 +96,7 @@ func TestParallelMatchesSequential(t *testing.T) {
 			if wantStats.DroppedDupID == 0 || wantStats.DroppedDupText == 0 || wantStats.DroppedEmpty == 0 {
 				t.Errorf("workers %d two-pass %v: rows miss a case: %+v", workers, twoPass, wantStats)
 			}
-			checkInvariant(t, p.Stats())
+			checkInvariant(t, st)
 		}
 	}
 }
@@ -189,41 +173,15 @@ func TestPrecleanedMatchesNormal(t *testing.T) {
 	for _, twoPass := range []bool{true, false} {
 		wantRows, wantStats := sequential(t, raw, twoPass)
 		for _, workers := range []int{0, 1, 3} { // 0: Observe/Process row by row
-			p, err := NewProcessor(WithPrecleaned())
-			if err != nil {
-				t.Fatal(err)
-			}
 			var got []dataset.Tweet
+			var st Stats
 			if workers == 0 {
-				if twoPass {
-					for i := range pre {
-						if err := p.Observe(&pre[i]); err != nil {
-							t.Fatal(err)
-						}
-					}
-				}
-				for i := range pre {
-					r := pre[i]
-					if p.Process(&r) {
-						got = append(got, r)
-					}
-				}
+				got, st = sequential(t, pre, twoPass, WithPrecleaned())
 			} else {
-				if twoPass {
-					if err := p.ObserveAll(context.Background(), sliceSource(pre), workers); err != nil {
-						t.Fatal(err)
-					}
-				}
-				err = p.ProcessAll(context.Background(), sliceSource(pre), workers, func(t *dataset.Tweet) error {
-					got = append(got, *t)
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				got, st = runAll(t, pre, twoPass, 0, workers, WithPrecleaned())
 			}
-			if p.Stats() != wantStats {
-				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, p.Stats(), wantStats)
+			if st != wantStats {
+				t.Errorf("workers %d two-pass %v: stats %+v, want %+v", workers, twoPass, st, wantStats)
 			}
 			if !reflect.DeepEqual(got, wantRows) {
 				t.Errorf("workers %d two-pass %v: %d kept rows differ from the normal path's %d", workers, twoPass, len(got), len(wantRows))

@@ -82,7 +82,8 @@ type (
 		rowLab uint64
 		key    uint64
 	}
-	keyRecord struct{ key, rowLab uint64 }
+	// keyRecord is an extsort.Pair: A the key hash, B rowLab.
+	keyRecord = extsort.Pair
 )
 
 // maxSpillLabels is the number of distinct labels a row can carry in a
@@ -102,22 +103,6 @@ var (
 		},
 		Compare: func(a, b idRecord) int {
 			if c := cmp.Compare(a.id, b.id); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.rowLab, b.rowLab)
-		},
-	}
-	keyCodec = extsort.Codec[keyRecord]{
-		Size: 16,
-		Put: func(b []byte, r keyRecord) {
-			binary.LittleEndian.PutUint64(b, r.key)
-			binary.LittleEndian.PutUint64(b[8:], r.rowLab)
-		},
-		Get: func(b []byte) keyRecord {
-			return keyRecord{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
-		},
-		Compare: func(a, b keyRecord) int {
-			if c := cmp.Compare(a.key, b.key); c != 0 {
 				return c
 			}
 			return cmp.Compare(a.rowLab, b.rowLab)
@@ -160,7 +145,7 @@ func (p *Processor) planSpill(ctx context.Context, src RowSource, workers int, m
 		return nil, err
 	}
 	defer ids.Close()
-	keys, err := extsort.New(keyCodec, sortOpts(4)...)
+	keys, err := extsort.New(extsort.PairCodec, sortOpts(4)...)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +193,7 @@ func (p *Processor) planSpill(ctx context.Context, src RowSource, workers int, m
 			case !c.ok[i]:
 				err = decide(row, DropEmpty)
 			default:
-				err = keys.Add(keyRecord{key: c.keys[i], rowLab: rowLab})
+				err = keys.Add(keyRecord{A: c.keys[i], B: rowLab})
 			}
 			if err != nil {
 				return fmt.Errorf("planning clean: %w", err)
@@ -234,7 +219,7 @@ func (p *Processor) planSpill(ctx context.Context, src RowSource, workers int, m
 		case r.key == 0:
 			err = decide(r.rowLab>>8, DropEmpty)
 		default:
-			err = keys.Add(keyRecord{key: r.key, rowLab: r.rowLab})
+			err = keys.Add(keyRecord{A: r.key, B: r.rowLab})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("planning clean: %w", err)
@@ -273,11 +258,11 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 				return ctx.Err()
 			}
 			d := DropDupText
-			if r.key != prev {
+			if r.A != prev {
 				p.countKey(0, false)
-				d, prev = Keep, r.key
+				d, prev = Keep, r.A
 			}
-			if err := decide(r.rowLab>>8, d); err != nil {
+			if err := decide(r.B>>8, d); err != nil {
 				return fmt.Errorf("planning clean: %w", err)
 			}
 		}
@@ -297,12 +282,12 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 		if n%65536 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		key := next.key
+		key := next.A
 		var ks keyState
 		group := 0
-		for ; more && next.key == key; next, more = count.Next() {
+		for ; more && next.A == key; next, more = count.Next() {
 			group++
-			l := uint8(next.rowLab)
+			l := uint8(next.B)
 			if l == 0 {
 				continue
 			}
@@ -319,10 +304,10 @@ func (p *Processor) decideKeys(ctx context.Context, keys *extsort.Sorter[keyReco
 		p.countKey(distinct, tie)
 		for range group {
 			r, _ := walk.Next()
-			label := dense[uint8(r.rowLab)] - 1 // -1: unlabeled
+			label := dense[uint8(r.B)] - 1 // -1: unlabeled
 			d := decideRow(true, best, tie, label, ks.emitted)
 			ks.emitted = ks.emitted || d == Keep
-			if err := decide(r.rowLab>>8, d); err != nil {
+			if err := decide(r.B>>8, d); err != nil {
 				return fmt.Errorf("planning clean: %w", err)
 			}
 		}

@@ -2,6 +2,8 @@ package extsort
 
 import (
 	"bufio"
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,28 @@ type Codec[T any] struct {
 	Put     func(b []byte, v T) // encodes v into b[:Size]
 	Get     func(b []byte) T    // decodes b[:Size]
 	Compare func(a, b T) int    // the sort order (as cmp.Compare)
+}
+
+// Pair is a record of two uint64s, ordered by A then B: a key and a
+// position, the common case.
+type Pair struct{ A, B uint64 }
+
+// PairCodec encodes a Pair in 16 bytes (little-endian A, then B).
+var PairCodec = Codec[Pair]{
+	Size: 16,
+	Put: func(b []byte, p Pair) {
+		binary.LittleEndian.PutUint64(b, p.A)
+		binary.LittleEndian.PutUint64(b[8:], p.B)
+	},
+	Get: func(b []byte) Pair {
+		return Pair{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
+	},
+	Compare: func(x, y Pair) int {
+		if c := cmp.Compare(x.A, y.A); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.B, y.B)
+	},
 }
 
 // Default settings.

@@ -1,32 +1,15 @@
 package extsort
 
 import (
-	"cmp"
-	"encoding/binary"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
 )
 
-type pair struct{ k, v uint64 }
+type pair = Pair
 
-var pairCodec = Codec[pair]{
-	Size: 16,
-	Put: func(b []byte, p pair) {
-		binary.LittleEndian.PutUint64(b, p.k)
-		binary.LittleEndian.PutUint64(b[8:], p.v)
-	},
-	Get: func(b []byte) pair {
-		return pair{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
-	},
-	Compare: func(a, b pair) int {
-		if c := cmp.Compare(a.k, b.k); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.v, b.v)
-	},
-}
+var pairCodec = PairCodec
 
 func TestSortMatchesSlicesSort(t *testing.T) {
 	for _, tc := range []struct {
@@ -55,7 +38,7 @@ func TestSortMatchesSlicesSort(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(tc.n)))
 			want := make([]pair, tc.n)
 			for i := range want {
-				want[i] = pair{rng.Uint64N(tc.keys), uint64(i)}
+				want[i] = pair{A: rng.Uint64N(tc.keys), B: uint64(i)}
 				if err := s.Add(want[i]); err != nil {
 					t.Fatal(err)
 				}
@@ -107,7 +90,7 @@ func TestTwoIteratorsInLockstep(t *testing.T) {
 	}
 	defer s.Close()
 	for i := range 95 {
-		if err := s.Add(pair{uint64(95 - i), 0}); err != nil {
+		if err := s.Add(pair{A: uint64(95 - i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,11 +106,11 @@ func TestTwoIteratorsInLockstep(t *testing.T) {
 		pa, oka := a.Next()
 		if i > 3 {
 			pb, okb := b.Next()
-			if !okb || pb.k != uint64(i-3) {
+			if !okb || pb.A != uint64(i-3) {
 				t.Fatalf("iterator b at %d: %v %v", i, pb, okb)
 			}
 		}
-		if !oka || pa.k != uint64(i) {
+		if !oka || pa.A != uint64(i) {
 			t.Fatalf("iterator a at %d: %v %v", i, pa, oka)
 		}
 	}
@@ -138,10 +121,10 @@ func TestBadDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Add(pair{1, 1}); err != nil {
+	if err := s.Add(pair{A: 1, B: 1}); err != nil {
 		t.Fatal(err) // the first record fits in memory
 	}
-	err = s.Add(pair{2, 2})
+	err = s.Add(pair{A: 2, B: 2})
 	if err == nil {
 		t.Fatal("spilling into a missing folder: no error")
 	}
@@ -164,7 +147,7 @@ func BenchmarkSort(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			recs := make([]pair, n)
 			for i := range recs {
-				recs[i] = pair{rng.Uint64(), uint64(i)}
+				recs[i] = pair{A: rng.Uint64(), B: uint64(i)}
 			}
 			b.SetBytes(n * 16)
 			for b.Loop() {
