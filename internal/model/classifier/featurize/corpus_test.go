@@ -65,17 +65,7 @@ func TestCorpusMatchesFeaturizer(t *testing.T) {
 }
 
 func TestCorpusAppendIDsDoesNotAllocate(t *testing.T) {
-	b, err := NewBuilder(DefaultSettings())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, txt := range corpusTexts {
-		b.Add(txt)
-	}
-	_, c, err := b.BuildCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := buildCorpus(t, DefaultSettings(), corpusTexts)
 	buf := make([]int32, 0, 4096)
 	allocs := testing.AllocsPerRun(20, func() {
 		for i := range c.Len() {
@@ -95,17 +85,7 @@ func TestBuildCorpusEmpty(t *testing.T) {
 }
 
 func TestCorpusBuilderOfFeaturizer(t *testing.T) {
-	b, err := NewBuilder(DefaultSettings())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, txt := range corpusTexts[:6] {
-		b.Add(txt)
-	}
-	f, _, err := b.BuildCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _ := buildCorpus(t, DefaultSettings(), corpusTexts[:6])
 	// Other texts, with words outside f's vocabulary: f's ids.
 	vb := NewCorpusBuilder(f)
 	for _, txt := range corpusTexts[6:] {
@@ -133,17 +113,7 @@ func TestCorpusSmallChunks(t *testing.T) {
 	minChunk, maxChunk = 1, 3
 	texts := append([]string{"", ""}, corpusTexts...)
 	texts = append(texts, "good", "", "bad", "a", "b c", "")
-	b, err := NewBuilder(DefaultSettings())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, txt := range texts {
-		b.Add(txt)
-	}
-	f, c, err := b.BuildCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c := buildCorpus(t, DefaultSettings(), texts)
 	if len(c.chunks) < 5 {
 		t.Fatalf("%d chunks, want many", len(c.chunks))
 	}

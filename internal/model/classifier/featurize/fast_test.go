@@ -84,6 +84,13 @@ var edgeTexts = []string{
 func featurizerOf(t *testing.T, s Settings, texts []string) *Featurizer {
 	t.Helper()
 	s.Buckets, s.MinCount = 5000, 2
+	f, _ := buildCorpus(t, s, texts)
+	return f
+}
+
+// buildCorpus runs a Builder of settings s over texts.
+func buildCorpus(t testing.TB, s Settings, texts []string) (*Featurizer, *Corpus) {
+	t.Helper()
 	b, err := NewBuilder(s)
 	if err != nil {
 		t.Fatal(err)
@@ -91,11 +98,11 @@ func featurizerOf(t *testing.T, s Settings, texts []string) *Featurizer {
 	for _, txt := range texts {
 		b.Add(txt)
 	}
-	f, _, err := b.BuildCorpus()
+	f, c, err := b.BuildCorpus()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	return f, c
 }
 
 // TestFastPathMatchesReference compares AppendIDs (the lookup-table path)
@@ -230,18 +237,7 @@ func BenchmarkAppendIDsTweets(b *testing.B) {
 	for _, s := range semevalTexts(b, "twitter-2016test-A.txt", 5000) {
 		eval = append(eval, cl.Clean(s))
 	}
-	s := DefaultSettings()
-	bl, err := NewBuilder(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, txt := range train {
-		bl.Add(txt)
-	}
-	f, _, err := bl.BuildCorpus()
-	if err != nil {
-		b.Fatal(err)
-	}
+	f, _ := buildCorpus(b, DefaultSettings(), train)
 	for _, path := range []struct {
 		name string
 		fn   func([]int32, string) []int32
