@@ -93,6 +93,7 @@ func Pipeline() *dsl.Pipeline {
 		dsl.In("tweets", cleanMap.Out("tweets")),
 		dsl.Set("mode", "reduce"),
 		dsl.Expose("conflicts"),
+		dsl.Expose("state", dsl.As("clean-state")),
 	)
 	split := p.Step(stages.BalanceSplit,
 		dsl.In("tweets", clean.Out("tweets")),
