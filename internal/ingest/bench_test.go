@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -151,4 +152,35 @@ func BenchmarkResample1600kToParquet(b *testing.B) {
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "tweets/s")
 	b.ReportMetric(float64(rows)*float64(b.N)/(cpuSeconds()-cpu0), "tweets/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak_heap_MB")
+}
+
+// BenchmarkReadJSONL reads the shared tweets written as JSONL in
+// hack/gencorpus's layout (90k rows, all good) with Read, through the
+// encoding/json path (std) and the fast scanner (fast), and reports
+// rows/s and rows per CPU second:
+//
+//	go test -run '^$' -bench ReadJSONL -benchmem ./internal/ingest/
+func BenchmarkReadJSONL(b *testing.B) {
+	data := realJSONL(b, true)
+	for _, c := range []struct {
+		name string
+		std  bool
+	}{{"std", true}, {"fast", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			var rows int64
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				err := read(context.Background(), bytes.NewReader(data), ReadOptions{Name: "bench.jsonl", Format: FormatJSONL}, c.std,
+					func(*dataset.Tweet) error { rows++; return nil },
+					func(br BadRow) error { return fmt.Errorf("bad row %v", &br) })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(rows)/(cpuSeconds()-cpu0), "rows/cpu-s")
+		})
+	}
 }

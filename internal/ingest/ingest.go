@@ -68,6 +68,12 @@ type ReadOptions struct {
 // "<name>:<line>". For FormatParquet, r is read in place when it is an
 // io.ReaderAt and io.Seeker (an *os.File), else copied to a temporary file.
 func Read(ctx context.Context, r io.Reader, opts ReadOptions, emit func(*dataset.Tweet) error, bad func(BadRow) error) error {
+	return read(ctx, r, opts, false, emit, bad)
+}
+
+// read is Read; stdJSON turns off the fast JSONL scanner so that tests and
+// benchmarks can compare it with the encoding/json path.
+func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit func(*dataset.Tweet) error, bad func(BadRow) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	f := opts.Format
 	if f == "" || f == FormatAuto {
@@ -81,7 +87,7 @@ func Read(ctx context.Context, r io.Reader, opts ReadOptions, emit func(*dataset
 	if lm == nil {
 		lm = DefaultLabelMap(f)
 	}
-	p := &parser{ctx: ctx, name: opts.Name, lm: lm, emit: emit, bad: bad}
+	p := &parser{ctx: ctx, name: opts.Name, lm: lm, emit: emit, bad: bad, stdJSON: stdJSON}
 	switch f {
 	case FormatSentiment140:
 		return p.sentiment140(newLineReader(br))
@@ -161,6 +167,8 @@ type parser struct {
 	lm   *LabelMap
 	emit func(*dataset.Tweet) error
 	bad  func(BadRow) error
+
+	stdJSON bool // JSONL through encoding/json only (no fast scanner)
 
 	t       dataset.Tweet
 	srcBuf  []byte

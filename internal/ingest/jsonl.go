@@ -40,7 +40,20 @@ func (p *parser) jsonl(lr *lineReader) error {
 	}
 }
 
+// jsonRow handles one line: by the fast scanner when it can (see
+// jsonfast.go), else through encoding/json.
 func (p *parser) jsonRow(line int, raw []byte) error {
+	if !p.stdJSON {
+		if handled, err := p.jsonRowFast(line, raw); handled {
+			return err
+		}
+	}
+	return p.jsonRowStd(line, raw)
+}
+
+// jsonRowStd decodes one line with encoding/json; it is the reference
+// behaviour, and the only path for lines the fast scanner declines.
+func (p *parser) jsonRowStd(line int, raw []byte) error {
 	if !utf8.Valid(raw) {
 		return p.badRow(line, "invalid UTF-8")
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -68,6 +69,15 @@ func (lm *LabelMap) Map(raw string) (string, bool) {
 		return lower, true
 	}
 	return "", false
+}
+
+// mapBytes is Map for a byte slice; it does not allocate when the
+// trimmed label has an entry as it is.
+func (lm *LabelMap) mapBytes(raw []byte) (string, bool) {
+	if l, ok := lm.m[string(bytes.TrimSpace(raw))]; ok {
+		return l, true
+	}
+	return lm.Map(string(raw))
 }
 
 // String renders the map in spec syntax, sorted.
