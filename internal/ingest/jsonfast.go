@@ -56,6 +56,26 @@ type jsonScanner struct {
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// next ends a member of an object or an element of an array (close is
+// '}' or ']'): after a ',' it reports more, after close the end; anything
+// else is not ok.
+func (s *jsonScanner) next(close byte) (more, ok bool) {
+	s.skipSpace()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		s.skipSpace()
+		return true, true
+	case close:
+		s.i++
+		return false, true
+	}
+	return false, false
+}
+
 func (s *jsonScanner) skipSpace() {
 	for s.i < len(s.b) && isJSONSpace(s.b[s.i]) {
 		s.i++
@@ -222,19 +242,9 @@ func (s *jsonScanner) skipObject(depth int) bool {
 		if _, ok := s.value(depth); !ok {
 			return false
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.skipSpace()
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
+		more, ok := s.next('}')
+		if !ok || !more {
+			return ok
 		}
 	}
 }
@@ -253,19 +263,9 @@ func (s *jsonScanner) skipArray(depth int) bool {
 		if _, ok := s.value(depth); !ok {
 			return false
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.skipSpace()
-		case ']':
-			s.i++
-			return true
-		default:
-			return false
+		more, ok := s.next(']')
+		if !ok || !more {
+			return ok
 		}
 	}
 }
@@ -395,19 +395,9 @@ func (s *jsonScanner) object(o *jsonObj, inner bool) bool {
 				return false
 			}
 		}
-		s.skipSpace()
-		if s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.skipSpace()
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
+		more, ok := s.next('}')
+		if !ok || !more {
+			return ok
 		}
 	}
 }
