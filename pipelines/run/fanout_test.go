@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -68,18 +69,11 @@ func TestFanOutSameOutputWithOneOrMoreWorkers(t *testing.T) {
 			t.Errorf("gathered manifest %+v", m)
 		}
 		digests[workers] = m.Digest()
-		// At most `workers` items at once, and more than one when allowed.
-		iv := h.intervals()
-		most := 0
-		for a, x := range iv {
-			n := 0
-			for b, y := range iv {
-				if strings.HasPrefix(a, "fake-shard-") && strings.HasPrefix(b, "fake-shard-") && x[0] < y[1] && y[0] < x[1] {
-					n++
-				}
-			}
-			most = max(most, n)
-		}
+		// At most `workers` items at once, and more than one when allowed:
+		// the largest number of item intervals that contain one instant (a
+		// sweep over start and end events; an item that overlaps both a
+		// peer and that peer's successor is not three at once).
+		most := maxConcurrent(h.intervals(), "fake-shard-")
 		if most > workers || (workers > 1 && most < 2) {
 			t.Errorf("%d workers: up to %d items ran at once", workers, most)
 		}
@@ -116,5 +110,54 @@ func TestFanOutTemplate(t *testing.T) {
 	bad.Step(fakeStep, dsl.In("in", dsl.Lit("x")), dsl.FanOut("in"))
 	if _, err := bad.Compile(); err == nil || !strings.Contains(err.Error(), "not shardable") {
 		t.Errorf("fan-out of a non-shardable component: %v", err)
+	}
+}
+
+// maxConcurrent sweeps the start/end instants of the intervals whose step
+// name has the prefix and returns the most that were open at one instant.
+// An interval ending at the instant another starts does not overlap it.
+func maxConcurrent(iv map[string][2]int64, prefix string) int {
+	type edge struct {
+		t     int64
+		delta int
+	}
+	var edges []edge
+	for step, x := range iv {
+		if strings.HasPrefix(step, prefix) {
+			edges = append(edges, edge{x[0], +1}, edge{x[1], -1})
+		}
+	}
+	sort.Slice(edges, func(i, j int) bool {
+		if edges[i].t != edges[j].t {
+			return edges[i].t < edges[j].t
+		}
+		return edges[i].delta < edges[j].delta // ends before starts
+	})
+	open, most := 0, 0
+	for _, e := range edges {
+		open += e.delta
+		most = max(most, open)
+	}
+	return most
+}
+
+func TestMaxConcurrent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		iv   map[string][2]int64
+		want int
+	}{
+		{"none", nil, 0},
+		{"one", map[string][2]int64{"s-1": {0, 10}}, 1},
+		{"back to back", map[string][2]int64{"s-1": {0, 10}, "s-2": {10, 20}}, 1},
+		{"late starter overlaps two successors", map[string][2]int64{
+			"s-1": {0, 200}, "s-2": {0, 200}, "s-3": {50, 250}, "s-4": {201, 400}, "s-5": {202, 400},
+		}, 3},
+		{"four at once", map[string][2]int64{"s-1": {0, 10}, "s-2": {1, 10}, "s-3": {2, 10}, "s-4": {3, 10}}, 4},
+		{"other steps ignored", map[string][2]int64{"s-1": {0, 10}, "x": {0, 10}}, 1},
+	} {
+		if got := maxConcurrent(tc.iv, "s-"); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
