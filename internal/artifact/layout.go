@@ -30,3 +30,12 @@ func RunPrefix(runID string) string { return path.Join("runs", runID) }
 func OutputKey(runID, stage, output string) string {
 	return path.Join("runs", runID, stage, output)
 }
+
+// SummaryFile is the name of the run summary a stage writes beside its
+// outputs (see SummaryKey).
+const SummaryFile = "_summary.json"
+
+// SummaryKey is the key of one stage's run summary: "runs/<run-id>/<stage>/_summary.json".
+func SummaryKey(runID, stage string) string {
+	return path.Join("runs", runID, stage, SummaryFile)
+}

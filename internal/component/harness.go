@@ -505,7 +505,7 @@ func (e *Env) writeSummary(ctx context.Context) error {
 		}
 	}
 	if e.store.Store != nil {
-		key := path.Join(e.store.Key, artifact.RunPrefix(e.RunID), e.Step, "_summary.json")
+		key := path.Join(e.store.Key, artifact.SummaryKey(e.RunID, e.Step))
 		w, err := e.store.Store.Create(ctx, key)
 		if err != nil {
 			return err

@@ -87,7 +87,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 		Usage: "compile, run, submit and document the tweetflow training pipeline",
 		Description: "tweetflow compiles the training pipeline (ingest, clean, balance-split, embed, train, evaluate-gate, " +
 			"export-onnx, build-serving-image) to an Argo WorkflowTemplate, runs that template on this machine with the " +
-			"component binaries, and writes the component reference.",
+			"component binaries, lists the runs of an artifact store, and writes the component reference.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -163,6 +163,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			rerunCommand(stdout, stderr),
 			submitCommand(stdout, stderr),
 			shardsCommand(stdout),
+			runsCommand(stdout),
 			{
 				Name:  "components",
 				Usage: "about the pipeline components",

@@ -39,6 +39,11 @@
 // (WriteTable) lists each step's status, seconds, rows and output URIs,
 // read from the component's summary file.
 //
+// ListRuns and ReadRun read those summaries back from a store
+// (<store>/runs/<run-id>/<step>/_summary.json), so a run is visible whatever
+// executed it, this package or Argo: each RunInfo has its steps in start
+// order, its status, its gate's summary and a Report for WriteTable.
+//
 // Env vars that a template takes from a Secret are not resolved: a task
 // sees them only if they are set in the executor's environment.
 package run

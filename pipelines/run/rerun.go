@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -243,14 +242,9 @@ func envLookup(env []string) func(string) string {
 
 // readStoredSummary reads <store>/runs/<run>/<step>/_summary.json, or nil.
 func readStoredSummary(ctx context.Context, store artifact.Location, runID, step string) *component.Summary {
-	r, err := store.Store.Open(ctx, path.Join(store.Key, artifact.RunPrefix(runID), step, "_summary.json"))
+	s, err := loadSummary(ctx, store.Store, path.Join(store.Key, artifact.SummaryKey(runID, step)))
 	if err != nil {
 		return nil
 	}
-	defer r.Close()
-	var s component.Summary
-	if json.NewDecoder(r).Decode(&s) != nil {
-		return nil
-	}
-	return &s
+	return s
 }

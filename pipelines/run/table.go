@@ -50,7 +50,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "\t\t\t\t\t%s\t%s\n", e.k, e.v)
 		}
 	}
-	fmt.Fprintf(tw, "\nrun %s (workflow %s) in %.1fs\n", r.RunID, r.Workflow, r.Seconds)
+	if r.Workflow != "" {
+		fmt.Fprintf(tw, "\nrun %s (workflow %s) in %.1fs\n", r.RunID, r.Workflow, r.Seconds)
+	} else {
+		fmt.Fprintf(tw, "\nrun %s in %.1fs\n", r.RunID, r.Seconds)
+	}
 	if hits, misses := r.CacheCounts(); hits+misses > 0 {
 		fmt.Fprintf(tw, "step cache: %d hits, %d misses (-p cache=false or --no-cache runs every step)\n", hits, misses)
 	}

@@ -197,7 +197,7 @@ func (s *Store) Keys(t testing.TB, runID, step, output string) []string {
 // Summary reads the run summary (_summary.json) of step in run.
 func (s *Store) Summary(t testing.TB, runID, step string) component.Summary {
 	t.Helper()
-	key := s.key(path.Join(artifact.RunPrefix(runID), step, "_summary.json"))
+	key := s.key(artifact.SummaryKey(runID, step))
 	r, err := s.Store.Open(context.Background(), key)
 	if err != nil {
 		t.Fatalf("opening summary %s: %v", s.Store.URI(key), err)

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/shard"
+)
+
+// DefaultRunsLimit is how many runs `tweetflow runs` lists unless --limit.
+const DefaultRunsLimit = 20
+
+func runsCommand(stdout io.Writer) *ucli.Command {
+	flags := func() []ucli.Flag {
+		return []ucli.Flag{
+			&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
+				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the usual env vars)"},
+			&ucli.BoolFlag{Name: "json", Usage: "print JSON (every step's summary) instead of a table"},
+		}
+	}
+	return &ucli.Command{
+		Name:      "runs",
+		Usage:     "list the runs in an artifact store, newest first; 'runs show RUN-ID' shows one",
+		UsageText: "tweetflow runs [--store DIR|s3://bucket/prefix] [--limit N] [--json]\n   tweetflow runs show [--store ...] [--json] RUN-ID",
+		Description: "Reads the summary each step wrote beside its outputs (<store>/runs/<run-id>/<step>/_summary.json), " +
+			"so it sees runs made on this machine and on Argo alike. The list gives each run's start, time, steps, " +
+			"status and the gate's verdict and metrics; 'show' gives every step's status, time, rows, outputs and results " +
+			"(the model to serve is the export-onnx output).",
+		Flags: append(flags(), &ucli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: DefaultRunsLimit,
+			Usage: "list at most this many runs (0: all)"}),
+		OnUsageError: onUsage,
+		Action: func(cc *ucli.Context) error {
+			if cc.Args().Len() > 0 {
+				return usageError{fmt.Errorf("unexpected argument %q (to show one run: tweetflow runs show %s)", cc.Args().First(), cc.Args().First())}
+			}
+			if cc.Int("limit") < 0 {
+				return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", cc.Int("limit"))}
+			}
+			loc, err := resolveStore(cc)
+			if err != nil {
+				return err
+			}
+			runs, err := run.ListRuns(cc.Context, loc)
+			if err != nil {
+				return err
+			}
+			shown := runs
+			if n := cc.Int("limit"); n > 0 && len(shown) > n {
+				shown = shown[:n]
+			}
+			if cc.Bool("json") {
+				return writeJSON(stdout, shown)
+			}
+			if len(runs) == 0 {
+				fmt.Fprintf(stdout, "no runs in %s (tweetflow run, or the Argo workflow, writes them)\n", loc.URI())
+				return nil
+			}
+			if err := writeRunsTable(stdout, shown); err != nil {
+				return err
+			}
+			if len(shown) < len(runs) {
+				fmt.Fprintf(stdout, "\n%d of %d runs in %s (--limit 0 lists all)\n", len(shown), len(runs), loc.URI())
+			}
+			return nil
+		},
+		Subcommands: []*ucli.Command{{
+			Name:         "show",
+			Usage:        "show one run: every step's status, time, rows, outputs and results",
+			UsageText:    "tweetflow runs show [--store DIR|s3://bucket/prefix] [--json] RUN-ID",
+			ArgsUsage:    "RUN-ID",
+			Flags:        flags(),
+			OnUsageError: onUsage,
+			Action: func(cc *ucli.Context) error {
+				args := cc.Args().Slice()
+				for _, a := range args[min(1, len(args)):] {
+					if strings.HasPrefix(a, "-") {
+						return usageError{fmt.Errorf("flag %q after the run ID: flags go first (tweetflow runs show [--store ...] [--json] RUN-ID)", a)}
+					}
+				}
+				if len(args) != 1 {
+					return usageError{fmt.Errorf("want one run ID, got %d arguments ('tweetflow runs' lists the runs)", len(args))}
+				}
+				if err := artifact.ValidateName("run ID", cc.Args().First()); err != nil {
+					return usageError{err}
+				}
+				loc, err := resolveStore(cc)
+				if err != nil {
+					return err
+				}
+				r, err := run.ReadRun(cc.Context, loc, cc.Args().First())
+				if err != nil {
+					return err
+				}
+				if given(cc, "json").Bool("json") {
+					return writeJSON(stdout, r)
+				}
+				fmt.Fprintf(stdout, "run %s, started %s, status %s\n\n", r.ID, r.Started.UTC().Format(time.DateTime), r.Status())
+				return r.Report().WriteTable(stdout)
+			},
+		}},
+	}
+}
+
+// given is a flag's value as set on the command or on a parent command
+// (tweetflow runs --store S show ID), else its default.
+func given(cc *ucli.Context, name string) *ucli.Context {
+	for _, c := range cc.Lineage() {
+		if c.IsSet(name) {
+			return c
+		}
+	}
+	return cc
+}
+
+func resolveStore(cc *ucli.Context) (artifact.Location, error) {
+	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), shard.S3ConfigFromEnv(os.Getenv))
+	if err != nil {
+		return artifact.Location{}, usageError{fmt.Errorf("--store: %w", err)}
+	}
+	return loc, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeRunsTable prints a row per run: ID, start (UTC), seconds, steps,
+// status (with the failed steps), the gate's verdict and its metrics.
+func writeRunsTable(w io.Writer, runs []*run.RunInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "RUN ID\tSTARTED (UTC)\tSECONDS\tSTEPS\tSTATUS\tGATE\tMETRICS\n")
+	for _, r := range runs {
+		status := r.Status()
+		if status == "failed" {
+			var failed []string
+			for _, s := range r.Steps {
+				if s.Status == "failed" {
+					failed = append(failed, s.Step)
+				}
+			}
+			status += " (" + strings.Join(failed, ", ") + ")"
+		}
+		verdict, metrics := "-", ""
+		if g := r.Gate(); g != nil {
+			verdict = "failed"
+			if g.Results["passed"] == "true" {
+				verdict = "passed"
+			}
+			var kv []string
+			for k, v := range g.Results {
+				if k != "passed" {
+					kv = append(kv, k+"="+v)
+				}
+			}
+			sort.Strings(kv)
+			metrics = strings.Join(kv, " ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%d\t%s\t%s\t%s\n", r.ID, r.Started.UTC().Format(time.DateTime),
+			r.Seconds(), len(r.Steps), status, verdict, metrics)
+	}
+	return tw.Flush()
+}

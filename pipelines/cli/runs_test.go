@@ -1,0 +1,98 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tweetflow/tweetflow/pipelines/cli"
+	"github.com/tweetflow/tweetflow/pipelines/run"
+)
+
+func TestRunsCommand(t *testing.T) {
+	bin := stageFakes(t)
+	store := filepath.Join(t.TempDir(), "store")
+	if code, stdout, stderr := tf(t, "runs", "--store", store); code != cli.ExitOK || !strings.Contains(stdout, "no runs in") {
+		t.Errorf("empty store: exit %d: %s%s", code, stdout, stderr)
+	}
+	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
+	sources := filepath.Join(t.TempDir(), "tweets.tsv")
+	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "--no-cache", "-p", "sources=" + sources}
+	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "good"}, common...)...); code != cli.ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	t.Setenv("STAGEFAKE_GATE", "fail")
+	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "gated"}, common...)...); code != cli.ExitOK {
+		t.Fatalf("run with a failing gate: exit %d: %s", code, stderr)
+	}
+
+	code, stdout, stderr := tf(t, "runs", "--store", store)
+	if code != cli.ExitOK {
+		t.Fatalf("runs: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "RUN ID") {
+		t.Fatalf("runs:\n%s", stdout)
+	}
+	// Newest first; the gate's verdict and metrics.
+	for i, want := range [][]string{{"gated", "gate-failed", "failed", "roc-auc=0.8"}, {"good", "succeeded", "passed", "roc-auc=0.8"}} {
+		f := strings.Fields(lines[i+1])
+		if f[0] != want[0] || f[5] != want[1] || f[6] != want[2] || f[7] != want[3] {
+			t.Errorf("row %d: %q, want %v", i, lines[i+1], want)
+		}
+	}
+	if code, stdout, _ := tf(t, "runs", "--store", store, "--limit", "1"); code != cli.ExitOK ||
+		strings.Contains(stdout, "good ") || !strings.Contains(stdout, "1 of 2 runs") {
+		t.Errorf("--limit 1: exit %d:\n%s", code, stdout)
+	}
+	code, stdout, _ = tf(t, "runs", "--store", store, "--json")
+	var runs []run.RunInfo
+	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &runs) != nil || len(runs) != 2 || len(runs[1].Steps) == 0 {
+		t.Errorf("--json: exit %d:\n%s", code, stdout)
+	}
+	code, stdout, _ = tf(t, "runs", "--store", store, "--json", "show", "good")
+	var one run.RunInfo
+	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &one) != nil || one.ID != "good" || len(one.Steps) != len(runs[1].Steps) {
+		t.Errorf("runs --json show: exit %d:\n%s", code, stdout)
+	}
+
+	code, stdout, stderr = tf(t, "runs", "show", "--store", store, "good")
+	if code != cli.ExitOK {
+		t.Fatalf("runs show: exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"run good, started", "status succeeded", "export-onnx", "build-serving-image",
+		filepath.Join(store, "runs", "good", "export-onnx", "onnx")} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("runs show lacks %q:\n%s", s, stdout)
+		}
+	}
+	// Flags of 'runs' before 'show' count too.
+	code, stdout, _ = tf(t, "runs", "--store", store, "show", "gated")
+	if code != cli.ExitOK || !strings.Contains(stdout, "status gate-failed") || strings.Contains(stdout, "export-onnx") {
+		t.Errorf("runs show gated: exit %d:\n%s", code, stdout)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"runs", "show", "--store", store, "missing"}, cli.ExitFailed, "no step summaries"},
+		{[]string{"runs", "show", "good", "--store", store}, cli.ExitUsage, `flag "--store" after the run ID`},
+		{[]string{"runs", "show", "--store", store, "good", "gated"}, cli.ExitUsage, "want one run ID, got 2"},
+		{[]string{"runs", "show", "--store", store}, cli.ExitUsage, "want one run ID"},
+		{[]string{"runs", "show", "--store", store, "../x"}, cli.ExitUsage, "invalid run ID"},
+		{[]string{"runs", "good", "--store", store}, cli.ExitUsage, "tweetflow runs show good"},
+		{[]string{"runs", "--limit", "-1", "--store", store}, cli.ExitUsage, "--limit -1"},
+		{[]string{"runs", "--store", "s3://"}, cli.ExitUsage, "missing bucket"},
+	} {
+		if code, _, stderr := tf(t, tc.args...); code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d; stderr %q lacks %q", tc.args, code, tc.code, stderr, tc.want)
+		}
+	}
+}
