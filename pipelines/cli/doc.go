@@ -3,7 +3,7 @@
 // rerun one step of an earlier run with other parameters, submit it to a
 // cluster (package internal/submit: the Kubernetes API through a kubeconfig
 // or the pod's service account, or an Argo Server with a bearer token;
-// --wait polls until it ends), list the runs of a store and show one (from
-// the step summaries, package run) and write the component reference
-// (package docs). cmd/tweetflow only calls Main.
+// --wait polls until it ends), list the runs of a store, show one and
+// delete or prune them (from the step summaries, package run) and write
+// the component reference (package docs). cmd/tweetflow only calls Main.
 package cli

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -26,12 +29,12 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 		return []ucli.Flag{
 			&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
 				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the usual env vars)"},
-			&ucli.BoolFlag{Name: "json", Usage: "print JSON (every step's summary) instead of a table"},
+			&ucli.BoolFlag{Name: "json", Usage: "print JSON instead of a table (with every step's summary for runs and show)"},
 		}
 	}
 	return &ucli.Command{
 		Name:      "runs",
-		Usage:     "list the runs in an artifact store, newest first; 'runs show RUN-ID' shows one",
+		Usage:     "list the runs in an artifact store, newest first; 'runs show' one, 'runs delete' or 'runs prune' old ones",
 		UsageText: "tweetflow runs [--store DIR|s3://bucket/prefix] [--limit N] [--json]\n   tweetflow runs show [--store ...] [--json] RUN-ID",
 		Description: "Reads the summary each step wrote beside its outputs (<store>/runs/<run-id>/<step>/_summary.json), " +
 			"so it sees runs made on this machine and on Argo alike. The list gives each run's start, time, steps, " +
@@ -108,8 +111,109 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				fmt.Fprintf(stdout, "run %s, started %s, status %s\n\n", r.ID, r.Started.UTC().Format(time.DateTime), r.Status())
 				return r.Report().WriteTable(stdout)
 			},
+		}, {
+			Name:      "delete",
+			Usage:     "delete runs: every artifact under <store>/runs/<run-id>/, and the step-cache entries pointing into them",
+			UsageText: "tweetflow runs delete [--store DIR|s3://bucket/prefix] [--dry-run] [--force] RUN-ID...",
+			Description: "Refuses to delete a run that a kept run reads (a rerun's new run reads the earlier run's " +
+				"outputs): delete both, or --force. Runs restored from the step cache are copies and read nothing.",
+			Flags:        append(flags(), deleteFlags()...),
+			OnUsageError: onUsage,
+			Action: func(cc *ucli.Context) error {
+				ids := cc.Args().Slice()
+				if len(ids) == 0 {
+					return usageError{errors.New("want one or more run IDs ('tweetflow runs' lists the runs)")}
+				}
+				for _, a := range ids {
+					if strings.HasPrefix(a, "-") {
+						return usageError{fmt.Errorf("flag %q after a run ID: flags go first (tweetflow runs delete [--dry-run] [--force] RUN-ID...)", a)}
+					}
+					if err := artifact.ValidateName("run ID", a); err != nil {
+						return usageError{err}
+					}
+				}
+				return deleteRuns(cc, stdout, ids, run.DeleteOptions{})
+			},
+		}, {
+			Name:      "prune",
+			Usage:     "delete all runs but the newest --keep, or those older than --older-than (or both), keeping runs that kept runs read",
+			UsageText: "tweetflow runs prune [--store ...] (--keep N | --older-than DURATION | both) [--dry-run]",
+			Flags: append(flags(), append(deleteFlags(),
+				&ucli.IntFlag{Name: "keep", Usage: "keep the newest N runs"},
+				&ucli.DurationFlag{Name: "older-than", Usage: "delete only runs that started longer ago than this, e.g. 720h"},
+			)...),
+			OnUsageError: onUsage,
+			Action: func(cc *ucli.Context) error {
+				if cc.Args().Len() > 0 {
+					return usageError{fmt.Errorf("unexpected argument %q (to delete given runs: tweetflow runs delete RUN-ID...)", cc.Args().First())}
+				}
+				if !cc.IsSet("keep") && !cc.IsSet("older-than") {
+					return usageError{errors.New("give --keep N, --older-than DURATION or both: prune deletes nothing by default")}
+				}
+				if cc.Int("keep") < 0 || cc.Duration("older-than") < 0 {
+					return usageError{fmt.Errorf("--keep %d, --older-than %v: want zero or more", cc.Int("keep"), cc.Duration("older-than"))}
+				}
+				loc, err := resolveStore(cc)
+				if err != nil {
+					return err
+				}
+				runs, err := run.ListRuns(cc.Context, loc)
+				if err != nil {
+					return err
+				}
+				var before time.Time
+				if cc.IsSet("older-than") {
+					before = time.Now().Add(-cc.Duration("older-than"))
+				}
+				ids := run.PruneSelect(runs, cc.Int("keep"), before)
+				if len(ids) == 0 {
+					fmt.Fprintf(stdout, "nothing to prune: %d runs in %s\n", len(runs), loc.URI())
+					return nil
+				}
+				return deleteRuns(cc, stdout, ids, run.DeleteOptions{KeepDependencies: true})
+			},
 		}},
 	}
+}
+
+func deleteFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be deleted, delete nothing"},
+		&ucli.BoolFlag{Name: "force", Usage: "delete runs even when a kept run reads their artifacts"},
+	}
+}
+
+// deleteRuns deletes ids (or says what it would) and prints the outcome.
+func deleteRuns(cc *ucli.Context, stdout io.Writer, ids []string, opt run.DeleteOptions) error {
+	loc, err := resolveStore(cc)
+	if err != nil {
+		return err
+	}
+	opt.DryRun, opt.Force = cc.Bool("dry-run"), cc.Bool("force")
+	rep, err := run.DeleteRuns(cc.Context, loc, ids, opt)
+	if err != nil {
+		return err
+	}
+	if given(cc, "json").Bool("json") {
+		return writeJSON(stdout, rep)
+	}
+	for _, id := range slices.Sorted(maps.Keys(rep.Kept)) {
+		fmt.Fprintf(stdout, "kept %s: read by %s\n", id, strings.Join(rep.Kept[id], ", "))
+	}
+	for _, id := range slices.Sorted(maps.Keys(rep.Forced)) {
+		fmt.Fprintf(stdout, "warning: %s read artifacts of %s, which is deleted\n", strings.Join(rep.Forced[id], ", "), id)
+	}
+	verb := "deleted"
+	if rep.DryRun {
+		verb = "would delete"
+	}
+	if len(rep.Runs) == 0 {
+		fmt.Fprintf(stdout, "nothing deleted in %s\n", loc.URI())
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s %d run(s) in %s: %s (%d objects, %.1f MiB; %d step-cache entries)\n",
+		verb, len(rep.Runs), loc.URI(), strings.Join(rep.Runs, ", "), rep.Objects, float64(rep.Bytes)/(1<<20), rep.CacheEntries)
+	return nil
 }
 
 // given is a flag's value as set on the command or on a parent command

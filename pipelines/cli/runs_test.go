@@ -96,3 +96,89 @@ func TestRunsCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestRunsDeleteAndPrune(t *testing.T) {
+	bin := stageFakes(t)
+	store := filepath.Join(t.TempDir(), "store")
+	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
+	sources := filepath.Join(t.TempDir(), "tweets.tsv")
+	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "-p", "sources=" + sources}
+	for _, id := range []string{"one", "two", "three", "four"} {
+		if code, _, stderr := tf(t, append([]string{"run", "--run-id", id}, common...)...); code != cli.ExitOK {
+			t.Fatalf("run %s: exit %d: %s", id, code, stderr)
+		}
+	}
+	// five reruns train of four: it reads four's outputs.
+	if code, _, stderr := tf(t, "rerun", "--template", golden, "--bin", bin, "--store", store, "-q",
+		"--run-id", "four", "--step", "train", "--new-run-id", "five"); code != cli.ExitOK {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	listed := func() string {
+		t.Helper()
+		_, stdout, _ := tf(t, "runs", "--store", store, "--json")
+		var runs []run.RunInfo
+		if err := json.Unmarshal([]byte(stdout), &runs); err != nil {
+			t.Fatalf("runs --json: %v\n%s", err, stdout)
+		}
+		var ids []string
+		for _, r := range runs {
+			ids = append(ids, r.ID)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := listed(); got != "five four three two one" {
+		t.Fatalf("runs: %s", got)
+	}
+
+	code, stdout, _ := tf(t, "runs", "delete", "--store", store, "--dry-run", "one")
+	if code != cli.ExitOK || !strings.Contains(stdout, "would delete 1 run(s)") || listed() != "five four three two one" {
+		t.Errorf("delete --dry-run: exit %d: %s", code, stdout)
+	}
+	code, stdout, _ = tf(t, "runs", "delete", "--store", store, "one")
+	if code != cli.ExitOK || !strings.Contains(stdout, "deleted 1 run(s)") || !strings.Contains(stdout, ": one (") {
+		t.Errorf("delete: exit %d: %s", code, stdout)
+	}
+	if _, err := os.Stat(filepath.Join(store, "runs", "one")); !os.IsNotExist(err) {
+		t.Errorf("runs/one still there: %v", err)
+	}
+	// four is read by five: refused, then pruned around.
+	if code, _, stderr := tf(t, "runs", "delete", "--store", store, "four"); code != cli.ExitFailed ||
+		!strings.Contains(stderr, `run "four" is read by run(s) "five"`) {
+		t.Errorf("delete of a run read by another: exit %d: %s", code, stderr)
+	}
+	code, stdout, _ = tf(t, "runs", "prune", "--store", store, "--keep", "1")
+	if code != cli.ExitOK || !strings.Contains(stdout, "kept four: read by five") || !strings.Contains(stdout, "deleted 2 run(s)") {
+		t.Errorf("prune --keep 1: exit %d: %s", code, stdout)
+	}
+	if got := listed(); got != "five four" {
+		t.Errorf("after prune: %s", got)
+	}
+	code, stdout, _ = tf(t, "runs", "prune", "--store", store, "--older-than", "1h")
+	if code != cli.ExitOK || !strings.Contains(stdout, "nothing to prune: 2 runs") {
+		t.Errorf("prune --older-than 1h: exit %d: %s", code, stdout)
+	}
+	if code, stdout, _ := tf(t, "runs", "delete", "--store", store, "five", "four"); code != cli.ExitOK || listed() != "" {
+		t.Errorf("delete five four: exit %d: %s", code, stdout)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"runs", "delete", "--store", store}, cli.ExitUsage, "want one or more run IDs"},
+		{[]string{"runs", "delete", "--store", store, "x", "--force"}, cli.ExitUsage, `flag "--force" after a run ID`},
+		{[]string{"runs", "delete", "--store", store, "a/b"}, cli.ExitUsage, "invalid run ID"},
+		{[]string{"runs", "delete", "--store", store, "gone"}, cli.ExitFailed, "nothing under"},
+		{[]string{"runs", "prune", "--store", store}, cli.ExitUsage, "prune deletes nothing by default"},
+		{[]string{"runs", "prune", "--store", store, "--keep", "-1"}, cli.ExitUsage, "want zero or more"},
+		{[]string{"runs", "prune", "--store", store, "--keep", "1", "x"}, cli.ExitUsage, "unexpected argument"},
+	} {
+		if code, _, stderr := tf(t, tc.args...); code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d; stderr %q lacks %q", tc.args, code, tc.code, stderr, tc.want)
+		}
+	}
+}

@@ -43,6 +43,10 @@
 // (<store>/runs/<run-id>/<step>/_summary.json), so a run is visible whatever
 // executed it, this package or Argo: each RunInfo has its steps in start
 // order, its status, its gate's summary and a Report for WriteTable.
+// DeleteRuns removes runs (manifests first, summaries last) and the
+// step-cache entries that point into them, refusing, or with
+// KeepDependencies sparing, a run that a kept run reads; PruneSelect picks
+// the runs beyond the newest N or older than a time.
 //
 // Env vars that a template takes from a Secret are not resolved: a task
 // sees them only if they are set in the executor's environment.
