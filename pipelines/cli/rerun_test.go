@@ -37,15 +37,24 @@ func stageFakes(t *testing.T) string {
 	return dir
 }
 
-func TestRerunCommand(t *testing.T) {
-	bin := stageFakes(t)
-	store := filepath.Join(t.TempDir(), "store")
-	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
+// fakeRuns builds the stand-in components (stageFakes) and returns a fresh
+// store, the checked-in training template, the stand-ins' folder and the
+// arguments that run that template with them into the store on a one-tweet
+// source.
+func fakeRuns(t *testing.T) (store, golden, bin string, common []string) {
+	t.Helper()
+	bin = stageFakes(t)
+	store = filepath.Join(t.TempDir(), "store")
+	golden = filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
 	sources := filepath.Join(t.TempDir(), "tweets.tsv")
 	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "-p", "sources=" + sources}
+	return store, golden, bin, []string{"--template", golden, "--bin", bin, "--store", store, "-q", "-p", "sources=" + sources}
+}
+
+func TestRerunCommand(t *testing.T) {
+	store, _, _, common := fakeRuns(t)
 	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "old"}, common...)...); code != cli.ExitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}

@@ -50,11 +50,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 			if cc.Int("limit") < 0 {
 				return usageError{fmt.Errorf("--limit %d: want 0 (all) or more", cc.Int("limit"))}
 			}
-			loc, err := resolveStore(cc)
-			if err != nil {
-				return err
-			}
-			runs, err := run.ListRuns(cc.Context, loc)
+			loc, runs, err := listRuns(cc)
 			if err != nil {
 				return err
 			}
@@ -153,11 +149,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				if cc.Int("keep") < 0 || cc.Duration("older-than") < 0 {
 					return usageError{fmt.Errorf("--keep %d, --older-than %v: want zero or more", cc.Int("keep"), cc.Duration("older-than"))}
 				}
-				loc, err := resolveStore(cc)
-				if err != nil {
-					return err
-				}
-				runs, err := run.ListRuns(cc.Context, loc)
+				loc, runs, err := listRuns(cc)
 				if err != nil {
 					return err
 				}
@@ -233,6 +225,16 @@ func resolveStore(cc *ucli.Context) (artifact.Location, error) {
 		return artifact.Location{}, usageError{fmt.Errorf("--store: %w", err)}
 	}
 	return loc, nil
+}
+
+// listRuns lists the runs of --store, newest first.
+func listRuns(cc *ucli.Context) (artifact.Location, []*run.RunInfo, error) {
+	loc, err := resolveStore(cc)
+	if err != nil {
+		return loc, nil, err
+	}
+	runs, err := run.ListRuns(cc.Context, loc)
+	return loc, runs, err
 }
 
 func writeJSON(w io.Writer, v any) error {

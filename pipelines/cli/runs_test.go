@@ -12,17 +12,11 @@ import (
 )
 
 func TestRunsCommand(t *testing.T) {
-	bin := stageFakes(t)
-	store := filepath.Join(t.TempDir(), "store")
+	store, _, _, common := fakeRuns(t)
+	common = append(common, "--no-cache")
 	if code, stdout, stderr := tf(t, "runs", "--store", store); code != cli.ExitOK || !strings.Contains(stdout, "no runs in") {
 		t.Errorf("empty store: exit %d: %s%s", code, stdout, stderr)
 	}
-	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
-	sources := filepath.Join(t.TempDir(), "tweets.tsv")
-	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "--no-cache", "-p", "sources=" + sources}
 	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "good"}, common...)...); code != cli.ExitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
@@ -98,14 +92,7 @@ func TestRunsCommand(t *testing.T) {
 }
 
 func TestRunsDeleteAndPrune(t *testing.T) {
-	bin := stageFakes(t)
-	store := filepath.Join(t.TempDir(), "store")
-	golden := filepath.Join("..", "training", "generated", "workflowtemplate.yaml")
-	sources := filepath.Join(t.TempDir(), "tweets.tsv")
-	if err := os.WriteFile(sources, []byte("1\tpositive\tgood\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	common := []string{"--template", golden, "--bin", bin, "--store", store, "-q", "-p", "sources=" + sources}
+	store, golden, bin, common := fakeRuns(t)
 	for _, id := range []string{"one", "two", "three", "four"} {
 		if code, _, stderr := tf(t, append([]string{"run", "--run-id", id}, common...)...); code != cli.ExitOK {
 			t.Fatalf("run %s: exit %d: %s", id, code, stderr)

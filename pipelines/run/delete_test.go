@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,33 +10,18 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/stepcache"
-	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 )
 
 func TestDeleteRunsFS(t *testing.T) {
 	h := newHarness(t)
-	store := filepath.Join(h.dir, "store")
-	loc, err := artifact.Resolve(context.Background(), store, artifact.S3Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, loc := h.fs()
 	testDeleteRuns(t, h, store, nil, loc)
 }
 
 func TestDeleteRunsS3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts MinIO")
-	}
-	srv := miniotest.Start(t)
 	h := newHarness(t)
-	env := []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
-		"AWS_REGION=" + miniotest.Region, "S3_FORCE_PATH_STYLE=true", eventsEnv + "=" + h.events, "PATH=/usr/bin:/bin"}
-	storeURI := "s3://" + srv.Bucket + "/tf"
-	loc, err := artifact.Resolve(context.Background(), storeURI, srv.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeURI, env, loc := h.s3()
 	testDeleteRuns(t, h, storeURI, env, loc)
 }
 
@@ -50,13 +34,7 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 	src := p.Step(fakeSrc, dsl.Set("rows", "7"))
 	p.Step(fakeStep, dsl.Named("a"), dsl.In("in", src.Out("data")))
 	wt := h.template(p)
-	opts := func(runID string) []Option {
-		o := []Option{WithParams(map[string]string{dsl.StoreParam: storeURI, "run-id": runID})}
-		if env != nil {
-			o = append(o, WithEnv(env))
-		}
-		return h.options(o...)
-	}
+	opts := func(runID string) []Option { return h.into(storeURI, env, runID) }
 	if _, err := Run(ctx, wt, opts("r1")...); err != nil {
 		t.Fatalf("run r1: %v\n%s", err, h.log.String())
 	}

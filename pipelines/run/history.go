@@ -81,32 +81,12 @@ func (r *RunInfo) Report() *Report {
 // that has at least one, newest first. A summary that cannot be read is an
 // error naming its key.
 func ListRuns(ctx context.Context, loc artifact.Location) ([]*RunInfo, error) {
-	prefix := path.Join(loc.Key, "runs") + "/"
-	objs, err := loc.Store.List(ctx, prefix)
+	byID, err := readRuns(ctx, loc, "")
 	if err != nil {
-		return nil, fmt.Errorf("listing runs in %q: %w", loc.Store.URI(prefix), err)
-	}
-	byID := map[string]*RunInfo{}
-	for _, o := range objs {
-		// <prefix><run-id>/<step>/_summary.json, nothing deeper.
-		parts := strings.Split(strings.TrimPrefix(o.Key, prefix), "/")
-		if len(parts) != 3 || parts[2] != artifact.SummaryFile {
-			continue
-		}
-		s, err := loadSummary(ctx, loc.Store, o.Key)
-		if err != nil {
-			return nil, err
-		}
-		r := byID[parts[0]]
-		if r == nil {
-			r = &RunInfo{ID: parts[0]}
-			byID[parts[0]] = r
-		}
-		r.Steps = append(r.Steps, s)
+		return nil, err
 	}
 	runs := make([]*RunInfo, 0, len(byID))
 	for _, r := range byID {
-		r.finish()
 		runs = append(runs, r)
 	}
 	sort.Slice(runs, func(i, j int) bool {
@@ -124,28 +104,50 @@ func ReadRun(ctx context.Context, loc artifact.Location, id string) (*RunInfo, e
 	if err := artifact.ValidateName("run ID", id); err != nil {
 		return nil, err
 	}
-	prefix := path.Join(loc.Key, artifact.RunPrefix(id)) + "/"
+	byID, err := readRuns(ctx, loc, id)
+	if err != nil {
+		return nil, err
+	}
+	if r := byID[id]; r != nil {
+		return r, nil
+	}
+	return nil, fmt.Errorf("reading run %q: no step summaries under %q ('tweetflow runs' lists the runs of a store)",
+		id, loc.Store.URI(path.Join(loc.Key, artifact.RunPrefix(id))))
+}
+
+// readRuns reads the summaries <loc>/runs/<run-id>/<step>/_summary.json of
+// every run, or of run id only, into finished RunInfos by run ID.
+func readRuns(ctx context.Context, loc artifact.Location, id string) (map[string]*RunInfo, error) {
+	runs := path.Join(loc.Key, "runs") + "/"
+	prefix := runs
+	if id != "" {
+		prefix += id + "/"
+	}
 	objs, err := loc.Store.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("listing run %q in %q: %w", id, loc.Store.URI(prefix), err)
+		return nil, fmt.Errorf("listing runs in %q: %w", loc.Store.URI(prefix), err)
 	}
-	r := &RunInfo{ID: id}
+	byID := map[string]*RunInfo{}
 	for _, o := range objs {
-		parts := strings.Split(strings.TrimPrefix(o.Key, prefix), "/")
-		if len(parts) != 2 || parts[1] != artifact.SummaryFile {
+		parts := strings.Split(strings.TrimPrefix(o.Key, runs), "/")
+		if len(parts) != 3 || parts[2] != artifact.SummaryFile { // nothing deeper
 			continue
 		}
 		s, err := loadSummary(ctx, loc.Store, o.Key)
 		if err != nil {
 			return nil, err
 		}
+		r := byID[parts[0]]
+		if r == nil {
+			r = &RunInfo{ID: parts[0]}
+			byID[parts[0]] = r
+		}
 		r.Steps = append(r.Steps, s)
 	}
-	if len(r.Steps) == 0 {
-		return nil, fmt.Errorf("reading run %q: no step summaries under %q ('tweetflow runs' lists the runs of a store)", id, loc.Store.URI(prefix))
+	for _, r := range byID {
+		r.finish()
 	}
-	r.finish()
-	return r, nil
+	return byID, nil
 }
 
 // finish orders the steps and sets the run's start and end.

@@ -9,17 +9,12 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
-	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 )
 
 func TestListRunsFS(t *testing.T) {
 	h := newHarness(t)
-	store := filepath.Join(h.dir, "store")
-	loc, err := artifact.Resolve(context.Background(), store, artifact.S3Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, loc := h.fs()
 	testListRuns(t, h, store, nil, loc)
 
 	// A summary that cannot be read is an error naming it.
@@ -36,18 +31,8 @@ func TestListRunsFS(t *testing.T) {
 }
 
 func TestListRunsS3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts MinIO")
-	}
-	srv := miniotest.Start(t)
 	h := newHarness(t)
-	env := []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
-		"AWS_REGION=" + miniotest.Region, "S3_FORCE_PATH_STYLE=true", eventsEnv + "=" + h.events, "PATH=/usr/bin:/bin"}
-	storeURI := "s3://" + srv.Bucket + "/tf"
-	loc, err := artifact.Resolve(context.Background(), storeURI, srv.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeURI, env, loc := h.s3()
 	testListRuns(t, h, storeURI, env, loc)
 }
 
@@ -68,11 +53,7 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 		id string
 		p  *dsl.Pipeline
 	}{{"first", ok}, {"second", gatePipeline("false")}, {"third", broken}} {
-		opts := []Option{WithParams(map[string]string{dsl.StoreParam: storeURI, "run-id": r.id})}
-		if env != nil {
-			opts = append(opts, WithEnv(env))
-		}
-		rep, err := Run(ctx, h.template(r.p), h.options(opts...)...)
+		rep, err := Run(ctx, h.template(r.p), h.into(storeURI, env, r.id)...)
 		if (err != nil) != (r.id == "third") {
 			t.Fatalf("run %s: %v\n%s", r.id, err, h.log.String())
 		}

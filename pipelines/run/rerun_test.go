@@ -9,7 +9,6 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
-	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 )
 
@@ -135,16 +134,10 @@ func TestRerunErrors(t *testing.T) {
 }
 
 func TestRerunOnS3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts MinIO")
-	}
-	srv := miniotest.Start(t)
 	h := newHarness(t)
+	storeURI, env, store := h.s3()
 	wt := h.template(chainPipeline())
 	ctx := context.Background()
-	env := []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
-		"AWS_REGION=" + miniotest.Region, "S3_FORCE_PATH_STYLE=true", eventsEnv + "=" + h.events, "PATH=/usr/bin:/bin"}
-	storeURI := "s3://" + srv.Bucket + "/tf"
 	opts := func(params map[string]string) []Option {
 		params[dsl.StoreParam] = storeURI
 		return h.options(WithEnv(env), WithParams(params))
@@ -158,10 +151,6 @@ func TestRerunOnS3(t *testing.T) {
 	rep, err := Rerun(ctx, wt, RerunSpec{Step: "mid", From: "old", RunID: "new"}, opts(map[string]string{"note": "s3"})...)
 	if err != nil {
 		t.Fatalf("rerun: %v\n%s", err, h.log.String())
-	}
-	store, err := artifact.Resolve(ctx, storeURI, srv.Config())
-	if err != nil {
-		t.Fatal(err)
 	}
 	s := summaryAt(t, store, "new", "mid")
 	if in := s.Inputs["in"]; len(in) != 1 || in[0] != storeURI+"/runs/old/fake-src/data" {

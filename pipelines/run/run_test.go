@@ -16,7 +16,9 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
+	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run/internal/fake"
 )
@@ -128,6 +130,46 @@ func (h *harness) options(opts ...Option) []Option {
 	base := []Option{WithBinDir(binDir), WithEnv(env), WithLog(&h.log), WithUID("uid-test"),
 		WithParams(map[string]string{dsl.StoreParam: filepath.Join(h.dir, "store")}), WithKillGrace(2 * time.Second)}
 	return append(base, opts...)
+}
+
+// s3 starts MinIO (skipped with -short) and returns a store URI in a
+// fresh bucket, the environment that lets the fake components reach it,
+// and its resolved location.
+func (h *harness) s3() (storeURI string, env []string, loc artifact.Location) {
+	h.t.Helper()
+	if testing.Short() {
+		h.t.Skip("starts MinIO")
+	}
+	srv := miniotest.Start(h.t)
+	env = []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
+		"AWS_REGION=" + miniotest.Region, "S3_FORCE_PATH_STYLE=true", eventsEnv + "=" + h.events, "PATH=/usr/bin:/bin"}
+	storeURI = "s3://" + srv.Bucket + "/tf"
+	loc, err := artifact.Resolve(context.Background(), storeURI, srv.Config())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return storeURI, env, loc
+}
+
+// into are the harness's options for a run with runID into storeURI, with
+// env (nil: the harness's) for the components.
+func (h *harness) into(storeURI string, env []string, runID string) []Option {
+	o := []Option{WithParams(map[string]string{dsl.StoreParam: storeURI, "run-id": runID})}
+	if env != nil {
+		o = append(o, WithEnv(env))
+	}
+	return h.options(o...)
+}
+
+// fs returns the harness's local store folder and its resolved location.
+func (h *harness) fs() (string, artifact.Location) {
+	h.t.Helper()
+	store := filepath.Join(h.dir, "store")
+	loc, err := artifact.Resolve(context.Background(), store, artifact.S3Config{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return store, loc
 }
 
 func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*Report, error) {
