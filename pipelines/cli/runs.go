@@ -33,9 +33,12 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 		}
 	}
 	return &ucli.Command{
-		Name:      "runs",
-		Usage:     "list the runs in an artifact store, newest first; 'runs show' one, 'runs delete' or 'runs prune' old ones",
-		UsageText: "tweetflow runs [--store DIR|s3://bucket/prefix] [--limit N] [--json]\n   tweetflow runs show [--store ...] [--json] RUN-ID",
+		Name:  "runs",
+		Usage: "list the runs in an artifact store, newest first; 'runs show' one, 'runs delete' or 'runs prune' old ones",
+		UsageText: "tweetflow runs [--store DIR|s3://bucket/prefix] [--limit N] [--json]\n" +
+			"tweetflow runs show [--store ...] [--json] RUN-ID\n" +
+			"tweetflow runs delete [--store ...] [--dry-run] [--force] RUN-ID...\n" +
+			"tweetflow runs prune [--store ...] (--keep N | --older-than DURATION | both) [--dry-run]",
 		Description: "Reads the summary each step wrote beside its outputs (<store>/runs/<run-id>/<step>/_summary.json), " +
 			"so it sees runs made on this machine and on Argo alike. The list gives each run's start, time, steps, " +
 			"status and the gate's verdict and metrics; 'show' gives every step's status, time, rows, outputs and results " +
@@ -170,7 +173,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 
 func deleteFlags() []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be deleted, delete nothing"},
+		&ucli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted, delete nothing"},
 		&ucli.BoolFlag{Name: "force", Usage: "delete runs even when a kept run reads their artifacts"},
 	}
 }
