@@ -34,9 +34,10 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 	}
 	return &ucli.Command{
 		Name:  "runs",
-		Usage: "list the runs in an artifact store, newest first; 'runs show' one, 'runs delete' or 'runs prune' old ones",
+		Usage: "list the runs in an artifact store, newest first; 'runs show' one, 'runs diff' two, 'runs delete' or 'runs prune' old ones",
 		UsageText: "tweetflow runs [--store DIR|s3://bucket/prefix] [--limit N] [--json]\n" +
 			"tweetflow runs show [--store ...] [--json] RUN-ID\n" +
+			"tweetflow runs diff [--store ...] [--json] RUN-A RUN-B\n" +
 			"tweetflow runs delete [--store ...] [--dry-run] [--force] RUN-ID...\n" +
 			"tweetflow runs prune [--store ...] (--keep N | --older-than DURATION | both) [--dry-run]",
 		Description: "Reads the summary each step wrote beside its outputs (<store>/runs/<run-id>/<step>/_summary.json), " +
@@ -109,6 +110,52 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				}
 				fmt.Fprintf(stdout, "run %s, started %s, status %s\n\n", r.ID, r.Started.UTC().Format(time.DateTime), r.Status())
 				return r.Report().WriteTable(stdout)
+			},
+		}, {
+			Name:      "diff",
+			Usage:     "compare two runs step by step: the parameters, row counts and results that differ, with numeric deltas",
+			UsageText: "tweetflow runs diff [--store DIR|s3://bucket/prefix] [--json] RUN-A RUN-B",
+			Description: "Steps are matched by name; a step only one run has is listed as such. Inputs, outputs, times " +
+				"and digests are not compared (they differ between any two runs). Deltas are RUN-B minus RUN-A.",
+			Flags:        flags(),
+			OnUsageError: onUsage,
+			Action: func(cc *ucli.Context) error {
+				ids := cc.Args().Slice()
+				for _, a := range ids {
+					if strings.HasPrefix(a, "-") {
+						return usageError{fmt.Errorf("flag %q after a run ID: flags go first (tweetflow runs diff [--store ...] [--json] RUN-A RUN-B)", a)}
+					}
+				}
+				if len(ids) != 2 {
+					return usageError{fmt.Errorf("want two run IDs, got %d ('tweetflow runs' lists the runs)", len(ids))}
+				}
+				loc, err := resolveStore(cc)
+				if err != nil {
+					return err
+				}
+				var runs [2]*run.RunInfo
+				for i, id := range ids {
+					if err := artifact.ValidateName("run ID", id); err != nil {
+						return usageError{err}
+					}
+					if runs[i], err = run.ReadRun(cc.Context, loc, id); err != nil {
+						return err
+					}
+				}
+				rows := run.Diff(runs[0], runs[1])
+				if given(cc, "json").Bool("json") {
+					return writeJSON(stdout, rows)
+				}
+				if len(rows) == 0 {
+					fmt.Fprintf(stdout, "no differences between %s and %s (same steps, parameters, rows and results)\n", ids[0], ids[1])
+					return nil
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintf(tw, "STEP\tWHAT\t%s\t%s\tDELTA\n", ids[0], ids[1])
+				for _, r := range rows {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Step, strings.TrimSpace(r.Kind+" "+r.Name), r.A, r.B, r.Delta)
+				}
+				return tw.Flush()
 			},
 		}, {
 			Name:      "delete",

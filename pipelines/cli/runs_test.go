@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,11 +72,39 @@ func TestRunsCommand(t *testing.T) {
 		t.Errorf("runs show gated: exit %d:\n%s", code, stdout)
 	}
 
+	// The two runs differ in the gate's verdict, and the gated one has no export steps.
+	code, stdout, stderr = tf(t, "runs", "diff", "--store", store, "good", "gated")
+	if code != cli.ExitOK {
+		t.Fatalf("runs diff: exit %d: %s", code, stderr)
+	}
+	for _, want := range [][]string{
+		{"STEP", "WHAT", "good", "gated", "DELTA"},
+		{"evaluate-gate", "status", "succeeded", "gate-failed"},
+		{"evaluate-gate", "result", "passed", "true", "false"},
+		{"export-onnx", "step", "succeeded", "-"},
+		{"build-serving-image", "step", "succeeded", "-"},
+	} {
+		if !hasFieldsLine(stdout, want) {
+			t.Errorf("runs diff lacks a line %v:\n%s", want, stdout)
+		}
+	}
+	if code, stdout, _ := tf(t, "runs", "diff", "--store", store, "good", "good"); code != cli.ExitOK || !strings.Contains(stdout, "no differences") {
+		t.Errorf("a run against itself: exit %d: %s", code, stdout)
+	}
+	code, stdout, _ = tf(t, "runs", "diff", "--store", store, "--json", "good", "gated")
+	var diff []run.DiffRow
+	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &diff) != nil || len(diff) < 4 {
+		t.Errorf("runs diff --json: exit %d:\n%s", code, stdout)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
+		{[]string{"runs", "diff", "--store", store, "good"}, cli.ExitUsage, "want two run IDs, got 1"},
+		{[]string{"runs", "diff", "--store", store, "good", "missing"}, cli.ExitFailed, `reading run "missing"`},
+		{[]string{"runs", "diff", "good", "gated", "--store", store}, cli.ExitUsage, `flag "--store" after a run ID`},
 		{[]string{"runs", "show", "--store", store, "missing"}, cli.ExitFailed, "no step summaries"},
 		{[]string{"runs", "show", "good", "--store", store}, cli.ExitUsage, `flag "--store" after the run ID`},
 		{[]string{"runs", "show", "--store", store, "good", "gated"}, cli.ExitUsage, "want one run ID, got 2"},
@@ -168,4 +197,14 @@ func TestRunsDeleteAndPrune(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d; stderr %q lacks %q", tc.args, code, tc.code, stderr, tc.want)
 		}
 	}
+}
+
+// hasFieldsLine reports whether a line of out has exactly the fields want.
+func hasFieldsLine(out string, want []string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if slices.Equal(strings.Fields(line), want) {
+			return true
+		}
+	}
+	return false
 }

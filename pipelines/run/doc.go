@@ -42,7 +42,8 @@
 // ListRuns and ReadRun read those summaries back from a store
 // (<store>/runs/<run-id>/<step>/_summary.json), so a run is visible whatever
 // executed it, this package or Argo: each RunInfo has its steps in start
-// order, its status, its gate's summary and a Report for WriteTable.
+// order, its status, its gate's summary and a Report for WriteTable; Diff
+// lists the parameters, row counts and results that differ between two.
 // DeleteRuns removes runs (manifests first, summaries last) and the
 // step-cache entries that point into them, refusing, or with
 // KeepDependencies sparing, a run that a kept run reads; PruneSelect picks
