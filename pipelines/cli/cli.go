@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,7 +327,27 @@ func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 			if failed := rep.Failed(); len(failed) > 0 {
 				fmt.Fprintf(stdout, "allowed to fail: %s (the steps they guard were skipped)\n", strings.Join(failed, ", "))
 			}
+			writeNext(stdout, rep, cc.String("bin"), cc.String("store"))
 		}
 	}
 	return runErr
+}
+
+// writeNext says what to do with a finished run: serve its exported model
+// (when the gate let export-onnx run), and look at the store's runs.
+func writeNext(w io.Writer, rep *run.Report, bin, store string) {
+	fmt.Fprintln(w, "\nnext:")
+	for _, s := range rep.Steps {
+		if s.Status != run.Succeeded || s.Summary == nil || s.Summary.Component != stages.ExportONNX.Name {
+			continue
+		}
+		if out, ok := s.Summary.Outputs[stages.ExportONNX.Outputs[0].Name]; ok {
+			model := out.URI
+			if u, err := url.Parse(model); err == nil && u.Scheme == "file" {
+				model = u.Path
+			}
+			fmt.Fprintf(w, "  serve the model:   %s --model %s --addr 127.0.0.1:8080\n", filepath.Join(bin, "serve"), model) // components/serve
+		}
+	}
+	fmt.Fprintf(w, "  list the runs:     %s runs --store %s   (show, diff, delete, prune)\n", filepath.Join(bin, "tweetflow"), store)
 }

@@ -13,20 +13,31 @@ import (
 )
 
 func TestRunsCommand(t *testing.T) {
-	store, _, _, common := fakeRuns(t)
+	store, _, bin, common := fakeRuns(t)
 	common = append(common, "--no-cache")
 	if code, stdout, stderr := tf(t, "runs", "--store", store); code != cli.ExitOK || !strings.Contains(stdout, "no runs in") {
 		t.Errorf("empty store: exit %d: %s%s", code, stdout, stderr)
 	}
-	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "good"}, common...)...); code != cli.ExitOK {
+	code, stdout, stderr := tf(t, append([]string{"run", "--run-id", "good"}, common...)...)
+	if code != cli.ExitOK {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
+	// The run says how to serve its model and where the runs are listed.
+	for _, want := range []string{
+		"serve the model:   " + filepath.Join(bin, "serve") + " --model " + filepath.Join(store, "runs", "good", "export-onnx", "onnx"),
+		"list the runs:     " + filepath.Join(bin, "tweetflow") + " runs --store " + store,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run output lacks %q:\n%s", want, stdout)
+		}
+	}
 	t.Setenv("STAGEFAKE_GATE", "fail")
-	if code, _, stderr := tf(t, append([]string{"run", "--run-id", "gated"}, common...)...); code != cli.ExitOK {
-		t.Fatalf("run with a failing gate: exit %d: %s", code, stderr)
+	code, stdout, stderr = tf(t, append([]string{"run", "--run-id", "gated"}, common...)...)
+	if code != cli.ExitOK || strings.Contains(stdout, "serve the model") {
+		t.Fatalf("run with a failing gate: exit %d (no model to serve): %s%s", code, stdout, stderr)
 	}
 
-	code, stdout, stderr := tf(t, "runs", "--store", store)
+	code, stdout, stderr = tf(t, "runs", "--store", store)
 	if code != cli.ExitOK {
 		t.Fatalf("runs: exit %d: %s", code, stderr)
 	}
