@@ -286,16 +286,26 @@ func Get(ctx context.Context, cfg Config, name string) (Status, error) {
 // It returns the final status, and an error when the workflow did not
 // succeed (naming its phase and message).
 func Wait(ctx context.Context, cfg Config, name string, interval time.Duration) (Status, error) {
+	return Poll(ctx, name, interval, func(ctx context.Context) (Status, error) { return Get(ctx, cfg, name) })
+}
+
+// Poll calls get every interval (5s when not positive) until the workflow
+// name is done or ctx ends, whatever API get speaks. It returns the final
+// status (the last one known when get fails), and an error when get fails
+// or the workflow did not succeed (naming its phase and message).
+func Poll(ctx context.Context, name string, interval time.Duration, get func(context.Context) (Status, error)) (Status, error) {
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var st Status
 	for {
-		st, err := Get(ctx, cfg, name)
+		next, err := get(ctx)
 		if err != nil {
-			return st, err
+			return st, err // the last status known
 		}
+		st = next
 		if st.Done() {
 			if st.Phase != wfv1.WorkflowSucceeded {
 				return st, fmt.Errorf("waiting for workflow %q: it ended %s: %s", name, st.Phase, st.Message)

@@ -188,19 +188,15 @@ func argoServerConfig(server, token, namespace string) (submit.Config, error) {
 // waitArgoServer polls GET /api/v1/workflows/<ns>/<name> of an Argo Server
 // until the workflow is done (submit.Wait speaks the Kubernetes API).
 func waitArgoServer(ctx context.Context, cfg submit.Config, name string, interval time.Duration) (submit.Status, error) {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
 	client := cfg.HTTPClient
 	if client == nil {
 		client = http.DefaultClient
 	}
 	u := cfg.Server + "/api/v1/workflows/" + url.PathEscape(cfg.Namespace) + "/" + url.PathEscape(name)
-	var st submit.Status
-	for {
+	return submit.Poll(ctx, name, interval, func(ctx context.Context) (submit.Status, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return st, fmt.Errorf("waiting for workflow %q: %w", name, err)
+			return submit.Status{}, fmt.Errorf("waiting for workflow %q: %w", name, err)
 		}
 		req.Header.Set("Accept", "application/json")
 		if cfg.Token != "" {
@@ -212,32 +208,21 @@ func waitArgoServer(ctx context.Context, cfg submit.Config, name string, interva
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return st, fmt.Errorf("waiting for workflow %q: %w", name, err)
+			return submit.Status{}, fmt.Errorf("waiting for workflow %q: %w", name, err)
 		}
 		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 		resp.Body.Close()
 		if rerr != nil {
-			return st, fmt.Errorf("waiting for workflow %q: reading GET %s: %w", name, u, rerr)
+			return submit.Status{}, fmt.Errorf("waiting for workflow %q: reading GET %s: %w", name, u, rerr)
 		}
 		if resp.StatusCode != http.StatusOK {
-			return st, fmt.Errorf("waiting for workflow %q: GET %s: %d %s: %s", name, u, resp.StatusCode,
+			return submit.Status{}, fmt.Errorf("waiting for workflow %q: GET %s: %d %s: %s", name, u, resp.StatusCode,
 				http.StatusText(resp.StatusCode), strings.TrimSpace(string(b)))
 		}
 		var wf wfv1.Workflow
 		if err := json.Unmarshal(b, &wf); err != nil {
-			return st, fmt.Errorf("waiting for workflow %q: decoding GET %s: %w", name, u, err)
+			return submit.Status{}, fmt.Errorf("waiting for workflow %q: decoding GET %s: %w", name, u, err)
 		}
-		st = submit.Status{Phase: wf.Status.Phase, Message: wf.Status.Message}
-		if st.Done() {
-			if st.Phase != wfv1.WorkflowSucceeded {
-				return st, fmt.Errorf("waiting for workflow %q: it ended %s: %s", name, st.Phase, st.Message)
-			}
-			return st, nil
-		}
-		select {
-		case <-ctx.Done():
-			return st, fmt.Errorf("waiting for workflow %q (phase %q): %w", name, st.Phase, ctx.Err())
-		case <-time.After(interval):
-		}
-	}
+		return submit.Status{Phase: wf.Status.Phase, Message: wf.Status.Message}, nil
+	})
 }
