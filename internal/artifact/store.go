@@ -3,7 +3,9 @@ package artifact
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -54,4 +56,30 @@ type Writer interface {
 	io.Writer
 	Close() error
 	Abort() error
+}
+
+// WithReaderAt calls fn with the object at key as an io.ReaderAt and its
+// size (size is the caller's, e.g. from the manifest): the store's reader
+// when it is one (FS files, S3 objects), else a copy in a temporary file
+// that is removed afterwards (Parquet footers need random access).
+func WithReaderAt(ctx context.Context, s Store, key string, size int64, fn func(io.ReaderAt, int64) error) error {
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if ra, ok := rc.(io.ReaderAt); ok {
+		return fn(ra, size)
+	}
+	tmp, err := os.CreateTemp("", "tweetflow-object-*")
+	if err != nil {
+		return fmt.Errorf("buffering %q: %w", s.URI(key), err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, rc)
+	if err != nil {
+		return fmt.Errorf("buffering %q: %w", s.URI(key), err)
+	}
+	return fn(tmp, n)
 }

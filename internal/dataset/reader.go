@@ -372,23 +372,5 @@ func joinKey(prefix, name string) string {
 
 // withShard opens one committed shard as an io.ReaderAt.
 func withShard(ctx context.Context, store artifact.Store, prefix string, f artifact.File, fn func(io.ReaderAt, int64) error) error {
-	rc, err := store.Open(ctx, joinKey(prefix, f.Name))
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if ra, ok := rc.(io.ReaderAt); ok {
-		return fn(ra, f.Size)
-	}
-	tmp, err := os.CreateTemp("", "tweetflow-shard-*.parquet")
-	if err != nil {
-		return fmt.Errorf("buffering shard: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	n, err := io.Copy(tmp, rc)
-	if err != nil {
-		return fmt.Errorf("buffering shard: %w", err)
-	}
-	return fn(tmp, n)
+	return artifact.WithReaderAt(ctx, store, joinKey(prefix, f.Name), f.Size, fn)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -463,23 +462,5 @@ func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn fun
 }
 
 func readObject(ctx context.Context, store artifact.Store, key string, size int64, fn func(*Row) error) error {
-	rc, err := store.Open(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if ra, ok := rc.(io.ReaderAt); ok {
-		return readShard(ra, size, fn)
-	}
-	tmp, err := os.CreateTemp("", "tweetflow-scores-*.parquet")
-	if err != nil {
-		return fmt.Errorf("buffering shard: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	n, err := io.Copy(tmp, rc)
-	if err != nil {
-		return fmt.Errorf("buffering shard: %w", err)
-	}
-	return readShard(tmp, n, fn)
+	return artifact.WithReaderAt(ctx, store, key, size, func(r io.ReaderAt, n int64) error { return readShard(r, n, fn) })
 }
