@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -45,10 +46,10 @@ func (s Spec) Key() string {
 	field("component", s.Component)
 	field("version", s.Version)
 	field("contract", s.Contract)
-	for _, k := range sortedKeys(s.Params) {
+	for _, k := range slices.Sorted(maps.Keys(s.Params)) {
 		field("param."+k, s.Params[k])
 	}
-	for _, k := range sortedKeys(s.Inputs) {
+	for _, k := range slices.Sorted(maps.Keys(s.Inputs)) {
 		field("input."+k, strings.Join(s.Inputs[k], ","))
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -131,7 +132,7 @@ type Resolver func(ctx context.Context, uri string) (artifact.Location, error)
 // the recorded digest, and returns their manifests by output name.
 func (e *Entry) Check(ctx context.Context, resolve Resolver) (map[string]*artifact.Manifest, error) {
 	out := map[string]*artifact.Manifest{}
-	for _, name := range sortedKeys(e.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(e.Outputs)) {
 		o := e.Outputs[name]
 		loc, err := resolve(ctx, o.URI)
 		if err != nil {
@@ -315,13 +316,4 @@ func fileDigest(p string) (string, int64, error) {
 		return "", 0, fmt.Errorf("hashing %q: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -188,7 +189,7 @@ func (p *Pipeline) check() error {
 		if s.name == Entrypoint {
 			add("step name %q is reserved for the DAG template", s.name)
 		}
-		for _, name := range sortedKeys(s.params) {
+		for _, name := range slices.Sorted(maps.Keys(s.params)) {
 			v := s.params[name]
 			cp, ok := s.c.Param(name)
 			if !ok {
@@ -214,7 +215,7 @@ func (p *Pipeline) check() error {
 				add("step %q: parameter %q bound to output artifact %s.%s (use a result)", s.name, name, v.Step.name, v.Name)
 			}
 		}
-		for _, name := range sortedKeys(s.inputs) {
+		for _, name := range slices.Sorted(maps.Keys(s.inputs)) {
 			v := s.inputs[name]
 			a, ok := artifactByName(s.c.Inputs, name)
 			if !ok {
@@ -553,13 +554,4 @@ func artifactByName(as []component.Artifact, name string) (component.Artifact, b
 		}
 	}
 	return component.Artifact{}, false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

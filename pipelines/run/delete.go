@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -85,7 +86,7 @@ func DeleteRuns(ctx context.Context, loc artifact.Location, ids []string, opt De
 		}
 		if !opt.KeepDependencies {
 			var msgs []string
-			for _, id := range sortedKeys(readers) {
+			for _, id := range slices.Sorted(maps.Keys(readers)) {
 				msgs = append(msgs, fmt.Sprintf("run %q is read by run(s) %s", id, strings.Join(quoted(readers[id]), ", ")))
 			}
 			return nil, fmt.Errorf("deleting runs: %s: delete those too, or force it", strings.Join(msgs, "; "))
@@ -103,7 +104,7 @@ func DeleteRuns(ctx context.Context, loc artifact.Location, ids []string, opt De
 	if err != nil {
 		return nil, err
 	}
-	rep.Runs = sortedKeys(doomed)
+	rep.Runs = append([]string{}, slices.Sorted(maps.Keys(doomed))...) // [] in JSON when all are kept
 	rep.CacheEntries = len(entries)
 	for _, objs := range doomed {
 		rep.Objects += len(objs)

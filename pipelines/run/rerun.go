@@ -136,7 +136,7 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	for k := range spec.Args {
 		if !declared[k] {
 			return nil, fmt.Errorf("rerunning step %q: %q is neither a pipeline parameter nor a parameter of component %q (it has: %s)",
-				spec.Step, k, task.Template, strings.Join(sortedKeys(declared), ", "))
+				spec.Step, k, task.Template, strings.Join(slices.Sorted(maps.Keys(declared)), ", "))
 		}
 		if k == component.FlagRunID || k == component.FlagStore || k == component.FlagStep {
 			return nil, fmt.Errorf("rerunning step %q: set %q with the rerun's own options", spec.Step, k)
@@ -166,7 +166,7 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 			}
 			out.Parameters = append(out.Parameters, a)
 		}
-		for _, k := range sortedKeys(spec.Args) {
+		for _, k := range slices.Sorted(maps.Keys(spec.Args)) {
 			if !given[k] {
 				out.Parameters = append(out.Parameters, wfv1.Parameter{Name: k, Value: wfv1.AnyStringPtr(spec.Args[k])})
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -253,10 +254,10 @@ func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) 
 			params[p.Name] = p.Value.String()
 		}
 	}
-	for _, k := range sortedKeys(cfg.params) {
+	for _, k := range slices.Sorted(maps.Keys(cfg.params)) {
 		p, ok := declared[k]
 		if !ok {
-			return nil, fmt.Errorf("unknown parameter %q (declared: %s)", k, strings.Join(sortedKeys(declared), ", "))
+			return nil, fmt.Errorf("unknown parameter %q (declared: %s)", k, strings.Join(slices.Sorted(maps.Keys(declared)), ", "))
 		}
 		v := cfg.params[k]
 		if len(p.Enum) > 0 && !slices.ContainsFunc(p.Enum, func(e wfv1.AnyString) bool { return e.String() == v }) {
@@ -533,15 +534,6 @@ func templateByName(tmpl *wfv1.WorkflowTemplate, name string) *wfv1.Template {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // taskDir is the work folder of one task attempt.

@@ -3,6 +3,8 @@ package run
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -31,11 +33,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 		var extra []kv
 		if sum := s.Summary; sum != nil {
 			in, out = fmt.Sprint(sum.RowsIn), fmt.Sprint(sum.RowsOut)
-			for _, name := range sortedKeys(sum.Outputs) {
+			for _, name := range slices.Sorted(maps.Keys(sum.Outputs)) {
 				extra = append(extra, kv{name, sum.Outputs[name].URI})
 			}
 		}
-		for _, name := range sortedKeys(s.Outputs) {
+		for _, name := range slices.Sorted(maps.Keys(s.Outputs)) {
 			extra = append(extra, kv{"result " + name, s.Outputs[name]})
 		}
 		if s.Status == Skipped {

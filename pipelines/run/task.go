@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -352,7 +353,7 @@ func (ex *execution) taskEnv(env []apiv1.EnvVar, summaryFile, termFile string) [
 // at the start or after '=', ',' or ':'. It is one pass, longest folders
 // first, so a local path is never rewritten again.
 func mapPaths(arg string, m map[string]string) string {
-	froms := sortedKeys(m)
+	froms := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(froms, func(a, b string) int { return len(b) - len(a) })
 	var b strings.Builder
 	for i := 0; i < len(arg); {
