@@ -77,19 +77,11 @@ func run(ctx context.Context, env *component.Env) error {
 			return err
 		}
 	}
-	out := env.Output("tweets")
-	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
-	prog := env.Progress("cleaning", "rows", 0)
-	err = p.ProcessAll(ctx, readRows(ctx, in, prog, nil), 0, w.Write)
-	prog.Done()
+	err = writeCleaned(ctx, env, in, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
+		return p.ProcessAll(ctx, rows, 0, write)
+	})
 	if err != nil {
 		return err
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("writing cleaned dataset: %w", err)
-	}
-	if err := stageio.WriteCleaner(ctx, out, cleaner.Options()); err != nil {
-		return fmt.Errorf("writing %s: %w", stageio.CleanerFile, err)
 	}
 	st := p.Stats()
 	env.AddRows(st.In, st.Out)
@@ -103,19 +95,15 @@ func run(ctx context.Context, env *component.Env) error {
 	return nil
 }
 
-// runMap is --mode map: it cleans the text of every row (no row is
-// dropped) and writes them with the cleaner's options, for a later
-// --mode reduce over the gathered shards.
-func runMap(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner) error {
+// writeCleaned runs process over the input rows (with a progress line)
+// into the tweets output, then closes it and writes the cleaner's options
+// beside the shards: what every mode of clean ends with.
+func writeCleaned(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner,
+	process func(rows clean.RowSource, write func(*dataset.Tweet) error) error) error {
 	out := env.Output("tweets")
 	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
 	prog := env.Progress("cleaning", "rows", 0)
-	var n int64
-	err := readRows(ctx, in, prog, nil)(func(t *dataset.Tweet) error {
-		clean.Preclean(cleaner, t)
-		n++
-		return w.Write(t)
-	})
+	err := process(readRows(ctx, in, prog, nil), w.Write)
 	prog.Done()
 	if err != nil {
 		return err
@@ -125,6 +113,24 @@ func runMap(ctx context.Context, env *component.Env, in artifact.Location, clean
 	}
 	if err := stageio.WriteCleaner(ctx, out, cleaner.Options()); err != nil {
 		return fmt.Errorf("writing %s: %w", stageio.CleanerFile, err)
+	}
+	return nil
+}
+
+// runMap is --mode map: it cleans the text of every row (no row is
+// dropped) and writes them with the cleaner's options, for a later
+// --mode reduce over the gathered shards.
+func runMap(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner) error {
+	var n int64
+	err := writeCleaned(ctx, env, in, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
+		return rows(func(t *dataset.Tweet) error {
+			clean.Preclean(cleaner, t)
+			n++
+			return write(t)
+		})
+	})
+	if err != nil {
+		return err
 	}
 	env.AddRows(n, n)
 	env.Log.Info("cleaned text (map)", "rows", n)
