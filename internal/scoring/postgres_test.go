@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 )
 
@@ -74,18 +76,8 @@ func TestPostgresUpsertIdempotent(t *testing.T) {
 }
 
 func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
-	db := pgtest.Shared(t)
-	conn := db.Connect(t)
 	ctx := context.Background()
-	s, err := OpenPostgres(ctx, db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rows := tweetsRows(t, 30)
-	if err := s.Write(ctx, rows[:10]); err != nil {
-		t.Fatal(err)
-	}
+	_, conn, s, rows := sinkWith10Rows(t)
 	// The second batch fails after COPY has sent 7 of its 20 rows.
 	injected := errors.New("injected failure")
 	s.copyHook = func(i int) error {
@@ -94,7 +86,7 @@ func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
 		}
 		return nil
 	}
-	err = s.Write(ctx, rows[10:])
+	err := s.Write(ctx, rows[10:])
 	if err == nil || !strings.Contains(err.Error(), injected.Error()) {
 		t.Fatalf("Write = %v, want the injected error", err)
 	}
@@ -197,18 +189,8 @@ func TestPostgresTableNames(t *testing.T) {
 }
 
 func TestPostgresReconnects(t *testing.T) {
-	db := pgtest.Shared(t)
-	admin := db.Connect(t)
 	ctx := context.Background()
-	s, err := OpenPostgres(ctx, db.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rows := tweetsRows(t, 30)
-	if err := s.Write(ctx, rows[:10]); err != nil {
-		t.Fatal(err)
-	}
+	db, admin, s, rows := sinkWith10Rows(t)
 	// The server ends the sink's session (as a restart or a network cut would).
 	pid := s.conn.PgConn().PID()
 	var ok bool
@@ -257,4 +239,23 @@ func TestPostgresRejectsNaN(t *testing.T) {
 	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 0 {
 		t.Errorf("%d rows of the failed batch stored", n)
 	}
+}
+
+// sinkWith10Rows opens a sink on the shared server (closed at the end of
+// the test) and writes the first 10 of 30 generated rows; it returns the
+// server, an admin connection, the sink and the 30 rows.
+func sinkWith10Rows(t *testing.T) (*pgtest.Server, *pgx.Conn, *PostgresSink, []Row) {
+	t.Helper()
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	s, err := OpenPostgres(context.Background(), db.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	rows := tweetsRows(t, 30)
+	if err := s.Write(context.Background(), rows[:10]); err != nil {
+		t.Fatal(err)
+	}
+	return db, conn, s, rows
 }
