@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/artifact/artifacttest"
 )
 
 // memSink collects shards in memory.
@@ -472,21 +473,6 @@ func TestShardFilesOrder(t *testing.T) {
 	}
 }
 
-// plainStore hides io.ReaderAt from opened objects, like a store whose
-// readers are plain streams, so ReadOutput must spool shards.
-type plainStore struct{ artifact.Store }
-
-func (s plainStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	rc, err := s.Store.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{rc, rc}, nil
-}
-
 func TestReadOutputSpooled(t *testing.T) {
 	ctx := context.Background()
 	fs, err := artifact.NewFS(t.TempDir())
@@ -508,7 +494,7 @@ func TestReadOutputSpooled(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []Tweet
-	if err := ReadOutput(ctx, plainStore{fs}, "p", func(t *Tweet) error { got = append(got, *t); return nil }); err != nil {
+	if err := ReadOutput(ctx, artifacttest.StreamOnly(fs), "p", func(t *Tweet) error { got = append(got, *t); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(normalise(got), normalise(in)) {

@@ -942,3 +942,21 @@ func testOutputPruneStaging(t *testing.T, st artifact.Store) {
 	wantObjects(t, st, prefix, "a", artifact.ManifestName)
 	wantCommitted(t, st, prefix, map[string]string{"a": "v1"})
 }
+
+// StreamOnly decorates s so that the readers Open returns are plain
+// streams (no io.ReaderAt), like a store without random access: readers
+// that need it must spool (artifact.WithReaderAt).
+func StreamOnly(s artifact.Store) artifact.Store { return streamOnly{s} }
+
+type streamOnly struct{ artifact.Store }
+
+func (s streamOnly) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := s.Store.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{rc, rc}, nil
+}
