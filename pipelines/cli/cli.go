@@ -20,7 +20,6 @@ import (
 	"github.com/tweetflow/tweetflow/pipelines/docs"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run"
-	"github.com/tweetflow/tweetflow/pipelines/scoring"
 	"github.com/tweetflow/tweetflow/pipelines/training"
 )
 
@@ -102,7 +101,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			{
 				Name:      "compile",
 				Usage:     "compile the training pipeline to an Argo WorkflowTemplate (YAML)",
-				UsageText: "tweetflow compile [--pipeline training|scoring] [--out FILE] [--check] [--image-prefix P] [--version V]",
+				UsageText: "tweetflow compile [--pipeline NAME] [--out FILE] [--check] [--image-prefix P] [--version V]",
 				Description: "Writes the WorkflowTemplate to --out (standard output when empty). With --check it only " +
 					"compares with --out and exits 3 when the file is out of date. Submit on a cluster with\n" +
 					"   argo template create FILE && argo submit --from workflowtemplate/" + training.Name + " -p sources=s3://...",
@@ -110,16 +109,15 @@ func App(stdout, stderr io.Writer) *ucli.App {
 					&ucli.StringFlag{Name: "out", Aliases: []string{"o"}, EnvVars: []string{"TWEETFLOW_TEMPLATE_OUT"},
 						Usage: "file to write (e.g. " + training.GeneratedFile + "); empty writes to standard output"},
 					&ucli.BoolFlag{Name: "check", Usage: "do not write: exit 3 when --out differs from a fresh compile"},
-					&ucli.StringFlag{Name: "pipeline", Value: "training",
-						Usage: "pipeline to compile: training, or scoring (the score component fanned out over its input files; " + scoring.GeneratedFile + ")"},
+					&ucli.StringFlag{Name: "pipeline", Value: pipelines[0].name, EnvVars: []string{"TWEETFLOW_PIPELINE"}, Usage: pipelineUsage()},
 				}, compileFlags...),
 				OnUsageError: onUsage,
 				Action: func(cc *ucli.Context) error {
-					compile := map[string]func(...dsl.CompileOption) ([]byte, error){"training": training.YAML, "scoring": scoring.YAML}[cc.String("pipeline")]
-					if compile == nil {
-						return usageError{fmt.Errorf("--pipeline %q: want training or scoring", cc.String("pipeline"))}
+					pl, err := lookupPipeline(cc.String("pipeline"))
+					if err != nil {
+						return err
 					}
-					b, err := compile(compileOptions(cc)...)
+					b, err := pl.yaml(compileOptions(cc)...)
 					if err != nil {
 						return err
 					}
@@ -129,14 +127,16 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			{
 				Name:      "run",
 				Usage:     "run the training pipeline on this machine, one local process per step",
-				UsageText: "tweetflow run [--template FILE] [--bin DIR] [--store DIR] [-p name=value ...] [--parallel N]",
+				UsageText: "tweetflow run [--pipeline NAME | --template FILE] [--bin DIR] [--store DIR] [-p name=value ...] [--parallel N]",
 				Description: "Runs the WorkflowTemplate (by default the training pipeline compiled in memory) with the " +
 					"component binaries of --bin: independent steps in parallel, each step's logs prefixed with [step], " +
 					"a table of steps, seconds, rows and outputs at the end. The gate's exit code 3 skips export and " +
 					"packaging without failing the run. Parameters are the template's (tweetflow run --list-params).",
 				Flags: []ucli.Flag{
 					&ucli.StringFlag{Name: "template", Aliases: []string{"f"}, EnvVars: []string{"TWEETFLOW_TEMPLATE"},
-						Usage: "WorkflowTemplate YAML to run; empty compiles the training pipeline in memory"},
+						Usage: "WorkflowTemplate YAML to run; empty compiles --pipeline in memory"},
+					&ucli.StringFlag{Name: "pipeline", Value: pipelines[0].name, EnvVars: []string{"TWEETFLOW_PIPELINE"},
+						Usage: "pipeline to run when no --template is given: " + pipelineNames()},
 					&ucli.StringFlag{Name: "bin", Value: "bin", EnvVars: []string{"TWEETFLOW_BIN"},
 						Usage: "folder of the component binaries (go build -o bin/ ./components/...)"},
 					&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
@@ -246,12 +246,19 @@ func writeOrCheck(cc *ucli.Context, b []byte, stdout io.Writer, regen string) er
 	return nil
 }
 
-// loadTemplate reads --template, or compiles the training pipeline.
+// loadTemplate reads --template, or compiles --pipeline (training by default).
 func loadTemplate(cc *ucli.Context) (*wfv1.WorkflowTemplate, error) {
 	if f := cc.String("template"); f != "" {
+		if cc.IsSet("pipeline") {
+			return nil, usageError{fmt.Errorf("--template and --pipeline: give one")}
+		}
 		return run.Load(f)
 	}
-	return training.Compile()
+	pl, err := lookupPipeline(cc.String("pipeline"))
+	if err != nil {
+		return nil, err
+	}
+	return pl.compile()
 }
 
 func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {

@@ -397,3 +397,32 @@ func (r ResultRef) Arg() string {
 
 // Producer implements Value.
 func (r ResultRef) Producer() *Step { return r.Step }
+
+// runIDExprBody is RunIDExpr without its {{= }} delimiters, for use inside
+// other expressions.
+const runIDExprBody = "(workflow.parameters['run-id'] != '' ? workflow.parameters['run-id'] : workflow.uid)"
+
+// OrOutput is a pipeline parameter that falls back to a step's output when
+// left empty: "use the user's file when given, else what the pipeline made"
+// (the labeling pipeline gates on a hand-labeled golden set when one is
+// given, else on the weakly labeled development set). It renders as one
+// Argo expression, so the Argo UI and the local executor resolve it alike.
+// The fallback step is always a dependency.
+type OrOutput struct {
+	Param    *Param
+	Fallback OutputRef
+}
+
+// ParamOr returns the value of q, or fallback's URI when q is empty.
+func ParamOr(q *Param, fallback OutputRef) OrOutput { return OrOutput{Param: q, Fallback: fallback} }
+
+// Arg implements Value.
+func (o OrOutput) Arg() string {
+	p := "workflow.parameters['" + o.Param.Name + "']"
+	uri := "workflow.parameters['" + StoreParam + "'] + '/runs/' + " + runIDExprBody +
+		" + '/" + o.Fallback.Step.name + "/" + o.Fallback.Name + "'"
+	return "{{=" + p + " != '' ? " + p + " : " + uri + "}}"
+}
+
+// Producer implements Value.
+func (o OrOutput) Producer() *Step { return o.Fallback.Step }

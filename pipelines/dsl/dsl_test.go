@@ -379,3 +379,32 @@ func TestRunIDExpressionResolvesInArgo(t *testing.T) {
 		}
 	}
 }
+
+func TestParamOrResolvesInArgo(t *testing.T) {
+	p := dsl.New("or-test")
+	golden := p.Param("golden")
+	fitStep := p.Step(fit)
+	v := dsl.ParamOr(golden, fitStep.Out("model"))
+	if v.Producer() != fitStep {
+		t.Errorf("producer %v, want the fallback step", v.Producer())
+	}
+	for _, tc := range []struct{ golden, runID, want string }{
+		{"", "", "s3://bucket/tf/runs/the-uid/fit/model"},
+		{"", "nightly-7", "s3://bucket/tf/runs/nightly-7/fit/model"},
+		{"s3://gold/dev.jsonl", "nightly-7", "s3://gold/dev.jsonl"},
+	} {
+		scope := map[string]any{
+			"workflow.parameters.store":  "s3://bucket/tf",
+			"workflow.parameters.run-id": tc.runID,
+			"workflow.parameters.golden": tc.golden,
+			"workflow.uid":               "the-uid",
+		}
+		got, err := argotemplate.Replace(`"`+v.Arg()+`"`, scope, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `"` + tc.want + `"`; got != want {
+			t.Errorf("golden %q run-id %q: got %s, want %s", tc.golden, tc.runID, got, want)
+		}
+	}
+}
