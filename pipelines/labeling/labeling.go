@@ -1,0 +1,153 @@
+package labeling
+
+import (
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+
+	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/training"
+)
+
+//go:generate go run ../../cmd/tweetflow compile --pipeline labeling --out generated/workflowtemplate.yaml
+
+// Name of the pipeline and of its WorkflowTemplate.
+const Name = "tweetflow-labeling"
+
+// Defaults of the pipeline parameters for local runs: the demo data of the
+// repository (testdata/demo/ai-tweets) and its example rules file. Cluster
+// runs pass s3:// URIs.
+const (
+	DefaultSources = "testdata/demo/ai-tweets/unlabeled"
+	DefaultRules   = "examples/labeling/ai-tweets.rules.yaml"
+	DefaultLabels  = "AI,OTHER"
+)
+
+// GeneratedFile is the checked-in compiled template, relative to the
+// repository root.
+const GeneratedFile = "pipelines/labeling/generated/workflowtemplate.yaml"
+
+// Step names of the steps that run one component twice.
+const (
+	HoldoutStep  = "holdout"   // balance-split: golden test and dev sets out of the data
+	LFSplitStep  = "lf-split"  // balance-split: the LF development set out of the rest
+	LabelStep    = "label"     // label: weak labels of the training set
+	LabelDevStep = "label-dev" // label: weak labels of the LF development set
+)
+
+// Pipeline declares the labeling pipeline (seed 001's loop):
+//
+//	ingest -> clean -> holdout (golden test + golden dev held out for annotate)
+//	  -> lf-split (LF development set | training set)
+//	  -> label (training set) + label-dev (LF development set)
+//	  -> embed -> train (on weak labels) -> evaluate-gate (golden set, else the weakly labeled dev set)
+//	  -> export-onnx -> build-serving-image   (only when the gate passed)
+func Pipeline() *dsl.Pipeline {
+	p := dsl.New(Name, dsl.WithDescription(
+		"Build a training set from unlabeled tweets with labeling functions and a label model, train on the weak "+
+			"labels, gate the model on hand-labeled golden tweets when given, and only when the gate passes export "+
+			"ONNX and build the serving image. Holds out golden test and dev sets for the annotate component."),
+		dsl.WithComponentDefaults(training.Production))
+
+	sources := p.ExposeInput(&stages.Ingest, "sources", dsl.Default(DefaultSources), dsl.Description(
+		"Unlabeled (or partly labeled) raw tweet files: paths, globs, folders or s3://bucket/prefix URIs, comma-separated. "+
+			"The default is the demo data of the repository (local runs); on a cluster give s3:// URIs."))
+	rules := p.ExposeInput(&stages.Label, "rules", dsl.Default(DefaultRules), dsl.Description(
+		"Labeling functions: a rules YAML file (path or s3:// URI) that declares the labels and one rule per labeling function. "+
+			"The default is the example rules of the repository for 'AI tweet or not'."))
+	golden := p.Param("golden", dsl.Description(
+		"Hand-labeled golden tweets to gate the model on: a dataset or raw file (e.g. the output of 'annotate export'), "+
+			"path or s3:// URI. Empty: the gate measures agreement with the label model on the weakly labeled LF development set."))
+	labels := p.Expose(&stages.Train, "labels", dsl.Default(DefaultLabels))
+	labelModel := p.Expose(&stages.Label, "model", dsl.As("label-model"))
+	seed := p.Expose(&stages.BalanceSplit, "seed", dsl.Description(
+		"Seed of the splits, the label model, the embeddings and the training: the same data and seed give the same model."))
+
+	ingest := p.Step(stages.Ingest,
+		dsl.In("sources", sources),
+		dsl.Expose("format"),
+		dsl.Expose("max-bad-rows"),
+	)
+	clean := p.Step(stages.Clean,
+		dsl.In("tweets", ingest.Out("tweets")),
+		dsl.Expose("state", dsl.As("clean-state")),
+	)
+	holdout := p.Step(stages.BalanceSplit, dsl.Named(HoldoutStep),
+		dsl.In("tweets", clean.Out("tweets")),
+		dsl.Set("labels", "none"),
+		dsl.Bind("seed", seed),
+		dsl.Expose("test-rows", dsl.As("golden-test-rows"), dsl.Default("200"), dsl.Description(
+			"Tweets held out as the golden test set (label them with annotate; never used in training).")),
+		dsl.Expose("validation-rows", dsl.As("golden-dev-rows"), dsl.Default("200"), dsl.Description(
+			"Tweets held out as the golden dev set (label them with annotate to tune rules and thresholds).")),
+	)
+	lfSplit := p.Step(stages.BalanceSplit, dsl.Named(LFSplitStep),
+		dsl.In("tweets", holdout.Out("train")),
+		dsl.Set("labels", "none"),
+		dsl.Bind("seed", seed),
+		dsl.Set("test-rows", "0"), // TODO(merge): an empty test set
+		dsl.Expose("validation-rows", dsl.As("lf-dev-rows"), dsl.Default("500"), dsl.Description(
+			"Tweets of the LF development set: weakly labeled like the training set, used for the labeling-function "+
+				"analysis and the classifier's early stopping.")),
+	)
+	label := p.Step(stages.Label, dsl.Named(LabelStep),
+		dsl.In("tweets", lfSplit.Out("train")),
+		dsl.In("rules", rules),
+		dsl.Bind("seed", seed),
+		dsl.Bind("model", labelModel),
+		dsl.Expose("min-confidence", dsl.As("min-label-confidence")),
+	)
+	labelDev := p.Step(stages.Label, dsl.Named(LabelDevStep),
+		dsl.In("tweets", lfSplit.Out("validation")),
+		dsl.In("rules", rules),
+		dsl.Bind("seed", seed),
+		dsl.Bind("model", labelModel),
+	)
+	embed := p.Step(stages.Embed,
+		dsl.In("train", label.Out("tweets")),
+		dsl.Bind("seed", seed),
+	)
+	train := p.Step(stages.Train,
+		dsl.In("train", label.Out("tweets")),
+		dsl.In("validation", labelDev.Out("tweets")),
+		dsl.In("vectors", embed.Out("vectors")),
+		dsl.Bind("labels", labels),
+		dsl.Bind("seed", seed),
+		dsl.Expose("weak-labels"),
+		dsl.Expose("epochs"),
+	)
+	gate := p.Step(stages.EvaluateGate,
+		dsl.In("model", train.Out("model")),
+		dsl.In("data", dsl.ParamOr(golden, labelDev.Out("tweets"))),
+		dsl.Expose("min-roc-auc"),
+		dsl.Expose("min-pr-auc"),
+		dsl.Expose("min-macro-recall"),
+		dsl.ResultDefault("passed", "false"),
+		dsl.PublishResults(),
+	)
+	export := p.Step(stages.ExportONNX,
+		dsl.In("model", train.Out("model")),
+		dsl.When(gate.Result("passed"), "true"),
+	)
+	p.Step(stages.BuildServingImage,
+		dsl.In("onnx", export.Out("onnx")),
+		dsl.NoCache(),
+		dsl.Expose("registry"),
+		dsl.Expose("repository"),
+		dsl.Expose("tag"),
+	)
+	return p
+}
+
+// Compile compiles the pipeline to an Argo WorkflowTemplate.
+func Compile(opts ...dsl.CompileOption) (*wfv1.WorkflowTemplate, error) {
+	return Pipeline().Compile(opts...)
+}
+
+// YAML compiles the pipeline and renders it as YAML.
+func YAML(opts ...dsl.CompileOption) ([]byte, error) {
+	wt, err := Compile(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return dsl.Marshal(wt)
+}
