@@ -9,6 +9,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
@@ -71,8 +72,8 @@ func TestTrainWithoutVectors(t *testing.T) {
 	}
 	lm := loadModel(t, s, "m1")
 	md := lm.Meta
-	if !slices.Equal(md.Labels, stageio.ThreeClass) || !slices.Equal(lm.Model.Labels(), stageio.ThreeClass) {
-		t.Errorf("labels %v / %v, want %v", md.Labels, lm.Model.Labels(), stageio.ThreeClass)
+	if !slices.Equal(md.Labels, labelset.ThreeClassLabels) || !slices.Equal(lm.Model.Labels(), labelset.ThreeClassLabels) {
+		t.Errorf("labels %v / %v, want %v", md.Labels, lm.Model.Labels(), labelset.ThreeClassLabels)
 	}
 	if md.Dim != 16 || lm.Model.Dim() != 16 || md.Featurizer.Buckets != 20000 {
 		t.Errorf("dim %d, buckets %d; want 16 and 20000", md.Dim, md.Featurizer.Buckets)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
 	"github.com/tweetflow/tweetflow/internal/stageio"
@@ -182,7 +183,7 @@ func TestPipelineOnRealData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lm.Meta.ModelVersion != p.run || !slices.Equal(lm.Meta.Labels, stageio.ThreeClass) || lm.Model.Dim() != 16 {
+	if lm.Meta.ModelVersion != p.run || !slices.Equal(lm.Meta.Labels, labelset.ThreeClassLabels) || lm.Model.Dim() != 16 {
 		t.Errorf("model version %q labels %v dim %d", lm.Meta.ModelVersion, lm.Meta.Labels, lm.Model.Dim())
 	}
 	digests := map[string]string{}
