@@ -114,10 +114,10 @@ var Embed = c.Contract{
 	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
 }
 
-// Train trains the sentiment classifier.
+// Train trains the tweet classifier.
 var Train = c.Contract{
 	Name:    "train",
-	Summary: "Train the sentiment classifier (mean of word and n-gram embeddings, softmax head) with early stopping",
+	Summary: "Train the tweet classifier (mean of word and n-gram embeddings, softmax head) with early stopping",
 	Description: "fastText-style classifier over token ids: word embeddings (initialised from embed's vectors), hashed word " +
 		"and character n-grams, an optional hidden layer and a softmax over the labels. Class weights for imbalanced data, " +
 		"early stopping on the validation set. Writes one versioned model folder: weights, tokenizer settings, vocabulary and metadata.json.",
