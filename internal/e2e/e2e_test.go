@@ -27,7 +27,7 @@ import (
 // EnvBin names a folder of prebuilt component binaries.
 const EnvBin = "TWEETFLOW_E2E_BIN"
 
-var components = []string{"ingest", "clean", "balance-split", "embed", "train", "evaluate-gate", "export-onnx"}
+var components = []string{"ingest", "clean", "balance-split", "embed", "train", "evaluate-gate", "export-onnx", "serve"}
 
 var build struct {
 	once sync.Once
