@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/split"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
@@ -15,11 +17,14 @@ var outputs = []string{"train", "validation", "validation-balanced", "test"}
 
 func run(ctx context.Context, env *component.Env) error {
 	in, _ := env.Input("tweets")
-	mode := env.String("labels")
+	spec, err := labelset.Parse(env.String("labels"))
+	if err != nil {
+		return component.Usagef("--labels: %w", err)
+	}
 
-	// Pass 1: the class of every row (one byte a row).
+	// Pass 1 ("all" only): the labels present.
 	var seen []string
-	if mode == "all" {
+	if spec.IsAll() {
 		set := map[string]bool{}
 		if err := stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
 			if t.Label != "" && !set[t.Label] {
@@ -31,26 +36,45 @@ func run(ctx context.Context, env *component.Env) error {
 			return err
 		}
 	}
-	labels, err := stageio.LabelSet(mode, seen)
-	if err != nil {
-		return component.Usagef("--labels: %w", err)
+	// Unlabeled data ("none") is one class: every row, a random split.
+	labels := []string{""}
+	if !spec.IsNone() {
+		if labels, err = spec.Labels(seen); err != nil {
+			return component.Usagef("--labels: %w", err)
+		}
 	}
 	if len(labels) > 255 {
 		return fmt.Errorf("splitting %q: %d labels, at most 255 supported", in.URI(), len(labels))
 	}
-	classOf := map[string]uint8{}
+	idx := map[string]uint8{}
 	for i, l := range labels {
-		classOf[l] = uint8(i)
+		idx[l] = uint8(i)
 	}
+	classOf := func(label string) (uint8, bool) {
+		if spec.IsNone() {
+			return 0, true
+		}
+		c, ok := idx[label]
+		return c, ok
+	}
+
+	// Pass 2: the class of every row (one byte a row).
 	var classes []uint8
-	var rowsIn, dropped int64
+	var rowsIn, dropped, labeled int64
+	var other []string // a few labels outside the set, for the error
 	prog := env.Progress("planning split", "rows", 0)
 	err = stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
 		rowsIn++
 		prog.Add(1)
-		c, ok := classOf[t.Label]
+		if t.Label != "" {
+			labeled++
+		}
+		c, ok := classOf(t.Label)
 		if !ok {
 			dropped++
+			if t.Label != "" && len(other) < 10 && !slices.Contains(other, t.Label) {
+				other = append(other, t.Label)
+			}
 			return nil
 		}
 		classes = append(classes, c)
@@ -61,13 +85,21 @@ func run(ctx context.Context, env *component.Env) error {
 		return err
 	}
 	if len(classes) == 0 {
-		return fmt.Errorf("splitting %q: no rows with labels %v (%d rows read); check --labels", in.URI(), labels, rowsIn)
+		if labeled == 0 && rowsIn > 0 {
+			return fmt.Errorf("splitting %q: none of the %d rows has a label; split unlabeled data with --labels none, or label it first", in.URI(), rowsIn)
+		}
+		return fmt.Errorf("splitting %q: no rows with labels %q (%d rows read, labels seen include %q); check --labels", in.URI(), labels, rowsIn, other)
+	}
+	if spec.IsNone() && labeled > 0 {
+		env.Log.Warn("--labels none: rows with labels are split like the others, at random", "labeled_rows", labeled)
 	}
 	plan, err := split.New(classes, len(labels), split.Config{
-		Seed:         uint64(env.Int("seed")),
-		Train:        env.Float("train-fraction"),
-		Validation:   env.Float("validation-fraction"),
-		TrainBalance: env.String("train-balance"),
+		Seed:           uint64(env.Int("seed")),
+		Train:          env.Float("train-fraction"),
+		Validation:     env.Float("validation-fraction"),
+		TrainBalance:   env.String("train-balance"),
+		TestRows:       env.Int("test-rows"),
+		ValidationRows: env.Int("validation-rows"),
 	})
 	if err != nil {
 		return component.Usagef("%w", err)
@@ -92,7 +124,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	err = stageio.ReadDataset(ctx, in, func(t *dataset.Tweet) error {
 		prog.Add(1)
-		if _, ok := classOf[t.Label]; !ok {
+		if _, ok := classOf(t.Label); !ok {
 			return nil
 		}
 		c := plan.Copies(i)
@@ -124,6 +156,9 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	env.AddRows(rowsIn, rowsOut)
 	counts := plan.Counts(len(labels))
+	if spec.IsNone() {
+		labels = []string{"(unlabeled)"}
+	}
 	env.SetExtra("labels", labels)
 	env.SetExtra("class_counts", counts)
 	env.SetExtra("dropped_other_labels", dropped)

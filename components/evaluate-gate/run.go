@@ -12,6 +12,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/metrics"
@@ -75,8 +76,18 @@ func run(ctx context.Context, env *component.Env) error {
 	if skipped > 0 {
 		env.Log.Warn("rows with labels the model does not know were skipped", "rows", skipped, "model_labels", strings.Join(labels, ","))
 	}
+	recorded := ""
+	if lm.Meta != nil {
+		recorded = lm.Meta.PositiveLabel
+	}
+	var mopts []metrics.Option
+	if pos, err := labelset.Positive(labels, env.String("positive-label"), recorded); err != nil {
+		return component.Usagef("--positive-label: %w", err)
+	} else if pos >= 0 {
+		mopts = append(mopts, metrics.WithPositive(pos))
+	}
 	proba := classifier.PredictDataset(lm.Model, &docs, 0)
-	m, err := metrics.ComputeFlat(y, proba, labels)
+	m, err := metrics.ComputeFlat(y, proba, labels, mopts...)
 	if err != nil {
 		return fmt.Errorf("computing metrics: %w", err)
 	}

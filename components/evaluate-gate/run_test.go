@@ -4,21 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/synthcorpus"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
@@ -297,5 +302,126 @@ func TestGateUsageErrors(t *testing.T) {
 	}
 	if r := s.Run(t, stages.EvaluateGate, runFn, "u", "--min-roc-auc", "1.5"); r.Code != 2 || !strings.Contains(r.Stderr, "min-roc-auc") {
 		t.Errorf("--min-roc-auc 1.5: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+// commitSynthModel trains a small model on rows with the classifier
+// library and commits it as runs/<run>/train/model with positive as the
+// recorded positive label; the rest of rows is committed as the
+// balance-split test set.
+func commitSynthModel(t *testing.T, s *stagetest.Store, run string, labels []string, positive string, train, test []dataset.Tweet) *classifier.Model {
+	t.Helper()
+	ctx := context.Background()
+	b, err := featurize.NewBuilder(featurize.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &classifier.Dataset{}
+	for _, tw := range train {
+		b.Add(tw.CleanText)
+		ds.Labels = append(ds.Labels, int32(slices.Index(labels, tw.Label)))
+	}
+	feat, corpus, err := b.BuildCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.Corpus = corpus
+	m, res, err := classifier.Train(ctx, feat, labels, ds, &classifier.Dataset{}, classifier.WithDim(16), classifier.WithEpochs(5), classifier.WithThreads(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.Loc(run, "train", "model")
+	out := artifact.NewOutput(l.Store, l.Key)
+	md := &classifier.Metadata{ModelVersion: run, Training: res, Params: res.Params, PositiveLabel: positive}
+	if err := classifier.Save(m, md, func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.WriteTweets(t, run, "balance-split", "test", test)
+	return m
+}
+
+type gateMetrics struct {
+	metricsFile
+	Labels        []string `json:"labels"`
+	AUCAverage    string   `json:"auc_average"`
+	PositiveLabel string   `json:"positive_label"`
+	PerClass      map[string]struct {
+		Recall float64 `json:"recall"`
+		ROCAUC float64 `json:"roc_auc"`
+		PRAUC  float64 `json:"pr_auc"`
+	} `json:"per_class"`
+	Confusion [][]int `json:"confusion_matrix"`
+}
+
+// TestGatePositiveLabel: a two-class AI/OTHER model's ROC and PR are of
+// its recorded positive class, or of --positive-label.
+func TestGatePositiveLabel(t *testing.T) {
+	s := stagetest.NewFS(t)
+	rows := synthcorpus.Generate(4, 1200, []string{"AI", "OTHER"}, synthcorpus.Options{Weights: []float64{1, 3}, Noise: 0.3})
+	commitSynthModel(t, s, "ai", []string{"AI", "OTHER"}, "AI", rows[:900], rows[900:])
+	for _, tc := range []struct {
+		args     []string
+		positive string
+	}{{nil, "AI"}, {[]string{"--positive-label", "OTHER"}, "OTHER"}} {
+		results := t.TempDir()
+		r := s.MustRun(t, stages.EvaluateGate, runFn, "ai", append(tc.args, "--min-roc-auc", "0.5", "--min-pr-auc", "0.3", "--results-dir", results)...)
+		var gm gateMetrics
+		if err := json.Unmarshal(s.File(t, "ai", "evaluate-gate", "metrics", MetricsFile), &gm); err != nil {
+			t.Fatal(err)
+		}
+		pc := gm.PerClass[tc.positive]
+		if gm.PositiveLabel != tc.positive || gm.AUCAverage != "binary" || gm.PRAUC != pc.PRAUC || gm.ROCAUC != pc.ROCAUC || gm.N != 300 {
+			t.Errorf("%q: positive %q (%s), pr_auc %g roc_auc %g; want %q's %g and %g", tc.args, gm.PositiveLabel, gm.AUCAverage, gm.PRAUC, gm.ROCAUC, tc.positive, pc.PRAUC, pc.ROCAUC)
+		}
+		if got := resultFloat(t, stagetest.ReadResults(t, results), "pr-auc"); !near(got, pc.PRAUC, 5e-5) {
+			t.Errorf("%q: result pr-auc %g, want %g", tc.args, got, pc.PRAUC)
+		}
+		html := string(s.File(t, "ai", "evaluate-gate", "metrics", ReportFile))
+		if !strings.Contains(html, "class “"+tc.positive+"”") || !strings.Contains(r.Stdout, "positive class "+tc.positive) {
+			t.Errorf("%q: the report does not name the positive class %s:\n%s", tc.args, tc.positive, r.Stdout)
+		}
+	}
+	// The two PR-AUCs differ (the classes are imbalanced): the flag mattered.
+	var gm gateMetrics
+	json.Unmarshal(s.File(t, "ai", "evaluate-gate", "metrics", MetricsFile), &gm)
+	if gm.PerClass["AI"].PRAUC == gm.PerClass["OTHER"].PRAUC {
+		t.Error("AI and OTHER have the same PR-AUC")
+	}
+	for _, bad := range []string{"ai", "MAYBE"} {
+		r := s.Run(t, stages.EvaluateGate, runFn, "ai", "--positive-label", bad)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "--positive-label") || !strings.Contains(r.Stderr, `not one of the labels ["AI" "OTHER"]`) {
+			t.Errorf("--positive-label %s: exit %d\n%s", bad, r.Code, r.Stderr)
+		}
+	}
+}
+
+// TestGateFourClasses: an emotion-like 4-class model is scored with macro
+// one-vs-rest AUCs; the report names every class.
+func TestGateFourClasses(t *testing.T) {
+	s := stagetest.NewFS(t)
+	labels := []string{"sadness", "anger", "joy", "optimism"}
+	rows := synthcorpus.Generate(5, 1600, synthcorpus.Emotions, synthcorpus.Options{})
+	m := commitSynthModel(t, s, "emo", labels, "", rows[:1200], rows[1200:])
+	results := t.TempDir()
+	s.MustRun(t, stages.EvaluateGate, runFn, "emo", "--min-roc-auc", "0.9", "--min-macro-recall", "0.7", "--results-dir", results)
+	var gm gateMetrics
+	if err := json.Unmarshal(s.File(t, "emo", "evaluate-gate", "metrics", MetricsFile), &gm); err != nil {
+		t.Fatal(err)
+	}
+	want := scoreRows(m, nil, rows[1200:])
+	if !slices.Equal(gm.Labels, labels) || gm.AUCAverage != "macro_ovr" || gm.PositiveLabel != "" || len(gm.Confusion) != 4 || !near(gm.MacroRecall, want.macroRecall, 1e-9) {
+		t.Errorf("labels %v, auc %s, positive %q, %d confusion rows, macro recall %g (want %g)", gm.Labels, gm.AUCAverage, gm.PositiveLabel, len(gm.Confusion), gm.MacroRecall, want.macroRecall)
+	}
+	html := string(s.File(t, "emo", "evaluate-gate", "metrics", ReportFile))
+	for _, l := range labels {
+		if !strings.Contains(html, l) {
+			t.Errorf("report.html does not name class %s", l)
+		}
+	}
+	if r := s.Run(t, stages.EvaluateGate, runFn, "emo", "--positive-label", "joy"); r.Code != 2 || !strings.Contains(r.Stderr, "only a two-class model") {
+		t.Errorf("--positive-label on 4 classes: exit %d\n%s", r.Code, r.Stderr)
 	}
 }

@@ -16,6 +16,10 @@ import (
 	"github.com/tweetflow/tweetflow/internal/version"
 )
 
+// positiveKey is the metadata key of the positive label (serving.PositiveKey;
+// the server package is not imported here to keep this binary small).
+const positiveKey = "positive_label"
+
 // maxVerifyDiff is the largest difference allowed between the model's own
 // probabilities and the exported graph's.
 const maxVerifyDiff = 1e-5
@@ -74,13 +78,16 @@ func Export(lm *stageio.LoadedModel) ([]byte, error) {
 	meta := map[string]string{"featurizer": string(feat), "text_options": string(clean)}
 	if lm.Meta != nil {
 		meta["model_version"] = lm.Meta.ModelVersion
+		if lm.Meta.PositiveLabel != "" {
+			meta[positiveKey] = lm.Meta.PositiveLabel
+		}
 		if !lm.Meta.CreatedAt.IsZero() {
 			meta["created_at"] = lm.Meta.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
 		}
 	}
 	return onnx.Export(c,
 		onnx.WithProducer("tweetflow", version.Version),
-		onnx.WithDocString("tweetflow tweet sentiment classifier: mean of word, word n-gram and character n-gram embeddings, then a softmax head. "+
+		onnx.WithDocString("tweetflow tweet classifier: mean of word, word n-gram and character n-gram embeddings, then a softmax head. "+
 			"Input token_ids come from the featurizer in featurizer.json/vocab.txt applied to text cleaned with text_options."),
 		onnx.WithMetadataMap(meta))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
@@ -24,13 +25,24 @@ const VectorsFile = "vectors.bin"
 func run(ctx context.Context, env *component.Env) error {
 	trainLoc, _ := env.Input("train")
 	validLoc, _ := env.Input("validation")
-	labels, err := stageio.LabelSet(env.String("labels"), nil)
+	spec, err := labelset.Parse(env.String("labels"))
 	if err != nil {
 		return component.Usagef("--labels: %w", err)
 	}
+	if spec.IsNone() {
+		return component.Usagef("--labels none: train needs labeled data; label it first (the label stage) or name the labels to train on: %s", labelset.Forms)
+	}
+	// The labels: fixed by the spec, or ("all") those of the training set,
+	// numbered as first seen and renumbered in sorted order below.
+	var labels []string
 	classOf := map[string]int{}
-	for i, l := range labels {
-		classOf[l] = i
+	if !spec.IsAll() {
+		if labels, err = spec.Labels(nil); err != nil {
+			return component.Usagef("--labels: %w", err)
+		}
+		for i, l := range labels {
+			classOf[l] = i
+		}
 	}
 	settings, err := featurizerSettings(env)
 	if err != nil {
@@ -43,13 +55,25 @@ func run(ctx context.Context, env *component.Env) error {
 		return component.Usagef("featurizer settings: %w", err)
 	}
 	var trainLabels []int32
-	var skipped int64
+	var rows, unlabeled int64
+	var other []string // a few labels outside the set, for the error
 	prog := env.Progress("featurizing training set", "rows", 0)
 	err = stageio.ReadDataset(ctx, trainLoc, func(t *dataset.Tweet) error {
 		prog.Add(1)
+		rows++
+		if t.Label == "" {
+			unlabeled++
+			return nil
+		}
 		c, ok := classOf[t.Label]
+		if !ok && spec.IsAll() {
+			c, ok = len(classOf), true
+			classOf[t.Label] = c
+		}
 		if !ok {
-			skipped++
+			if len(other) < 10 && !slices.Contains(other, t.Label) {
+				other = append(other, t.Label)
+			}
 			return nil
 		}
 		b.Add(t.CleanText)
@@ -61,7 +85,36 @@ func run(ctx context.Context, env *component.Env) error {
 		return err
 	}
 	if len(trainLabels) == 0 {
-		return fmt.Errorf("training on %q: no rows with labels %v (%d rows skipped); check --labels", trainLoc.URI(), labels, skipped)
+		if unlabeled == rows {
+			return fmt.Errorf("training on %q: none of the %d rows has a label: run the label stage to label the data first (or split labeled data)", trainLoc.URI(), rows)
+		}
+		return fmt.Errorf("training on %q: no row has one of the labels %q (%d rows, %d unlabeled, labels seen include %q): pick --labels that name the data's labels (or all), or label the data first",
+			trainLoc.URI(), labels, rows, unlabeled, other)
+	}
+	if spec.IsAll() {
+		seen := make([]string, len(classOf))
+		for l, c := range classOf {
+			seen[c] = l
+		}
+		if labels, err = spec.Labels(seen); err != nil {
+			return fmt.Errorf("training on %q: %w", trainLoc.URI(), err)
+		}
+		renum := make([]int32, len(seen))
+		for i, l := range labels {
+			renum[classOf[l]] = int32(i)
+			classOf[l] = i
+		}
+		for i, c := range trainLabels {
+			trainLabels[i] = renum[c]
+		}
+	}
+	skipped := rows - int64(len(trainLabels))
+	if skipped > 0 {
+		env.Log.Warn("training rows without one of the labels were skipped", "rows", skipped, "unlabeled", unlabeled, "labels", strings.Join(labels, ","))
+	}
+	positive, err := labelset.Positive(labels, env.String("positive-label"), spec.DefaultPositive())
+	if err != nil {
+		return component.Usagef("--positive-label: %w", err)
 	}
 	// The training documents stay interned tokens (a Corpus, ~100 bytes a
 	// tweet); their ids (~1 KB a tweet with char n-grams) are computed per
@@ -131,6 +184,9 @@ func run(ctx context.Context, env *component.Env) error {
 		Data:         data,
 		Metrics:      map[string]float64{},
 		Extra:        map[string]string{"component": "train", "step": env.Step},
+	}
+	if positive >= 0 {
+		md.PositiveLabel = labels[positive]
 	}
 	md.Params = res.Params
 	if opts, ok, err := stageio.ReadCleaner(ctx, trainLoc); err != nil {

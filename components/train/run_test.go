@@ -9,12 +9,14 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/synthcorpus"
 )
 
 var runFn = run
@@ -71,8 +73,8 @@ func TestTrainWithoutVectors(t *testing.T) {
 	}
 	lm := loadModel(t, s, "m1")
 	md := lm.Meta
-	if !slices.Equal(md.Labels, stageio.ThreeClass) || !slices.Equal(lm.Model.Labels(), stageio.ThreeClass) {
-		t.Errorf("labels %v / %v, want %v", md.Labels, lm.Model.Labels(), stageio.ThreeClass)
+	if !slices.Equal(md.Labels, labelset.ThreeClassLabels) || !slices.Equal(lm.Model.Labels(), labelset.ThreeClassLabels) {
+		t.Errorf("labels %v / %v, want %v", md.Labels, lm.Model.Labels(), labelset.ThreeClassLabels)
 	}
 	if md.Dim != 16 || lm.Model.Dim() != 16 || md.Featurizer.Buckets != 20000 {
 		t.Errorf("dim %d, buckets %d; want 16 and 20000", md.Dim, md.Featurizer.Buckets)
@@ -218,6 +220,9 @@ func TestTrainBinaryLabels(t *testing.T) {
 	if pr := lm.Model.PredictText("i love this so much"); len(pr) != 2 {
 		t.Fatalf("binary model gives %d probabilities", len(pr))
 	}
+	if lm.Meta.PositiveLabel != "positive" {
+		t.Errorf("binary model's positive label %q, want positive", lm.Meta.PositiveLabel)
+	}
 	binary := 0
 	for _, tw := range p.TrainRows {
 		if tw.Label != "neutral" {
@@ -242,5 +247,101 @@ func TestTrainUsageErrors(t *testing.T) {
 	}
 	if _, ok := s.Manifest(t, "u", "train", "model"); ok {
 		t.Error("a usage error committed a model")
+	}
+}
+
+// writeSplit commits synthetic train and validation sets for run.
+func writeSplit(t *testing.T, s *stagetest.Store, run string, train, valid []dataset.Tweet) {
+	t.Helper()
+	s.WriteTweets(t, run, "balance-split", "train", train)
+	s.WriteTweets(t, run, "balance-split", "validation", valid)
+}
+
+// TestTrainExplicitLabelList trains the 4-class emotion-like set: the
+// model's classes follow the list's order, and it learns them.
+func TestTrainExplicitLabelList(t *testing.T) {
+	s := stagetest.NewFS(t)
+	rows := synthcorpus.Generate(1, 2500, synthcorpus.Emotions, synthcorpus.Options{})
+	writeSplit(t, s, "e", rows[:2000], rows[2000:])
+	order := []string{"sadness", "anger", "joy", "optimism"}
+	runNoID(t, s, append(modelArgs(s, "e", "e"), append(small, "--labels", strings.Join(order, ","))...)...)
+	lm := loadModel(t, s, "e")
+	if !slices.Equal(lm.Model.Labels(), order) || !slices.Equal(lm.Meta.Labels, order) {
+		t.Fatalf("labels %v / %v, want %v", lm.Model.Labels(), lm.Meta.Labels, order)
+	}
+	if lm.Meta.PositiveLabel != "" {
+		t.Errorf("a 4-class model has positive label %q", lm.Meta.PositiveLabel)
+	}
+	if rec := lm.Meta.Metrics["validation_macro_recall"]; rec < 0.8 {
+		t.Errorf("validation macro recall %.3f, want >= 0.8 on the synthetic corpus", rec)
+	}
+	for text, want := range map[string]string{"so furious and outraged today": "anger", "crying again, i miss you": "sadness",
+		"hopeful about the future": "optimism", "party time, thrilled": "joy"} {
+		p := lm.Model.PredictText(text)
+		if got := order[slices.Index(p, slices.Max(p))]; got != want {
+			t.Errorf("%q predicted %s (%v), want %s", text, got, p, want)
+		}
+	}
+}
+
+// TestTrainAllAndPositiveLabel: "all" takes the training set's labels,
+// sorted; a two-class list records its first label as the positive one
+// unless --positive-label names another.
+func TestTrainAllAndPositiveLabel(t *testing.T) {
+	s := stagetest.NewFS(t)
+	rows := synthcorpus.Generate(2, 600, []string{"OTHER", "AI"}, synthcorpus.Options{})
+	writeSplit(t, s, "a", rows[:500], rows[500:])
+	for _, tc := range []struct {
+		args     []string
+		labels   []string
+		positive string
+	}{
+		{[]string{"--labels", "all"}, []string{"AI", "OTHER"}, ""},
+		{[]string{"--labels", "OTHER,AI"}, []string{"OTHER", "AI"}, "OTHER"},
+		{[]string{"--labels", "AI,OTHER", "--positive-label", "OTHER"}, []string{"AI", "OTHER"}, "OTHER"},
+		{[]string{"--labels", "AI,OTHER"}, []string{"AI", "OTHER"}, "AI"},
+	} {
+		runNoID(t, s, append(modelArgs(s, "a", "a"), append(tiny, tc.args...)...)...)
+		lm := loadModel(t, s, "a")
+		if !slices.Equal(lm.Model.Labels(), tc.labels) || lm.Meta.PositiveLabel != tc.positive {
+			t.Errorf("%q: labels %v positive %q, want %v %q", tc.args, lm.Model.Labels(), lm.Meta.PositiveLabel, tc.labels, tc.positive)
+		}
+	}
+}
+
+// TestTrainNeedsLabeledData: unlabeled data and data without the chosen
+// labels fail with errors that say what to do; bad label flags are usage
+// errors.
+func TestTrainNeedsLabeledData(t *testing.T) {
+	s := stagetest.NewFS(t)
+	rows := synthcorpus.Generate(3, 300, []string{"AI", "OTHER"}, synthcorpus.Options{})
+	unlabeled := slices.Clone(rows)
+	for i := range unlabeled {
+		unlabeled[i].Label = ""
+	}
+	writeSplit(t, s, "u", unlabeled[:250], unlabeled[250:])
+	writeSplit(t, s, "o", rows[:250], rows[250:])
+	for _, tc := range []struct {
+		run  string
+		args []string
+		code int
+		want string
+	}{
+		{"u", []string{"--labels", "AI,OTHER"}, 1, "none of the 250 rows has a label: run the label stage"},
+		{"u", []string{"--labels", "all"}, 1, "none of the 250 rows has a label: run the label stage"},
+		{"o", nil, 1, `no row has one of the labels ["negative" "neutral" "positive"]`},
+		{"o", nil, 1, "pick --labels"},
+		{"o", []string{"--labels", "none"}, 2, "train needs labeled data"},
+		{"o", []string{"--labels", "AI"}, 2, "--labels"},
+		{"o", []string{"--labels", "AI,OTHER", "--positive-label", "ai"}, 2, `--positive-label: positive label "ai" is not one of the labels ["AI" "OTHER"]`},
+		{"o", []string{"--labels", "AI,OTHER,MAYBE", "--positive-label", "AI"}, 2, "only a two-class model"},
+	} {
+		r := s.Run(t, stages.Train, runFn, tc.run, append(modelArgs(s, tc.run, tc.run), append(tiny, tc.args...)...)...)
+		if r.Code != tc.code || !strings.Contains(r.Stderr, tc.want) {
+			t.Errorf("%s %q: exit %d, want %d and %q in:\n%s", tc.run, tc.args, r.Code, tc.code, tc.want, r.Stderr)
+		}
+	}
+	if _, ok := s.Manifest(t, "u", "train", "model"); ok {
+		t.Error("unlabeled data committed a model")
 	}
 }

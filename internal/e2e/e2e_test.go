@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
 	"github.com/tweetflow/tweetflow/internal/stageio"
@@ -26,7 +27,7 @@ import (
 // EnvBin names a folder of prebuilt component binaries.
 const EnvBin = "TWEETFLOW_E2E_BIN"
 
-var components = []string{"ingest", "clean", "balance-split", "embed", "train", "evaluate-gate", "export-onnx"}
+var components = []string{"ingest", "clean", "balance-split", "embed", "train", "evaluate-gate", "export-onnx", "serve"}
 
 var build struct {
 	once sync.Once
@@ -182,7 +183,7 @@ func TestPipelineOnRealData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lm.Meta.ModelVersion != p.run || !slices.Equal(lm.Meta.Labels, stageio.ThreeClass) || lm.Model.Dim() != 16 {
+	if lm.Meta.ModelVersion != p.run || !slices.Equal(lm.Meta.Labels, labelset.ThreeClassLabels) || lm.Model.Dim() != 16 {
 		t.Errorf("model version %q labels %v dim %d", lm.Meta.ModelVersion, lm.Meta.Labels, lm.Model.Dim())
 	}
 	digests := map[string]string{}

@@ -283,7 +283,7 @@ func TestLabelMap(t *testing.T) {
 		t.Error("strict map accepted an unknown label")
 	}
 	perm, _ := ParseLabelMap("0->negative,*")
-	if got, ok := perm.Map("Mixed"); !ok || got != "mixed" {
+	if got, ok := perm.Map(" Mixed "); !ok || got != "Mixed" {
 		t.Errorf("permissive Map(Mixed) = %q, %v", got, ok)
 	}
 	if got, ok := DefaultLabelMap(FormatSemEval).Map("POSITIVE"); !ok || got != "positive" {

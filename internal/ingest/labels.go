@@ -11,8 +11,9 @@ import (
 //
 // Lookup tries the raw label as it is (spaces trimmed), then lower-cased.
 // A raw label with no entry is an unknown label: the row is a bad row,
-// unless the map is Permissive, in which case the lower-cased raw label is
-// kept as it is.
+// unless the map is Permissive, in which case the raw label is kept as it
+// is written (spaces trimmed, case kept: "AI" stays "AI", so a label set
+// like AI,OTHER names it as the data does).
 type LabelMap struct {
 	m          map[string]string
 	Permissive bool
@@ -66,7 +67,7 @@ func (lm *LabelMap) Map(raw string) (string, bool) {
 		return l, true
 	}
 	if lm.Permissive && raw != "" {
-		return lower, true
+		return raw, true
 	}
 	return "", false
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 )
 
@@ -84,6 +86,22 @@ func runSinkSuite(t *testing.T, h sinkHarness) {
 			}
 		}
 	})
+	t.Run("any label names", func(t *testing.T) {
+		// Label names are data, not column names: quotes, backslashes,
+		// spaces, unicode and SQL all survive.
+		s := h.open(t)
+		want := oddLabelRows(t, 30)
+		if err := s.Write(context.Background(), want); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := cmpRows(normalizeURLs(h.stored(t)))
+		if !reflect.DeepEqual(got, cmpRows(normalizeURLs(oddLabelRows(t, 30)))) {
+			t.Errorf("rows with labels %q:\n got %+v\nwant %+v", oddLabels, got[:1], cmpRows(want)[:1])
+		}
+	})
 	t.Run("caller reuses rows", func(t *testing.T) {
 		s := h.open(t)
 		rows := edgeRows()
@@ -133,6 +151,31 @@ func runSinkSuite(t *testing.T, h sinkHarness) {
 			t.Errorf("stored %d rows, want the one written before Close", len(got))
 		}
 	})
+}
+
+// oddLabels are label names that need quoting in JSON and SQL.
+var oddLabels = []string{"AI", `not "AI"`, `back\slash`, "joie de vivre ✨", "x'); DROP TABLE scores; --"}
+
+// oddLabelRows scores n test tweets with a model whose labels are oddLabels.
+func oddLabelRows(t testing.TB, n int) []Row {
+	t.Helper()
+	tm, err := servingtest.Random(servingtest.Options{Version: "odd", Labels: oddLabels, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := serving.LoadFiles(tm.Files, "odd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewScorer(m, WithClock(fixedClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Score(tweets(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // tweetsRows scores n test tweets with the test model.

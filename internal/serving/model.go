@@ -43,6 +43,9 @@ const (
 	FeaturizerKey = "featurizer"
 	// CreatedKey may hold the creation time (RFC 3339).
 	CreatedKey = "created_at"
+	// PositiveKey may hold the positive class of a two-class model (one of
+	// the labels), whose ROC and PR curves evaluate-gate reports.
+	PositiveKey = "positive_label"
 )
 
 // maxModelFile bounds every file read while loading a model (2 GiB).
@@ -53,6 +56,7 @@ type folderMetadata struct {
 	ModelVersion string            `json:"model_version"`
 	CreatedAt    time.Time         `json:"created_at"`
 	Labels       []string          `json:"labels"`
+	Positive     string            `json:"positive_label"`
 	TextOptions  *text.Options     `json:"text_options"`
 	Extra        map[string]string `json:"extra"`
 }
@@ -64,6 +68,7 @@ type Model struct {
 	version  string
 	created  time.Time
 	labels   []string
+	positive string
 	source   string
 	digest   string
 	graph    *runtime.Model
@@ -83,6 +88,10 @@ func (m *Model) Version() string { return m.version }
 
 // Labels names the classes in output order. Do not modify it.
 func (m *Model) Labels() []string { return m.labels }
+
+// PositiveLabel is the positive class of a two-class model, "" when the
+// model records none.
+func (m *Model) PositiveLabel() string { return m.positive }
 
 // CreatedAt is the model's creation time (zero when unknown).
 func (m *Model) CreatedAt() time.Time { return m.created }
@@ -309,6 +318,14 @@ func build(files map[string][]byte, fallbackName, versionOverride string) (*Mode
 		}
 	} else {
 		m.labels = md.Labels
+	}
+
+	m.positive = md.Positive
+	if s, found := g.Metadata(PositiveKey); found {
+		m.positive = s
+	}
+	if m.positive != "" && !slices.Contains(m.labels, m.positive) {
+		return nil, fmt.Errorf("checking positive label %q: not one of the labels %q", m.positive, m.labels)
 	}
 
 	// Version and creation time.

@@ -2,7 +2,12 @@ package serving
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,5 +88,77 @@ func TestPredictBatchSizes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAnyLabelNames: a model with labels other than sentiment, some of
+// them needing JSON escapes, answers /predict with its own label names and
+// lists its positive label; a positive label outside the labels fails to
+// load.
+func TestAnyLabelNames(t *testing.T) {
+	labels := []string{"AI", `not "AI"`, "émotion\\joie", "x y"}
+	tm, err := servingtest.Random(servingtest.Options{Version: "any", Labels: labels, Seed: 9,
+		Metadata: map[string]string{PositiveKey: "AI"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadFiles(tm.Files, "any")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Labels(), labels) || m.PositiveLabel() != "AI" {
+		t.Fatalf("labels %q positive %q", m.Labels(), m.PositiveLabel())
+	}
+	ts := httptest.NewServer(New(StaticRegistry(m)))
+	defer ts.Close()
+	text := servingtest.Texts[0]
+	resp, err := http.Post(ts.URL+"/predict", "application/json", strings.NewReader(`{"text":`+strconv.Quote(text)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Label         string             `json:"label"`
+		Probabilities map[string]float64 `json:"probabilities"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tm.Reference(text)
+	best := 0
+	for j, l := range labels {
+		if p, ok := got.Probabilities[l]; !ok || math.Abs(p-float64(want[j])) > 1e-5 {
+			t.Errorf("p(%q) = %v (present %v), want %v", l, p, ok, want[j])
+		}
+		if want[j] > want[best] {
+			best = j
+		}
+	}
+	if got.Label != labels[best] || len(got.Probabilities) != len(labels) {
+		t.Errorf("label %q, probabilities %v; want %q", got.Label, got.Probabilities, labels[best])
+	}
+	resp, err = http.Get(ts.URL + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var models struct {
+		Models []struct {
+			Labels   []string `json:"labels"`
+			Positive string   `json:"positive_label"`
+		} `json:"models"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&models)
+	resp.Body.Close()
+	if err != nil || len(models.Models) != 1 || !slices.Equal(models.Models[0].Labels, labels) || models.Models[0].Positive != "AI" {
+		t.Errorf("/models: %+v, %v", models, err)
+	}
+
+	bad, err := servingtest.Random(servingtest.Options{Labels: []string{"AI", "OTHER"}, Metadata: map[string]string{PositiveKey: "ai"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFiles(bad.Files, "bad"); err == nil || !strings.Contains(err.Error(), `checking positive label "ai": not one of the labels`) {
+		t.Errorf("a positive label outside the labels loaded: %v", err)
 	}
 }

@@ -303,6 +303,10 @@ func (s *Server) writeModels(w http.ResponseWriter, set *Set) int {
 		b = append(b, m.jsonVersion...)
 		b = append(b, `,"labels":`...)
 		b = appendLabels(b, m)
+		if m.positive != "" {
+			b = append(b, `,"positive_label":`...)
+			b = appendString(b, m.positive)
+		}
 		b = append(b, `,"created_at":`...)
 		if m.created.IsZero() {
 			b = append(b, "null"...)

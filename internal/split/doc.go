@@ -11,6 +11,10 @@
 //     class order);
 //   - the first round(train*n_c) ranks go to train, the next
 //     round(validation*n_c) to validation, the rest to test;
+//   - with fixed sizes (Config.TestRows, Config.ValidationRows) each set
+//     takes every class's share of its size, rounded by the largest
+//     remainder, and train gets the rest of each class;
+//   - one class (k = 1, e.g. unlabeled data) is a plain seeded random split;
 //   - validation-balanced keeps, of every class, the m lowest-ranked
 //     validation rows, where m is the smallest class's validation count;
 //   - train balancing "down" keeps the m lowest-ranked training rows per

@@ -1,9 +1,11 @@
 package split
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Balance modes of the training set.
@@ -19,12 +21,24 @@ type Config struct {
 	Train        float64 // share of each class in train
 	Validation   float64 // share of each class in validation; test gets the rest
 	TrainBalance string  // none, down or up
+	// TestRows and ValidationRows, when positive, fix the size of the test
+	// and validation sets instead of the fractions (a fixed-size golden
+	// set); the train set gets every remaining row and Train is ignored.
+	// When only one is set the other set keeps its fraction of all rows
+	// (test: 1 - Train - Validation).
+	TestRows, ValidationRows int
 }
+
+// fixed reports whether row counts replace the fractions.
+func (c Config) fixed() bool { return c.TestRows > 0 || c.ValidationRows > 0 }
 
 // Validate checks the proportions.
 func (c Config) Validate() error {
 	if c.Train < 0 || c.Validation < 0 || c.Train+c.Validation > 1+1e-9 {
 		return fmt.Errorf("invalid split proportions: train %g + validation %g must be between 0 and 1", c.Train, c.Validation)
+	}
+	if c.TestRows < 0 || c.ValidationRows < 0 {
+		return fmt.Errorf("invalid split sizes: test rows %d and validation rows %d must not be negative", c.TestRows, c.ValidationRows)
 	}
 	switch c.TrainBalance {
 	case BalanceNone, BalanceDown, BalanceUp, "":
@@ -73,14 +87,44 @@ func New(classes []uint8, k int, cfg Config) (*Plan, error) {
 	p.valBal = math.MaxInt
 	p.downM = math.MaxInt
 	maxTrain := 0
+	sizes := make([]int, k)
+	for c, rows := range byClass {
+		sizes[c] = len(rows)
+	}
+	var nTest []int
+	if cfg.fixed() {
+		total := len(classes)
+		val, test := cfg.ValidationRows, cfg.TestRows
+		if val == 0 {
+			val = int(math.Round(cfg.Validation * float64(total)))
+		}
+		if test == 0 {
+			test = int(math.Round(max(0, 1-cfg.Train-cfg.Validation) * float64(total)))
+		}
+		if val+test > total {
+			return nil, fmt.Errorf("invalid split sizes: %d test + %d validation rows, but the data has %d rows", test, val, total)
+		}
+		// Both sets take every class's share of the rows (largest
+		// remainder); test is apportioned among what validation left.
+		p.nVal = apportion(val, sizes)
+		left := make([]int, k)
+		for c := range sizes {
+			left[c] = sizes[c] - p.nVal[c]
+		}
+		nTest = apportion(test, left)
+	}
 	for c, rows := range byClass {
 		n := len(rows)
 		perm := rng.Perm(n)
 		for k, row := range rows {
 			p.rank[row] = int32(perm[k])
 		}
-		p.nTrain[c] = int(math.Round(cfg.Train * float64(n)))
-		p.nVal[c] = min(int(math.Round(cfg.Validation*float64(n))), n-p.nTrain[c])
+		if nTest != nil {
+			p.nTrain[c] = n - p.nVal[c] - nTest[c]
+		} else {
+			p.nTrain[c] = int(math.Round(cfg.Train * float64(n)))
+			p.nVal[c] = min(int(math.Round(cfg.Validation*float64(n))), n-p.nTrain[c])
+		}
 		if n == 0 {
 			continue // an absent class does not shrink the balanced sets to zero
 		}
@@ -102,6 +146,40 @@ func New(classes []uint8, k int, cfg Config) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// apportion splits total among classes in proportion to their sizes by
+// the largest remainder (ties to the lower class index); no class gets more
+// than its size. total must not exceed the sum of sizes.
+func apportion(total int, sizes []int) []int {
+	out := make([]int, len(sizes))
+	sum := 0
+	for _, n := range sizes {
+		sum += n
+	}
+	if sum == 0 || total <= 0 {
+		return out
+	}
+	type rem struct {
+		c int
+		r float64
+	}
+	rems := make([]rem, 0, len(sizes))
+	given := 0
+	for c, n := range sizes {
+		q := float64(total) * float64(n) / float64(sum)
+		out[c] = int(q)
+		given += out[c]
+		rems = append(rems, rem{c, q - float64(out[c])})
+	}
+	slices.SortStableFunc(rems, func(a, b rem) int { return cmp.Compare(b.r, a.r) })
+	for i := 0; given < total; i = (i + 1) % len(rems) {
+		if c := rems[i].c; out[c] < sizes[c] {
+			out[c]++
+			given++
+		}
+	}
+	return out
 }
 
 // Rows is the number of rows planned.

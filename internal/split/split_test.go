@@ -105,3 +105,44 @@ func TestInvalidConfig(t *testing.T) {
 		t.Error("out-of-range class accepted")
 	}
 }
+
+func TestFixedSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		counts []int
+		cfg    Config
+		want   map[string][]int
+	}{
+		{"unlabeled: one class", []int{1000}, Config{Seed: 1, Train: 0.8, Validation: 0.1, TestRows: 250, ValidationRows: 100},
+			map[string][]int{"train": {650}, "validation": {100}, "validation-balanced": {100}, "test": {250}}},
+		{"stratified shares", []int{600, 300, 100}, Config{Seed: 1, Train: 0.8, Validation: 0.1, TestRows: 100, ValidationRows: 50},
+			map[string][]int{"train": {510, 255, 85}, "validation": {30, 15, 5}, "validation-balanced": {5, 5, 5}, "test": {60, 30, 10}}},
+		{"largest remainder", []int{5, 3, 2}, Config{Seed: 1, TestRows: 3, ValidationRows: 1},
+			// validation 1: shares .5,.3,.2 -> class 0; test 3 of 4,3,2: 1.33,1,.67 -> 1,1,0 + class 2 (.67)
+			map[string][]int{"train": {3, 2, 1}, "validation": {1, 0, 0}, "validation-balanced": {0, 0, 0}, "test": {1, 1, 1}}},
+		{"test rows only, validation keeps its fraction", []int{100}, Config{Seed: 1, Train: 0.5, Validation: 0.2, TestRows: 10},
+			map[string][]int{"train": {70}, "validation": {20}, "validation-balanced": {20}, "test": {10}}},
+		{"validation rows only, test keeps its fraction", []int{100}, Config{Seed: 1, Train: 0.5, Validation: 0.2, ValidationRows: 5},
+			map[string][]int{"train": {65}, "validation": {5}, "validation-balanced": {5}, "test": {30}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := len(tc.counts)
+			p, err := New(classes(3, tc.counts...), k, tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Counts(k); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("counts = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFixedSizesTooLarge(t *testing.T) {
+	if _, err := New(classes(1, 10), 1, Config{TestRows: 6, ValidationRows: 5}); err == nil {
+		t.Fatal("11 rows of 10 accepted")
+	}
+	if _, err := New(classes(1, 10), 1, Config{TestRows: -1}); err == nil {
+		t.Fatal("negative rows accepted")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
@@ -23,26 +22,4 @@ func ReadDataset(ctx context.Context, loc artifact.Location, fn func(*dataset.Tw
 		return fmt.Errorf("reading dataset %q: %w", loc.URI(), err)
 	}
 	return nil
-}
-
-// Label sets.
-var (
-	ThreeClass = []string{"negative", "neutral", "positive"}
-	Binary     = []string{"negative", "positive"}
-)
-
-// LabelSet returns the ordered labels of a labels mode: "three-class",
-// "binary", or "all" (the sorted labels present, given as seen).
-func LabelSet(mode string, seen []string) ([]string, error) {
-	switch mode {
-	case "three-class":
-		return ThreeClass, nil
-	case "binary":
-		return Binary, nil
-	case "all":
-		out := slices.Clone(seen)
-		slices.Sort(out)
-		return slices.Compact(out), nil
-	}
-	return nil, fmt.Errorf("unknown labels mode %q: want three-class, binary or all", mode)
 }

@@ -57,6 +57,15 @@ var Clean = c.Contract{
 	Shardable: true,
 }
 
+// Help shared by the labels and positive-label parameters.
+const (
+	labelsHelp = "The label set, in class order: 'three-class' (negative,neutral,positive), 'binary' (negative,positive), " +
+		"'all' (every label present in the data, sorted), or a comma list of at least 2 labels like 'AI,OTHER' or " +
+		"'anger,joy,optimism,sadness' (exactly those, in that order; names are case-sensitive)."
+	positiveHelp = "The positive class of a two-class model, whose ROC and PR curves are reported: empty takes the default, " +
+		"the label named first in an explicit labels list (AI,OTHER -> AI), 'positive' for binary, else the label named positive or the last label."
+)
+
 // BalanceSplit splits a dataset into train/validation/test.
 var BalanceSplit = c.Contract{
 	Name:    "balance-split",
@@ -69,8 +78,10 @@ var BalanceSplit = c.Contract{
 		{Name: "train-fraction", Type: c.Float, Default: "0.8", Min: c.F(0), Max: c.F(1), Description: "Share of rows in the training set."},
 		{Name: "validation-fraction", Type: c.Float, Default: "0.1", Min: c.F(0), Max: c.F(1), Description: "Share of rows in the validation set; the rest is the test set."},
 		{Name: "train-balance", Default: "none", Enum: []string{"none", "down", "up"}, Description: "Balance the training set's classes by down-sampling, up-sampling, or not at all."},
-		{Name: "labels", Default: "three-class", Enum: []string{"three-class", "binary", "all"},
-			Description: "Which labels to keep: negative/neutral/positive, negative/positive only, or every label present."},
+		{Name: "labels", Default: "three-class", Description: labelsHelp + " Rows with other labels are dropped. " +
+			"'none': the data is unlabeled (e.g. for a labeling stage): every row is kept and the split is a seeded random one, not stratified."},
+		{Name: "test-rows", Type: c.Int, Default: "0", Min: c.F(0), Description: "Rows in the test set (stratified by class); 0 uses the fractions. When test-rows or validation-rows is set, the training set gets every remaining row."},
+		{Name: "validation-rows", Type: c.Int, Default: "0", Min: c.F(0), Description: "Rows in the validation set (stratified by class); 0 uses validation-fraction."},
 		shardRows,
 	},
 	Inputs: []c.Artifact{{Name: "tweets", Kind: c.Dataset, From: "clean/tweets", Description: "the cleaned dataset"}},
@@ -103,15 +114,16 @@ var Embed = c.Contract{
 	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
 }
 
-// Train trains the sentiment classifier.
+// Train trains the tweet classifier.
 var Train = c.Contract{
 	Name:    "train",
-	Summary: "Train the sentiment classifier (mean of word and n-gram embeddings, softmax head) with early stopping",
+	Summary: "Train the tweet classifier (mean of word and n-gram embeddings, softmax head) with early stopping",
 	Description: "fastText-style classifier over token ids: word embeddings (initialised from embed's vectors), hashed word " +
 		"and character n-grams, an optional hidden layer and a softmax over the labels. Class weights for imbalanced data, " +
 		"early stopping on the validation set. Writes one versioned model folder: weights, tokenizer settings, vocabulary and metadata.json.",
 	Params: []c.Param{
-		{Name: "labels", Default: "three-class", Enum: []string{"three-class", "binary"}, Description: "negative/neutral/positive, or negative/positive (Sentiment140-style)."},
+		{Name: "labels", Default: "three-class", Description: labelsHelp + " Training rows with other labels are skipped; data without any of the labels is an error."},
+		{Name: "positive-label", Description: positiveHelp + " Recorded in the model's metadata.json and ONNX metadata (positive_label)."},
 		{Name: "epochs", Type: c.Int, Default: "5", Min: c.F(1), Description: "Maximum training epochs (the learning rate decays linearly to 0 over them)."},
 		{Name: "learning-rate", Type: c.Float, Default: "0.2", Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
 		{Name: "dim", Type: c.Int, Default: "50", Min: c.F(1), Max: c.F(1000), Description: "Embedding dimension when no --vectors are given; with vectors, their dimension is used."},
@@ -149,6 +161,7 @@ var EvaluateGate = c.Contract{
 		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
 		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of --data when it is a raw file."},
 		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
+		{Name: "positive-label", Description: positiveHelp + " Empty uses the model's recorded positive label."},
 	},
 	Inputs: []c.Artifact{
 		{Name: "model", Kind: c.Model, From: "train/model", Description: "the model to score"},

@@ -61,14 +61,22 @@ const CleanMapStep = "clean-map"
 //	  -> export-onnx -> build-serving-image   (only when the gate passed)
 func Pipeline() *dsl.Pipeline {
 	p := dsl.New(Name, dsl.WithDescription(
-		"Train, gate and package a tweet sentiment model: ingest, clean, split, embed, train, "+
+		"Train, gate and package a tweet classifier (sentiment or any label set): ingest, clean, split, embed, train, "+
 			"evaluate against quality thresholds, and only when they pass export ONNX and build the serving image."),
 		dsl.WithComponentDefaults(Production))
 
 	sources := p.ExposeInput(&stages.Ingest, "sources", dsl.Default(DefaultSources), dsl.Description(
 		"Raw tweet files: paths, globs, folders or s3://bucket/prefix URIs, comma-separated. "+
 			"The default is the demo data of the repository (local runs); on a cluster give s3:// URIs."))
-	labels := p.Expose(&stages.Train, "labels")
+	labels := p.Expose(&stages.Train, "labels", dsl.Description(
+		"The label set to train on, in class order: 'three-class' (negative,neutral,positive), 'binary' (negative,positive), "+
+			"'all' (every label in the data, sorted), or a comma list of at least 2 labels like 'AI,OTHER' or 'anger,joy,optimism,sadness' "+
+			"(exactly those, in that order, case-sensitive). Rows with other labels are dropped by the split. "+
+			"Raw labels other than sentiment words need label-map '*' (keep labels as written) or an explicit map."))
+	positive := p.Expose(&stages.Train, "positive-label", dsl.Description(
+		"The positive class of a two-class model, whose ROC-AUC and PR-AUC the gate checks: empty takes the label named first "+
+			"in an explicit labels list (AI,OTHER -> AI), 'positive' for binary, else the label named positive or the last label. "+
+			"Recorded in the model's metadata and its ONNX metadata."))
 	seed := p.Expose(&stages.BalanceSplit, "seed", dsl.Description(
 		"Seed of the split, the embeddings and the training: the same data and seed give the same model."))
 	dim := p.Expose(&stages.Embed, "dim", dsl.Description(
@@ -112,6 +120,7 @@ func Pipeline() *dsl.Pipeline {
 		dsl.In("validation", split.Out("validation")),
 		dsl.In("vectors", embed.Out("vectors")),
 		dsl.Bind("labels", labels),
+		dsl.Bind("positive-label", positive),
 		dsl.Bind("seed", seed),
 		dsl.Bind("dim", dim),
 		dsl.Expose("epochs"),
@@ -119,6 +128,7 @@ func Pipeline() *dsl.Pipeline {
 	gate := p.Step(stages.EvaluateGate,
 		dsl.In("model", train.Out("model")),
 		dsl.In("data", split.Out("test")),
+		dsl.Bind("positive-label", positive),
 		dsl.Expose("min-roc-auc", dsl.Description(
 			"Quality gate: lowest acceptable ROC-AUC on the test set, a number from 0 to 1 (0.5 is chance, 1 is perfect). "+
 				"Below it the gate fails (exit 3) and the model is neither exported nor packaged.")),

@@ -146,21 +146,6 @@ func TestHogwildThreads(t *testing.T) {
 	}
 }
 
-func TestLabelSets(t *testing.T) {
-	for kind, want := range map[string][]string{
-		LabelsThreeClass: {"negative", "neutral", "positive"},
-		LabelsBinary:     {"negative", "positive"},
-	} {
-		got, err := LabelSet(kind)
-		if err != nil || !slices.Equal(got, want) {
-			t.Errorf("LabelSet(%q) = %q, %v; want %q", kind, got, err, want)
-		}
-	}
-	if _, err := LabelSet("all"); err == nil {
-		t.Error(`LabelSet("all") accepted`)
-	}
-}
-
 func TestClassWeights(t *testing.T) {
 	labels := []int32{0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2}
 	counts, w := classWeights(labels, 4, WeightsBalanced)

@@ -41,20 +41,23 @@ type DataDigest struct {
 // Metadata is metadata.json. Save fills Format, Labels, Rows, Dim, Hidden
 // and Featurizer from the model; the caller fills the rest.
 type Metadata struct {
-	Format       string             `json:"format"`
-	ModelVersion string             `json:"model_version"` // the run id
-	CreatedAt    time.Time          `json:"created_at"`
-	Labels       []string           `json:"labels"`
-	Rows         int                `json:"rows"`
-	Dim          int                `json:"dim"`
-	Hidden       int                `json:"hidden"`
-	Featurizer   featurize.Settings `json:"featurizer"`
-	Cleaning     *text.Options      `json:"cleaning,omitempty"` // how the clean stage cleaned the training text; serving must clean alike
-	Params       Params             `json:"params"`
-	Training     *Result            `json:"training,omitempty"` // epochs, best epoch, class weights
-	Data         []DataDigest       `json:"data,omitempty"`
-	Metrics      map[string]float64 `json:"metrics,omitempty"` // e.g. validation macro recall
-	Extra        map[string]string  `json:"extra,omitempty"`   // free-form: pipeline, git commit, ...
+	Format       string    `json:"format"`
+	ModelVersion string    `json:"model_version"` // the run id
+	CreatedAt    time.Time `json:"created_at"`
+	Labels       []string  `json:"labels"`
+	// PositiveLabel is the positive class of a two-class model (its ROC
+	// and PR curves are reported); empty for more classes or when unknown.
+	PositiveLabel string             `json:"positive_label,omitempty"`
+	Rows          int                `json:"rows"`
+	Dim           int                `json:"dim"`
+	Hidden        int                `json:"hidden"`
+	Featurizer    featurize.Settings `json:"featurizer"`
+	Cleaning      *text.Options      `json:"cleaning,omitempty"` // how the clean stage cleaned the training text; serving must clean alike
+	Params        Params             `json:"params"`
+	Training      *Result            `json:"training,omitempty"` // epochs, best epoch, class weights
+	Data          []DataDigest       `json:"data,omitempty"`
+	Metrics       map[string]float64 `json:"metrics,omitempty"` // e.g. validation macro recall
+	Extra         map[string]string  `json:"extra,omitempty"`   // free-form: pipeline, git commit, ...
 }
 
 // Save writes the model folder through create: weights.bin, featurizer.json,

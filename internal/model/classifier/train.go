@@ -51,23 +51,6 @@ func (d *Dataset) Add(ids []int32, label int) {
 	d.Labels = append(d.Labels, int32(label))
 }
 
-// Label sets of the train stage's labels parameter.
-const (
-	LabelsThreeClass = "three-class" // negative, neutral, positive
-	LabelsBinary     = "binary"      // negative, positive
-)
-
-// LabelSet returns the class names, in output order, of a label set.
-func LabelSet(kind string) ([]string, error) {
-	switch kind {
-	case LabelsThreeClass:
-		return []string{"negative", "neutral", "positive"}, nil
-	case LabelsBinary:
-		return []string{"negative", "positive"}, nil
-	}
-	return nil, fmt.Errorf("checking label set %q: want %q or %q", kind, LabelsThreeClass, LabelsBinary)
-}
-
 // Class weightings for Params.ClassWeights.
 const (
 	WeightsBalanced = "balanced" // n / (C * n_c), scikit-learn's "balanced"

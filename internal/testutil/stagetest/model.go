@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/stageio"
@@ -85,7 +86,7 @@ func trainModel(t testing.TB, p Prepared, o ModelOptions) (*classifier.Model, *c
 
 // ModelOptions tunes TrainModel; zero values take small, fast settings.
 type ModelOptions struct {
-	Labels  []string // default stageio.ThreeClass
+	Labels  []string // default labelset.ThreeClassLabels
 	Dim     int      // default 16
 	Hidden  int      // default 0 (linear head)
 	Buckets int      // default 20000
@@ -102,7 +103,7 @@ func (s *Store) TrainModel(t testing.TB, runID string, p Prepared, o ModelOption
 	t.Helper()
 	ctx := context.Background()
 	if len(o.Labels) == 0 {
-		o.Labels = stageio.ThreeClass
+		o.Labels = labelset.ThreeClassLabels
 	}
 	if o.Dim == 0 {
 		o.Dim = 16

@@ -10,6 +10,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/clean"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/split"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/text"
@@ -40,7 +41,7 @@ type PrepareOptions struct {
 	Seed uint64 // split seed
 	// Every keeps every n-th cleaned row (0 or 1: all), to make small sets.
 	Every int
-	// Labels the split keeps (default stageio.ThreeClass).
+	// Labels the split keeps (default labelset.ThreeClassLabels).
 	Labels []string
 	// TrainFraction and ValidationFraction default to 0.8 and 0.1.
 	TrainFraction, ValidationFraction float64
@@ -135,7 +136,7 @@ func computePrepare(t testing.TB, sources []string, o PrepareOptions) *prepared 
 
 	labels := o.Labels
 	if len(labels) == 0 {
-		labels = stageio.ThreeClass
+		labels = labelset.ThreeClassLabels
 	}
 	classOf := map[string]uint8{}
 	for i, l := range labels {
