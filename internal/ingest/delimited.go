@@ -382,18 +382,27 @@ func ParseTime(s string) (time.Time, error) {
 // field equal to col in any case, and no all-digit field (empty fields
 // are allowed: pandas writes an unnamed index column).
 func headerHas(first []byte, sep byte, col string) bool {
-	found := false
+	like, has := headerLike(first, sep, col)
+	return like && has
+}
+
+// headerLike reports whether first looks like a header (no all-digit
+// field) and whether it has column col.
+func headerLike(first []byte, sep byte, col string) (like, has bool) {
+	if len(bytes.TrimSpace(first)) == 0 {
+		return false, false
+	}
 	for _, f := range bytes.Split(first, []byte{sep}) {
 		f = bytes.TrimSpace(f)
 		if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
 			f = bytes.TrimSpace(f[1 : len(f)-1])
 		}
 		if isDigits(f) {
-			return false
+			return false, false
 		}
 		if bytes.EqualFold(f, []byte(col)) {
-			found = true
+			has = true
 		}
 	}
-	return found
+	return true, has
 }

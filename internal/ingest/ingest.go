@@ -124,9 +124,10 @@ func DetectFormat(name string, head []byte) (Format, error) {
 
 // DetectFormatColumns picks the format of a source from its name and
 // first bytes. The extension first: .parquet, .jsonl/.ndjson/.json,
-// .csv (FormatCSV when the first line is a header with the text column
-// of cols, else FormatSentiment140), .tsv/.tab (FormatTSV for such a
-// header, else by content). Then the content: "PAR1" magic, a '{' line
+// .csv (FormatCSV when the first line looks like a header, that is has no
+// all-digit field, else FormatSentiment140, whose records start with two
+// numbers), .tsv/.tab (FormatTSV for a header with the text column of
+// cols, else by content). Then the content: "PAR1" magic, a '{' line
 // (JSONL), a first line that is a header with the text column
 // (comma-separated: FormatCSV, else tab-separated: FormatTSV; a header
 // has no all-digit field, so a SemEval record whose text is "text" is not
@@ -150,8 +151,8 @@ func DetectFormatColumns(name string, head []byte, cols Columns) (Format, error)
 			return FormatTSV, nil
 		}
 	case ".csv":
-		if headerHas(first, ',', textCol) {
-			return FormatCSV, nil
+		if like, _ := headerLike(first, ',', textCol); like {
+			return FormatCSV, nil // reading it names a missing text column
 		}
 		return FormatSentiment140, nil
 	}
