@@ -286,4 +286,3 @@ func TestUnlabeledThroughClean(t *testing.T) {
 	}
 	t.Logf("clean: %d in, %d out, stats %+v", len(in), len(out), cst)
 }
-
