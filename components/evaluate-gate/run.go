@@ -18,6 +18,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/report"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
@@ -170,19 +171,16 @@ func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) e
 }
 
 func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error) (string, error) {
-	format, err := ingest.ParseFormat(env.String("format"))
+	ro, err := stages.DecodeRawRead(env)
 	if err != nil {
-		return "", component.Usagef("--format: %w", err)
+		return "", err
 	}
-	var lm *ingest.LabelMap
-	if spec := env.String("label-map"); spec != "" {
-		if lm, err = ingest.ParseLabelMap(spec); err != nil {
-			return "", component.Usagef("--label-map: %w", err)
-		}
-	}
-	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, lm)
+	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro.Format, ro.LabelMap)
 	if err != nil {
 		return "", component.Usagef("--data: %w", err)
+	}
+	for i := range src {
+		src[i].Columns = ro.Columns
 	}
 	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)

@@ -8,22 +8,20 @@ import (
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 func run(ctx context.Context, env *component.Env) error {
-	format, err := ingest.ParseFormat(env.String("format"))
+	ro, err := stages.DecodeRawRead(env)
 	if err != nil {
-		return component.Usagef("--format: %w", err)
+		return err
 	}
-	var lm *ingest.LabelMap
-	if spec := env.String("label-map"); spec != "" {
-		if lm, err = ingest.ParseLabelMap(spec); err != nil {
-			return component.Usagef("--label-map: %w", err)
-		}
-	}
-	sources, err := stageio.ExpandSources(ctx, env.InputList("sources"), format, lm)
+	sources, err := stageio.ExpandSources(ctx, env.InputList("sources"), ro.Format, ro.LabelMap)
 	if err != nil {
 		return component.Usagef("--sources: %w", err)
+	}
+	for i := range sources {
+		sources[i].Columns = ro.Columns
 	}
 	out := env.Output("tweets")
 	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
@@ -50,6 +48,9 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	for _, s := range st.Sources {
 		fmt.Fprintf(env.Stdout, "ingest: %-60s %-12s %7d rows, %d bad\n", s.Name, s.Format, s.RowsOut, s.BadRows)
+		if s.Format == ingest.FormatCSV || s.Format == ingest.FormatTSV {
+			fmt.Fprintf(env.Stdout, "ingest: %-60s columns %s\n", "", ro.Columns)
+		}
 	}
 	fmt.Fprintf(env.Stdout, "ingest: %d rows from %d sources (%d bad rows skipped) -> %s\n", st.RowsOut, len(st.Sources), st.BadRows, out.URI())
 	return nil

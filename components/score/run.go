@@ -17,6 +17,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/scoring"
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // stdinName is the --tweets value that reads standard input.
@@ -144,6 +145,9 @@ func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]i
 		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, anyLabel)
 		if err != nil {
 			return nil, component.Usagef("--tweets: %w", err)
+		}
+		for i := range src {
+			src[i].Columns = stages.DecodeColumns(env)
 		}
 		out = append(out, src...)
 	}

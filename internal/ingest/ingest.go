@@ -25,10 +25,12 @@ const (
 	FormatNLTK         Format = "nltk"
 	FormatJSONL        Format = "jsonl"
 	FormatParquet      Format = "parquet"
+	FormatCSV          Format = "csv" // comma-separated with a header, mapped by Columns
+	FormatTSV          Format = "tsv" // tab-separated with a header, mapped by Columns
 )
 
 // Formats lists the accepted format names.
-var Formats = []Format{FormatAuto, FormatSentiment140, FormatSemEval, FormatNLTK, FormatJSONL, FormatParquet}
+var Formats = []Format{FormatAuto, FormatSentiment140, FormatSemEval, FormatNLTK, FormatJSONL, FormatParquet, FormatCSV, FormatTSV}
 
 // ParseFormat parses a format name; "" means auto.
 func ParseFormat(s string) (Format, error) {
@@ -57,6 +59,7 @@ type ReadOptions struct {
 	Name     string    // source name used in messages and Tweet.Source
 	Format   Format    // FormatAuto (or "") to detect
 	LabelMap *LabelMap // nil: DefaultLabelMap(format)
+	Columns  Columns   // column mapping of FormatCSV and FormatTSV (and their detection)
 }
 
 // Read parses one source stream and calls emit for each good row and bad
@@ -79,7 +82,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 	if f == "" || f == FormatAuto {
 		head, _ := br.Peek(4096)
 		var err error
-		if f, err = DetectFormat(opts.Name, head); err != nil {
+		if f, err = DetectFormatColumns(opts.Name, head, opts.Columns); err != nil {
 			return err
 		}
 	}
@@ -87,7 +90,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 	if lm == nil {
 		lm = DefaultLabelMap(f)
 	}
-	p := &parser{ctx: ctx, name: opts.Name, lm: lm, emit: emit, bad: bad, stdJSON: stdJSON}
+	p := &parser{ctx: ctx, name: opts.Name, lm: lm, cols: opts.Columns, emit: emit, bad: bad, stdJSON: stdJSON}
 	switch f {
 	case FormatSentiment140:
 		return p.sentiment140(newLineReader(br))
@@ -97,6 +100,10 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 		return p.nltk(newLineReader(br))
 	case FormatJSONL:
 		return p.jsonl(newLineReader(br))
+	case FormatCSV:
+		return p.delimited(newLineReader(br), ',')
+	case FormatTSV:
+		return p.delimited(newLineReader(br), '\t')
 	case FormatParquet:
 		if ra, ok := r.(interface {
 			io.ReaderAt
@@ -109,31 +116,57 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 	return fmt.Errorf("reading %q: unsupported format %q", opts.Name, f)
 }
 
-// DetectFormat picks the format of a source from its name and first bytes:
-// the extension first (.parquet, .jsonl/.ndjson/.json, .csv), then the
-// content ("PAR1" magic, a '{' line, a quoted CSV line, or tab-separated
-// lines: "<digits>\t<label>\t<text>" is semeval, "<text>\t<label>" is nltk).
+// DetectFormat is DetectFormatColumns with the default columns (a header
+// with a "text" column makes a delimited file FormatCSV or FormatTSV).
 func DetectFormat(name string, head []byte) (Format, error) {
+	return DetectFormatColumns(name, head, Columns{})
+}
+
+// DetectFormatColumns picks the format of a source from its name and
+// first bytes. The extension first: .parquet, .jsonl/.ndjson/.json,
+// .csv (FormatCSV when the first line looks like a header, that is has no
+// all-digit field, else FormatSentiment140, whose records start with two
+// numbers), .tsv/.tab (FormatTSV for a header with the text column of
+// cols, else by content). Then the content: "PAR1" magic, a '{' line
+// (JSONL), a first line that is a header with the text column
+// (comma-separated: FormatCSV, else tab-separated: FormatTSV; a header
+// has no all-digit field, so a SemEval record whose text is "text" is not
+// one), a quoted CSV line (Sentiment140), or
+// tab-separated lines: "<digits>\t<label>\t<text>" is semeval,
+// "<text>\t<label>" is nltk.
+func DetectFormatColumns(name string, head []byte, cols Columns) (Format, error) {
+	first := head
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	first = bytes.TrimPrefix(bytes.TrimRight(first, "\r"), []byte("\xef\xbb\xbf"))
+	textCol := cols.TextColumn()
 	switch strings.ToLower(path.Ext(name)) {
 	case ".parquet":
 		return FormatParquet, nil
 	case ".jsonl", ".ndjson", ".json":
 		return FormatJSONL, nil
+	case ".tsv", ".tab":
+		if headerHas(first, '\t', textCol) {
+			return FormatTSV, nil
+		}
 	case ".csv":
+		if like, _ := headerLike(first, ',', textCol); like {
+			return FormatCSV, nil // reading it names a missing text column
+		}
 		return FormatSentiment140, nil
 	}
 	if bytes.HasPrefix(head, []byte("PAR1")) {
 		return FormatParquet, nil
 	}
-	first := head
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	first = bytes.TrimRight(first, "\r")
-	trimmed := bytes.TrimLeft(first, " \t\xef\xbb\xbf")
+	trimmed := bytes.TrimLeft(first, " \t")
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		return FormatJSONL, nil
+	case headerHas(first, ',', textCol):
+		return FormatCSV, nil
+	case headerHas(first, '\t', textCol):
+		return FormatTSV, nil
 	case len(first) > 0 && first[0] == '"' && bytes.Contains(first, []byte(`","`)):
 		return FormatSentiment140, nil
 	}
@@ -168,6 +201,7 @@ type parser struct {
 	emit func(*dataset.Tweet) error
 	bad  func(BadRow) error
 
+	cols    Columns
 	stdJSON bool // JSONL through encoding/json only (no fast scanner)
 
 	t       dataset.Tweet
@@ -203,6 +237,7 @@ type Source struct {
 	Open     func() (io.ReadCloser, error) // opens the stream; closed by Ingest
 	Format   Format                        // "" or FormatAuto to detect
 	LabelMap *LabelMap                     // nil: DefaultLabelMap of the format
+	Columns  Columns                       // column mapping of delimited files
 }
 
 // Options tunes Ingest.
@@ -288,7 +323,7 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 		// Detect here so Stats can report the format.
 		br := bufio.NewReaderSize(cr, 256<<10)
 		head, _ := br.Peek(4096)
-		if f, err = DetectFormat(src.Name, head); err != nil {
+		if f, err = DetectFormatColumns(src.Name, head, src.Columns); err != nil {
 			return err
 		}
 		r = br
@@ -323,7 +358,7 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 		}
 		return nil
 	}
-	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap}, emit, bad)
+	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
 	ss.Bytes = cr.n
 	if f == FormatParquet {
 		if s, ok := rc.(io.Seeker); ok {

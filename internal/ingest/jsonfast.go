@@ -309,8 +309,19 @@ func keyOf(name []byte, escaped bool) int {
 			return -1
 		}
 	}
+	for _, k := range apiKeys {
+		if len(k) == len(name) && bytes.EqualFold(name, []byte(k)) {
+			return -1
+		}
+	}
 	return 0
 }
+
+// apiKeys are the Twitter API fields jsonTweet decodes besides tweetKeys
+// (v1.1 objects, v2 expansions): a line with any of them, in any case,
+// goes to encoding/json, which picks the full text, the user and the URLs.
+var apiKeys = [...]string{"id_str", "full_text", "extended_tweet", "note_tweet", "retweeted_status",
+	"entities", "user", "referenced_tweets", "includes"}
 
 // object scans a tweet object (s.i at '{') into o. Envelopes nest once:
 // a "data" object inside "data" is declined.
@@ -533,11 +544,10 @@ func (p *parser) jsonRowFast(line int, raw []byte) (handled bool, err error) {
 	if !tw.createdAt.isNull() {
 		buf = appendUnquoted(buf, tw.createdAt)
 		if len(buf) > textEnd {
-			created, err = time.Parse(time.RFC3339Nano, string(buf[textEnd:]))
+			created, err = parseJSONTime(string(buf[textEnd:]))
 			if err != nil {
 				return false, nil
 			}
-			created = created.UTC()
 		}
 		buf = buf[:textEnd]
 	}

@@ -46,7 +46,9 @@ func TestRealFiles(t *testing.T) {
 	if _, err := os.Stat(realData); err != nil {
 		t.Skipf("no real data at %s", realData)
 	}
-	files, err := ExpandLocal([]string{realData})
+	// The sentiment folders; other shared folders (ssp-ai-tweets) have their own tests.
+	files, err := ExpandLocal([]string{filepath.Join(realData, "nltk-twitter-samples"),
+		filepath.Join(realData, "semeval2017-task4a"), filepath.Join(realData, "sentiment140")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,18 +2,21 @@ package stages
 
 import c "github.com/tweetflow/tweetflow/internal/component"
 
+// formatNames are the --format values of the components that read raw files.
+var formatNames = []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet", "csv", "tsv"}
+
 var shardRows = c.Param{Name: "shard-rows", Type: c.Int, Default: "100000", Min: c.F(1),
 	Description: "Maximum rows per Parquet shard of the output dataset."}
 
 // Ingest reads raw tweet files into a dataset.
 var Ingest = c.Contract{
 	Name:    "ingest",
-	Summary: "Read raw tweet files (Sentiment140 CSV, SemEval TSV, NLTK, JSONL, Parquet) into a tweetflow dataset",
+	Summary: "Read raw tweet files (CSV/TSV with a header, Sentiment140 CSV, SemEval TSV, NLTK, JSONL incl. Twitter API v1.1/v2 objects, Parquet) into a tweetflow dataset",
 	Description: "Reads every source (local paths, globs, folders or s3:// prefixes), decodes its format, " +
 		"maps its labels and writes Parquet shards. Bad rows are reported with file, line and reason; " +
 		"more than --max-bad-rows of them fail the stage without publishing anything.",
 	Params: []c.Param{
-		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"},
+		{Name: "format", Default: "auto", Enum: formatNames,
 			Description: "Input format; auto detects it per file from the extension and content."},
 		{Name: "label-map", Description: "Label mapping applied to every source, e.g. '0->negative,4->positive'; empty uses the format's default mapping."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
@@ -159,7 +162,7 @@ var EvaluateGate = c.Contract{
 		{Name: "min-roc-auc", Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
 		{Name: "min-pr-auc", Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
 		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
-		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of --data when it is a raw file."},
+		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of --data when it is a raw file."},
 		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
 		{Name: "positive-label", Description: positiveHelp + " Empty uses the model's recorded positive label."},
 	},
@@ -220,7 +223,7 @@ var Score = c.Contract{
 		"clean text, urls, label, score and every class probability with the model version: to a Parquet dataset output " +
 		"and, with --postgres-dsn, into a PostgreSQL table (idempotent upserts by tweet id and model version).",
 	Params: []c.Param{
-		{Name: "format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of raw --tweets files; '-' is always JSONL."},
+		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of raw --tweets files; '-' is always JSONL."},
 		{Name: "batch-size", Type: c.Int, Default: "512", Min: c.F(1), Description: "Tweets scored and stored per batch (and per PostgreSQL transaction)."},
 		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written. Prefer the env var: flags show in process lists."},
 		{Name: "flush-interval", Type: c.Duration, Default: "1s", Description: "Store a partial batch once its first tweet has waited this long (streams); 0 waits for full batches."},
@@ -243,3 +246,22 @@ var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &Evaluat
 // Components lists every component with a contract: the pipeline's and the
 // stream scorer. The reference docs cover these.
 var Components = append(append([]*c.Contract{}, All...), &Score)
+
+// ColumnParams map the columns of delimited files with a header (format
+// csv or tsv, or auto-detected) to tweet fields. They are declared once
+// here, added to every contract that reads raw files (init below) and
+// decoded by DecodeColumns.
+var ColumnParams = []c.Param{
+	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
+	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled. Values go through --label-map."},
+	{Name: "id-column", Description: "Header column holding the tweet id (CSV/TSV); empty: the id is '<file name>:<line>'."},
+	{Name: "time-column", Description: "Header column holding the creation time (CSV/TSV): RFC 3339, '2015-02-24 11:35:52 -0800', 'Mon Apr 06 22:19:45 +0000 2009' or unix seconds; empty: unknown."},
+	{Name: "user-column", Description: "Header column holding the user name (CSV/TSV); empty: no user."},
+}
+
+// The contracts that read raw tweet files take the column mapping too.
+func init() {
+	for _, ct := range []*c.Contract{&Ingest, &EvaluateGate, &Score} {
+		ct.Params = append(ct.Params, ColumnParams...)
+	}
+}

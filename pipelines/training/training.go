@@ -88,6 +88,7 @@ func Pipeline() *dsl.Pipeline {
 		dsl.Expose("format"),
 		dsl.Expose("label-map"),
 		dsl.Expose("max-bad-rows"),
+		exposeColumns(),
 	)
 	// clean fans out too: clean-map normalises the text of each ingest
 	// shard (no dedupe), and clean applies the global dedupe and label
@@ -166,4 +167,14 @@ func YAML(opts ...dsl.CompileOption) ([]byte, error) {
 		return nil, err
 	}
 	return dsl.Marshal(wt)
+}
+
+// exposeColumns exposes the column mapping of delimited files
+// (stages.ColumnParams) as pipeline parameters of the same names.
+func exposeColumns() dsl.StepOption {
+	return func(s *dsl.Step) {
+		for _, cp := range stages.ColumnParams {
+			dsl.Expose(cp.Name)(s)
+		}
+	}
 }
