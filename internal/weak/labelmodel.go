@@ -95,9 +95,9 @@ type DSOptions struct {
 	Symmetric bool
 	// ClassBalance fixes the class prior (normalised); nil estimates it.
 	ClassBalance []float64
-	MaxIter   int     // EM iterations (default 200)
-	Tol       float64 // stop when the mean log-likelihood per row improves less (default 1e-7)
-	Smoothing float64 // Dirichlet pseudo-count per confusion cell (default 1)
+	MaxIter      int     // EM iterations (default 200)
+	Tol          float64 // stop when the mean log-likelihood per row improves less (default 1e-7)
+	Smoothing    float64 // Dirichlet pseudo-count per confusion cell (default 1)
 	// Restarts adds seeded random starting points besides the majority
 	// vote one; the fit with the highest likelihood wins (ties keep the
 	// earlier one). 0 runs EM once, from the majority vote.
