@@ -44,6 +44,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	var trainLabels []int32
 	var skipped int64
+	wl := newWeakLabels(env, labels)
 	prog := env.Progress("featurizing training set", "rows", 0)
 	err = stageio.ReadDataset(ctx, trainLoc, func(t *dataset.Tweet) error {
 		prog.Add(1)
@@ -51,6 +52,9 @@ func run(ctx context.Context, env *component.Env) error {
 		if !ok {
 			skipped++
 			return nil
+		}
+		if keep, err := wl.add(t); err != nil || !keep {
+			return err
 		}
 		b.Add(t.CleanText)
 		trainLabels = append(trainLabels, int32(c))
@@ -70,7 +74,8 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return fmt.Errorf("building the featurizer: %w", err)
 	}
-	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels)}
+	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels), Soft: wl.soft}
+	wl.log(env, trainLoc)
 	valid := &classifier.Dataset{}
 	vb := featurize.NewCorpusBuilder(feat)
 	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {
