@@ -177,3 +177,12 @@ func TestExampleRulesOnDevSet(t *testing.T) {
 		t.Fatalf("dev set: %d rows without UNSURE, want 494", r.seed.Rows)
 	}
 }
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
