@@ -57,6 +57,10 @@ func run(ctx context.Context, env *component.Env) error {
 	var trainLabels []int32
 	var rows, unlabeled int64
 	var other []string // a few labels outside the set, for the error
+	wl := newWeakLabels(env, labels)
+	if wl.mode == "soft" && spec.IsAll() {
+		return component.Usagef("--weak-labels soft with --labels all: name the labels in class order (e.g. --labels AI,OTHER), the soft targets follow that order")
+	}
 	prog := env.Progress("featurizing training set", "rows", 0)
 	err = stageio.ReadDataset(ctx, trainLoc, func(t *dataset.Tweet) error {
 		prog.Add(1)
@@ -75,6 +79,9 @@ func run(ctx context.Context, env *component.Env) error {
 				other = append(other, t.Label)
 			}
 			return nil
+		}
+		if keep, err := wl.add(t); err != nil || !keep {
+			return err
 		}
 		b.Add(t.CleanText)
 		trainLabels = append(trainLabels, int32(c))
@@ -108,7 +115,7 @@ func run(ctx context.Context, env *component.Env) error {
 			trainLabels[i] = renum[c]
 		}
 	}
-	skipped := rows - int64(len(trainLabels))
+	skipped := rows - int64(len(trainLabels)) - wl.dropped
 	if skipped > 0 {
 		env.Log.Warn("training rows without one of the labels were skipped", "rows", skipped, "unlabeled", unlabeled, "labels", strings.Join(labels, ","))
 	}
@@ -123,7 +130,8 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return fmt.Errorf("building the featurizer: %w", err)
 	}
-	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels)}
+	train := &classifier.Dataset{Corpus: corpus, Labels: slices.Clip(trainLabels), Soft: wl.soft}
+	wl.log(env, trainLoc)
 	valid := &classifier.Dataset{}
 	vb := featurize.NewCorpusBuilder(feat)
 	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {

@@ -99,6 +99,8 @@ func TestRoundTrip(t *testing.T) {
 		{ID: "2", Text: "empty urls", URLs: []string{}, CreatedAt: time.Date(2009, 4, 7, 5, 19, 45, 0, time.UTC)},
 		{ID: "3", Text: "all fields 😀 \n tab\t", User: "bob", Label: "positive", Source: "a.csv:3",
 			CleanText: "all fields", URLs: []string{"https://t.co/x", ""}, CreatedAt: time.Date(2016, 1, 2, 3, 4, 5, 6_000_000, time.UTC)},
+		{ID: "4", Text: "weak label", Label: "AI", LabelConfidence: 0.875, LabelProbs: map[string]float64{"OTHER": 0.125, "AI": 0.875}},
+		{ID: "5", Text: "weak label, empty probs", Label: "OTHER", LabelConfidence: 1, LabelProbs: map[string]float64{}},
 	}
 	in = append(in, Generate(7, 500, GenerateOptions{Cleaned: true})...)
 	for _, c := range []Compression{Zstd, Snappy, Uncompressed} {
@@ -329,6 +331,8 @@ func TestValidate(t *testing.T) {
 						fb.AppendNull()
 					case *array.ListBuilder:
 						fb.Append(true)
+					default: // the optional weak-label columns
+						fb.AppendNull()
 					}
 				}
 			}

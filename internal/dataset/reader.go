@@ -44,6 +44,11 @@ func columnTypeOK(i int, dt arrow.DataType) bool {
 	case idxURLs:
 		l, ok := dt.(*arrow.ListType)
 		return ok && l.Elem().ID() == arrow.STRING
+	case idxLabelConfidence:
+		return dt.ID() == arrow.FLOAT64
+	case idxLabelProbs:
+		m, ok := dt.(*arrow.MapType)
+		return ok && m.KeyType().ID() == arrow.STRING && m.ItemType().ID() == arrow.FLOAT64
 	default:
 		return dt.ID() == arrow.STRING
 	}
@@ -226,6 +231,18 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 			urls = rec.Column(c).(*array.List)
 			urlVals = newStringColumn(urls.ListValues())
 		}
+		var conf *array.Float64
+		if c := info.cols[idxLabelConfidence]; c >= 0 {
+			conf = rec.Column(c).(*array.Float64)
+		}
+		var probs *array.Map
+		var probKeys stringColumn
+		var probVals *array.Float64
+		if c := info.cols[idxLabelProbs]; c >= 0 {
+			probs = rec.Column(c).(*array.Map)
+			probKeys = newStringColumn(probs.Keys())
+			probVals = probs.Items().(*array.Float64)
+		}
 		n := int(rec.NumRows())
 		for i := 0; i < n; i++ {
 			t = Tweet{
@@ -246,6 +263,16 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 					for j := start; j < end; j++ {
 						t.URLs = append(t.URLs, urlVals.value(int(j)))
 					}
+				}
+			}
+			if conf != nil && conf.IsValid(i) {
+				t.LabelConfidence = conf.Value(i)
+			}
+			if probs != nil && probs.IsValid(i) {
+				start, end := probs.ValueOffsets(i)
+				t.LabelProbs = make(map[string]float64, end-start)
+				for j := start; j < end; j++ {
+					t.LabelProbs[probKeys.value(int(j))] = probVals.Value(int(j))
 				}
 			}
 			if err := fn(&t); err != nil {

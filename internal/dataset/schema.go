@@ -25,6 +25,10 @@ const (
 	ColSource    = "source"
 	ColCleanText = "clean_text"
 	ColURLs      = "urls"
+	// The weak-label columns the label stage fills; optional (older shards
+	// without them read as unset, so the schema version stays 1).
+	ColLabelConfidence = "label_confidence"
+	ColLabelProbs      = "label_probs"
 )
 
 // Column indexes in Schema().
@@ -37,12 +41,15 @@ const (
 	idxSource
 	idxCleanText
 	idxURLs
+	idxLabelConfidence
+	idxLabelProbs
 	numCols
 )
 
 var (
 	timestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
 	urlsType      = arrow.ListOfNonNullable(arrow.BinaryTypes.String)
+	probsType     = arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64)
 )
 
 // Schema returns the Arrow schema of a tweetflow dataset shard, with the
@@ -59,5 +66,7 @@ func Schema() *arrow.Schema {
 		{Name: ColSource, Type: arrow.BinaryTypes.String},
 		{Name: ColCleanText, Type: arrow.BinaryTypes.String},
 		{Name: ColURLs, Type: urlsType},
+		{Name: ColLabelConfidence, Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: ColLabelProbs, Type: probsType, Nullable: true},
 	}, &md)
 }

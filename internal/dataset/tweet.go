@@ -13,4 +13,10 @@ type Tweet struct {
 	Source    string    // where the row came from: "<file>:<line>" or an s3 URI with line
 	CleanText string    // normalised text for modelling (clean stage)
 	URLs      []string  // web links extracted from Text (clean stage)
+
+	// Weak labels (label stage): the label model's probability of Label,
+	// and its probability per class name. 0 and nil when unset (stored as
+	// nulls).
+	LabelConfidence float64
+	LabelProbs      map[string]float64
 }

@@ -145,10 +145,34 @@ func (v *validator) shard(ctx context.Context, name string, r io.ReaderAt, size 
 				}
 			}
 		}
+		if c := info.cols[idxLabelConfidence]; c >= 0 {
+			a := rec.Column(c).(*array.Float64)
+			for row := 0; row < a.Len(); row++ {
+				if x := a.Value(row); a.IsValid(row) && !(x >= 0 && x <= 1) {
+					v.add(Problem{name, first + int64(row) + 1, ColLabelConfidence, fmt.Sprintf("%g outside [0, 1]", x)})
+				}
+			}
+		}
+		if c := info.cols[idxLabelProbs]; c >= 0 {
+			m := rec.Column(c).(*array.Map)
+			keys, items := m.Keys(), m.Items().(*array.Float64)
+			for row := 0; row < m.Len(); row++ {
+				if m.IsNull(row) {
+					continue
+				}
+				start, end := m.ValueOffsets(row)
+				for j := start; j < end; j++ {
+					if x := items.Value(int(j)); items.IsNull(int(j)) || !(x >= 0 && x <= 1) || keys.IsNull(int(j)) {
+						v.add(Problem{name, first + int64(row) + 1, ColLabelProbs, "null key or probability outside [0, 1]"})
+						break
+					}
+				}
+			}
+		}
 		return ctx.Err()
 	}, func(info *shardInfo) error {
 		for i := range info.cols {
-			if info.cols[i] < 0 {
+			if info.cols[i] < 0 && i != idxLabelConfidence && i != idxLabelProbs { // optional weak-label columns
 				v.add(Problem{File: name, Field: want.Field(i).Name, Reason: "missing column"})
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -118,6 +119,11 @@ type ShardWriter struct {
 	clean    *array.StringBuilder
 	urls     *array.ListBuilder
 	urlVals  *array.StringBuilder
+	conf     *array.Float64Builder
+	probs    *array.MapBuilder
+	probKeys *array.StringBuilder
+	probVals *array.Float64Builder
+	keyBuf   []string
 	batchLen int
 
 	shard    *ParquetShard // the open shard, nil between shards
@@ -162,6 +168,10 @@ func NewShardWriter(create func(name string) (io.WriteCloser, error), opts ...Op
 	w.clean = w.rb.Field(idxCleanText).(*array.StringBuilder)
 	w.urls = w.rb.Field(idxURLs).(*array.ListBuilder)
 	w.urlVals = w.urls.ValueBuilder().(*array.StringBuilder)
+	w.conf = w.rb.Field(idxLabelConfidence).(*array.Float64Builder)
+	w.probs = w.rb.Field(idxLabelProbs).(*array.MapBuilder)
+	w.probKeys = w.probs.KeyBuilder().(*array.StringBuilder)
+	w.probVals = w.probs.ItemBuilder().(*array.Float64Builder)
 	return w
 }
 
@@ -203,6 +213,26 @@ func (w *ShardWriter) Write(t *Tweet) error {
 	w.urls.Append(true)
 	for _, u := range t.URLs {
 		w.urlVals.Append(u)
+	}
+	if t.LabelConfidence == 0 {
+		w.conf.AppendNull()
+	} else {
+		w.conf.Append(t.LabelConfidence)
+	}
+	if t.LabelProbs == nil {
+		w.probs.AppendNull()
+	} else {
+		// Keys in sorted order: the bytes must not depend on map order.
+		w.keyBuf = w.keyBuf[:0]
+		for k := range t.LabelProbs {
+			w.keyBuf = append(w.keyBuf, k)
+		}
+		slices.Sort(w.keyBuf)
+		w.probs.Append(true)
+		for _, k := range w.keyBuf {
+			w.probKeys.Append(k)
+			w.probVals.Append(t.LabelProbs[k])
+		}
 	}
 	w.batchLen++
 	w.stats.Rows++

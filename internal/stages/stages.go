@@ -141,6 +141,10 @@ var Train = c.Contract{
 		{Name: "patience", Type: c.Int, Default: "3", Min: c.F(1), Description: "Epochs without validation improvement before stopping early."},
 		{Name: "seed", Type: c.Int, Default: "1", Description: "Random seed."},
 		{Name: "threads", Type: c.Int, Default: "0", Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
+		{Name: "weak-labels", Default: "none", Enum: []string{"none", "hard", "soft"},
+			Description: "Training on the label stage's weak labels: none uses the label column as is; hard uses it (the label model's argmax) and drops rows below --min-label-confidence; soft also trains against label_probs (cross-entropy with the label model's probabilities). hard and soft need the label_probs column."},
+		{Name: "min-label-confidence", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1),
+			Description: "With --weak-labels hard or soft: drop training rows whose label_confidence is below this."},
 	},
 	Inputs: []c.Artifact{
 		{Name: "train", Kind: c.Dataset, From: "balance-split/train", Description: "the training set"},

@@ -22,9 +22,16 @@ import (
 // set in about a tenth of the memory (see featurize.Builder.BuildCorpus).
 // Train and Evaluate accept both kinds; the ids, and so the results, are
 // the same.
+//
+// Soft, when set, holds soft targets for training (weak labels): row i's
+// class probabilities are Soft[i*C:(i+1)*C] for C classes, and the loss is
+// the cross-entropy against them instead of against Labels[i] (which
+// should then be their argmax; class weights and evaluation use Labels).
+// Without Soft, training is exactly the hard-label path.
 type Dataset struct {
 	featurize.Docs
 	Labels []int32
+	Soft   []float32
 	Corpus *featurize.Corpus
 }
 
@@ -305,6 +312,23 @@ func checkDataset(d *Dataset, rows, classes int) error {
 	if len(d.Labels) != d.Len() {
 		return fmt.Errorf("%d labels for %d documents", len(d.Labels), d.Len())
 	}
+	if d.Soft != nil {
+		if len(d.Soft) != d.Len()*classes {
+			return fmt.Errorf("%d soft targets for %d documents of %d classes", len(d.Soft), d.Len(), classes)
+		}
+		for i := 0; i < d.Len(); i++ {
+			var sum float32
+			for _, q := range d.Soft[i*classes : (i+1)*classes] {
+				if !(q >= 0 && q <= 1) {
+					return fmt.Errorf("document %d: soft target %g outside [0, 1]", i, q)
+				}
+				sum += q
+			}
+			if sum < 0.99 || sum > 1.01 {
+				return fmt.Errorf("document %d: soft targets sum to %g, want 1", i, sum)
+			}
+		}
+	}
 	for i, y := range d.Labels {
 		if y < 0 || int(y) >= classes {
 			return fmt.Errorf("document %d: label %d out of range [0, %d)", i, y, classes)
@@ -465,7 +489,12 @@ func (t *trainer) epoch(ctx context.Context, epoch int, seed uint64) (float64, e
 					if t.data.Corpus != nil {
 						scratch = ids
 					}
-					sum += float64(s.step(ids, int(y), t.weights[y], lr))
+					var target []float32
+					if t.data.Soft != nil {
+						c := len(t.weights)
+						target = t.data.Soft[int(i)*c : (int(i)+1)*c]
+					}
+					sum += float64(s.step(ids, int(y), target, t.weights[y], lr))
 				}
 				t.lock.Unlock()
 				t.done.Add(int64(k))
@@ -511,8 +540,10 @@ func newStepper(m *Model) *stepper {
 	return s
 }
 
-// step does one SGD step on a document and returns its weighted loss.
-func (s *stepper) step(ids []int32, y int, weight, lr float32) float32 {
+// step does one SGD step on a document and returns its weighted loss:
+// cross-entropy against class y, or against the soft target distribution
+// when target is not nil.
+func (s *stepper) step(ids []int32, y int, target []float32, weight, lr float32) float32 {
 	m := s.m
 	dim := m.dim
 	if s.rng != nil {
@@ -546,11 +577,21 @@ func (s *stepper) step(ids []int32, y int, weight, lr float32) float32 {
 	}
 	dense(x, m.w2, m.b2, s.p)
 	softmax(s.p)
-	loss := -weight * float32(math.Log(float64(max(s.p[y], 1e-30))))
-	for j, pj := range s.p {
-		s.g[j] = weight * pj
+	var loss float32
+	if target == nil {
+		loss = -weight * float32(math.Log(float64(max(s.p[y], 1e-30))))
+		for j, pj := range s.p {
+			s.g[j] = weight * pj
+		}
+		s.g[y] -= weight
+	} else {
+		for j, pj := range s.p {
+			if q := target[j]; q > 0 {
+				loss -= weight * q * float32(math.Log(float64(max(pj, 1e-30))))
+			}
+			s.g[j] = weight * (pj - target[j])
+		}
 	}
-	s.g[y] -= weight
 	// Gradient w.r.t. x (before W2 changes), then update W2 and b2.
 	c := len(s.g)
 	for i, xv := range x {

@@ -38,6 +38,14 @@ func vaderLexicon() map[string]float32 {
 	return vader
 }
 
+// Valence returns the VADER valence (-4..4) of a lower-case word, and
+// whether the lexicon has it. Other packages (the weak-supervision lexicon
+// rules) read the same embedded lexicon through it.
+func Valence(word string) (float64, bool) {
+	v, ok := vaderLexicon()[word]
+	return float64(v), ok
+}
+
 // lexiconFeatures name the special rows of the lexicon features with 4
 // bins, in id order after the vocabulary: the valence bin of a lexicon
 // token, and the same bins for tokens in a negation scope.
