@@ -87,11 +87,13 @@
 // entities.urls (extended_tweet's or note_tweet's entities for a full
 // text) are replaced in the text by their expanded_url, and the expanded
 // URLs fill Tweet.URLs (in order, without repeats): a link's domain then
-// survives into the dataset (the URL column and the text). Note that
-// clean re-extracts URLs from the text; with the links expanded in the
-// text it finds the same ones. A "user" value that is a string or a number is taken
-// as the user name. API fields of an unexpected type make the row bad
-// (bad JSON, or bad "user").
+// survives into the dataset (the URL column and the text). clean
+// re-extracts URLs from the text; with the links expanded there it finds
+// them again, plus any link entities.urls does not list (a media t.co
+// link at the end of a full text). A "user" value that is a string or a
+// number is taken as the user name. API fields of an unexpected type make
+// the row bad (bad JSON, or bad "user"), and so does a v2 search page
+// with a "data" array: write one tweet a line.
 //   - parquet: a tweetflow dataset file (package dataset), read in place
 //     when the stream is an *os.File, else through a temporary file; all
 //     columns are kept, labels go through the label map.
