@@ -235,7 +235,9 @@ func columnIndex(header []string, name string) int {
 	return found
 }
 
-// delimited reads a delimited file with a header (sep ',' or '\t').
+// delimited reads a delimited file with a header (sep ',' or '\t'). Like
+// the other readers' errors, a header error does not name the source:
+// Ingest wraps it as `reading source "<name>": ...`.
 func (p *parser) delimited(lr *lineReader, sep byte) error {
 	r := &csvReader{p: p, lr: lr, sep: sep}
 	line, reason, done, err := r.next()
@@ -243,7 +245,7 @@ func (p *parser) delimited(lr *lineReader, sep byte) error {
 		return err // an empty file has no rows
 	}
 	if reason != "" {
-		return fmt.Errorf("reading the header of %q (line %d): %s", p.name, line, reason)
+		return fmt.Errorf("reading the header (line %d): %s", line, reason)
 	}
 	header := make([]string, len(r.fields))
 	for i, f := range r.fields {
@@ -255,8 +257,8 @@ func (p *parser) delimited(lr *lineReader, sep byte) error {
 		}
 		i := columnIndex(header, name)
 		if i < 0 {
-			return -1, fmt.Errorf("reading %q: column %q (--%s-column) is not in the header (line %d); the columns are %s",
-				p.name, name, flag, line, quoteList(header))
+			return -1, fmt.Errorf("column %q (--%s-column) is not in the header (line %d); the columns are %s",
+				name, flag, line, quoteList(header))
 		}
 		return i, nil
 	}
