@@ -184,3 +184,47 @@ func BenchmarkReadJSONL(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReadBYOD reads the airline fixture repeated to about 100k rows
+// as header CSV, and the shared Twitter v1.1 stream sample (1,000 full API
+// objects) as JSONL:
+//
+//	go test -run '^$' -bench ReadBYOD -benchmem ./internal/ingest/
+func BenchmarkReadBYOD(b *testing.B) {
+	air, err := os.ReadFile(filepath.Join(byodDir, "airline_tweets.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	head, body, _ := bytes.Cut(air, []byte{'\n'})
+	csvData := append(append([]byte{}, head...), '\n')
+	for len(csvData) < 8<<20 {
+		csvData = append(csvData, body...)
+	}
+	v1, err := os.ReadFile(filepath.Join(realData, "ssp-ai-tweets", "stream_v1_raw_1000.jsonl"))
+	if err != nil {
+		b.Skip(err)
+	}
+	cols := Columns{Text: "text", Label: "airline_sentiment", ID: "tweet_id", Time: "tweet_created", User: "name"}
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		format Format
+	}{{"csv", csvData, FormatCSV}, {"v1.1", v1, FormatJSONL}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.data)))
+			var rows int64
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				err := Read(context.Background(), bytes.NewReader(c.data), ReadOptions{Name: "bench", Format: c.format, Columns: cols},
+					func(*dataset.Tweet) error { rows++; return nil },
+					func(br BadRow) error { return fmt.Errorf("bad row %v", &br) })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(rows)/(cpuSeconds()-cpu0), "rows/cpu-s")
+		})
+	}
+}

@@ -46,16 +46,21 @@ func (c Columns) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// maxRecordBytes caps one record of a delimited file (all its physical
-// lines); a quote left open longer than that is reported as a bad row.
-const maxRecordBytes = maxLineBytes
+// maxRecordBytes and maxRecordLines cap one record of a delimited file (all
+// its physical lines); a quote left open longer than that is reported as
+// a bad row. They also bound the work a stray quote causes: its record's
+// lines are read again, at most maxRecordLines of them.
+const (
+	maxRecordBytes = maxLineBytes
+	maxRecordLines = 1000
+)
 
 // csvReader splits a delimited stream into RFC 4180 records: fields
 // separated by sep, a field starting with '"' is quoted (a doubled quote
 // inside is one quote; separators and line breaks inside are text; each
 // line break becomes "\n"), a quote inside an unquoted field is literal.
 // Physical lines of a record that fails (a quote never closed before the
-// end of the stream or maxRecordBytes) are pushed back and read again as
+// end of the stream, maxRecordLines or maxRecordBytes) are read again as
 // the start of new records, so a stray quote costs one bad row, not the
 // rest of the file.
 type csvReader struct {
@@ -63,10 +68,13 @@ type csvReader struct {
 	lr  *lineReader
 	sep byte
 
-	queue  []heldLine // pushed-back lines, read before lr
-	held   []heldLine // continuation lines of the current record
-	rec    []byte     // decoded fields, concatenated
-	ends   []int      // end offset in rec of each field
+	// Continuation lines of quoted fields are kept (copied) in lines;
+	// lines[head:] are still to be read again before lr. A record that
+	// fails rewinds head to its second line.
+	lines  []heldLine
+	head   int
+	rec    []byte // decoded fields, concatenated
+	ends   []int  // end offset in rec of each field
 	fields []string
 	conv   []byte // cp1252 decoding scratch
 }
@@ -79,13 +87,28 @@ type heldLine struct {
 // physical returns the next physical line and its number, io.EOF at the
 // end, or errLineTooLong.
 func (r *csvReader) physical() ([]byte, int, error) {
-	if len(r.queue) > 0 {
-		h := r.queue[0]
-		r.queue = r.queue[1:]
+	if r.head < len(r.lines) {
+		h := r.lines[r.head]
+		r.head++
 		return h.b, h.line, nil
 	}
 	b, err := r.lr.next()
 	return b, r.lr.line, err
+}
+
+// continuation returns the next physical line of a record whose quoted
+// field goes on, keeping a copy so that a failing record can rewind.
+func (r *csvReader) continuation() ([]byte, int, error) {
+	if r.head < len(r.lines) {
+		return r.physical()
+	}
+	b, err := r.lr.next()
+	if err != nil {
+		return nil, r.lr.line, err
+	}
+	r.lines = append(r.lines, heldLine{append([]byte(nil), b...), r.lr.line})
+	r.head = len(r.lines)
+	return b, r.lr.line, nil
 }
 
 // utf8Line decodes a physical line as sentiment140 does: valid UTF-8 is
@@ -121,7 +144,11 @@ func (r *csvReader) next() (line int, reason string, done bool, err error) {
 			break
 		}
 	}
-	r.rec, r.ends, r.held = r.rec[:0], r.ends[:0], r.held[:0]
+	if r.head == len(r.lines) {
+		r.lines, r.head = r.lines[:0], 0 // nothing to read again
+	}
+	start := r.head // where a failing record rewinds to
+	r.rec, r.ends = r.rec[:0], r.ends[:0]
 	b = r.utf8Line(b)
 	i := 0
 	for {
@@ -131,9 +158,8 @@ func (r *csvReader) next() (line int, reason string, done bool, err error) {
 				j := bytes.IndexByte(b[i:], '"')
 				if j < 0 { // the quoted field goes on on the next line
 					r.rec = append(append(r.rec, b[i:]...), '\n')
-					nb, nline, nerr := r.physical()
-					if nerr == nil && len(r.rec)+len(nb) > maxRecordBytes {
-						r.held = append(r.held, heldLine{append([]byte(nil), nb...), nline})
+					nb, nline, nerr := r.continuation()
+					if nerr == nil && (len(r.rec)+len(nb) > maxRecordBytes || nline-line >= maxRecordLines) {
 						nerr = errLineTooLong
 					}
 					if nerr != nil {
@@ -142,12 +168,11 @@ func (r *csvReader) next() (line int, reason string, done bool, err error) {
 						}
 						until := "the end of the file"
 						if nerr == errLineTooLong {
-							until = "1 MiB"
+							until = fmt.Sprintf("%d lines or 1 MiB", maxRecordLines)
 						}
-						r.pushBack()
+						r.head = start // read its other lines again
 						return line, fmt.Sprintf("unterminated quoted field %d: the quote opened on line %d is not closed within %s", len(r.ends)+1, line, until), false, nil
 					}
-					r.held = append(r.held, heldLine{append([]byte(nil), nb...), nline})
 					b, i = r.utf8Line(nb), 0
 					continue
 				}
@@ -182,23 +207,12 @@ func (r *csvReader) next() (line int, reason string, done bool, err error) {
 	}
 	all := string(r.rec)
 	r.fields = r.fields[:0]
-	start := 0
+	from := 0
 	for _, e := range r.ends {
-		r.fields = append(r.fields, all[start:e])
-		start = e
+		r.fields = append(r.fields, all[from:e])
+		from = e
 	}
 	return line, "", false, nil
-}
-
-// pushBack queues the continuation lines of a failed record so they are
-// read again as records of their own.
-func (r *csvReader) pushBack() {
-	if len(r.held) == 0 {
-		return
-	}
-	q := make([]heldLine, 0, len(r.held)+len(r.queue))
-	q = append(append(q, r.held...), r.queue...)
-	r.queue, r.held = q, nil
 }
 
 // columnIndex finds name in header: an exact match, else the only
@@ -221,7 +235,9 @@ func columnIndex(header []string, name string) int {
 	return found
 }
 
-// delimited reads a delimited file with a header (sep ',' or '\t').
+// delimited reads a delimited file with a header (sep ',' or '\t'). Like
+// the other readers' errors, a header error does not name the source:
+// Ingest wraps it as `reading source "<name>": ...`.
 func (p *parser) delimited(lr *lineReader, sep byte) error {
 	r := &csvReader{p: p, lr: lr, sep: sep}
 	line, reason, done, err := r.next()
@@ -229,7 +245,7 @@ func (p *parser) delimited(lr *lineReader, sep byte) error {
 		return err // an empty file has no rows
 	}
 	if reason != "" {
-		return fmt.Errorf("reading the header of %q (line %d): %s", p.name, line, reason)
+		return fmt.Errorf("reading the header (line %d): %s", line, reason)
 	}
 	header := make([]string, len(r.fields))
 	for i, f := range r.fields {
@@ -241,8 +257,8 @@ func (p *parser) delimited(lr *lineReader, sep byte) error {
 		}
 		i := columnIndex(header, name)
 		if i < 0 {
-			return -1, fmt.Errorf("reading %q: column %q (--%s-column) is not in the header (line %d); the columns are %s",
-				p.name, name, flag, line, quoteList(header))
+			return -1, fmt.Errorf("column %q (--%s-column) is not in the header (line %d); the columns are %s",
+				name, flag, line, quoteList(header))
 		}
 		return i, nil
 	}

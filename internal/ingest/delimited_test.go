@@ -126,7 +126,7 @@ func TestDelimitedUnknownColumn(t *testing.T) {
 		cols Columns
 		want string
 	}{
-		{Columns{Text: "tweet"}, `reading "data/a.csv": column "tweet" (--text-column) is not in the header (line 1); the columns are "tweet_id", "airline_sentiment", "text"`},
+		{Columns{Text: "tweet"}, `column "tweet" (--text-column) is not in the header (line 1); the columns are "tweet_id", "airline_sentiment", "text"`},
 		{Columns{Label: "sentiment"}, `column "sentiment" (--label-column) is not in the header`},
 		{Columns{ID: "id"}, `column "id" (--id-column)`},
 		{Columns{Time: "tweet_created"}, `column "tweet_created" (--time-column)`},
@@ -142,7 +142,7 @@ func TestDelimitedUnknownColumn(t *testing.T) {
 		return io.NopCloser(strings.NewReader(in)), nil
 	}}}
 	_, err := Ingest(context.Background(), src, func(*dataset.Tweet) error { return nil }, Options{})
-	if err == nil || !strings.Contains(err.Error(), `reading source "a.csv"`) {
+	if err == nil || !strings.HasPrefix(err.Error(), `reading source "a.csv": column "tweet" (--text-column) is not in the header`) {
 		t.Fatalf("Ingest error %v", err)
 	}
 	// A header-only file has no rows; an empty one neither.
@@ -383,4 +383,29 @@ func FuzzDelimited(f *testing.F) {
 			t.Fatalf("records differ on %q\ngot  %+v\nwant %+v", data, recs, want)
 		}
 	})
+}
+
+// TestDelimitedStrayQuotes: a quote that never closes costs its record
+// only; the lines it swallowed are read again. The scan stops after
+// maxRecordLines lines (those lines have no quote, so they are read again
+// without a scan of their own: a stray quote costs at most twice the work).
+func TestDelimitedStrayQuotes(t *testing.T) {
+	for _, n := range []int{10, 1500} {
+		var b strings.Builder
+		b.WriteString("id,text\n1,\"open\n")
+		for i := 0; i < n; i++ {
+			b.WriteString("2,plain\n")
+		}
+		rows, bad, err := readCols(t, FormatCSV, "q.csv", b.String(), Columns{ID: "id"}, nil)
+		if err != nil || len(rows) != n || len(bad) != 1 || bad[0].Line != 2 {
+			t.Fatalf("n=%d: err %v, %d rows, bad %+v", n, err, len(rows), bad)
+		}
+		want := "not closed within the end of the file"
+		if n > maxRecordLines {
+			want = "not closed within 1000 lines or 1 MiB"
+		}
+		if !strings.Contains(bad[0].Reason, want) || rows[0].Source != "q.csv:3" || rows[n-1].Source != "q.csv:"+itoa(n+2) {
+			t.Errorf("n=%d: bad %+v, rows %v ... %v", n, bad[0], rows[0].Source, rows[n-1].Source)
+		}
+	}
 }

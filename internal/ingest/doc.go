@@ -36,22 +36,86 @@
 //   - nltk: `text<TAB>label`; the label follows the last tab; a CR inside
 //     the text becomes a space (the files have 5 such lines). There is no
 //     tweet id: the id is "<file base name>:<line>".
-//   - jsonl: one Twitter API v2 tweet object a line (id, text, created_at
-//     RFC 3339, author_id as the user, lang ignored), or the envelope
-//     {"data": {...}}. The label comes from "label" or "sentiment" (string
-//     or number) on the tweet or the envelope; without one the row is
-//     unlabeled (label ""). Lines are read by a hand-written scanner, with
-//     encoding/json as the reference for every line it does not take (see
-//     Performance).
+//   - csv, tsv: a delimited file with a header (comma or tab), RFC 4180
+//     quoting: a field that starts with '"' is quoted, a doubled quote in
+//     it is one quote, separators and line breaks in it are text (each
+//     line break, CRLF included, becomes "\n"); a quote inside an unquoted
+//     field is literal. Columns come in any order and are picked by
+//     Columns (--text-column, default "text"; --label-column,
+//     --id-column, --time-column, --user-column, all optional): names
+//     match exactly, else case-insensitively. A mapped column missing from
+//     the header fails the source with an error naming the file, the
+//     column and the columns present. Without a label column rows are
+//     unlabeled; without an id column the id is "<file base name>:<line>";
+//     an empty label cell is unlabeled, an empty id or text cell a bad row.
+//     Times are parsed by ParseTime: RFC 3339, "2015-02-24 11:35:52
+//     -0800" (the Kaggle airline file), the same without a zone or with
+//     "T" (UTC), "2015-02-24", Twitter's "Mon Apr 06 22:19:45 +0000 2009"
+//     and unix seconds (milliseconds from 12 digits on). A record's line
+//     (bad rows, Source, the default id) is the physical line it starts
+//     on. Encoding per physical line as sentiment140. A quoted field left
+//     open is a bad row once the stream ends or it spans 1000 lines or
+//     1 MiB; the lines after its first are then read again as records, so
+//     a stray quote costs one row (and at most twice the reading work).
+//   - jsonl: one tweet object a line, read per line whatever its kind:
+//     the plain form (id, text, created_at, author_id as the user, lang
+//     ignored), the envelope {"data": {...}}, Twitter API v1.1 objects as
+//     the streaming API delivers them and v2 responses. The label comes
+//     from "label" or "sentiment" (string or number) on the tweet or the
+//     envelope; without one the row is unlabeled (label ""). created_at is
+//     RFC 3339 or Twitter's "Sun Apr 05 10:46:44 +0000 2020". Plain lines
+//     are read by a hand-written scanner, with encoding/json as the
+//     reference for every line it does not take (see Performance); a line
+//     with any Twitter API field (id_str, full_text, extended_tweet,
+//     note_tweet, retweeted_status, entities, user, referenced_tweets,
+//     includes, in any case) always goes through encoding/json.
+//
+// # Twitter API objects
+//
+// v1.1 (stream and REST): the id is id_str (else id); the user is
+// user.screen_name; the text is the full text: extended_tweet.full_text
+// (the stream truncates "text" to 140 characters and an ellipsis), else
+// full_text (REST with tweet_mode=extended), else text. A retweet gives
+// "RT @<original author>: <the original's full text>", the way Twitter
+// writes a retweet's text but not truncated: the marker is kept so that
+// clean's strip-rt and deduplication see a retweet. Quoted tweets keep
+// the quoting tweet's own text. v2: the tweet is "data" (or the line
+// itself), the text note_tweet.text (long posts) else text, the user the
+// username includes.users gives author_id (else author_id); a retweet
+// (referenced_tweets type "retweeted" found in includes.tweets) is
+// rewritten as for v1.1. For both, the t.co links of the chosen text's
+// entities.urls (extended_tweet's or note_tweet's entities for a full
+// text) are replaced in the text by their expanded_url, and the expanded
+// URLs fill Tweet.URLs (in order, without repeats): a link's domain then
+// survives into the dataset (the URL column and the text). clean
+// re-extracts URLs from the text; with the links expanded there it finds
+// them again, plus any link entities.urls does not list (a media t.co
+// link at the end of a full text). A "user" value that is a string or a
+// number is taken as the user name. API fields of an unexpected type make
+// the row bad (bad JSON, or bad "user"), and so does a v2 search page
+// with a "data" array: write one tweet a line.
 //   - parquet: a tweetflow dataset file (package dataset), read in place
 //     when the stream is an *os.File, else through a temporary file; all
 //     columns are kept, labels go through the label map.
 //
-// DetectFormat picks the format from the extension (.csv, .jsonl/.ndjson/
-// .json, .parquet), then from the first bytes; an explicit Format
-// overrides it. All line formats accept CRLF and skip blank lines.
+// DetectFormat (DetectFormatColumns with the source's Columns) picks the
+// format from the extension, then from the first bytes; an explicit
+// Format overrides it. .csv is csv when its first line looks like a
+// header (no all-digit field: a Sentiment140 record starts with two
+// numbers), else sentiment140; .tsv/.tab is tsv when its first line is a
+// header with the text column; .jsonl/.ndjson/.json is jsonl; .parquet
+// parquet. By content: "PAR1", a '{' line (jsonl), a first line that is a
+// header with the text column (comma-separated: csv, else tab: tsv), a
+// quoted CSV line (sentiment140), "<digits>\t<label>\t<text>" (semeval),
+// "<text>\t<label>" (nltk). All line formats accept CRLF and skip blank
+// lines.
 //
 // # Labels
+//
+// Unlabeled input is first-class: rows without a label (no label column or
+// field, an empty cell) have Label "" and flow through clean, whose
+// conflict rule lets unlabeled rows never vote (a text's first unlabeled
+// row is kept unless a labeled row carries the same text).
 //
 // Each source has a LabelMap (ParseLabelMap("0->negative,4->positive")),
 // or the default of its format: sentiment140 maps 0/2/4; the others accept

@@ -286,3 +286,27 @@ func TestUnlabeledThroughClean(t *testing.T) {
 	}
 	t.Logf("clean: %d in, %d out, stats %+v", len(in), len(out), cst)
 }
+
+// FuzzTwitterAPI builds v1.1 and v2 objects from raw JSON fragments in the
+// API fields and checks that both JSONL paths agree (the fast scanner must
+// decline every such line) and that a good row's text is the full text.
+// go test -run '^$' -fuzz FuzzTwitterAPI -fuzztime 3m ./internal/ingest/
+func FuzzTwitterAPI(f *testing.F) {
+	f.Add(`"123"`, `"short…"`, `{"full_text":"the full text https://t.co/a","entities":{"urls":[{"url":"https://t.co/a","expanded_url":"https://x.org/"}]}}`,
+		`{"screen_name":"u"}`, `null`, `"Sun Apr 05 10:46:44 +0000 2020"`, false)
+	f.Add(`"5"`, `"RT @o: hi…"`, `null`, `"u"`, `{"text":"hi there","user":{"screen_name":"o"}}`, `null`, false)
+	f.Add(`"9"`, `"v2 text"`, `{"text":"a note"}`, `null`, `null`, `"2022-04-28T20:34:12.000Z"`, true)
+	f.Fuzz(func(t *testing.T, idStr, text, ext, user, rt, created string, v2 bool) {
+		var line string
+		if v2 {
+			line = `{"data":{"id":` + idStr + `,"text":` + text + `,"note_tweet":` + ext + `,"author_id":"1","created_at":` + created +
+				`},"includes":{"users":[{"id":"1","username":` + user + `}],"tweets":[` + rt + `]}}`
+		} else {
+			line = `{"id_str":` + idStr + `,"text":` + text + `,"extended_tweet":` + ext + `,"user":` + user +
+				`,"retweeted_status":` + rt + `,"created_at":` + created + `}`
+		}
+		if n := diffJSONL(t, []byte(line)); n != 0 && json.Valid([]byte(line)) && strings.Contains(line, `"id_str"`) {
+			t.Fatalf("the fast scanner took an API object: %s", line)
+		}
+	})
+}
