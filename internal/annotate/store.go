@@ -151,6 +151,11 @@ RETURNING (xmax = 0)`, t.TweetID, t.Text, t.CleanText, urls, t.WeakLabel, t.Weak
 	return r, err
 }
 
+// claimsSQL counts the annotators holding task t: assigned and not
+// skipping it.
+const claimsSQL = `SELECT count(*) FROM annotate_assignments a WHERE a.task_id = t.task_id
+	AND NOT EXISTS (SELECT 1 FROM annotate_answers s WHERE s.task_id = a.task_id AND s.annotator = a.annotator AND s.state = 'current' AND s.skipped)`
+
 const taskCols = `t.task_id, t.tweet_id, t.text, t.clean_text, t.urls, t.weak_label, t.weak_confidence, t.prediction, t.pred_confidence, t.wanted`
 
 func scanTask(row pgx.Row) (Task, error) {
@@ -180,16 +185,34 @@ ORDER BY a.assigned_at DESC, a.task_id LIMIT 1`, annotator))
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		t, err = scanTask(tx.QueryRow(ctx, `SELECT `+taskCols+` FROM annotate_tasks t
-WHERE NOT EXISTS (SELECT 1 FROM annotate_assignments a WHERE a.task_id = t.task_id AND a.annotator = $1)
-  AND (SELECT count(*) FROM annotate_assignments a WHERE a.task_id = t.task_id
-       AND NOT EXISTS (SELECT 1 FROM annotate_answers s WHERE s.task_id = a.task_id AND s.annotator = a.annotator AND s.state = 'current' AND s.skipped)) < t.wanted
-ORDER BY t.task_id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`, annotator))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
+		// The WHERE clause is evaluated on the statement's snapshot: a task
+		// claimed by a transaction that committed after it and before the row
+		// lock was taken still looks free. So the claim is re-counted under
+		// the lock by a new statement (a fresh snapshot), and a task that
+		// turns out full is passed over.
+		full := []int64{}
+		for {
+			t, err = scanTask(tx.QueryRow(ctx, `SELECT `+taskCols+` FROM annotate_tasks t
+WHERE NOT (t.task_id = ANY($2))
+  AND NOT EXISTS (SELECT 1 FROM annotate_assignments a WHERE a.task_id = t.task_id AND a.annotator = $1)
+  AND (`+claimsSQL+`) < t.wanted
+ORDER BY t.task_id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`, annotator, full))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			var claims int
+			var mine bool
+			if err := tx.QueryRow(ctx, `SELECT (`+claimsSQL+`), EXISTS (SELECT 1 FROM annotate_assignments a WHERE a.task_id = t.task_id AND a.annotator = $2)
+FROM annotate_tasks t WHERE t.task_id = $1`, t.ID, annotator).Scan(&claims, &mine); err != nil {
+				return err
+			}
+			if claims < t.Wanted && !mine {
+				break
+			}
+			full = append(full, t.ID)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO annotate_assignments (task_id, annotator) VALUES ($1, $2)`, t.ID, annotator); err != nil {
 			return err
