@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -153,9 +154,9 @@ func TestBrowser(t *testing.T) {
 	if text("#undone") == "" {
 		t.Error("no undo notice")
 	}
-	key("1", "104")         // 103: AI
+	key("1", "104")          // 103: AI
 	key(kb.Backspace, "103") // undo again
-	key("2", "104")         // 103: OTHER
+	key("2", "104")          // 103: OTHER
 	run("help overlay", chromedp.KeyEvent("?"))
 	if eval(`document.getElementById("help").classList.contains("on")`) != true {
 		t.Error("? did not show the help overlay")
@@ -179,13 +180,16 @@ func TestBrowser(t *testing.T) {
 	if len(ans) != 3 {
 		t.Errorf("stored answers %v, want alice's 3", ans)
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	check("screenshot", err)
 	dir := os.Getenv(envArtifacts)
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	shot := filepath.Join(dir, "annotate-task.png")
+	if !bytes.HasPrefix(buf, []byte("\x89PNG")) {
+		t.Errorf("screenshot is not a PNG")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
