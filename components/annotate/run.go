@@ -66,6 +66,7 @@ func run(ctx context.Context, env *component.Env, listening func(net.Addr)) erro
 		return err
 	}
 	defer store.Close()
+	store.SetAssignmentTTL(env.Duration("assignment-ttl"))
 	if mode == "export" {
 		return export(ctx, env, store)
 	}

@@ -58,7 +58,17 @@ var SchemaVersion = len(migrations)
 // Store keeps tasks, assignments and answers in PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	ttl  time.Duration
 }
+
+// DefaultAssignmentTTL is how long a shown, unanswered task stays reserved
+// for its annotator.
+const DefaultAssignmentTTL = 30 * time.Minute
+
+// SetAssignmentTTL sets how long a shown, unanswered task stays reserved
+// for its annotator before Next hands it to someone else (the annotator
+// still sees it and may still answer it).
+func (s *Store) SetAssignmentTTL(d time.Duration) { s.ttl = d }
 
 // Open connects to the database at dsn and migrates its schema.
 func Open(ctx context.Context, dsn string) (*Store, error) {
@@ -66,7 +76,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, ttl: DefaultAssignmentTTL}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -151,10 +161,14 @@ RETURNING (xmax = 0)`, t.TweetID, t.Text, t.CleanText, urls, t.WeakLabel, t.Weak
 	return r, err
 }
 
-// claimsSQL counts the annotators holding task t: assigned and not
-// skipping it.
+// claimsSQL counts the annotators holding task t: assigned, not skipping
+// it, and either answered or assigned less than $3 seconds ago (an
+// abandoned assignment expires, so the task goes to someone else; a late
+// answer of the first holder is still accepted).
 const claimsSQL = `SELECT count(*) FROM annotate_assignments a WHERE a.task_id = t.task_id
-	AND NOT EXISTS (SELECT 1 FROM annotate_answers s WHERE s.task_id = a.task_id AND s.annotator = a.annotator AND s.state = 'current' AND s.skipped)`
+	AND NOT EXISTS (SELECT 1 FROM annotate_answers s WHERE s.task_id = a.task_id AND s.annotator = a.annotator AND s.state = 'current' AND s.skipped)
+	AND (a.assigned_at > clock_timestamp() - $3 * interval '1 second'
+	     OR EXISTS (SELECT 1 FROM annotate_answers s WHERE s.task_id = a.task_id AND s.annotator = a.annotator AND s.state = 'current'))`
 
 const taskCols = `t.task_id, t.tweet_id, t.text, t.clean_text, t.urls, t.weak_label, t.weak_confidence, t.prediction, t.pred_confidence, t.wanted`
 
@@ -196,7 +210,7 @@ ORDER BY a.assigned_at DESC, a.task_id LIMIT 1`, annotator))
 WHERE NOT (t.task_id = ANY($2))
   AND NOT EXISTS (SELECT 1 FROM annotate_assignments a WHERE a.task_id = t.task_id AND a.annotator = $1)
   AND (`+claimsSQL+`) < t.wanted
-ORDER BY t.task_id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`, annotator, full))
+ORDER BY t.task_id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`, annotator, full, s.ttl.Seconds()))
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
@@ -206,7 +220,7 @@ ORDER BY t.task_id LIMIT 1 FOR UPDATE OF t SKIP LOCKED`, annotator, full))
 			var claims int
 			var mine bool
 			if err := tx.QueryRow(ctx, `SELECT (`+claimsSQL+`), EXISTS (SELECT 1 FROM annotate_assignments a WHERE a.task_id = t.task_id AND a.annotator = $2)
-FROM annotate_tasks t WHERE t.task_id = $1`, t.ID, annotator).Scan(&claims, &mine); err != nil {
+FROM annotate_tasks t WHERE t.task_id = $1`, t.ID, annotator, s.ttl.Seconds()).Scan(&claims, &mine); err != nil {
 				return err
 			}
 			if claims < t.Wanted && !mine {

@@ -23,6 +23,7 @@ var Annotate = c.Contract{
 		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db) of the annotation store; empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
 		{Name: "overlap", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Share of tasks shown to two annotators (for agreement), chosen by a seeded hash of the tweet id."},
 		{Name: "seed", Type: c.Int, Default: "1", Description: "Seed of the overlap choice."},
+		{Name: "assignment-ttl", Type: c.Duration, Default: "30m", Min: c.F(0), Description: "How long a shown, unanswered tweet stays reserved for its annotator before it is given to someone else."},
 		{Name: "source-table", Description: "Also load tasks from this PostgreSQL table (table or schema.table, in the same database) with columns id and text."},
 		{Name: "max-tasks", Type: c.Int, Default: "0", Min: c.F(0), Description: "Load at most this many new rows from the inputs (0: all)."},
 		shardRows,
