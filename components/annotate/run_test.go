@@ -345,3 +345,33 @@ func TestCrashKeepsCommittedAnswers(t *testing.T) {
 	}
 	t.Logf("acknowledged %d answers; in-flight answer stored: %v", len(acked), extra == 1)
 }
+
+// TestSourceTable loads tasks from a PostgreSQL table (with --max-tasks)
+// next to a dataset, and names a missing table in the error.
+func TestSourceTable(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA inbox; CREATE TABLE inbox.tweets (id bigint PRIMARY KEY, text text NOT NULL, extra int);
+INSERT INTO inbox.tweets VALUES (9001, 'from the table https://example.net', 1), (9002, 'second row', 2), (9003, 'third row', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	st := stagetest.NewFS(t)
+	base, stop := startServer(t, st, "--postgres-dsn", db.DSN(), "--labels", "AI,OTHER", "--source-table", "inbox.tweets", "--max-tasks", "2")
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.Get(base + "/?annotator=tab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `data-tweet="9001"`) || !strings.Contains(string(b), `<a href="https://example.net"`) || !strings.Contains(string(b), `id="tasks">2<`) {
+		t.Errorf("first page: want tweet 9001 of 2 tasks:\n%s", b)
+	}
+	stop()
+	r := st.Run(t, stages.Annotate, newRun(nil), "", "--postgres-dsn", db.DSN(), "--labels", "AI,OTHER", "--source-table", "inbox.missing")
+	if r.Code != component.ExitRuntime || !strings.Contains(r.Stderr, `reading --source-table "inbox.missing"`) {
+		t.Errorf("missing table: exit %d, stderr %s", r.Code, r.Stderr)
+	}
+}
