@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tweetflow/tweetflow/internal/annotate"
+	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -245,6 +246,10 @@ func TestBrowser(t *testing.T) {
 		if tw.Text == "" {
 			t.Errorf("exported %s without text", tw.ID)
 		}
+	}
+	gl := st.Loc("golden", "annotate", "golden")
+	if err := dataset.ValidateOutput(context.Background(), gl.Store, gl.Key, dataset.ValidateOptions{Labels: labels}); err != nil {
+		t.Errorf("the golden set is not a valid dataset: %v", err)
 	}
 	wantGolden := map[string]string{"101": "AI", "102": "OTHER", "104": "OTHER"}
 	if fmt.Sprint(got) != fmt.Sprint(wantGolden) {

@@ -120,7 +120,7 @@ func TestAnswerUndoChange(t *testing.T) {
 		t.Fatalf("answer history = %s", states)
 	}
 	rec, err := s.Recent(ctx, "ann", 10)
-	if err != nil || len(rec) != 2 || rec[0].Task.ID != t1.ID || rec[0].Label != "OTHER" {
+	if err != nil || len(rec) != 2 || rec[0].Task.ID != t1.ID || rec[0].Label != "OTHER" || rec[1].SpentMS != 1000 {
 		t.Fatalf("Recent = %+v, %v", rec, err)
 	}
 	p, err := s.Progress(ctx)
