@@ -17,6 +17,26 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Chromium for the annotator's browser test (components/annotate), pinned.
+# Debian's security archive replaces Chromium often and drops old builds: when
+# the pinned build is gone, the current one is installed with a warning (the
+# test logs the version it ran with) and this pin should be bumped.
+CHROMIUM_VERSION="156.0.8078.114-1~deb12u1"
+have=$(dpkg-query -W -f='${Version}' chromium 2>/dev/null || true)
+if [ "$have" != "$CHROMIUM_VERSION" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  if apt-cache madison chromium | grep -qF " $CHROMIUM_VERSION "; then
+    echo "installing chromium $CHROMIUM_VERSION"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --allow-downgrades "chromium=$CHROMIUM_VERSION" >/dev/null
+  elif [ -z "$have" ]; then
+    echo "warning: chromium $CHROMIUM_VERSION is no longer in the archive; installing $(apt-cache policy chromium | awk '/Candidate/ {print $2}')" >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium $CHROMIUM_VERSION is no longer in the archive; keeping $have" >&2
+  fi
+fi
+
 # MinIO server for the S3 conformance tests (built once, cached).
 [ -x hack/install-minio.sh ] && hack/install-minio.sh
 # PostgreSQL for the scorer's sink tests (Debian package).

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tweetflow/tweetflow/internal/annotate"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+)
+
+// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
+const envDatabaseURL = "DATABASE_URL"
+
+// shutdownTimeout bounds the wait for requests in flight on SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+// subcommand turns `annotate export ...` into `annotate --mode export ...`
+// (the harness takes flags only).
+func subcommand(args []string) []string {
+	if len(args) > 1 && (args[1] == "export" || args[1] == "serve") {
+		return append([]string{args[0], "--mode", args[1]}, args[2:]...)
+	}
+	return args
+}
+
+// newRun returns the RunFunc; listening, when not nil, gets the bound
+// address of the web server.
+func newRun(listening func(net.Addr)) component.RunFunc {
+	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, listening) }
+}
+
+func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
+	dsn := env.String("postgres-dsn")
+	if dsn == "" {
+		dsn = os.Getenv(envDatabaseURL)
+	}
+	if dsn == "" {
+		return component.Usagef("--postgres-dsn: give the annotation database (or set %s)", envDatabaseURL)
+	}
+	mode := env.String("mode")
+	labels := env.Strings("labels")
+	if mode == "serve" {
+		if err := annotate.CheckLabels(labels); err != nil {
+			return component.Usagef("--labels: %w", err)
+		}
+	}
+	if t := env.String("source-table"); t != "" && !tableRe.MatchString(t) {
+		return component.Usagef("--source-table: %q is not a table or schema.table of plain identifiers (letters, digits, _)", t)
+	}
+	store, err := annotate.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	store.SetAssignmentTTL(env.Duration("assignment-ttl"))
+	if mode == "export" {
+		return export(ctx, env, store)
+	}
+	if err := loadTasks(ctx, env, store); err != nil {
+		return err
+	}
+	return serve(ctx, env, store, labels, listening)
+}
+
+var tableRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+
+// loadTasks reads the tweets input and the source table into tasks,
+// predicts them with the model when one is given and stores them.
+func loadTasks(ctx context.Context, env *component.Env, store *annotate.Store) error {
+	limit := env.Int("max-tasks")
+	full := func(n int) bool { return limit > 0 && n >= limit }
+	var tasks []annotate.Task
+	if loc, ok := env.Input("tweets"); ok {
+		errFull := errors.New("full")
+		err := stageio.ReadDataset(ctx, loc, func(t *dataset.Tweet) error {
+			if full(len(tasks)) {
+				return errFull
+			}
+			tasks = append(tasks, annotate.TaskFromTweet(t))
+			return nil
+		})
+		if err != nil && !errors.Is(err, errFull) {
+			return err
+		}
+	}
+	if table := env.String("source-table"); table != "" && !full(len(tasks)) {
+		n, err := readTable(ctx, store, table, limit-len(tasks), func(t annotate.Task) { tasks = append(tasks, t) })
+		if err != nil {
+			return err
+		}
+		env.Log.Info("source table read", "table", table, "rows", n)
+	}
+	if loc, ok := env.Input("model"); ok && len(tasks) > 0 {
+		m, err := serving.Load(ctx, loc.URI(), serving.WithS3(env.S3Config()))
+		if err != nil {
+			return err
+		}
+		if err := annotate.Predict(m, tasks); err != nil {
+			return err
+		}
+		env.Log.Info("predicted", "model", m.Version(), "labels", strings.Join(m.Labels(), ","), "tasks", len(tasks))
+	}
+	share, seed := env.Float("overlap"), int64(env.Int("seed"))
+	overlap := 0
+	for i := range tasks {
+		tasks[i].Wanted = 1
+		if annotate.InOverlap(tasks[i].TweetID, share, seed) {
+			tasks[i].Wanted = 2
+			overlap++
+		}
+	}
+	r, err := store.AddTasks(ctx, tasks)
+	if err != nil {
+		return err
+	}
+	env.AddRows(int64(len(tasks)), 0)
+	env.Log.Info("tasks loaded", "new", r.Inserted, "updated", r.Updated, "overlap", overlap)
+	return nil
+}
+
+// readTable reads id and text of up to limit rows (0: all) of table.
+func readTable(ctx context.Context, store *annotate.Store, table string, limit int, fn func(annotate.Task)) (int, error) {
+	ident := pgx.Identifier(strings.Split(table, "."))
+	q := `SELECT id::text, text FROM ` + ident.Sanitize() + ` ORDER BY id`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := store.Pool().Query(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("reading --source-table %q (columns id, text): %w", table, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, text *string
+		if err := rows.Scan(&id, &text); err != nil {
+			return n, fmt.Errorf("reading --source-table %q row %d: %w", table, n+1, err)
+		}
+		if id == nil || *id == "" || text == nil || *text == "" {
+			return n, fmt.Errorf("reading --source-table %q row %d: id and text must not be empty", table, n+1)
+		}
+		fn(annotate.Task{TweetID: *id, Text: *text})
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("reading --source-table %q: %w", table, err)
+	}
+	return n, nil
+}
+
+func serve(ctx context.Context, env *component.Env, store *annotate.Store, labels []string, listening func(net.Addr)) error {
+	h, err := annotate.NewServer(store, labels, env.Log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", env.String("addr"))
+	if err != nil {
+		return component.Usagef("--addr: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	env.Log.Info("serving the annotator", "addr", ln.Addr().String(), "labels", strings.Join(labels, ","))
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	env.Log.Info("stopped")
+	return nil
+}
+
+func export(ctx context.Context, env *component.Env, store *annotate.Store) (err error) {
+	w := stageio.DatasetWriter(ctx, env.Output("golden"), env.Int("shard-rows"))
+	st, err := annotate.Export(ctx, store, w.Write)
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing the golden set: %w", cerr)
+	}
+	if err != nil {
+		return err
+	}
+	env.AddRows(int64(st.Tasks), int64(st.Rows))
+	env.SetExtra("ties", st.Ties)
+	env.SetExtra("all_skipped", st.Skipped)
+	env.SetExtra("unlabeled", st.Unlabeled)
+	env.SetExtra("labels", st.Labels)
+	var parts []string
+	for _, l := range slices.Sorted(maps.Keys(st.Labels)) {
+		parts = append(parts, fmt.Sprintf("%s %d", l, st.Labels[l]))
+	}
+	fmt.Fprintf(env.Stdout, "annotate export: %d tasks: %d golden rows (%s), %d ties excluded, %d only skipped, %d not answered\n",
+		st.Tasks, st.Rows, strings.Join(parts, ", "), st.Ties, st.Skipped, st.Unlabeled)
+	return nil
+}
