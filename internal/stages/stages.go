@@ -247,9 +247,10 @@ var Score = c.Contract{
 // All lists every pipeline component, in pipeline order.
 var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &EvaluateGate, &ExportONNX, &BuildServingImage}
 
-// Components lists every component with a contract: the pipeline's and the
-// stream scorer. The reference docs cover these.
-var Components = append(append([]*c.Contract{}, All...), &Score)
+// Components lists every component with a contract: the training
+// pipeline's, the stream scorer and the data loop's (label, annotate). The
+// reference docs cover these.
+var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate)
 
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once

@@ -8,6 +8,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/labeling"
 	"github.com/tweetflow/tweetflow/pipelines/scoring"
 	"github.com/tweetflow/tweetflow/pipelines/training"
 )
@@ -25,6 +26,7 @@ type pipeline struct {
 var pipelines = []pipeline{
 	{"training", "ingest, clean, split, embed, train, gate, export, image", training.GeneratedFile, training.Compile, training.YAML},
 	{"scoring", "the score component fanned out over its input files", scoring.GeneratedFile, scoring.Compile, scoring.YAML},
+	{"labeling", "weak labels from labeling functions, train on them, gate on golden labels", labeling.GeneratedFile, labeling.Compile, labeling.YAML},
 }
 
 // pipelineNames is "training, scoring, ..." for usage texts.

@@ -84,7 +84,8 @@ func Pipeline() *dsl.Pipeline {
 		dsl.In("tweets", holdout.Out("train")),
 		dsl.Set("labels", "none"),
 		dsl.Bind("seed", seed),
-		dsl.Set("test-rows", "0"), // TODO(merge): an empty test set
+		dsl.Set("train-fraction", "1"), // no test set: the golden sets were held out already
+		dsl.Set("validation-fraction", "0"),
 		dsl.Expose("validation-rows", dsl.As("lf-dev-rows"), dsl.Default("500"), dsl.Description(
 			"Tweets of the LF development set: weakly labeled like the training set, used for the labeling-function "+
 				"analysis and the classifier's early stopping.")),
