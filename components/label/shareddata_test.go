@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,11 +11,10 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/text"
 	"github.com/tweetflow/tweetflow/internal/weak"
 )
-
-const sharedDir = "../../../shared/data/ssp-ai-tweets"
 
 type jsonRow struct {
 	Text  string `json:"text"`
@@ -55,13 +52,8 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
+	sharedDir := sspData(t)
 	dev := filepath.Join(sharedDir, "dev_hand_labelled_500.jsonl")
-	if _, err := os.Stat(dev); errors.Is(err, fs.ErrNotExist) {
-		if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
-			t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but %s is missing", dev)
-		}
-		t.Skipf("%s not present", dev)
-	}
 	data, err := os.ReadFile(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -196,4 +188,28 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if ai.F1 < 0.74 || e.MacroRecall < 0.84 {
 		t.Errorf("AI F1 %.4f (floor 0.74), macro recall %.4f (floor 0.84)", ai.F1, e.MacroRecall)
 	}
+}
+
+// sspData returns the folder of the ssp-ai-tweets data: in
+// $TWEETFLOW_SHARED_DATA, ../shared/data beside the repository, or
+// /work/shared/data. Missing, the test skips, or fails when
+// TWEETFLOW_REQUIRE_DATA is set.
+func sspData(t *testing.T) string {
+	t.Helper()
+	var cands []string
+	if d := os.Getenv(stagetest.EnvSharedData); d != "" {
+		cands = append(cands, d)
+	}
+	cands = append(cands, filepath.Join(filepath.Dir(stagetest.RepoRoot(t)), "shared", "data"), "/work/shared/data")
+	for _, d := range cands {
+		p := filepath.Join(d, "ssp-ai-tweets")
+		if _, err := os.Stat(filepath.Join(p, "dev_hand_labelled_500.jsonl")); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
+		t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but ssp-ai-tweets is not in %q", cands)
+	}
+	t.Skipf("ssp-ai-tweets not found in %q (set %s)", cands, stagetest.EnvSharedData)
+	return ""
 }

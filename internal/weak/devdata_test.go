@@ -3,14 +3,14 @@ package weak
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
 
 // seedIsAITweet is the seed's is_ai_tweet LF as the data README describes
@@ -156,7 +156,6 @@ func logDev(t *testing.T, r devResult) {
 	}
 }
 
-const devFile = "../../../shared/data/ssp-ai-tweets/dev_hand_labelled_500.jsonl"
 const exampleRules = "../../examples/labeling/ai-tweets.rules.yaml"
 
 // TestExampleRulesOnDevSet measures (a) the seed's rule, (b) majority vote
@@ -164,14 +163,7 @@ const exampleRules = "../../examples/labeling/ai-tweets.rules.yaml"
 // dev tweets (UNSURE dropped). The shared data may be absent (CI): the test
 // skips then, unless TWEETFLOW_REQUIRE_DATA is set.
 func TestExampleRulesOnDevSet(t *testing.T) {
-	path := devFile
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
-			t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but %s is missing", path)
-		}
-		t.Skipf("%s not present", path)
-	}
-	abs, _ := filepath.Abs(path)
+	abs := filepath.Join(sspData(t), "dev_hand_labelled_500.jsonl")
 	rulesPath := exampleRules
 	if p := os.Getenv("WEAK_RULES"); p != "" {
 		rulesPath = p
@@ -231,4 +223,28 @@ func readFile(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// sspData returns the folder of the ssp-ai-tweets data: in
+// $TWEETFLOW_SHARED_DATA, ../shared/data beside the repository, or
+// /work/shared/data. Missing, the test skips, or fails when
+// TWEETFLOW_REQUIRE_DATA is set.
+func sspData(t *testing.T) string {
+	t.Helper()
+	var cands []string
+	if d := os.Getenv(stagetest.EnvSharedData); d != "" {
+		cands = append(cands, d)
+	}
+	cands = append(cands, filepath.Join(filepath.Dir(stagetest.RepoRoot(t)), "shared", "data"), "/work/shared/data")
+	for _, d := range cands {
+		p := filepath.Join(d, "ssp-ai-tweets")
+		if _, err := os.Stat(filepath.Join(p, "dev_hand_labelled_500.jsonl")); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
+		t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but ssp-ai-tweets is not in %q", cands)
+	}
+	t.Skipf("ssp-ai-tweets not found in %q (set %s)", cands, stagetest.EnvSharedData)
+	return ""
 }
