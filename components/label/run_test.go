@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/weak"
@@ -153,5 +157,69 @@ func TestLabelBadRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A model rule loads an exported model folder given relative to the rules
+// file and votes where the model's probability passes the threshold; the
+// golden set is a committed dataset with lower-case labels.
+func TestLabelModelRuleAndGoldenDataset(t *testing.T) {
+	s := stagetest.NewFS(t)
+	texts := servingtest.Texts
+	var in []dataset.Tweet
+	for i, x := range texts {
+		in = append(in, dataset.Tweet{ID: fmt.Sprint(i), Text: x})
+	}
+	s.WriteTweets(t, "r1", "balance-split", "train", in)
+	m, err := servingtest.Random(servingtest.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "m"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range m.Files {
+		if err := os.WriteFile(filepath.Join(dir, "m", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The threshold splits the texts: the median probability of positive.
+	var ps []float64
+	for _, x := range texts {
+		ps = append(ps, float64(m.Reference(x)[2]))
+	}
+	sorted := slices.Clone(ps)
+	slices.Sort(sorted)
+	th := sorted[len(sorted)/2]
+	body := fmt.Sprintf(`labels: [positive, negative]
+rules:
+  - {name: model_pos, label: positive, model: {path: m, threshold: %v}}
+  - {name: sad, label: negative, emoticons: [":("]}
+  - {name: bad, label: negative, keywords: [worst, disappointed, fail, cancelled]}
+`, th)
+	rulesPath := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.WriteTweets(t, "g", "annotate", "golden", []dataset.Tweet{
+		{ID: "g1", Text: texts[0], Label: "positive"}, {ID: "g2", Text: texts[1], Label: "NEGATIVE"}, {ID: "g3", Text: "meh", Label: "unsure"},
+	})
+	res := s.MustRun(t, stages.Label, run, "r1", "--rules", rulesPath, "--model", "majority", "--golden", s.URI("g", "annotate", "golden"))
+	if !strings.Contains(res.Stdout, "2 golden rows") {
+		t.Errorf("want 2 golden rows (unsure skipped):\n%s", res.Stdout)
+	}
+	var rep weak.Report
+	if err := json.Unmarshal(s.File(t, "r1", "label", "report", SummaryJSON), &rep); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, p := range ps {
+		if p >= th {
+			want++
+		}
+	}
+	if got := rep.Summary.LFs[0].Coverage * float64(len(texts)); math.Abs(got-float64(want)) > 1e-9 {
+		t.Errorf("model rule voted on %v texts, the model passes the threshold on %d", got, want)
 	}
 }

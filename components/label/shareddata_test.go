@@ -4,21 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/text"
 	"github.com/tweetflow/tweetflow/internal/weak"
 )
-
-const sharedDir = "../../../shared/data/ssp-ai-tweets"
 
 type jsonRow struct {
 	Text  string `json:"text"`
@@ -47,8 +43,8 @@ func readJSONL(t *testing.T, path string) []jsonRow {
 
 // TestWeakLabelsTrainModel is measurement (d) of issue 9: label the
 // unlabeled stream (lf_unlabelled, stream_ai_807, stream_raw_10k; never the
-// hand labels) with the example rules and the generative label model,
-// train the classifier on the soft labels, and score it on the 494
+// hand labels) with the example rules (majority vote of the
+// rows every voting rule agrees on), train the classifier on those labels, and score it on the 494
 // hand-labeled dev tweets (UNSURE dropped). Texts that also occur in the
 // dev file are removed from training. Skips without the shared data unless
 // TWEETFLOW_REQUIRE_DATA is set.
@@ -56,13 +52,8 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model")
 	}
+	sharedDir := sspData(t)
 	dev := filepath.Join(sharedDir, "dev_hand_labelled_500.jsonl")
-	if _, err := os.Stat(dev); errors.Is(err, fs.ErrNotExist) {
-		if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
-			t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but %s is missing", dev)
-		}
-		t.Skipf("%s not present", dev)
-	}
 	data, err := os.ReadFile(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -102,10 +93,19 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := md.Predict(votes)
+	gen, err := md.Predict(votes)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The training labels: majority vote where every voting rule agrees
+	// (label --model majority --min-confidence 0.99). Measured on the dev
+	// set, this beat the generative model's labels for training (see
+	// docs/benchmarks.md): fewer rows, cleaner labels.
+	res, err := weak.MajorityVote(votes, len(rs.Labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const minConf = 0.99
 	cleaner, err := text.NewCleaner()
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,6 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 		p     weak.Prediction
 	}
 	var trainRows, validRows []row
-	minConf, _ := strconv.ParseFloat(os.Getenv("MINCONF"), 64)
 	for i, p := range res.Predictions {
 		if p.Label == weak.Abstain || p.Confidence < minConf {
 			continue
@@ -143,18 +142,12 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	for _, r := range trainRows {
 		train.Labels = append(train.Labels, int32(r.p.Label))
 		counts[r.p.Label]++
-		for _, q := range r.p.Probs {
-			train.Soft = append(train.Soft, float32(q))
-		}
 	}
 	valid := &classifier.Dataset{}
 	for _, r := range validRows {
 		valid.Add(feat.AppendIDs(nil, r.clean), r.p.Label)
 	}
-	if os.Getenv("HARD") != "" {
-		train.Soft = nil
-	}
-	m, tres, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1), classifier.WithClassWeights(os.Getenv("CW")))
+	m, tres, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1), classifier.WithClassWeights(classifier.WeightsBalanced), classifier.WithEpochs(10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +176,40 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	ai := e.Class("AI")
-	t.Logf("(d) trained on %d weakly labeled tweets (%v per class; %d dropped by the label model, %d dev texts excluded), best epoch %d: on %d dev rows AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
-		len(trainRows), counts, res.Uncovered, overlap, tres.BestEpoch, e.Rows, ai.F1, ai.Precision, ai.Recall, e.MacroRecall, e.Confusion)
+	t.Logf("generative label model on the pool: %d of %d rows labeled", gen.Labeled(), len(texts))
+	t.Logf("(d) trained on %d weakly labeled tweets (%v per class; %d uncovered, tied or not unanimous; %d dev texts excluded), best epoch %d: on %d dev rows AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
+		len(trainRows), counts, len(texts)-len(trainRows)-len(validRows), overlap, tres.BestEpoch, e.Rows, ai.F1, ai.Precision, ai.Recall, e.MacroRecall, e.Confusion)
 	if e.Rows != 494 {
 		t.Fatalf("%d dev rows, want 494", e.Rows)
 	}
+	// Floors a little under the measured values (AI F1 0.7697, macro recall
+	// 0.8672, below the issue's targets of 0.85 and 0.92): a regression
+	// guard, not the target.
+	if ai.F1 < 0.74 || e.MacroRecall < 0.84 {
+		t.Errorf("AI F1 %.4f (floor 0.74), macro recall %.4f (floor 0.84)", ai.F1, e.MacroRecall)
+	}
+}
+
+// sspData returns the folder of the ssp-ai-tweets data: in
+// $TWEETFLOW_SHARED_DATA, ../shared/data beside the repository, or
+// /work/shared/data. Missing, the test skips, or fails when
+// TWEETFLOW_REQUIRE_DATA is set.
+func sspData(t *testing.T) string {
+	t.Helper()
+	var cands []string
+	if d := os.Getenv(stagetest.EnvSharedData); d != "" {
+		cands = append(cands, d)
+	}
+	cands = append(cands, filepath.Join(filepath.Dir(stagetest.RepoRoot(t)), "shared", "data"), "/work/shared/data")
+	for _, d := range cands {
+		p := filepath.Join(d, "ssp-ai-tweets")
+		if _, err := os.Stat(filepath.Join(p, "dev_hand_labelled_500.jsonl")); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
+		t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but ssp-ai-tweets is not in %q", cands)
+	}
+	t.Skipf("ssp-ai-tweets not found in %q (set %s)", cands, stagetest.EnvSharedData)
+	return ""
 }

@@ -14,6 +14,14 @@
 //	source      BYTE_ARRAY UTF8 / string                   no     ingest ("<file or URI>:<line>")
 //	clean_text  BYTE_ARRAY UTF8 / string                   no     clean ("" before it runs)
 //	urls        LIST<BYTE_ARRAY UTF8> / list<string>       no     clean (empty list before it runs)
+//	label_confidence  DOUBLE / float64                     yes    label (the label model's probability of label)
+//	label_probs       MAP<UTF8, DOUBLE> / map<string,float64> yes label (probability per class name, keys sorted)
+//
+// The two weak-label columns are optional: shards written before they
+// existed (and other files without them) read with LabelConfidence 0 and
+// LabelProbs nil and pass Validate, so adding them kept SchemaVersion 1.
+// Tweet.LabelConfidence 0 and Tweet.LabelProbs nil are written as nulls;
+// Validate checks both lie in [0, 1].
 //
 // "No null" string columns hold "" for missing values; a zero
 // Tweet.CreatedAt is written as null and read back as the zero time; a nil

@@ -24,7 +24,11 @@
 //     a class-conditional confusion matrix (abstaining included as an
 //     outcome) or one symmetric accuracy, without labels, from the majority
 //     vote as a starting point; it is deterministic (seeded random restarts
-//     only when asked for).
+//     only when asked for). With LFs that each vote one label only (the
+//     usual rules file), prefer the confusion model: the symmetric one
+//     ignores abstentions, so it cannot tell a rule that fires on one class
+//     from one that is right, and on the AI-tweet dev set it collapsed to
+//     a single class.
 //   - Summarize: the LF analysis table, printed as text, JSON or HTML.
 //   - Evaluate: macro recall, per-class precision/recall/F1 and the
 //     confusion matrix of predictions against golden labels.
