@@ -21,7 +21,9 @@
 //     one, so the history is complete. A partial unique index allows one
 //     'current' answer per (task, annotator); assignment uses SELECT ... FOR
 //     UPDATE SKIP LOCKED so two annotators never get the same single-annotator
-//     task, and a reload shows the task already assigned.
+//     task, and a reload shows the task already assigned. A shown, unanswered
+//     task stays reserved for SetAssignmentTTL (default 30 min), then goes
+//     to someone else.
 //   - Overlap: a share of tasks (chosen by a seeded hash of the tweet id, so
 //     the same share is picked on every start) wants two annotators; the
 //     stats page computes agreement on them.
