@@ -82,7 +82,7 @@ func TestRunUsage(t *testing.T) {
 	if code, _, stderr := tf(t, "run", "-p", "nope=1"); code != cli.ExitFailed || !strings.Contains(stderr, `unknown parameter "nope"`) {
 		t.Errorf("unknown parameter: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := tf(t, "run", "-p", "labels=five-class"); code != cli.ExitFailed || !strings.Contains(stderr, "not one of") {
+	if code, _, stderr := tf(t, "run", "-p", "train-balance=sideways"); code != cli.ExitFailed || !strings.Contains(stderr, "not one of") {
 		t.Errorf("enum violation: exit %d: %s", code, stderr)
 	}
 	code, stdout, _ := tf(t, "run", "--list-params")

@@ -180,7 +180,7 @@ func TestSubmitRejectsBadParameterBeforeCreating(t *testing.T) {
 	clearSubmitEnv(t)
 	f, srv := newFakeCluster(t, true, wfv1.WorkflowSucceeded)
 	kc := kubeconfig(t, srv)
-	code, _, stderr := tf(t, "submit", "--kubeconfig", kc, "--context", "fake", "-p", "labels=five-class", "-p", "sorces=x")
+	code, _, stderr := tf(t, "submit", "--kubeconfig", kc, "--context", "fake", "-p", "train-balance=sideways", "-p", "sorces=x")
 	if code != cli.ExitFailed || !strings.Contains(stderr, "not one of") || !strings.Contains(stderr, `"sorces"`) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
