@@ -41,6 +41,7 @@ generate: ## Regenerate checked-in files (workflow YAML and its chart copy, CLI 
 	$(GO) run ./cmd/tweetflow compile --out $(TEMPLATE)
 	cp $(TEMPLATE) charts/tweetflow/files/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow compile --pipeline scoring --out pipelines/scoring/generated/workflowtemplate.yaml
+	$(GO) run ./cmd/tweetflow compile --pipeline labeling --out pipelines/labeling/generated/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow components docs --out docs/components.md
 	hack/gen-onnx-proto.sh
 
@@ -50,7 +51,7 @@ images: build ## Build one OCI image layout per component into out/images (no Do
 
 .PHONY: verify
 verify: generate ## Regenerate and fail on a diff; vet and gofmt
-	@git diff --exit-code -- $(TEMPLATE) pipelines/scoring/generated charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code -- $(TEMPLATE) pipelines/scoring/generated pipelines/labeling/generated charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" hack/kubeconform.sh

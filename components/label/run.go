@@ -16,6 +16,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/weak"
 )
 
@@ -323,6 +324,9 @@ func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn 
 	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, lm)
 	if err != nil {
 		return component.Usagef("--golden: %w", err)
+	}
+	for i := range src {
+		src[i].Columns = stages.DecodeColumns(env)
 	}
 	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad golden row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)

@@ -30,10 +30,11 @@ type Predictor interface {
 }
 
 // TaskFromTweet maps a dataset row to a task: the row's label is the weak
-// label. The label confidence is not in the dataset schema yet, so it is 0
-// (hidden in the page).
+// label and its label_confidence (the label stage's output) the weak
+// confidence; rows not labeled by the label stage have confidence 0, which
+// the page hides.
 func TaskFromTweet(t *dataset.Tweet) Task {
-	return Task{TweetID: t.ID, Text: t.Text, CleanText: t.CleanText, URLs: t.URLs, WeakLabel: t.Label}
+	return Task{TweetID: t.ID, Text: t.Text, CleanText: t.CleanText, URLs: t.URLs, WeakLabel: t.Label, WeakConfidence: t.LabelConfidence}
 }
 
 // Predict fills Prediction and PredConfidence of tasks with the model's

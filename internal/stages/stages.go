@@ -266,7 +266,7 @@ var ColumnParams = []c.Param{
 
 // The contracts that read raw tweet files take the column mapping too.
 func init() {
-	for _, ct := range []*c.Contract{&Ingest, &EvaluateGate, &Score} {
+	for _, ct := range []*c.Contract{&Ingest, &EvaluateGate, &Score, &Label} {
 		ct.Params = append(ct.Params, ColumnParams...)
 	}
 }
