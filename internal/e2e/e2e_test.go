@@ -27,7 +27,7 @@ import (
 // EnvBin names a folder of prebuilt component binaries.
 const EnvBin = "TWEETFLOW_E2E_BIN"
 
-var components = []string{"ingest", "clean", "balance-split", "embed", "train", "evaluate-gate", "export-onnx", "serve"}
+var components = []string{"ingest", "clean", "balance-split", "label", "embed", "train", "evaluate-gate", "export-onnx", "build-serving-image", "serve"}
 
 var build struct {
 	once sync.Once

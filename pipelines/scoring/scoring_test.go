@@ -40,7 +40,7 @@ func TestCompileCommand(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(stdout, "image: ghcr.io/tweetflow/score:v9") || !strings.Contains(stdout, "name: "+scoring.Name) {
 		t.Errorf("compile --pipeline scoring --version v9: exit %d:\n%s", code, stdout)
 	}
-	if code, _, stderr := tf("--pipeline", "serving"); code != cli.ExitUsage || !strings.Contains(stderr, "want training or scoring") {
+	if code, _, stderr := tf("--pipeline", "serving"); code != cli.ExitUsage || !strings.Contains(stderr, "want one of training, scoring, labeling") {
 		t.Errorf("unknown pipeline: exit %d: %s", code, stderr)
 	}
 }
