@@ -79,10 +79,12 @@ func TestLabelingPipelineOnDemoData(t *testing.T) {
 				}
 			}
 			var lf struct {
-				LFs []json.RawMessage `json:"summary"`
+				Summary struct {
+					LFs []json.RawMessage `json:"lfs"`
+				} `json:"summary"`
 			}
-			if err := json.Unmarshal(store.File(t, id, labeling.LabelStep, "report", "lf-summary.json"), &lf); err != nil || len(lf.LFs) < 3 {
-				t.Errorf("lf-summary.json: %d LFs (%v)", len(lf.LFs), err)
+			if err := json.Unmarshal(store.File(t, id, labeling.LabelStep, "report", "lf-summary.json"), &lf); err != nil || len(lf.Summary.LFs) < 3 {
+				t.Errorf("lf-summary.json: %d LFs (%v)", len(lf.Summary.LFs), err)
 			}
 			// The gate scored the golden set when given, else the weak dev set.
 			gate := rep.Step("evaluate-gate")
