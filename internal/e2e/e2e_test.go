@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,12 +15,10 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/labelset"
-	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
-	"github.com/tweetflow/tweetflow/internal/text"
 )
 
 // EnvBin names a folder of prebuilt component binaries.
@@ -215,29 +212,7 @@ func TestPipelineOnRealData(t *testing.T) {
 	if v, _ := rt.Metadata("model_version"); v != p.run {
 		t.Errorf("ONNX model_version %q, want %q", v, p.run)
 	}
-	cleaner, err := text.NewCleaner(text.WithOptions(lm.Cleaner))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var worst float64
-	for _, tw := range test[:min(300, len(test))] {
-		ids := lm.Model.Featurizer().IDs(cleaner.Clean(tw.Text))
-		want := lm.Model.PredictProba(ids)
-		if len(ids) == 0 {
-			ids = []int64{0}
-		}
-		in, err := runtime.NewInt64([]int{1, len(ids)}, ids)
-		if err != nil {
-			t.Fatal(err)
-		}
-		outs, err := rt.Run(map[string]*runtime.Tensor{onnx.InputName: in})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range outs[onnx.OutputName].Float32 {
-			worst = math.Max(worst, math.Abs(float64(v)-float64(want[k])))
-		}
-	}
+	worst := goRuntimeParity(t, rt, lm, test[:min(300, len(test))], nil)
 	if worst >= 1e-5 {
 		t.Errorf("exported graph differs from the model by %g", worst)
 	}

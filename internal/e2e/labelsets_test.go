@@ -165,34 +165,19 @@ func runLabelPipeline(t *testing.T, lr labelRun) (map[string]string, []dataset.T
 		t.Fatal(err)
 	}
 	lib, ortErr := ortLibrary()
-	var worstGo, worstORT float64
-	for _, tw := range test {
-		ids := lm.Model.Featurizer().IDs(cleaner.Clean(tw.Text))
-		want := lm.Model.PredictProba(ids)
-		if len(ids) == 0 {
-			ids = []int64{0}
+	var worstORT float64
+	worstGo := goRuntimeParity(t, rt, lm, test, func(ids []int64, want []float32) {
+		if ortErr != nil {
+			return
 		}
-		in, err := runtime.NewInt64([]int{1, len(ids)}, ids)
+		got, err := ortcheck.Run(lib, model, [][]int64{ids})
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs, err := rt.Run(map[string]*runtime.Tensor{onnx.InputName: in})
-		if err != nil {
-			t.Fatal(err)
+		for k, v := range got[0] {
+			worstORT = math.Max(worstORT, math.Abs(float64(v)-float64(want[k])))
 		}
-		for k, v := range outs[onnx.OutputName].Float32 {
-			worstGo = math.Max(worstGo, math.Abs(float64(v)-float64(want[k])))
-		}
-		if ortErr == nil {
-			got, err := ortcheck.Run(lib, model, [][]int64{ids})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range got[0] {
-				worstORT = math.Max(worstORT, math.Abs(float64(v)-float64(want[k])))
-			}
-		}
-	}
+	})
 	if worstGo >= 1e-5 || worstORT >= 1e-5 {
 		t.Errorf("exported graph differs from the model: pure-Go runtime %g, ONNX Runtime %g", worstGo, worstORT)
 	}

@@ -116,26 +116,9 @@ func Pipeline() *dsl.Pipeline {
 		dsl.Expose("weak-labels"),
 		dsl.Expose("epochs"),
 	)
-	gate := p.Step(stages.EvaluateGate,
-		dsl.In("model", train.Out("model")),
+	training.GateAndShip(p, train, "the golden set (without one, the weakly labeled LF development set)",
 		dsl.In("data", dsl.ParamOr(golden, labelDev.Out("tweets"))),
 		dsl.Set("label-map", "*"), // golden files keep their label names (AI, OTHER, ...)
-		dsl.Expose("min-roc-auc"),
-		dsl.Expose("min-pr-auc"),
-		dsl.Expose("min-macro-recall"),
-		dsl.ResultDefault("passed", "false"),
-		dsl.PublishResults(),
-	)
-	export := p.Step(stages.ExportONNX,
-		dsl.In("model", train.Out("model")),
-		dsl.When(gate.Result("passed"), "true"),
-	)
-	p.Step(stages.BuildServingImage,
-		dsl.In("onnx", export.Out("onnx")),
-		dsl.NoCache(),
-		dsl.Expose("registry"),
-		dsl.Expose("repository"),
-		dsl.Expose("tag"),
 	)
 	return p
 }

@@ -126,31 +126,9 @@ func Pipeline() *dsl.Pipeline {
 		dsl.Bind("dim", dim),
 		dsl.Expose("epochs"),
 	)
-	gate := p.Step(stages.EvaluateGate,
-		dsl.In("model", train.Out("model")),
+	GateAndShip(p, train, "the test set",
 		dsl.In("data", split.Out("test")),
 		dsl.Bind("positive-label", positive),
-		dsl.Expose("min-roc-auc", dsl.Description(
-			"Quality gate: lowest acceptable ROC-AUC on the test set, a number from 0 to 1 (0.5 is chance, 1 is perfect). "+
-				"Below it the gate fails (exit 3) and the model is neither exported nor packaged.")),
-		dsl.Expose("min-pr-auc", dsl.Description(
-			"Quality gate: lowest acceptable PR-AUC (average precision) on the test set, a number from 0 to 1 "+
-				"(chance is the positive class's share). Below it the model is not exported.")),
-		dsl.Expose("min-macro-recall", dsl.Description(
-			"Quality gate: lowest acceptable macro-averaged recall on the test set, a number from 0 to 1; 0 disables this check.")),
-		dsl.ResultDefault("passed", "false"),
-		dsl.PublishResults(),
-	)
-	export := p.Step(stages.ExportONNX,
-		dsl.In("model", train.Out("model")),
-		dsl.When(gate.Result("passed"), "true"),
-	)
-	p.Step(stages.BuildServingImage,
-		dsl.In("onnx", export.Out("onnx")),
-		dsl.NoCache(), // it pushes an image tagged with the run ID by default
-		dsl.Expose("registry"),
-		dsl.Expose("repository"),
-		dsl.Expose("tag"),
 	)
 	return p
 }
@@ -167,6 +145,38 @@ func YAML(opts ...dsl.CompileOption) ([]byte, error) {
 		return nil, err
 	}
 	return dsl.Marshal(wt)
+}
+
+// GateAndShip adds the end of every training pipeline: evaluate-gate on
+// the model of the train step (gateData says on what, for the Argo form;
+// gateOpts wire its data and parameters), then export-onnx and
+// build-serving-image only when the gate passed. The gate's thresholds
+// become pipeline parameters, its results workflow outputs.
+func GateAndShip(p *dsl.Pipeline, train *dsl.Step, gateData string, gateOpts ...dsl.StepOption) {
+	gate := p.Step(stages.EvaluateGate, append([]dsl.StepOption{
+		dsl.In("model", train.Out("model")),
+		dsl.Expose("min-roc-auc", dsl.Description(
+			"Quality gate: lowest acceptable ROC-AUC on "+gateData+", a number from 0 to 1 (0.5 is chance, 1 is perfect). "+
+				"Below it the gate fails (exit 3) and the model is neither exported nor packaged.")),
+		dsl.Expose("min-pr-auc", dsl.Description(
+			"Quality gate: lowest acceptable PR-AUC (average precision) on "+gateData+", a number from 0 to 1 "+
+				"(chance is the positive class's share). Below it the model is not exported.")),
+		dsl.Expose("min-macro-recall", dsl.Description(
+			"Quality gate: lowest acceptable macro-averaged recall on "+gateData+", a number from 0 to 1; 0 disables this check.")),
+		dsl.ResultDefault("passed", "false"),
+		dsl.PublishResults(),
+	}, gateOpts...)...)
+	export := p.Step(stages.ExportONNX,
+		dsl.In("model", train.Out("model")),
+		dsl.When(gate.Result("passed"), "true"),
+	)
+	p.Step(stages.BuildServingImage,
+		dsl.In("onnx", export.Out("onnx")),
+		dsl.NoCache(), // it pushes an image tagged with the run ID by default
+		dsl.Expose("registry"),
+		dsl.Expose("repository"),
+		dsl.Expose("tag"),
+	)
 }
 
 // exposeColumns exposes the column mapping of delimited files
