@@ -42,6 +42,7 @@ generate: ## Regenerate checked-in files (workflow YAML and its chart copy, CLI 
 	cp $(TEMPLATE) charts/tweetflow/files/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow compile --pipeline scoring --out pipelines/scoring/generated/workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow compile --pipeline labeling --out pipelines/labeling/generated/workflowtemplate.yaml
+	cp pipelines/labeling/generated/workflowtemplate.yaml charts/tweetflow/files/labeling-workflowtemplate.yaml
 	$(GO) run ./cmd/tweetflow components docs --out docs/components.md
 	hack/gen-onnx-proto.sh
 

@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var update = flag.Bool("update", false, "copy the generated WorkflowTemplate into the chart (charts/tweetflow/files)")
+var update = flag.Bool("update", false, "copy the generated WorkflowTemplates into the chart (charts/tweetflow/files)")
 
 const (
 	release   = "tf"
@@ -34,10 +34,30 @@ const (
 )
 
 var (
-	root      = filepath.Join("..", "..")
-	chartDir  = filepath.Join(root, "charts", "tweetflow")
-	chartCopy = filepath.Join(chartDir, "files", "workflowtemplate.yaml")
-	generated = filepath.Join(root, "pipelines", "training", "generated", "workflowtemplate.yaml")
+	root     = filepath.Join("..", "..")
+	chartDir = filepath.Join(root, "charts", "tweetflow")
+)
+
+// pipeline is a compiled pipeline the chart ships: the generated
+// WorkflowTemplate and its copy in the chart's files/.
+type pipeline struct {
+	name      string // the WorkflowTemplate's name
+	generated string
+	chartCopy string
+}
+
+var (
+	training = pipeline{
+		name:      "tweetflow-training",
+		generated: filepath.Join(root, "pipelines", "training", "generated", "workflowtemplate.yaml"),
+		chartCopy: filepath.Join(chartDir, "files", "workflowtemplate.yaml"),
+	}
+	labeling = pipeline{
+		name:      "tweetflow-labeling",
+		generated: filepath.Join(root, "pipelines", "labeling", "generated", "workflowtemplate.yaml"),
+		chartCopy: filepath.Join(chartDir, "files", "labeling-workflowtemplate.yaml"),
+	}
+	pipelines = []pipeline{training, labeling}
 )
 
 // allFeatures turns every optional feature on.
@@ -49,6 +69,8 @@ var allFeatures = []string{
 	"--set", "image.tag=1.2.3",
 	"--set", "workflow.parameters.sources=s3://tweetflow/demo",
 	"--set", "workflow.parameters.labels=binary",
+	"--set", "workflow.labeling.parameters.rules=s3://tweetflow/rules/ai-tweets.rules.yaml",
+	"--set", "workflow.labeling.parameters.label-model=majority",
 	"--set", "workflow.activeDeadlineSeconds=7200",
 }
 
@@ -196,6 +218,28 @@ func decode(t *testing.T, out []byte) *manifests {
 	return m
 }
 
+// workflowTemplate is the rendered WorkflowTemplate of a pipeline.
+func (m *manifests) workflowTemplate(t *testing.T, p pipeline) *wfv1.WorkflowTemplate {
+	t.Helper()
+	for i := range m.templates {
+		if m.templates[i].Name == p.name {
+			return &m.templates[i]
+		}
+	}
+	t.Fatalf("no WorkflowTemplate %q", p.name)
+	return nil
+}
+
+// templateNames are the names of the rendered WorkflowTemplates, sorted.
+func (m *manifests) templateNames() []string {
+	var names []string
+	for _, wt := range m.templates {
+		names = append(names, wt.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
 func (m *manifests) deployment(t *testing.T, name string) *appsv1.Deployment {
 	t.Helper()
 	for i := range m.deployments {
@@ -225,21 +269,30 @@ func (m *manifests) secretKeys() map[string][]string {
 }
 
 func TestChartCopyOfWorkflowTemplate(t *testing.T) {
-	want, err := os.ReadFile(generated)
-	if err != nil {
-		t.Fatalf("reading the compiled pipeline (make generate writes it): %v", err)
-	}
-	if *update {
-		if err := os.WriteFile(chartCopy, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(chartCopy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s: run 'go test ./internal/chartcheck -run TestChartCopy -update'", chartCopy, generated)
+	for _, p := range pipelines {
+		t.Run(p.name, func(t *testing.T) {
+			want, err := os.ReadFile(p.generated)
+			if err != nil {
+				t.Fatalf("reading the compiled pipeline (make generate writes it): %v", err)
+			}
+			if *update {
+				if err := os.WriteFile(p.chartCopy, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := os.ReadFile(p.chartCopy)
+			if err != nil {
+				t.Fatalf("%v: run 'make generate' or 'go test ./internal/chartcheck -run TestChartCopy -update'", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s: run 'go test ./internal/chartcheck -run TestChartCopy -update'", p.chartCopy, p.generated)
+			}
+			// The copy is the pipeline the chart renders under this name.
+			var wt wfv1.WorkflowTemplate
+			if err := yaml.Unmarshal(got, &wt); err != nil || wt.Name != p.name {
+				t.Errorf("%s: WorkflowTemplate %q (%v), want %q", p.chartCopy, wt.Name, err, p.name)
+			}
+		})
 	}
 }
 
@@ -265,8 +318,16 @@ func TestRenderDefaults(t *testing.T) {
 	if keys := m.secretKeys()[fullname+"-s3"]; !reflect.DeepEqual(keys, []string{"insecure", "path-style", "region"}) {
 		t.Errorf("S3 secret keys = %q", keys)
 	}
-	wt := m.templates[0]
-	checkWorkflowTemplate(t, &wt, "ghcr.io/tweetflow/tweetflow-", "0.1.0", fullname+"-s3", map[string]string{"store": "s3://tweetflow"})
+	if names := m.templateNames(); !slices.Equal(names, []string{labeling.name, training.name}) {
+		t.Errorf("WorkflowTemplates %q, want the training and the labeling pipeline's", names)
+	}
+	for _, p := range pipelines {
+		checkWorkflowTemplate(t, p, m.workflowTemplate(t, p), "ghcr.io/tweetflow/tweetflow-", "0.1.0", fullname+"-s3", map[string]string{"store": "s3://tweetflow"})
+	}
+	// The label stage runs in its own image, named after its command.
+	if !slices.Contains(containerImages(m.workflowTemplate(t, labeling)), "ghcr.io/tweetflow/tweetflow-label:0.1.0") {
+		t.Errorf("labeling pipeline images %q lack the label component's", containerImages(m.workflowTemplate(t, labeling)))
+	}
 	repo := artifactRepository(t, m)
 	if !repo.S3.UseSDKCreds {
 		t.Error("without keys the artifact repository should use the AWS SDK's credentials")
@@ -329,14 +390,19 @@ func TestRenderAllFeatures(t *testing.T) {
 			}
 		}
 	}
-	wt := m.templates[0]
-	checkWorkflowTemplate(t, &wt, "ghcr.io/tweetflow/tweetflow-", "1.2.3", secret,
+	// Each pipeline gets its own parameter defaults (labels=binary is the
+	// training pipeline's only), and both the shared workflow settings.
+	checkWorkflowTemplate(t, training, m.workflowTemplate(t, training), "ghcr.io/tweetflow/tweetflow-", "1.2.3", secret,
 		map[string]string{"store": "s3://tweetflow", "sources": "s3://tweetflow/demo", "labels": "binary"})
-	if wt.Spec.ActiveDeadlineSeconds == nil || *wt.Spec.ActiveDeadlineSeconds != 7200 {
-		t.Errorf("activeDeadlineSeconds = %v", wt.Spec.ActiveDeadlineSeconds)
-	}
-	if ps := wt.Spec.ImagePullSecrets; len(ps) != 1 || ps[0].Name != "regcred" {
-		t.Errorf("workflow pull secrets %v", ps)
+	checkWorkflowTemplate(t, labeling, m.workflowTemplate(t, labeling), "ghcr.io/tweetflow/tweetflow-", "1.2.3", secret,
+		map[string]string{"store": "s3://tweetflow", "rules": "s3://tweetflow/rules/ai-tweets.rules.yaml", "label-model": "majority"})
+	for _, wt := range m.templates {
+		if wt.Spec.ActiveDeadlineSeconds == nil || *wt.Spec.ActiveDeadlineSeconds != 7200 {
+			t.Errorf("%s: activeDeadlineSeconds = %v", wt.Name, wt.Spec.ActiveDeadlineSeconds)
+		}
+		if ps := wt.Spec.ImagePullSecrets; len(ps) != 1 || ps[0].Name != "regcred" {
+			t.Errorf("%s: workflow pull secrets %v", wt.Name, ps)
+		}
 	}
 	repo := artifactRepository(t, m)
 	if repo.S3.Endpoint != fullname+"-minio."+namespace+".svc:9000" || repo.S3.Insecure == nil || !*repo.S3.Insecure {
@@ -353,7 +419,62 @@ func TestRenderExistingSecret(t *testing.T) {
 	if len(m.claims) != 0 || m.deployment(t, fullname+"-minio").Spec.Template.Spec.Volumes[0].EmptyDir == nil {
 		t.Errorf("minio.persistence.enabled=false should use an emptyDir, not a claim")
 	}
-	checkWorkflowTemplate(t, &m.templates[0], "ghcr.io/tweetflow/tweetflow-", "0.1.0", "team-s3", map[string]string{"store": "s3://tweetflow"})
+	for _, p := range pipelines {
+		checkWorkflowTemplate(t, p, m.workflowTemplate(t, p), "ghcr.io/tweetflow/tweetflow-", "0.1.0", "team-s3", map[string]string{"store": "s3://tweetflow"})
+	}
+}
+
+// TestRenderPipelinesSwitched checks the switches of the WorkflowTemplates:
+// workflow.labeling.enabled drops the labeling pipeline only,
+// workflow.enabled every pipeline and its service account and RBAC, and
+// values without workflow.labeling (a release upgraded with --reuse-values
+// from an older chart) keep the labeling pipeline with its compiled
+// defaults.
+func TestRenderPipelinesSwitched(t *testing.T) {
+	for _, tc := range []struct {
+		set  []string
+		want []string
+	}{
+		{[]string{"workflow.labeling.enabled=false"}, []string{training.name}},
+		{[]string{"workflow.enabled=false"}, nil},
+		{[]string{"workflow.enabled=false", "workflow.labeling.enabled=true"}, nil},
+		{[]string{"workflow.labeling=null"}, []string{labeling.name, training.name}},
+	} {
+		t.Run(strings.Join(tc.set, ","), func(t *testing.T) {
+			t.Parallel()
+			var args []string
+			for _, s := range tc.set {
+				args = append(args, "--set", s)
+			}
+			m := render(t, args...)
+			if names := m.templateNames(); !slices.Equal(names, tc.want) {
+				t.Fatalf("WorkflowTemplates %q, want %q", names, tc.want)
+			}
+			if tc.want == nil {
+				if len(m.accounts) != 0 || len(m.roles) != 0 || len(m.configMaps) != 0 {
+					t.Errorf("workflow.enabled=false still renders %d service accounts, %d roles, %d ConfigMaps", len(m.accounts), len(m.roles), len(m.configMaps))
+				}
+				return
+			}
+			checkCommon(t, m)
+			for _, p := range pipelines {
+				if slices.Contains(tc.want, p.name) {
+					checkWorkflowTemplate(t, p, m.workflowTemplate(t, p), "ghcr.io/tweetflow/tweetflow-", "0.1.0", fullname+"-s3", map[string]string{"store": "s3://tweetflow"})
+				}
+			}
+		})
+	}
+}
+
+// containerImages are the images of a WorkflowTemplate's containers.
+func containerImages(wt *wfv1.WorkflowTemplate) []string {
+	var images []string
+	for _, tmpl := range wt.Spec.Templates {
+		if tmpl.Container != nil {
+			images = append(images, tmpl.Container.Image)
+		}
+	}
+	return images
 }
 
 // checkCommon asserts what every rendering must hold.
@@ -430,14 +551,19 @@ func checkCommon(t *testing.T, m *manifests) {
 	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/path"] != "/metrics" || ann["prometheus.io/port"] != fmt.Sprint(c.Ports[0].ContainerPort) {
 		t.Errorf("server pod annotations %v: want Prometheus scraping of /metrics on port %d", ann, c.Ports[0].ContainerPort)
 	}
-	// The workflow: its service account exists and has the executor role.
-	if len(m.templates) != 1 {
-		t.Fatalf("%d WorkflowTemplates, want 1", len(m.templates))
+	// The workflows: they run as the one service account, which exists and
+	// has the executor role.
+	if len(m.templates) == 0 {
+		t.Fatal("no WorkflowTemplate")
 	}
-	wt := m.templates[0]
-	sa := wt.Spec.ServiceAccountName
+	sa := m.templates[0].Spec.ServiceAccountName
+	for _, wt := range m.templates {
+		if wt.Spec.ServiceAccountName != sa {
+			t.Errorf("WorkflowTemplate %s runs as %q, %s as %q: want one service account", wt.Name, wt.Spec.ServiceAccountName, m.templates[0].Name, sa)
+		}
+	}
 	if len(m.accounts) != 1 || m.accounts[0].Name != sa {
-		t.Errorf("WorkflowTemplate runs as %q; service accounts rendered: %v", sa, m.accounts)
+		t.Errorf("WorkflowTemplates run as %q; service accounts rendered: %v", sa, m.accounts)
 	}
 	if len(m.roles) != 1 || len(m.bindings) != 1 {
 		t.Fatalf("%d Roles and %d RoleBindings, want 1 each", len(m.roles), len(m.bindings))
@@ -452,18 +578,20 @@ func checkCommon(t *testing.T, m *manifests) {
 		b.Subjects[0].Kind != "ServiceAccount" || b.Subjects[0].Name != sa || b.Subjects[0].Namespace != namespace {
 		t.Errorf("role binding %+v does not bind role %q to service account %q", b, m.roles[0].Name, sa)
 	}
-	for _, tmpl := range wt.Spec.Templates {
-		if tmpl.Container == nil {
-			continue
-		}
-		for _, e := range tmpl.Container.Env {
-			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-				r := e.ValueFrom.SecretKeyRef
-				where := "WorkflowTemplate " + tmpl.Name + " env " + e.Name
-				if r.Optional != nil && *r.Optional {
-					where += " (optional)"
+	for _, wt := range m.templates {
+		for _, tmpl := range wt.Spec.Templates {
+			if tmpl.Container == nil {
+				continue
+			}
+			for _, e := range tmpl.Container.Env {
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					r := e.ValueFrom.SecretKeyRef
+					where := "WorkflowTemplate " + wt.Name + " template " + tmpl.Name + " env " + e.Name
+					if r.Optional != nil && *r.Optional {
+						where += " (optional)"
+					}
+					checkRef(where, r.Name, r.Key)
 				}
-				checkRef(where, r.Name, r.Key)
 			}
 		}
 	}
@@ -515,17 +643,17 @@ func checkContainer(t *testing.T, where string, sc *corev1.SecurityContext) {
 }
 
 // checkWorkflowTemplate compares the rendered template with the compiled
-// one: the same DAG, templates and parameters, with only the release's
-// overrides (images, secret, security, service account, defaults).
-func checkWorkflowTemplate(t *testing.T, got *wfv1.WorkflowTemplate, imagePrefix, tag, secret string, params map[string]string) {
+// pipeline p: the same DAG, templates and parameters, with only the
+// release's overrides (images, secret, security, service account, defaults).
+func checkWorkflowTemplate(t *testing.T, p pipeline, got *wfv1.WorkflowTemplate, imagePrefix, tag, secret string, params map[string]string) {
 	t.Helper()
-	b, err := os.ReadFile(chartCopy)
+	b, err := os.ReadFile(p.generated)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want wfv1.WorkflowTemplate
 	if err := yaml.UnmarshalStrict(b, &want); err != nil {
-		t.Fatalf("decoding %s: %v", chartCopy, err)
+		t.Fatalf("decoding %s: %v", p.generated, err)
 	}
 	if got.Name != want.Name || got.Spec.Entrypoint != want.Spec.Entrypoint || len(got.Spec.Templates) != len(want.Spec.Templates) {
 		t.Fatalf("rendered template %q (entrypoint %q, %d templates), compiled %q (%q, %d)",
@@ -648,8 +776,18 @@ func TestValuesRejected(t *testing.T) {
 		{[]string{"s3.endpoint=http://minio:9000"}, "endpoint"},
 		{[]string{"server.autoscaling.targetCPUUtilizationPercentage=150"}, "targetCPUUtilizationPercentage"},
 		{[]string{"workflow.podGCStrategy=Never"}, "podGCStrategy"},
-		{[]string{"workflow.parameters.sorces=s3://x"}, `the pipeline has no parameter "sorces"`},
-		{[]string{"workflow.parameters.labels=five-class"}, `workflow.parameters.labels: "five-class" is not one of`},
+		{[]string{"workflow.parameters.sorces=s3://x"}, `workflow.parameters.sorces: the pipeline tweetflow-training has no parameter "sorces" (it has: store, `},
+		{[]string{"workflow.parameters.format=xml"}, `workflow.parameters.format: "xml" is not one of auto, sentiment140`},
+		// The labeling pipeline's defaults are checked against its own parameters.
+		{[]string{"workflow.labeling.parameters.rule=s3://x/r.yaml"}, `workflow.labeling.parameters.rule: the pipeline tweetflow-labeling has no parameter "rule" (it has: store, `},
+		{[]string{"workflow.labeling.parameters.golden=s3://x/g.csv", "workflow.labeling.parameters.min-auc=high"}, `workflow.labeling.parameters.min-auc: the pipeline tweetflow-labeling has no parameter "min-auc"`},
+		// A parameter of the other pipeline is still unknown: rules is the
+		// labeling pipeline's, dim the training pipeline's.
+		{[]string{"workflow.parameters.rules=s3://x/r.yaml"}, `workflow.parameters.rules: the pipeline tweetflow-training has no parameter "rules"`},
+		{[]string{"workflow.labeling.parameters.dim=auto"}, `workflow.labeling.parameters.dim: the pipeline tweetflow-labeling has no parameter "dim"`},
+		{[]string{"workflow.labeling.parameters.label-model=snorkel"}, `workflow.labeling.parameters.label-model: "snorkel" is not one of majority, generative`},
+		{[]string{"workflow.labeling.enable=false"}, "additional properties 'enable' not allowed"},
+		{[]string{"workflow.labeling.enabled=no"}, "'/workflow/labeling/enabled': got string, want boolean"},
 		{[]string{"server.autoscaling.enabled=true", "server.autoscaling.minReplicas=5", "server.autoscaling.maxReplicas=3"}, "minReplicas (5) is above maxReplicas (3)"},
 	} {
 		t.Run(strings.Join(tc.set, ","), func(t *testing.T) {

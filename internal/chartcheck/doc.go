@@ -4,9 +4,10 @@
 // the WorkflowTemplate into Argo's v1alpha1 type, and assert what the chart
 // promises: hardened security contexts, probes on /healthz and /readyz,
 // Services and HPAs that point at what exists, secret references that
-// resolve, the executor RBAC, Argo's artifact repository format, a
-// WorkflowTemplate equal to the compiled pipeline apart from the release's
-// overrides, and values.schema.json rejecting bad values. They also run
+// resolve, the executor RBAC, Argo's artifact repository format, one
+// WorkflowTemplate per shipped pipeline (training, labeling) equal to the
+// compiled one apart from the release's overrides and its own parameter
+// defaults, and values.schema.json rejecting bad values. They also run
 // `helm lint --strict` and kubeconform -strict against the Argo CRD schemas.
 //
 // The tests need helm and kubeconform (hack/install-tools.sh builds them into

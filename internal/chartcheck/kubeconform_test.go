@@ -3,9 +3,11 @@ package chartcheck_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,9 +28,10 @@ func argoCRDs(t *testing.T) []string {
 	return files
 }
 
-// TestKubeconform validates the compiled WorkflowTemplate and the chart's
+// TestKubeconform validates the compiled WorkflowTemplates and the chart's
 // renderings with kubeconform -strict against the Argo CRD schemas, and
-// requires every WorkflowTemplate to be validated (not skipped).
+// requires every WorkflowTemplate to be validated (not skipped): one per
+// compiled file, one per pipeline in each rendering.
 func TestKubeconform(t *testing.T) {
 	kubeconform := tool(t, "kubeconform")
 	dir := t.TempDir()
@@ -53,7 +56,12 @@ func TestKubeconform(t *testing.T) {
 	if n < 2 {
 		t.Fatalf("%d schemas from the Argo CRDs", n)
 	}
-	files := []string{generated}
+	files := []string{}
+	wantTemplates := map[string][]string{} // file -> WorkflowTemplate names
+	for _, p := range pipelines {
+		files = append(files, p.generated)
+		wantTemplates[p.generated] = []string{p.name}
+	}
 	for name, args := range map[string][]string{"defaults": nil, "all": allFeatures} {
 		out, err := helmTemplate(t, args...)
 		if err != nil {
@@ -64,9 +72,10 @@ func TestKubeconform(t *testing.T) {
 			t.Fatal(err)
 		}
 		files = append(files, p)
+		wantTemplates[p] = []string{labeling.name, training.name}
 	}
 	// A template with a misspelt field must fail: the schemas are strict.
-	b, err := os.ReadFile(generated)
+	b, err := os.ReadFile(training.generated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +84,8 @@ func TestKubeconform(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := func(files ...string) map[string]string {
+	// run returns the status of each WorkflowTemplate by file and name.
+	run := func(files ...string) map[string]map[string]string {
 		cmd := exec.Command(kubeconform, append([]string{"-strict", "-output", "json", "-verbose", "-ignore-missing-schemas",
 			"-schema-location", filepath.Join(dir, "{{ .ResourceKind }}{{ .KindSuffix }}.json")}, files...)...)
 		out, _ := cmd.Output() // exit 1 on invalid resources: judged below
@@ -87,21 +97,30 @@ func TestKubeconform(t *testing.T) {
 		if err := json.Unmarshal(out, &report); err != nil {
 			t.Fatalf("decoding the kubeconform report: %v\n%s", err, out)
 		}
-		got := map[string]string{}
+		got := map[string]map[string]string{}
 		for _, r := range report.Resources {
 			if r.Kind == "WorkflowTemplate" {
-				got[r.Filename] = r.Status + " " + r.Msg
+				if got[r.Filename] == nil {
+					got[r.Filename] = map[string]string{}
+				}
+				got[r.Filename][r.Name] = r.Status + " " + r.Msg
 			}
 		}
 		return got
 	}
 	got := run(files...)
 	for _, f := range files {
-		if got[f] != "statusValid " {
-			t.Errorf("%s: WorkflowTemplate %q, want statusValid", f, got[f])
+		names := slices.Sorted(maps.Keys(got[f]))
+		if !slices.Equal(names, wantTemplates[f]) {
+			t.Errorf("%s: kubeconform validated WorkflowTemplates %q, want %q", f, names, wantTemplates[f])
+		}
+		for name, status := range got[f] {
+			if status != "statusValid " {
+				t.Errorf("%s: WorkflowTemplate %s: %q, want statusValid", f, name, status)
+			}
 		}
 	}
-	if got := run(bad)[bad]; !strings.HasPrefix(got, "statusInvalid") || !strings.Contains(got, "entrypont") {
+	if got := run(bad)[bad][training.name]; !strings.HasPrefix(got, "statusInvalid") || !strings.Contains(got, "entrypont") {
 		t.Errorf("a misspelt field: %q, want statusInvalid naming it", got)
 	}
 }

@@ -106,3 +106,11 @@ app.kubernetes.io/component: {{ .component }}
       optional: true
 {{- end }}
 {{- end }}
+
+{{/* "true" when the labeling pipeline's WorkflowTemplate is installed (a
+release upgraded with --reuse-values from a chart without workflow.labeling
+gets it, as with the defaults). */}}
+{{- define "tweetflow.labelingEnabled" -}}
+{{- $l := .Values.workflow.labeling | default dict }}
+{{- if and .Values.workflow.enabled (ternary $l.enabled true (hasKey $l "enabled")) }}true{{ end }}
+{{- end }}
