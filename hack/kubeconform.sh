@@ -31,7 +31,7 @@ go run ./internal/chartcheck/crd2jsonschema -out "$work/schemas" "$argo_dir"/man
 
 files=("$@")
 if [[ ${#files[@]} -eq 0 ]]; then
-	files=(pipelines/training/generated/workflowtemplate.yaml)
+	files=(pipelines/training/generated/workflowtemplate.yaml pipelines/scoring/generated/workflowtemplate.yaml pipelines/labeling/generated/workflowtemplate.yaml)
 	helm template tweetflow charts/tweetflow --namespace tweetflow >"$work/chart-defaults.yaml"
 	helm template tweetflow charts/tweetflow --namespace tweetflow \
 		--set minio.enabled=true --set server.autoscaling.enabled=true \

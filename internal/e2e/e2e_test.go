@@ -67,6 +67,8 @@ func binaries(t *testing.T) string {
 		}
 		cmd := exec.Command(gobin, args...)
 		cmd.Dir = stagetest.RepoRoot(t)
+		// Static, as make build: build-serving-image packages serve and refuses a dynamically linked one.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		build.out, build.err = cmd.CombinedOutput()
 	})
 	if build.err != nil {

@@ -453,7 +453,7 @@ func TestWorkflowValidAgainstCompiledTemplate(t *testing.T) {
 	if err := validate.ValidateWorkflow(getter, nil, wf, nil, validate.ValidateOpts{}); err == nil {
 		t.Error("Argo accepts a workflow whose template does not exist: the check above proves nothing")
 	}
-	if err := submit.CheckParameters(&wt, []submit.Parameter{{Name: "labels", Value: "five"}}); err == nil {
-		t.Error("the compiled template's labels enum accepts five")
+	if err := submit.CheckParameters(&wt, []submit.Parameter{{Name: "train-balance", Value: "sideways"}}); err == nil {
+		t.Error("the compiled template's train-balance enum accepts sideways")
 	}
 }
