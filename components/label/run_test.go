@@ -108,7 +108,18 @@ func TestLabelMajorityAndMinConfidence(t *testing.T) {
 	s := stagetest.NewFS(t)
 	in := sampleTweets(t)
 	s.WriteTweets(t, "r1", "balance-split", "train", in)
-	s.MustRun(t, stages.Label, run, "r1", "--rules", rules, "--model", "majority", "--min-confidence", "0.99")
+	// Rules that must disagree on some rows: every row gets an OTHER vote,
+	// rows naming the field one or two AI votes (2:1 is confidence 2/3).
+	conflicting := filepath.Join(t.TempDir(), "conflict.rules.yaml")
+	if err := os.WriteFile(conflicting, []byte(`labels: [AI, OTHER]
+rules:
+  - {name: ai_word, label: AI, keywords: [ai, artificial intelligence]}
+  - {name: ml_word, label: AI, keywords: [machine learning, data science, ml]}
+  - {name: any_tweet, label: OTHER, length: {min_words: 0}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.MustRun(t, stages.Label, run, "r1", "--rules", conflicting, "--model", "majority", "--min-confidence", "0.99")
 	for _, tw := range s.Tweets(t, "r1", "label", "tweets") {
 		if tw.LabelConfidence < 0.99 {
 			t.Fatalf("row %s kept with confidence %g < 0.99", tw.ID, tw.LabelConfidence)

@@ -43,8 +43,9 @@ func readJSONL(t *testing.T, path string) []jsonRow {
 
 // TestWeakLabelsTrainModel is measurement (d) of issue 9: label the
 // unlabeled stream (lf_unlabelled, stream_ai_807, stream_raw_10k; never the
-// hand labels) with the example rules (majority vote of the
-// rows every voting rule agrees on), train the classifier on those labels, and score it on the 494
+// hand labels) with the example rules (majority vote, keeping the rows
+// every voting rule agrees on), train the classifier on those labels with
+// the settings the labeling pipeline should use, and score it on the 494
 // hand-labeled dev tweets (UNSURE dropped). Texts that also occur in the
 // dev file are removed from training. Skips without the shared data unless
 // TWEETFLOW_REQUIRE_DATA is set.
@@ -100,7 +101,7 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	// The training labels: majority vote where every voting rule agrees
 	// (label --model majority --min-confidence 0.99). Measured on the dev
 	// set, this beat the generative model's labels for training (see
-	// docs/benchmarks.md): fewer rows, cleaner labels.
+	// examples/labeling/README.md): fewer rows, cleaner labels.
 	res, err := weak.MajorityVote(votes, len(rs.Labels))
 	if err != nil {
 		t.Fatal(err)
@@ -110,9 +111,13 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 90% train / 10% validation (early stopping), seeded.
+	// 90% train / 10% validation, seeded, as balance-split gives train.
 	rng := rand.New(rand.NewPCG(1, 2))
-	b, err := featurize.NewBuilder(featurize.DefaultSettings())
+	// train --lexicon none: the VADER sentiment features only add noise to
+	// a topic task.
+	settings := featurize.DefaultSettings()
+	settings.Lexicon = ""
+	b, err := featurize.NewBuilder(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +152,13 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	for _, r := range validRows {
 		valid.Add(feat.AppendIDs(nil, r.clean), r.p.Label)
 	}
-	m, tres, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1), classifier.WithClassWeights(classifier.WeightsBalanced), classifier.WithEpochs(10))
+	// train --epochs 20 --patience 0 --class-weights balanced (dim 50,
+	// learning rate 0.2): the weakly labeled validation set is too noisy to
+	// pick an epoch (the best epoch it picked ranged from 3 to 17 over
+	// seeds, AI F1 0.69-0.83); all 20 epochs and the last weights are
+	// stable (AI F1 0.819-0.830 over seeds 1-5).
+	m, tres, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1),
+		classifier.WithClassWeights(classifier.WeightsBalanced), classifier.WithEpochs(20), classifier.WithPatience(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +193,11 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if e.Rows != 494 {
 		t.Fatalf("%d dev rows, want 494", e.Rows)
 	}
-	// Floors a little under the measured values (AI F1 0.7697, macro recall
-	// 0.8672, below the issue's targets of 0.85 and 0.92): a regression
+	// Floors a little under the measured values (AI F1 0.8259, macro recall
+	// 0.9031, below the issue's targets of 0.85 and 0.92): a regression
 	// guard, not the target.
-	if ai.F1 < 0.74 || e.MacroRecall < 0.84 {
-		t.Errorf("AI F1 %.4f (floor 0.74), macro recall %.4f (floor 0.84)", ai.F1, e.MacroRecall)
+	if ai.F1 < 0.81 || e.MacroRecall < 0.89 {
+		t.Errorf("AI F1 %.4f (floor 0.81), macro recall %.4f (floor 0.89)", ai.F1, e.MacroRecall)
 	}
 }
 

@@ -57,3 +57,23 @@ func TestTrainWeakLabelsNeedProbs(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", r.Code, r.Stderr)
 	}
 }
+
+// TestTrainPatienceZero: --patience 0 (the labeling pipeline's setting for a
+// weakly labeled validation set) runs every epoch and keeps the last one.
+func TestTrainPatienceZero(t *testing.T) {
+	s := stagetest.NewFS(t)
+	s.WriteTweets(t, "r1", "balance-split", "train", weakSet(300, 1))
+	s.WriteTweets(t, "r1", "balance-split", "validation", weakSet(60, 2))
+	s.MustRun(t, stages.Train, runFn, "r1", "--labels", "binary", "--weak-labels", "hard", "--lexicon", "none",
+		"--patience", "0", "--epochs", "4", "--dim", "8", "--buckets", "20000", "--threads", "1")
+	md := loadModel(t, s, "r1").Meta
+	if md.Training == nil || md.Training.StoppedEarly || len(md.Training.Epochs) != 4 || md.Training.BestEpoch != 4 {
+		t.Fatalf("training record %+v: want 4 epochs, the last kept", md.Training)
+	}
+	if md.Training.Params.Patience != 0 || md.Featurizer.Lexicon != "" {
+		t.Errorf("recorded patience %d, lexicon %q", md.Training.Params.Patience, md.Featurizer.Lexicon)
+	}
+	if r := s.Run(t, stages.Train, runFn, "r2", "--labels", "binary", "--patience", "-1"); r.Code == 0 || !strings.Contains(r.Stderr, "patience") {
+		t.Errorf("--patience -1: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}

@@ -138,7 +138,7 @@ var Train = c.Contract{
 		{Name: "lexicon", Default: "vader", Enum: []string{"vader", "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
 		{Name: "negation", Type: c.Bool, Default: "true", Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
 		{Name: "class-weights", Default: "balanced", Enum: []string{"balanced", "none"}, Description: "Weight classes inversely to their frequency, or not."},
-		{Name: "patience", Type: c.Int, Default: "3", Min: c.F(1), Description: "Epochs without validation improvement before stopping early."},
+		{Name: "patience", Type: c.Int, Default: "3", Min: c.F(0), Description: "Epochs without validation improvement before stopping early; 0 runs every epoch and keeps the last one (for noisy validation sets such as weak labels)."},
 		{Name: "seed", Type: c.Int, Default: "1", Description: "Random seed."},
 		{Name: "threads", Type: c.Int, Default: "0", Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
 		{Name: "weak-labels", Default: "none", Enum: []string{"none", "hard", "soft"},

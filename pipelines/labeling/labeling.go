@@ -20,6 +20,10 @@ const (
 	DefaultSources = "testdata/demo/ai-tweets/unlabeled"
 	DefaultRules   = "examples/labeling/ai-tweets.rules.yaml"
 	DefaultLabels  = "AI,OTHER"
+	// The label model and confidence cut measured best for training on
+	// the example rules' weak labels (examples/labeling/README.md).
+	DefaultLabelModel         = "majority"
+	DefaultMinLabelConfidence = "0.99"
 )
 
 // GeneratedFile is the checked-in compiled template, relative to the
@@ -39,7 +43,7 @@ const (
 //	ingest -> clean -> holdout (golden test + golden dev held out for annotate)
 //	  -> lf-split (LF development set | training set)
 //	  -> label (training set) + label-dev (LF development set)
-//	  -> embed -> train (on weak labels) -> evaluate-gate (golden set, else the weakly labeled dev set)
+//	  -> train (on weak labels) -> evaluate-gate (golden set, else the weakly labeled dev set)
 //	  -> export-onnx -> build-serving-image   (only when the gate passed)
 func Pipeline() *dsl.Pipeline {
 	p := dsl.New(Name, dsl.WithDescription(
@@ -58,7 +62,7 @@ func Pipeline() *dsl.Pipeline {
 		"Hand-labeled golden tweets to gate the model on: a dataset or raw file (e.g. the output of 'annotate export'), "+
 			"path or s3:// URI. Empty: the gate measures agreement with the label model on the weakly labeled LF development set."))
 	labels := p.Expose(&stages.Train, "labels", dsl.Default(DefaultLabels))
-	labelModel := p.Expose(&stages.Label, "model", dsl.As("label-model"))
+	labelModel := p.Expose(&stages.Label, "model", dsl.As("label-model"), dsl.Default(DefaultLabelModel))
 	seed := p.Expose(&stages.BalanceSplit, "seed", dsl.Description(
 		"Seed of the splits, the label model, the embeddings and the training: the same data and seed give the same model."))
 
@@ -95,7 +99,9 @@ func Pipeline() *dsl.Pipeline {
 		dsl.In("rules", rules),
 		dsl.Bind("seed", seed),
 		dsl.Bind("model", labelModel),
-		dsl.Expose("min-confidence", dsl.As("min-label-confidence")),
+		dsl.Expose("min-confidence", dsl.As("min-label-confidence"), dsl.Default(DefaultMinLabelConfidence), dsl.Description(
+			"Keep only training rows whose weak label has at least this probability under the label model; with majority "+
+				"vote 0.99 keeps the rows where every voting rule agrees (the measured best, see examples/labeling/README.md).")),
 	)
 	labelDev := p.Step(stages.Label, dsl.Named(LabelDevStep),
 		dsl.In("tweets", lfSplit.Out("validation")),
@@ -103,18 +109,20 @@ func Pipeline() *dsl.Pipeline {
 		dsl.Bind("seed", seed),
 		dsl.Bind("model", labelModel),
 	)
-	embed := p.Step(stages.Embed,
-		dsl.In("train", label.Out("tweets")),
-		dsl.Bind("seed", seed),
-	)
+	// No embed step: word2vec vectors of the stream did not help the
+	// classifier on weak labels (examples/labeling/README.md); train learns
+	// its embeddings from the weakly labeled rows.
 	train := p.Step(stages.Train,
 		dsl.In("train", label.Out("tweets")),
 		dsl.In("validation", labelDev.Out("tweets")),
-		dsl.In("vectors", embed.Out("vectors")),
 		dsl.Bind("labels", labels),
 		dsl.Bind("seed", seed),
-		dsl.Expose("weak-labels"),
-		dsl.Expose("epochs"),
+		dsl.Expose("weak-labels", dsl.Default("hard")),
+		dsl.Expose("epochs", dsl.Default("20")),
+		dsl.Expose("patience", dsl.Default("0"), dsl.Description(
+			"Epochs without improvement on the weakly labeled LF development set before stopping; 0 trains every epoch "+
+				"and keeps the last weights (the default: early stopping on weak labels picks epochs by noise).")),
+		dsl.Expose("lexicon", dsl.Default("none")),
 	)
 	training.GateAndShip(p, train, "the golden set (without one, the weakly labeled LF development set)",
 		dsl.In("data", dsl.ParamOr(golden, labelDev.Out("tweets"))),

@@ -222,6 +222,36 @@ func TestEarlyStoppingKeepsBestEpoch(t *testing.T) {
 	}
 }
 
+// TestPatienceZeroKeepsLastEpoch: patience 0 runs every epoch on the same
+// worsening validation set and returns the last epoch's weights, with the
+// validation still reported per epoch.
+func TestPatienceZeroKeepsLastEpoch(t *testing.T) {
+	f, train, _ := syntheticSetup(t)
+	vx, vy := synthetic(300, 5, []float64{0.2, 0.5, 0.3})
+	bad := &Dataset{}
+	for i, txt := range vx {
+		bad.Add(f.AppendIDs(nil, txt), (vy[i]+1)%3)
+	}
+	m, res, err := Train(context.Background(), f, threeLabels, train, bad,
+		WithDim(8), WithEpochs(6), WithPatience(0), WithThreads(1), WithStopOn(StopOnLoss))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StoppedEarly || len(res.Epochs) != 6 || res.BestEpoch != 6 {
+		t.Fatalf("stopped early %v, %d epochs, best %d; want 6 epochs, best 6", res.StoppedEarly, len(res.Epochs), res.BestEpoch)
+	}
+	last := res.Epochs[5]
+	if !(last.ValidationLoss > res.Epochs[0].ValidationLoss) {
+		t.Fatalf("validation loss %.4f at the end not worse than %.4f at the start: the test set-up does not hold", last.ValidationLoss, res.Epochs[0].ValidationLoss)
+	}
+	if ev := Evaluate(m, bad, 1); math.Abs(ev.Loss-last.ValidationLoss) > 1e-9 {
+		t.Errorf("returned model loss %.6f, last epoch recorded %.6f", ev.Loss, last.ValidationLoss)
+	}
+	if _, _, err := Train(context.Background(), f, threeLabels, train, bad, WithPatience(-1)); err == nil {
+		t.Error("patience -1 accepted")
+	}
+}
+
 func TestTrainErrors(t *testing.T) {
 	f, train, valid := syntheticSetup(t)
 	ctx := context.Background()

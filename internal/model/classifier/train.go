@@ -78,7 +78,7 @@ type Params struct {
 	Epochs       int     `json:"epochs"`        // maximum epochs
 	LearningRate float64 `json:"learning_rate"` // initial SGD learning rate, decayed linearly to 0 over Epochs
 	ClassWeights string  `json:"class_weights"` // WeightsBalanced or WeightsNone
-	Patience     int     `json:"patience"`      // epochs without validation improvement before stopping
+	Patience     int     `json:"patience"`      // epochs without validation improvement before stopping; 0 = never stop, keep the last epoch
 	StopOn       string  `json:"stop_on"`       // StopOnMacroRecall or StopOnLoss
 	InitScale    float64 `json:"init_scale"`    // pre-trained vectors are multiplied by this
 	Dropout      float64 `json:"dropout"`       // each id of a training example is dropped with this probability
@@ -116,8 +116,8 @@ func (p Params) validate() error {
 		return fmt.Errorf("checking learning rate %g: must be positive", p.LearningRate)
 	case p.ClassWeights != WeightsBalanced && p.ClassWeights != WeightsNone:
 		return fmt.Errorf("checking class weights %q: want %q or %q", p.ClassWeights, WeightsBalanced, WeightsNone)
-	case p.Patience < 1:
-		return fmt.Errorf("checking patience %d: must be positive", p.Patience)
+	case p.Patience < 0:
+		return fmt.Errorf("checking patience %d: must not be negative", p.Patience)
 	case p.StopOn != StopOnMacroRecall && p.StopOn != StopOnLoss:
 		return fmt.Errorf("checking stop metric %q: want %q or %q", p.StopOn, StopOnMacroRecall, StopOnLoss)
 	case !(p.Dropout >= 0 && p.Dropout < 1):
@@ -181,7 +181,10 @@ func WithLearningRate(lr float64) Option { return func(c *config) { c.LearningRa
 // WithClassWeights sets the class weighting, WeightsBalanced or WeightsNone.
 func WithClassWeights(w string) Option { return func(c *config) { c.ClassWeights = w } }
 
-// WithPatience sets the early-stopping patience in epochs.
+// WithPatience sets the early-stopping patience in epochs. 0 turns early
+// stopping off: every epoch runs and the model keeps the last epoch's
+// weights (validation is still evaluated and reported per epoch), for
+// validation sets too noisy to pick an epoch, such as weak labels.
 func WithPatience(n int) Option { return func(c *config) { c.Patience = n } }
 
 // WithStopOn sets the early-stopping metric.
@@ -276,11 +279,15 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 			if c.StopOn == StopOnLoss {
 				score = -ev.Loss
 			}
-			if score > bestScore {
+			switch {
+			case c.Patience == 0:
+				st.Best = true
+				res.BestEpoch = epoch
+			case score > bestScore:
 				bestScore, stale, st.Best = score, 0, true
 				best = m.clone(best)
 				res.BestEpoch = epoch
-			} else {
+			default:
 				stale++
 			}
 		} else {
@@ -293,7 +300,7 @@ func Train(ctx context.Context, f *featurize.Featurizer, labels []string, train,
 		if c.onEpoch != nil {
 			c.onEpoch(st)
 		}
-		if hasValid && stale >= c.Patience && epoch < c.Epochs {
+		if hasValid && c.Patience > 0 && stale >= c.Patience && epoch < c.Epochs {
 			res.StoppedEarly = true
 			break
 		}
