@@ -2,7 +2,7 @@
 // of building a training set from unlabeled tweets with labeling functions
 // instead of hand labels.
 //
-//	ingest -> clean -> holdout -> lf-split -> label + label-dev -> embed -> train
+//	ingest -> clean -> holdout -> lf-split -> label + label-dev -> train
 //	  -> evaluate-gate -> export-onnx -> build-serving-image   (both only when the gate passed)
 //
 // holdout (balance-split --labels none) holds out a golden test set and a

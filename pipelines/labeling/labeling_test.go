@@ -74,8 +74,7 @@ func TestPipelineShape(t *testing.T) {
 		labeling.LFSplitStep:  {labeling.HoldoutStep},
 		labeling.LabelStep:    {labeling.LFSplitStep},
 		labeling.LabelDevStep: {labeling.LFSplitStep},
-		"embed":               {labeling.LabelStep},
-		"train":               {"embed", labeling.LabelStep, labeling.LabelDevStep},
+		"train":               {labeling.LabelStep, labeling.LabelDevStep},
 		"evaluate-gate":       {labeling.LabelDevStep, "train"},
 		"export-onnx":         {"evaluate-gate", "train"},
 		"build-serving-image": {"export-onnx"},
@@ -103,7 +102,7 @@ func TestPipelineShape(t *testing.T) {
 func TestPipelineParameters(t *testing.T) {
 	wt := load(t)
 	pipelinetest.Parameters(t, wt, labeling.Pipeline(),
-		[]*component.Contract{&stages.Ingest, &stages.Clean, &stages.BalanceSplit, &stages.Label, &stages.Embed, &stages.Train,
+		[]*component.Contract{&stages.Ingest, &stages.Clean, &stages.BalanceSplit, &stages.Label, &stages.Train,
 			&stages.EvaluateGate, &stages.ExportONNX, &stages.BuildServingImage})
 	params := map[string]string{}
 	for _, ap := range wt.Spec.Arguments.Parameters {
@@ -115,6 +114,8 @@ func TestPipelineParameters(t *testing.T) {
 	for name, def := range map[string]string{
 		"sources": labeling.DefaultSources, "rules": labeling.DefaultRules, "labels": labeling.DefaultLabels,
 		"golden": "", "golden-test-rows": "200", "golden-dev-rows": "200", "lf-dev-rows": "500",
+		"label-model": labeling.DefaultLabelModel, "min-label-confidence": labeling.DefaultMinLabelConfidence,
+		"weak-labels": "hard", "epochs": "20", "patience": "0", "lexicon": "none",
 	} {
 		if got, ok := params[name]; !ok || got != def {
 			t.Errorf("parameter %q default %q (declared %v), want %q", name, got, ok, def)
