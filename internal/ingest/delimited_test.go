@@ -96,10 +96,9 @@ func TestDelimitedBadRows(t *testing.T) {
 		{"field count", head + "1,positive,a\n2,positive,ok,\n", 2, "wrong field count: 3 fields, the header has 4", 1},
 		{"empty text", head + "1,positive, ,\n2,positive,ok,\n", 2, `empty text in column "text"`, 1},
 		{"empty id", head + " ,positive,x,\n2,positive,ok,\n", 2, `empty id in column "id"`, 1},
-		{"unknown label", head + "1,meh,x,\n2,positive,ok,\n", 2, `column "label": unknown label "meh"`, 1},
 		{"bad time", head + "1,positive,x,yesterday\n2,positive,ok,\n", 2, `column "created": bad time "yesterday"`, 1},
 		{"after closing quote", head + "1,positive,\"x\"y,\n2,positive,ok,\n", 2, "text after the closing quote of field 3", 1},
-		{"multi-line record keeps its first line", head + "1,positive,ok,\n2,positive,\"a\nb\nc\",\n3,meh,x,\n", 6, `unknown label "meh"`, 2},
+		{"multi-line record keeps its first line", head + "1,positive,ok,\n2,positive,\"a\nb\nc\",\n3,positive,x,later\n", 6, `bad time "later"`, 2},
 		// The open quote runs to the end; its lines are read again as records.
 		{"unterminated quote costs one row", head + "1,positive,\"open,\n2,positive,ok,\n3,positive,ok too,\n", 2,
 			"unterminated quoted field 3: the quote opened on line 2 is not closed within the end of the file", 2},
@@ -407,5 +406,51 @@ func TestDelimitedStrayQuotes(t *testing.T) {
 		if !strings.Contains(bad[0].Reason, want) || rows[0].Source != "q.csv:3" || rows[n-1].Source != "q.csv:"+itoa(n+2) {
 			t.Errorf("n=%d: bad %+v, rows %v ... %v", n, bad[0], rows[0].Source, rows[n-1].Source)
 		}
+	}
+}
+
+// The general formats keep any label as written by default; the sentiment
+// datasets' formats, and any explicit map without "*", reject unknown ones.
+func TestDefaultLabelMapPerFormat(t *testing.T) {
+	strict, err := ParseLabelMap("pos->positive,neg->negative")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		format    Format
+		lm        *LabelMap
+		raw, want string
+		ok        bool
+	}{
+		{FormatJSONL, nil, "AI", "AI", true},
+		{FormatCSV, nil, "joy", "joy", true},
+		{FormatTSV, nil, "OTHER", "OTHER", true},
+		{FormatParquet, nil, "anger", "anger", true},
+		{FormatJSONL, nil, "Positive", "positive", true}, // sentiment words are normalised
+		{FormatCSV, nil, " NEGATIVE ", "negative", true},
+		{FormatSemEval, nil, "objective", "", false},
+		{FormatNLTK, nil, "AI", "", false},
+		{FormatSentiment140, nil, "1", "", false},
+		{FormatSentiment140, nil, "4", "positive", true},
+		{FormatCSV, strict, "AI", "", false},
+		{FormatCSV, strict, "pos", "positive", true},
+	} {
+		lm := tc.lm
+		if lm == nil {
+			lm = DefaultLabelMap(tc.format)
+		}
+		got, ok := lm.Map(tc.raw)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s map %v: %q -> %q, %v; want %q, %v", tc.format, tc.lm != nil, tc.raw, got, ok, tc.want, tc.ok)
+		}
+	}
+	// Through a CSV file: an explicit strict map still makes an unknown
+	// label a bad row naming its column and line.
+	_, bad, err := readCols(t, FormatCSV, "f.csv", "id,label,text\n1,AI,x\n2,pos,ok\n", Columns{ID: "id", Label: "label"}, strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 1 || bad[0].Line != 2 || !strings.Contains(bad[0].Reason, `column "label": unknown label "AI"`) {
+		t.Errorf("bad rows %+v", bad)
 	}
 }

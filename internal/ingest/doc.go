@@ -112,16 +112,15 @@
 //
 // # Labels
 //
-// Unlabeled input is first-class: rows without a label (no label column or
-// field, an empty cell) have Label "" and flow through clean, whose
-// conflict rule lets unlabeled rows never vote (a text's first unlabeled
-// row is kept unless a labeled row carries the same text).
-//
 // Each source has a LabelMap (ParseLabelMap("0->negative,4->positive")),
-// or the default of its format: sentiment140 maps 0/2/4; the others accept
-// negative/neutral/positive in any case. A raw label without an entry is a
-// bad row, unless the map is permissive (a "*" item), which keeps the
-// lower-cased raw label.
+// or the default of its format (DefaultLabelMap): the sentiment datasets'
+// formats have fixed labels (sentiment140 maps 0/2/4; semeval and nltk
+// accept negative/neutral/positive in any case), and a raw label without
+// an entry is a bad row; the general formats (jsonl, csv, tsv, parquet)
+// keep any label as it is written, with the sentiment words lower-cased,
+// because their label set comes from the data (AI/OTHER, emotions, ...).
+// An explicit map is strict unless it has a "*" item, which keeps the
+// unmapped raw labels as written (case kept).
 //
 // # Bad rows
 //

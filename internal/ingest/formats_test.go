@@ -192,7 +192,6 @@ func TestJSONL(t *testing.T) {
 		{"bad id", good + `{"id":"12x","text":"t"}` + "\n", "bad id", 2},
 		{"missing text", good + `{"id":"2"}` + "\n", `missing or empty "text"`, 2},
 		{"bad time", good + `{"id":"2","text":"t","created_at":"yesterday"}` + "\n", "bad created_at", 2},
-		{"unknown label", good + `{"id":"2","text":"t","label":"meh"}` + "\n", `unknown label "meh"`, 2},
 		{"bad label type", good + `{"id":"2","text":"t","label":{"x":1}}` + "\n", "bad label", 2},
 		{"invalid utf8", good + "{\"id\":\"2\",\"text\":\"\xff\"}\n", "invalid UTF-8", 2},
 	})
@@ -204,7 +203,8 @@ func TestParquetSource(t *testing.T) {
 	in[4].Label = "Positive" // mapped by the default map
 	in[5].Label = ""         // unlabeled stays unlabeled
 	in[6].Text = " "         // bad row
-	in[7].Label = "meh"      // bad row
+	in[7].Label = "meh"      // kept as written: parquet keeps any label
+	in[8].Text = ""          // bad row
 	w := dataset.NewShardWriter(func(name string) (io.WriteCloser, error) { return os.Create(filepath.Join(dir, name)) })
 	for i := range in {
 		if err := w.Write(&in[i]); err != nil {
@@ -230,11 +230,11 @@ func TestParquetSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Sources[0].Format != FormatParquet || len(rows) != 48 || len(bad) != 2 || bad[0].Line != 7 || bad[1].Line != 8 {
+		if st.Sources[0].Format != FormatParquet || len(rows) != 48 || len(bad) != 2 || bad[0].Line != 7 || bad[1].Line != 9 {
 			t.Fatalf("stream %v: format %s, %d rows, bad %v", viaStream, st.Sources[0].Format, len(rows), bad)
 		}
-		if rows[4].Label != "positive" || rows[5].Label != "" || !reflect.DeepEqual(rows[0], in[0]) {
-			t.Errorf("rows %+v %+v %+v", rows[0], rows[4], rows[5])
+		if rows[4].Label != "positive" || rows[5].Label != "" || rows[6].Label != "meh" || !reflect.DeepEqual(rows[0], in[0]) {
+			t.Errorf("rows %+v %+v %+v %+v", rows[0], rows[4], rows[5], rows[6])
 		}
 		if fi, _ := os.Stat(p); st.BytesRead != fi.Size() {
 			t.Errorf("stream %v: %d bytes counted, file has %d", viaStream, st.BytesRead, fi.Size())

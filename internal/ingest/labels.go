@@ -46,14 +46,24 @@ func ParseLabelMap(spec string) (*LabelMap, error) {
 	return lm, nil
 }
 
-// DefaultLabelMap is the mapping used when a source has none:
-// sentiment140 maps 0/2/4 to negative/neutral/positive; every other format
-// accepts negative, neutral and positive in any case.
+// DefaultLabelMap is the mapping used when a source has none. The
+// sentiment datasets' own formats have fixed labels, so anything else in
+// them is a data error: sentiment140 maps 0/2/4 to negative/neutral/
+// positive, semeval and nltk accept negative, neutral and positive in any
+// case. The general formats (jsonl, csv, tsv, parquet) carry whatever label
+// set the data has: they keep any label as it is written (permissive), with
+// negative, neutral and positive in any case normalised to lower case, so
+// "AI", "OTHER" or "joy" flow through as the data names them and a label set
+// (--labels) picks the ones a model learns.
 func DefaultLabelMap(f Format) *LabelMap {
-	if f == FormatSentiment140 {
+	sentiment := map[string]string{"negative": "negative", "neutral": "neutral", "positive": "positive"}
+	switch f {
+	case FormatSentiment140:
 		return &LabelMap{m: map[string]string{"0": "negative", "2": "neutral", "4": "positive"}}
+	case FormatSemEval, FormatNLTK:
+		return &LabelMap{m: sentiment}
 	}
-	return &LabelMap{m: map[string]string{"negative": "negative", "neutral": "neutral", "positive": "positive"}}
+	return &LabelMap{m: sentiment, Permissive: true}
 }
 
 // Map returns the label for raw, or ok=false for an unknown label.
