@@ -230,26 +230,9 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-// sspData returns the folder of the ssp-ai-tweets data: in
-// $TWEETFLOW_SHARED_DATA, ../shared/data beside the repository, or
-// /work/shared/data. Missing, the test skips, or fails when
-// TWEETFLOW_REQUIRE_DATA is set.
+// sspData returns the folder of the ssp-ai-tweets data (skips without it
+// unless TWEETFLOW_REQUIRE_DATA is set).
 func sspData(t *testing.T) string {
 	t.Helper()
-	var cands []string
-	if d := os.Getenv(stagetest.EnvSharedData); d != "" {
-		cands = append(cands, d)
-	}
-	cands = append(cands, filepath.Join(filepath.Dir(stagetest.RepoRoot(t)), "shared", "data"), "/work/shared/data")
-	for _, d := range cands {
-		p := filepath.Join(d, "ssp-ai-tweets")
-		if _, err := os.Stat(filepath.Join(p, "dev_hand_labelled_500.jsonl")); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("TWEETFLOW_REQUIRE_DATA") != "" {
-		t.Fatalf("TWEETFLOW_REQUIRE_DATA is set but ssp-ai-tweets is not in %q", cands)
-	}
-	t.Skipf("ssp-ai-tweets not found in %q (set %s)", cands, stagetest.EnvSharedData)
-	return ""
+	return stagetest.SharedDataset(t, "ssp-ai-tweets", "dev_hand_labelled_500.jsonl")
 }

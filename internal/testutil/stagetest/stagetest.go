@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
@@ -300,11 +301,24 @@ func DemoData(t testing.TB) string {
 // EnvSharedData overrides the location of the shared real data.
 const EnvSharedData = "TWEETFLOW_SHARED_DATA"
 
+// EnvRequireData makes a missing shared dataset fail a test instead of
+// skipping it.
+const EnvRequireData = "TWEETFLOW_REQUIRE_DATA"
+
 // SharedData returns the shared real data folder (the one holding
 // semeval2017-task4a/, sentiment140/ and nltk-twitter-samples/), or skips
 // the test when it is missing: env TWEETFLOW_SHARED_DATA, else
 // ../shared/data beside the repository root, else /work/shared/data.
 func SharedData(t testing.TB) string {
+	t.Helper()
+	return filepath.Dir(SharedDataset(t, "semeval2017-task4a", ""))
+}
+
+// SharedDataset returns the folder of one shared dataset (e.g.
+// "ssp-ai-tweets"), found as SharedData is and holding file when file is
+// not empty. Missing, the test skips, or fails when TWEETFLOW_REQUIRE_DATA
+// is set.
+func SharedDataset(t testing.TB, name, file string) string {
 	t.Helper()
 	var cands []string
 	if d := os.Getenv(EnvSharedData); d != "" {
@@ -312,14 +326,19 @@ func SharedData(t testing.TB) string {
 	}
 	cands = append(cands, filepath.Join(filepath.Dir(RepoRoot(t)), "shared", "data"), "/work/shared/data")
 	for _, d := range cands {
-		if st, err := os.Stat(filepath.Join(d, "semeval2017-task4a")); err == nil && st.IsDir() {
-			abs, err := filepath.Abs(d)
+		dir := filepath.Join(d, name)
+		if st, err := os.Stat(filepath.Join(dir, file)); err == nil && (file != "" || st.IsDir()) {
+			abs, err := filepath.Abs(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return abs
 		}
 	}
-	t.Skipf("skipping: shared data not found (looked in %s; set %s)", strings.Join(cands, ", "), EnvSharedData)
+	msg := fmt.Sprintf("shared data %s not found (looked in %s; set %s)", filepath.Join(name, file), strings.Join(cands, ", "), EnvSharedData)
+	if os.Getenv(EnvRequireData) != "" {
+		t.Fatalf("%s is set: %s", EnvRequireData, msg)
+	}
+	t.Skip("skipping: " + msg)
 	return ""
 }
