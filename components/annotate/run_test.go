@@ -24,11 +24,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
-	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -71,43 +69,20 @@ var tweets = []dataset.Tweet{
 // commitTweets writes tweets as the dataset output of a run.
 func commitTweets(t *testing.T, st *stagetest.Store, runID string) string {
 	t.Helper()
-	ctx := context.Background()
-	l := st.Loc(runID, "split", "golden-pool")
-	out := artifact.NewOutput(l.Store, l.Key)
-	w := stageio.DatasetWriter(ctx, out, 1000)
-	for i := range tweets {
-		if err := w.Write(&tweets[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := out.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return l.URI()
+	st.WriteTweets(t, runID, "split", "golden-pool", tweets)
+	return st.Loc(runID, "split", "golden-pool").URI()
 }
 
 // commitModel commits a small random model over the labels; it returns its
 // URI and the model's label for each tweet.
 func commitModel(t *testing.T, st *stagetest.Store, runID string) (string, map[string]string) {
 	t.Helper()
-	ctx := context.Background()
 	tm, err := servingtest.Random(servingtest.Options{Version: runID, Labels: labels, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.WriteFiles(t, runID, "export-onnx", "onnx", tm.Files)
 	l := st.Loc(runID, "export-onnx", "onnx")
-	out := artifact.NewOutput(l.Store, l.Key)
-	for name, b := range tm.Files {
-		if err := out.WriteFile(ctx, name, bytes.NewReader(b)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := out.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
 	pred := map[string]string{}
 	for _, tw := range tweets {
 		p := tm.Reference(tw.Text)

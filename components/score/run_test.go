@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/scoring"
@@ -33,26 +32,16 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // commitModel commits a servingtest model as the export-onnx output of run.
 func commitModel(t *testing.T, st *stagetest.Store, runID string) (string, *serving.Model) {
 	t.Helper()
-	ctx := context.Background()
 	tm, err := servingtest.Random(servingtest.Options{Version: runID, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := st.Loc(runID, "export-onnx", "onnx")
-	out := artifact.NewOutput(l.Store, l.Key)
-	for name, b := range tm.Files {
-		if err := out.WriteFile(ctx, name, bytes.NewReader(b)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := out.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st.WriteFiles(t, runID, "export-onnx", "onnx", tm.Files)
 	m, err := serving.LoadFiles(tm.Files, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.URI(), m
+	return st.Loc(runID, "export-onnx", "onnx").URI(), m
 }
 
 func jsonLine(id int, text string) string {

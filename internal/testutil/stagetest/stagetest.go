@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,6 +217,25 @@ func (s *Store) Summary(t testing.TB, runID, step string) component.Summary {
 type ExtraFile struct {
 	Name string
 	Data []byte
+}
+
+// WriteFiles commits files (name -> content) as the output step/output
+// of runID, e.g. an exported model folder.
+func (s *Store) WriteFiles(t testing.TB, runID, step, output string, files map[string][]byte) *artifact.Manifest {
+	t.Helper()
+	ctx := context.Background()
+	l := s.Loc(runID, step, output)
+	out := artifact.NewOutput(l.Store, l.Key)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := out.WriteFile(ctx, name, bytes.NewReader(files[name])); err != nil {
+			t.Fatalf("writing %s/%s: %v", l.URI(), name, err)
+		}
+	}
+	m, err := out.Commit(ctx)
+	if err != nil {
+		t.Fatalf("committing %s: %v", l.URI(), err)
+	}
+	return m
 }
 
 // WriteTweets commits tweets as the dataset output of step in run (e.g.
