@@ -26,6 +26,7 @@ func cleanerOptions(env *component.Env) text.Options {
 	o.StripRT = env.Bool("strip-rt")
 	o.SqueezeRepeats = env.Bool("squeeze-repeats")
 	o.StripHashSign = env.Bool("strip-hash")
+	o.TrailingHashtags = text.Mode(env.String("trailing-hashtags"))
 	return o
 }
 
@@ -43,7 +44,7 @@ func run(ctx context.Context, env *component.Env) error {
 	case "map":
 		return runMap(ctx, env, in, cleaner)
 	case "reduce":
-		if err := checkMapped(ctx, in, opts); err != nil {
+		if err := checkMapped(ctx, in, cleaner.Options()); err != nil {
 			return err
 		}
 		popts = append(popts, clean.WithPrecleaned())

@@ -294,3 +294,40 @@ func TestCleanStatesMatch(t *testing.T) {
 		t.Error("a failed clean published its output")
 	}
 }
+
+func TestCleanTrailingHashtags(t *testing.T) {
+	s := stagetest.NewFS(t)
+	ingested(t, s, "r3")
+	s.MustRun(t, stages.Clean, runFn, "r3", "--trailing-hashtags", "token")
+	var opts text.Options
+	if err := json.Unmarshal(s.File(t, "r3", "clean", "tweets", stageio.CleanerFile), &opts); err != nil {
+		t.Fatal(err)
+	}
+	want := text.DefaultOptions()
+	want.TrailingHashtags = text.ModeToken
+	if opts != want {
+		t.Fatalf("cleaner.json = %+v, want %+v", opts, want)
+	}
+	cl, err := text.NewCleaner(text.WithOptions(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, tw := range s.Tweets(t, "r3", "clean", "tweets") {
+		if tw.CleanText != cl.Clean(tw.Text) {
+			t.Fatalf("id %s: clean_text %q, want %q", tw.ID, tw.CleanText, cl.Clean(tw.Text))
+		}
+		if strings.Contains(" "+tw.CleanText+" ", " "+text.TokenTagBlock+" ") {
+			blocks++
+		}
+	}
+	if blocks == 0 {
+		t.Fatal("no clean_text holds a rewritten trailing tag block")
+	}
+	t.Logf("%d tweets with a trailing tag block", blocks)
+	// The clean stage refuses the combination with --strip-hash, naming both.
+	r := s.Run(t, stages.Clean, runFn, "r3", "--trailing-hashtags", "remove", "--strip-hash")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "trailing hashtags") || !strings.Contains(r.Stderr, "strip_hash_sign") {
+		t.Fatalf("--trailing-hashtags remove --strip-hash: exit %d, stderr:\n%s\nwant exit 2 naming both options", r.Code, r.Stderr)
+	}
+}

@@ -107,7 +107,12 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	const minConf = 0.99
-	cleaner, err := text.NewCleaner()
+	// clean --trailing-hashtags token: the hashtags of a trailing tag block
+	// ("... <url> #fintech #ai #ml") become tb_ words after a tb_ marker,
+	// so the classifier weighs them apart from the same topic words in the
+	// sentence (seeds 1-5: AI F1 0.829 / macro recall 0.906 on average,
+	// against 0.824 / 0.902 with keep; see examples/labeling/README.md).
+	cleaner, err := text.NewCleaner(text.WithTrailingHashtags(text.ModeToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +198,11 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if e.Rows != 494 {
 		t.Fatalf("%d dev rows, want 494", e.Rows)
 	}
-	// Floors a little under the measured values (AI F1 0.8259, macro recall
-	// 0.9031, below the targets of 0.85 and 0.92): a regression
+	// Floors a little under the measured values (AI F1 0.8299, macro recall
+	// 0.9069, below the targets of 0.85 and 0.92): a regression
 	// guard, not the target.
-	if ai.F1 < 0.81 || e.MacroRecall < 0.89 {
-		t.Errorf("AI F1 %.4f (floor 0.81), macro recall %.4f (floor 0.89)", ai.F1, e.MacroRecall)
+	if ai.F1 < 0.815 || e.MacroRecall < 0.895 {
+		t.Errorf("AI F1 %.4f (floor 0.815), macro recall %.4f (floor 0.895)", ai.F1, e.MacroRecall)
 	}
 }
 

@@ -44,6 +44,8 @@ var Clean = c.Contract{
 		{Name: "strip-rt", Type: c.Bool, Default: "true", Description: "Remove retweet markers such as 'RT @user:'."},
 		{Name: "squeeze-repeats", Type: c.Bool, Default: "true", Description: "Shorten runs of more than 3 identical characters to 3 ('cooooool' -> 'coool')."},
 		{Name: "strip-hash", Type: c.Bool, Default: "false", Description: "Drop the '#' of hashtags ('#happy' -> 'happy')."},
+		{Name: "trailing-hashtags", Default: "keep", Enum: []string{"keep", "token", "remove"},
+			Description: "What to do with the trailing tag block, the hashtags (with mentions, URLs, emoji and punctuation among them) after the last word ('new fund <url> #fintech #ai'): keep; token: write the word tb_ before it and each hashtag as a tb_ word ('tb_ <url> tb_fintech tb_ai'), so a model weighs topic words in trailing hashtag spam apart from the sentence's; or remove it. token and remove need --strip-hash=false."},
 		{Name: "conflicts", Default: "majority", Enum: []string{"majority", "first"},
 			Description: "Rule for one normalised text with different labels: its strict majority label (ties dropped as ambiguous; reads the input twice), or the first row seen."},
 		{Name: "mode", Default: "all", Enum: []string{"all", "map", "reduce"},

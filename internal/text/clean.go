@@ -30,7 +30,7 @@ func NewCleaner(opts ...Option) (*Cleaner, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cleaner{opts: o}
+	c := &Cleaner{opts: o.normalized()}
 	c.pool.New = func() any { return &scratch{norm: make([]byte, 0, 512), out: make([]byte, 0, 512)} }
 	return c, nil
 }
@@ -74,7 +74,66 @@ func (c *Cleaner) appendClean(dst []byte, s string, sc *scratch) []byte {
 		again := c.cleanOnce(nil, out, sc)
 		dst = append(dst[:start], again...)
 	}
+	if m := c.opts.TrailingHashtags; m == ModeToken || m == ModeRemove {
+		dst = rewriteTagBlock(dst, start, m)
+	}
 	return dst
+}
+
+// rewriteTagBlock applies TrailingHashtags mode m to the cleaned text
+// dst[start:]: it finds the trailing tag block (the tokens after the last
+// word and the punctuation right after it: hashtags, placeholders, emoji,
+// emoticons, punctuation, with at least one hashtag) and drops it (ModeRemove) or writes TokenTagBlock
+// before it and TagBlockPrefix instead of each hashtag's '#' (ModeToken).
+// The result ends with a word or is empty, so applying it again changes
+// nothing and Clean stays idempotent.
+func rewriteTagBlock(dst []byte, start int, m Mode) []byte {
+	s := string(dst[start:])
+	t := tokenizer{s: s}
+	blockStart, hashtags := -1, 0
+	for {
+		tok, k, ok := t.next()
+		if !ok {
+			break
+		}
+		switch k {
+		case kWord:
+			blockStart, hashtags = -1, 0
+		case kHashtag:
+			hashtags++
+			fallthrough
+		default:
+			if blockStart < 0 && k != kPunct { // punctuation right after the last word ends the sentence
+				blockStart = t.i - len(tok)
+			}
+		}
+	}
+	if hashtags == 0 {
+		return dst
+	}
+	dst = dst[:start]
+	head := strings.TrimRight(s[:blockStart], " ")
+	dst = append(dst, head...)
+	if m == ModeRemove {
+		return dst
+	}
+	if len(head) > 0 {
+		dst = append(dst, ' ')
+	}
+	dst = append(dst, TokenTagBlock...)
+	t = tokenizer{s: s[blockStart:]}
+	for {
+		tok, k, ok := t.next()
+		if !ok {
+			return dst
+		}
+		dst = append(dst, ' ')
+		if k == kHashtag {
+			dst = append(dst, TagBlockPrefix...)
+			tok = tok[1:]
+		}
+		dst = append(dst, tok...)
+	}
 }
 
 // cleanOnce runs the two passes: normalise (only when the text holds

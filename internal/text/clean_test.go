@@ -113,6 +113,16 @@ func TestCleanOptions(t *testing.T) {
 		{"no squeeze", []Option{WithSqueezeRepeats(false)}, "cooooool!!!!", "cooooool!!!!"},
 		{"strip hash", []Option{WithStripHashSign(true)}, "#Happy ##days a#b # x (#yes) @#riots http://#www.x", "happy days a#b # x ( yes) @ riots http:// <url>"},
 		{"strip hash keycap", []Option{WithStripHashSign(true)}, "#1️⃣ #1", "#1️⃣ 1"},
+		{"trailing hashtags keep", []Option{WithTrailingHashtags(ModeKeep)}, "New fund http://x.co/a #FinTech #AI", "new fund <url> #fintech #ai"},
+		{"trailing hashtags token", []Option{WithTrailingHashtags(ModeToken)}, "How #AI helps doctors. http://x.co/a #FinTech #AI @bob 🚀!!", "how #ai helps doctors. tb_ <url> tb_fintech tb_ai <user> 🚀 !!"},
+		{"trailing hashtags token only tags", []Option{WithTrailingHashtags(ModeToken)}, "#AI #ML", "tb_ tb_ai tb_ml"},
+		{"trailing hashtags token no tag in tail", []Option{WithTrailingHashtags(ModeToken)}, "#AI is here http://x.co/a @bob", "#ai is here <url> <user>"},
+		{"trailing hashtags token tail needs a hashtag after the last word", []Option{WithTrailingHashtags(ModeToken)}, "#AI #ML rocks", "#ai #ml rocks"},
+		{"trailing hashtags token hashtag glued to word is not a hashtag", []Option{WithTrailingHashtags(ModeToken)}, "read a#b", "read a#b"},
+		{"trailing hashtags remove", []Option{WithTrailingHashtags(ModeRemove)}, "How #AI helps doctors. http://x.co/a #FinTech #AI", "how #ai helps doctors."},
+		{"trailing hashtags remove only tags", []Option{WithTrailingHashtags(ModeRemove)}, "#AI #ML", ""},
+		{"trailing hashtags remove urls kept without tags", []Option{WithTrailingHashtags(ModeRemove)}, "read this http://x.co/a", "read this <url>"},
+		{"trailing hashtags token with rt and entities", []Option{WithTrailingHashtags(ModeToken)}, "RT @a: Deep &amp; wide &gt;&gt; #DeepLearning&amp;#AI", "deep & wide >> tb_ tb_deeplearning & tb_ai"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +142,8 @@ func TestOptionsValidateAndFingerprint(t *testing.T) {
 	bad := []Option{
 		WithURLs(ModeKeep), WithMentions(ModeKeep), WithEmojis("drop"),
 		WithOptions(Options{}),
+		WithTrailingHashtags("drop"),
+		func(o *Options) { o.TrailingHashtags, o.StripHashSign = ModeToken, true },
 	}
 	for i, opt := range bad {
 		if _, err := NewCleaner(opt); err == nil {
@@ -167,6 +179,15 @@ func TestOptionsValidateAndFingerprint(t *testing.T) {
 	c := mustCleaner(t)
 	if c.Options() != DefaultOptions() {
 		t.Errorf("Options() = %+v, want defaults", c.Options())
+	}
+	// Trailing hashtags "keep" is the default, spelled "" so that the
+	// options of models made before the option keep their fingerprint.
+	keep := mustCleaner(t, WithTrailingHashtags(ModeKeep))
+	if keep.Options() != DefaultOptions() || keep.Options().Fingerprint() != DefaultOptions().Fingerprint() {
+		t.Errorf("keep: options %+v, want the defaults", keep.Options())
+	}
+	if b, _ := json.Marshal(DefaultOptions()); strings.Contains(string(b), "trailing") {
+		t.Errorf("default options JSON %s names trailing_hashtags", b)
 	}
 }
 

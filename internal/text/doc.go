@@ -27,6 +27,13 @@
 //     - with SqueezeRepeats (default) runs of more than 3 identical runes
 //     other than digits and emoji shrink to 3 ("cooooool" -> "coool");
 //     - runs of spaces collapse to one; the result is trimmed.
+//  3. With TrailingHashtags token or remove (default keep), the trailing
+//     tag block (the hashtags, placeholders, emoji and punctuation after
+//     the last word, with at least one hashtag) becomes "tb_" then each
+//     hashtag as a "tb_" word ("... fund <url> #fintech #ai" -> "... fund
+//     tb_ <url> tb_fintech tb_ai"), or is dropped. Spam that ends in a
+//     block of topic hashtags then differs from a sentence naming the
+//     topic, for a bag-of-words model.
 //
 // Removed entities leave a space, so words never glue together. Emoticons
 // such as ":)", ":(", ":-D", "<3" carry sentiment and are kept (lowercased:

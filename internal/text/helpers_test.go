@@ -87,6 +87,12 @@ func allOptions() []Options {
 					o.SqueezeRepeats = bits&4 != 0
 					o.StripHashSign = bits&8 != 0
 					out = append(out, o)
+					if !o.StripHashSign {
+						for _, th := range []Mode{ModeToken, ModeRemove} {
+							o.TrailingHashtags = th
+							out = append(out, o)
+						}
+					}
 				}
 			}
 		}

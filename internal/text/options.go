@@ -28,6 +28,13 @@ const (
 	TokenURL   = "<url>"
 	TokenUser  = "<user>"
 	TokenEmoji = "<emoji>"
+	// TokenTagBlock marks the start of a trailing hashtag block rewritten
+	// by TrailingHashtags ModeToken. It is a plain word (no hashtag body
+	// is empty, so no rewritten hashtag can produce it).
+	TokenTagBlock = "tb_"
+	// TagBlockPrefix replaces the '#' of each hashtag of a trailing block
+	// under TrailingHashtags ModeToken: "#ai" -> "tb_ai".
+	TagBlockPrefix = "tb_"
 )
 
 // Options configure a Cleaner. The zero value is not useful: start from
@@ -60,6 +67,19 @@ type Options struct {
 	// right after a non-space becomes a space: "(#happy)" -> "( happy)").
 	// Default false: the hashtag stays one token "#happy".
 	StripHashSign bool `json:"strip_hash_sign"`
+	// TrailingHashtags says what Clean does with the trailing tag block:
+	// the run of tokens after the last word of the cleaned text (and after
+	// the punctuation right after that word), made of hashtags, <user>,
+	// <url>, emoji, emoticons and punctuation, with at least one hashtag ("... new fund <url> #fintech #ai #ml"). ModeKeep
+	// (default; stored as "" so that the options and fingerprints of
+	// models made before the option are unchanged) leaves it; ModeToken
+	// writes the marker TokenTagBlock before the block and rewrites each
+	// of its hashtags "#ai" as the word "tb_ai", so that a model can weigh
+	// topic words in a trailing hashtag block apart from the same words in
+	// the sentence; ModeRemove drops the whole block (a text that is only
+	// a tag block becomes empty). Not with
+	// StripHashSign, which leaves no hashtag to find.
+	TrailingHashtags Mode `json:"trailing_hashtags,omitempty"`
 }
 
 // DefaultOptions returns the documented defaults.
@@ -90,6 +110,15 @@ func (o Options) Validate() error {
 	if o.Emojis != ModeKeep && o.Emojis != ModeToken && o.Emojis != ModeRemove {
 		return fmt.Errorf("checking text options: emojis mode %q is not one of %q, %q, %q", o.Emojis, ModeKeep, ModeToken, ModeRemove)
 	}
+	switch o.TrailingHashtags {
+	case "", ModeKeep:
+	case ModeToken, ModeRemove:
+		if o.StripHashSign {
+			return fmt.Errorf("checking text options: trailing hashtags mode %q needs the hashtags' '#': it cannot be combined with strip_hash_sign", o.TrailingHashtags)
+		}
+	default:
+		return fmt.Errorf("checking text options: trailing hashtags mode %q is not one of %q, %q, %q", o.TrailingHashtags, ModeKeep, ModeToken, ModeRemove)
+	}
 	return nil
 }
 
@@ -97,12 +126,22 @@ func (o Options) Validate() error {
 // digits of the SHA-256 of their canonical JSON (which includes Version).
 // Two Cleaners with equal fingerprints produce identical text and tokens.
 func (o Options) Fingerprint() string {
+	o = o.normalized()
 	b, err := json.Marshal(o)
 	if err != nil { // cannot happen: Options holds only strings, ints and bools
 		panic(fmt.Sprintf("marshalling text options: %v", err))
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// normalized maps the spellings of one behaviour to one value: the trailing
+// hashtags mode "keep" is stored as "".
+func (o Options) normalized() Options {
+	if o.TrailingHashtags == ModeKeep {
+		o.TrailingHashtags = ""
+	}
+	return o
 }
 
 // Option changes one setting of the Options a Cleaner is built from.
@@ -131,3 +170,7 @@ func WithSqueezeRepeats(on bool) Option { return func(o *Options) { o.SqueezeRep
 
 // WithStripHashSign turns dropping of the hashtag '#' on or off.
 func WithStripHashSign(on bool) Option { return func(o *Options) { o.StripHashSign = on } }
+
+// WithTrailingHashtags sets the trailing tag block mode (ModeKeep,
+// ModeToken or ModeRemove).
+func WithTrailingHashtags(m Mode) Option { return func(o *Options) { o.TrailingHashtags = m } }
