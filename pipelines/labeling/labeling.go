@@ -74,6 +74,10 @@ func Pipeline() *dsl.Pipeline {
 	clean := p.Step(stages.Clean,
 		dsl.In("tweets", ingest.Out("tweets")),
 		dsl.Expose("state", dsl.As("clean-state")),
+		// The trailing block of hashtags (spam's "#AI #ML #DataScience")
+		// becomes tb_ words, apart from the sentence's: measured better for
+		// training on weak labels (examples/labeling/README.md).
+		dsl.Expose("trailing-hashtags", dsl.Default("token")),
 	)
 	holdout := p.Step(stages.BalanceSplit, dsl.Named(HoldoutStep),
 		dsl.In("tweets", clean.Out("tweets")),

@@ -115,7 +115,7 @@ func TestPipelineParameters(t *testing.T) {
 		"sources": labeling.DefaultSources, "rules": labeling.DefaultRules, "labels": labeling.DefaultLabels,
 		"golden": "", "golden-test-rows": "200", "golden-dev-rows": "200", "lf-dev-rows": "500",
 		"label-model": labeling.DefaultLabelModel, "min-label-confidence": labeling.DefaultMinLabelConfidence,
-		"weak-labels": "hard", "epochs": "20", "patience": "0", "lexicon": "none",
+		"weak-labels": "hard", "epochs": "20", "patience": "0", "lexicon": "none", "trailing-hashtags": "token",
 	} {
 		if got, ok := params[name]; !ok || got != def {
 			t.Errorf("parameter %q default %q (declared %v), want %q", name, got, ok, def)
