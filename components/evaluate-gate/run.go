@@ -175,12 +175,9 @@ func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn 
 	if err != nil {
 		return "", err
 	}
-	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro.Format, ro.LabelMap)
+	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
 	if err != nil {
 		return "", component.Usagef("--data: %w", err)
-	}
-	for i := range src {
-		src[i].Columns = ro.Columns
 	}
 	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)

@@ -16,12 +16,9 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return err
 	}
-	sources, err := stageio.ExpandSources(ctx, env.InputList("sources"), ro.Format, ro.LabelMap)
+	sources, err := stageio.ExpandSources(ctx, env.InputList("sources"), ro)
 	if err != nil {
 		return component.Usagef("--sources: %w", err)
-	}
-	for i := range sources {
-		sources[i].Columns = ro.Columns
 	}
 	out := env.Output("tweets")
 	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))

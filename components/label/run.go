@@ -311,22 +311,13 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 }
 
 func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error) error {
-	format, err := ingest.ParseFormat(env.String("golden-format"))
+	ro, err := stages.DecodeRawReadFrom(env, "golden-format", "golden-label-map")
 	if err != nil {
-		return component.Usagef("--golden-format: %w", err)
+		return err
 	}
-	var lm *ingest.LabelMap
-	if spec := env.String("golden-label-map"); spec != "" {
-		if lm, err = ingest.ParseLabelMap(spec); err != nil {
-			return component.Usagef("--golden-label-map: %w", err)
-		}
-	}
-	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, lm)
+	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
 	if err != nil {
 		return component.Usagef("--golden: %w", err)
-	}
-	for i := range src {
-		src[i].Columns = stages.DecodeColumns(env)
 	}
 	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad golden row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)

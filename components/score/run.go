@@ -142,12 +142,9 @@ func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]i
 			out = append(out, src...)
 			continue
 		}
-		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, format, anyLabel)
+		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ingest.ReadOptions{Format: format, LabelMap: anyLabel, Columns: stages.DecodeColumns(env)})
 		if err != nil {
 			return nil, component.Usagef("--tweets: %w", err)
-		}
-		for i := range src {
-			src[i].Columns = stages.DecodeColumns(env)
 		}
 		out = append(out, src...)
 	}

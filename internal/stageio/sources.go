@@ -11,8 +11,9 @@ import (
 // ExpandSources turns the locations of a Sources input into ingest sources:
 // local entries (nil Store) are paths, globs or folders; store entries are
 // object keys or prefixes (a committed output gives the files its manifest
-// lists). Every source gets format and label map lm (nil: per format).
-func ExpandSources(ctx context.Context, locs []artifact.Location, format ingest.Format, lm *ingest.LabelMap) ([]ingest.Source, error) {
+// lists). Every source gets ro's format, label map (nil: per format) and
+// column mapping; ro.Name is not used (each source is named by its file).
+func ExpandSources(ctx context.Context, locs []artifact.Location, ro ingest.ReadOptions) ([]ingest.Source, error) {
 	var out []ingest.Source
 	for _, l := range locs {
 		if l.Store == nil {
@@ -20,7 +21,11 @@ func ExpandSources(ctx context.Context, locs []artifact.Location, format ingest.
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, ingest.LocalSources(paths, format, lm)...)
+			src := ingest.LocalSources(paths, ro.Format, ro.LabelMap)
+			for i := range src {
+				src[i].Columns = ro.Columns
+			}
+			out = append(out, src...)
 			continue
 		}
 		src, err := ingest.ExpandStore(ctx, l.Store, l.Key)
@@ -28,7 +33,7 @@ func ExpandSources(ctx context.Context, locs []artifact.Location, format ingest.
 			return nil, err
 		}
 		for i := range src {
-			src[i].Format, src[i].LabelMap = format, lm
+			src[i].Format, src[i].LabelMap, src[i].Columns = ro.Format, ro.LabelMap, ro.Columns
 		}
 		out = append(out, src...)
 	}

@@ -21,14 +21,21 @@ func DecodeColumns(env *c.Env) ingest.Columns {
 // contract that declares all three. Bad values are usage errors naming the
 // flag.
 func DecodeRawRead(env *c.Env) (ingest.ReadOptions, error) {
-	format, err := ingest.ParseFormat(env.String("format"))
+	return DecodeRawReadFrom(env, "format", "label-map")
+}
+
+// DecodeRawReadFrom is DecodeRawRead for a contract whose format and label
+// map parameters have other names (label's golden-format and
+// golden-label-map).
+func DecodeRawReadFrom(env *c.Env, formatParam, labelMapParam string) (ingest.ReadOptions, error) {
+	format, err := ingest.ParseFormat(env.String(formatParam))
 	if err != nil {
-		return ingest.ReadOptions{}, c.Usagef("--format: %w", err)
+		return ingest.ReadOptions{}, c.Usagef("--%s: %w", formatParam, err)
 	}
 	var lm *ingest.LabelMap
-	if spec := env.String("label-map"); spec != "" {
+	if spec := env.String(labelMapParam); spec != "" {
 		if lm, err = ingest.ParseLabelMap(spec); err != nil {
-			return ingest.ReadOptions{}, c.Usagef("--label-map: %w", err)
+			return ingest.ReadOptions{}, c.Usagef("--%s: %w", labelMapParam, err)
 		}
 	}
 	return ingest.ReadOptions{Format: format, LabelMap: lm, Columns: DecodeColumns(env)}, nil
