@@ -23,7 +23,11 @@ const DefaultStore = "s3://tweetflow"
 // run-id pipeline parameter when set, else the workflow's UID. (Argo does
 // not expand {{workflow.uid}} inside a parameter's default, hence the
 // expression.)
-const RunIDExpr = "{{=workflow.parameters['run-id'] != '' ? workflow.parameters['run-id'] : workflow.uid}}"
+const RunIDExpr = "{{=" + runIDExprBody + "}}"
+
+// runIDExprBody is RunIDExpr without its {{= }} delimiters, for use inside
+// other expressions (ParamOr).
+const runIDExprBody = "workflow.parameters['run-id'] != '' ? workflow.parameters['run-id'] : workflow.uid"
 
 // Pipeline is a DAG of component steps with pipeline parameters.
 type Pipeline struct {
@@ -398,10 +402,6 @@ func (r ResultRef) Arg() string {
 // Producer implements Value.
 func (r ResultRef) Producer() *Step { return r.Step }
 
-// runIDExprBody is RunIDExpr without its {{= }} delimiters, for use inside
-// other expressions.
-const runIDExprBody = "(workflow.parameters['run-id'] != '' ? workflow.parameters['run-id'] : workflow.uid)"
-
 // OrOutput is a pipeline parameter that falls back to a step's output when
 // left empty: "use the user's file when given, else what the pipeline made"
 // (the labeling pipeline gates on a hand-labeled golden set when one is
@@ -419,7 +419,7 @@ func ParamOr(q *Param, fallback OutputRef) OrOutput { return OrOutput{Param: q, 
 // Arg implements Value.
 func (o OrOutput) Arg() string {
 	p := "workflow.parameters['" + o.Param.Name + "']"
-	uri := "workflow.parameters['" + StoreParam + "'] + '/runs/' + " + runIDExprBody +
+	uri := "workflow.parameters['" + StoreParam + "'] + '/runs/' + (" + runIDExprBody + ")" +
 		" + '/" + o.Fallback.Step.name + "/" + o.Fallback.Name + "'"
 	return "{{=" + p + " != '' ? " + p + " : " + uri + "}}"
 }
