@@ -189,6 +189,9 @@ func serve(ctx context.Context, env *component.Env, store *annotate.Store, label
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
+	// Every request in flight was answered (its answer committed): stopping
+	// on SIGTERM is the server's normal end, exit 0.
+	env.Stopped()
 	env.Log.Info("stopped")
 	return nil
 }

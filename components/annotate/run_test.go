@@ -207,6 +207,107 @@ func currentAnswers(t *testing.T, conn *pgx.Conn) map[string]map[string]string {
 
 var taskRe = regexp.MustCompile(`data-task="(\d+)" data-tweet="(\d+)"`)
 
+// startChild runs the component in serve mode in a child process (the test
+// binary, see TestMain) with args and DATABASE_URL=dsn; it returns the
+// process, the server's base URL and the buffer collecting its stderr
+// (complete once cmd.Wait returned).
+func startChild(t *testing.T, dsn string, args ...string) (*exec.Cmd, string, *bytes.Buffer) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(args)
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(b), "DATABASE_URL="+dsn)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	// An os.Pipe (not StdoutPipe) so that cmd.Wait does not close it while
+	// it is drained.
+	out, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); out.Close() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "LISTENING "); ok {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return cmd, "http://" + a, &stderr
+		}
+	}
+	_ = cmd.Wait()
+	t.Fatalf("server did not start: %s", stderr.String())
+	return nil, "", nil
+}
+
+// TestSIGTERMFinishesInFlight sends SIGTERM to the server process while an
+// answer is in flight (its headers sent, its body not yet): the server
+// finishes that request (the answer is stored and acknowledged), then
+// exits 0, a graceful stop and not a failure.
+func TestSIGTERMFinishesInFlight(t *testing.T) {
+	db := pgtest.Shared(t)
+	st := stagetest.NewFS(t)
+	data := commitTweets(t, st, "prep")
+	cmd, base, stderr := startChild(t, db.DSN(), append(st.Args("annotate", ""), "--addr", "127.0.0.1:0", "--labels", "AI,OTHER", "--tweets", data)...)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := client.Get(base + "/?annotator=erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := taskRe.FindSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		t.Fatalf("GET /: %s, no task:\n%s", resp.Status, page)
+	}
+	u, _ := url.Parse(base)
+	var cookies []string
+	for _, c := range jar.Cookies(u) {
+		cookies = append(cookies, c.String())
+	}
+	body := url.Values{"task": {string(m[1])}, "label": {"OTHER"}, "shown_at": {fmt.Sprint(time.Now().UnixMilli())}}.Encode()
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "POST /answer HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		u.Host, strings.Join(cookies, "; "), len(body), body[:len(body)/2]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the server reads the headers: the connection is active
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the server is shutting down, waiting for the request
+	if _, err := io.WriteString(conn, body[len(body)/2:]); err != nil {
+		t.Fatalf("finishing the in-flight request after SIGTERM: %v", err)
+	}
+	ans, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("response to the in-flight request after SIGTERM: %v", err)
+	}
+	msg, _ := io.ReadAll(ans.Body)
+	ans.Body.Close()
+	if ans.StatusCode != http.StatusSeeOther { // a form post: redirected to the next task
+		t.Errorf("in-flight answer after SIGTERM: %s, want 303 See Other\n%s", ans.Status, msg)
+	}
+	werr := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("annotate serve after SIGTERM: exit %d (%v), want 0; stderr:\n%s", code, werr, stderr.String())
+	}
+	if got := currentAnswers(t, db.Connect(t))[string(m[2])]["erin"]; got != "OTHER" {
+		t.Errorf("in-flight answer on tweet %s: stored %q, want OTHER", m[2], got)
+	}
+}
+
 // TestCrashKeepsCommittedAnswers kills the server process (SIGKILL) while
 // an answer is in flight and restarts it: every answer whose next task was
 // shown is stored, nothing is stored twice, and the annotator continues
@@ -215,35 +316,9 @@ func TestCrashKeepsCommittedAnswers(t *testing.T) {
 	db := pgtest.Shared(t)
 	st := stagetest.NewFS(t)
 	data := commitTweets(t, st, "prep")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := func() (*exec.Cmd, string) {
-		args := append(st.Args("annotate", ""), "--addr", "127.0.0.1:0", "--labels", "AI,OTHER", "--tweets", data)
-		b, _ := json.Marshal(args)
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), envChild+"=1", envChildArgs+"="+string(b), "DATABASE_URL="+db.DSN())
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "LISTENING "); ok {
-				go func() { _, _ = io.Copy(io.Discard, out) }()
-				return cmd, "http://" + a
-			}
-		}
-		_ = cmd.Wait()
-		t.Fatalf("server did not start: %s", stderr.String())
-		return nil, ""
+		cmd, base, _ := startChild(t, db.DSN(), append(st.Args("annotate", ""), "--addr", "127.0.0.1:0", "--labels", "AI,OTHER", "--tweets", data)...)
+		return cmd, base
 	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}

@@ -197,6 +197,7 @@ type Env struct {
 
 	mu      sync.Mutex
 	summary Summary
+	stopped bool // Stopped was called: a cancelled context is the normal end
 }
 
 // Summary is the machine-readable record of one component run.
@@ -425,7 +426,7 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 		}
 	}
 	err := run(ctx, e)
-	if err == nil && ctx.Err() != nil {
+	if err == nil && ctx.Err() != nil && !e.isStopped() {
 		err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
 	}
 	var ee *ExitError
@@ -634,6 +635,23 @@ func (e *Env) AddBytesIn(n int64) {
 	e.mu.Lock()
 	e.summary.BytesIn += n
 	e.mu.Unlock()
+}
+
+// Stopped records that the run ended because its context was cancelled
+// (SIGTERM or SIGINT) and it then shut down gracefully: the normal end of a
+// long-running server. The run's outputs are committed and the component
+// exits 0 instead of failing as "interrupted". Call it only after the
+// shutdown finished without error.
+func (e *Env) Stopped() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopped = true
+}
+
+func (e *Env) isStopped() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopped
 }
 
 // SetExtra records a stage-specific value in the summary.

@@ -88,6 +88,45 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestStoppedOnSignal: a run whose context is cancelled (the signal) fails
+// as interrupted, unless it shut down gracefully and said so with Stopped
+// (a server's normal end): then it exits 0 and commits its outputs.
+func TestStoppedOnSignal(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		stopped bool
+		code    int
+	}{{"interrupted", false, ExitRuntime}, {"stopped", true, ExitOK}} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			fn := func(ctx context.Context, e *Env) error {
+				if err := writeOut(ctx, e); err != nil {
+					return err
+				}
+				cancel() // the signal arrives while serving
+				<-ctx.Done()
+				if tc.stopped {
+					e.Stopped()
+				}
+				return nil
+			}
+			var out, errb bytes.Buffer
+			code := Run(ctx, testContract, fn, []string{"demo", "--store", store, "--run-id", "r1", "--termination-log", ""}, &out, &errb)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.code, errb.String())
+			}
+			if !tc.stopped && !strings.Contains(errb.String(), "interrupted") {
+				t.Errorf("stderr lacks \"interrupted\":\n%s", errb.String())
+			}
+			_, err := os.Stat(filepath.Join(store, "runs", "r1", "demo", "out", "hello.txt"))
+			if committed := err == nil; committed != tc.stopped {
+				t.Errorf("output committed: %v, want %v (%v)", committed, tc.stopped, err)
+			}
+		})
+	}
+}
+
 func TestOutputsCommittedOrDiscarded(t *testing.T) {
 	ctx := context.Background()
 	store := t.TempDir()
