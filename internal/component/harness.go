@@ -426,11 +426,17 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 		}
 	}
 	err := run(ctx, e)
-	if err == nil && ctx.Err() != nil && !e.isStopped() {
-		err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+	// stopped: the run ended on the signal as it should (a server's
+	// graceful stop): it succeeded, but like an interrupted run it commits
+	// no output.
+	stopped := false
+	if err == nil && ctx.Err() != nil {
+		if stopped = e.isStopped(); !stopped {
+			err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
 	}
 	var ee *ExitError
-	keep := err == nil || (errors.As(err, &ee) && ee.KeepOutputs)
+	keep := (err == nil && !stopped) || (errors.As(err, &ee) && ee.KeepOutputs)
 	// Commit outputs (or discard them) with a context that survives the signal,
 	// so a cancelled run still cleans its staging area.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
@@ -457,7 +463,7 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 		e.summary.Outputs[name] = OutputSummary{URI: o.URI(), Files: len(m.Files), Bytes: m.TotalBytes(), Digest: m.Digest()}
 		e.summary.BytesOut += m.TotalBytes()
 	}
-	if err == nil && cacheKey != "" && !hit {
+	if err == nil && !stopped && cacheKey != "" && !hit {
 		e.cacheRecord(cctx, cacheKey, cacheSpec)
 	}
 	e.summary.Seconds = time.Since(start).Seconds()
@@ -639,9 +645,10 @@ func (e *Env) AddBytesIn(n int64) {
 
 // Stopped records that the run ended because its context was cancelled
 // (SIGTERM or SIGINT) and it then shut down gracefully: the normal end of a
-// long-running server. The run's outputs are committed and the component
-// exits 0 instead of failing as "interrupted". Call it only after the
-// shutdown finished without error.
+// long-running server. The component exits 0 (status succeeded) instead of
+// failing as "interrupted"; like an interrupted run it commits no output
+// (a server writes none; an empty commit would unpublish an earlier one).
+// Call it only after the shutdown finished without error.
 func (e *Env) Stopped() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

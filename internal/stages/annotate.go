@@ -11,7 +11,7 @@ var Annotate = c.Contract{
 	Summary: "Serve a web annotator for golden labels (answers in PostgreSQL) and export them as a dataset",
 	Description: "--mode serve (the default) loads the tasks (a dataset given as --tweets and/or the id,text rows of --source-table; " +
 		"tweets already stored keep their answers), predicts them with --model when given, and serves the annotator on --addr until stopped " +
-		"(SIGTERM/SIGINT; the run then reports 'interrupted' and writes no output). One tweet at a time with its weak label and the model's " +
+		"(SIGTERM/SIGINT: it finishes the requests in flight, writes no output and exits 0). One tweet at a time with its weak label and the model's " +
 		"prediction; keys 1..K pick the --labels, s skips, u/Backspace undoes, ? shows help; /recent lists and changes decisions, /stats shows " +
 		"progress and agreement (Cohen's kappa, Krippendorff's alpha). Every answer is a committed transaction before the next tweet is shown. " +
 		"--mode export (or `annotate export ...`) writes the golden set: per task the current answer of each annotator, skips not voting, " +
