@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,60 +13,16 @@ import (
 	"github.com/tweetflow/tweetflow/internal/annotate"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/browsertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
-
-// Environment of the browser test.
-const (
-	// envRequireBrowser set to 1 turns a missing chromium into a failure.
-	envRequireBrowser = "TWEETFLOW_REQUIRE_BROWSER"
-	// envArtifacts names a folder for the screenshot (default: a temp dir).
-	envArtifacts = "TWEETFLOW_ARTIFACTS"
-)
-
-// browser starts one headless chromium for the test and returns its context.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv(envRequireBrowser) == "1" {
-			t.Fatalf("chromium not found (%s=1): install it with hack/install-test-deps.sh", envRequireBrowser)
-		}
-		t.Skip("chromium not found: install it with hack/install-test-deps.sh (set " + envRequireBrowser + "=1 to fail instead)")
-	}
-	if v, err := exec.Command(bin, "--version").Output(); err == nil {
-		t.Logf("browser: %s", strings.TrimSpace(string(v)))
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1000, 800),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("starting chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(bctx, 3*time.Minute)
-	t.Cleanup(cancelT)
-	return ctx
-}
 
 // TestBrowser labels tweets in a real browser with the keyboard, undoes,
 // reloads, adds a second annotator, changes a decision on the recent page,
 // checks the stats page and exports the golden set.
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 1000, 800)
 	db := pgtest.Shared(t)
 	st := stagetest.NewFS(t)
 	data := commitTweets(t, st, "prep")
@@ -181,23 +133,7 @@ func TestBrowser(t *testing.T) {
 	if len(ans) != 3 {
 		t.Errorf("stored answers %v, want alice's 3", ans)
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	check("screenshot", err)
-	dir := os.Getenv(envArtifacts)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := filepath.Join(dir, "annotate-task.png")
-	if !bytes.HasPrefix(buf, []byte("\x89PNG")) {
-		t.Errorf("screenshot is not a PNG")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(shot, buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", shot, len(buf))
+	browsertest.SaveScreenshot(t, ctx, "annotate-task.png")
 
 	// bob signs in with the form (overlap 1: every task wants two people).
 	run("login form", chromedp.Navigate(base+"/login"), chromedp.SetValue(chromedp.CSS("#name"), "bob"),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 )
 
 // Report is what the HTML report and lf-summary.json show: the LF table on
@@ -48,17 +49,21 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct": func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) },
 	"f4":  func(x float64) string { return fmt.Sprintf("%.4f", x) },
 	"bar": func(x float64) template.HTML {
-		wd := max(0, min(1, x)) * 160
-		return template.HTML(fmt.Sprintf(`<svg width="164" height="12" role="img" aria-label="%.1f%%"><rect x="0" y="1" width="160" height="10" fill="#eaeef2"/><rect x="0" y="1" width="%.1f" height="10" fill="#0969da"/></svg>`, 100*x, wd))
+		wd := max(0, min(1, x)) * 100
+		return template.HTML(fmt.Sprintf(`<svg width="100" height="12" role="img" aria-label="%.1f%%"><rect x="0" y="1" width="100" height="10" fill="#eaeef2"/><rect x="0" y="1" width="%.1f" height="10" fill="#0969da"/></svg>`, 100*x, wd))
 	},
 	"pbar": func(x *float64) template.HTML {
 		if x == nil {
 			return "–"
 		}
-		wd := max(0, min(1, *x)) * 120
-		return template.HTML(fmt.Sprintf(`<svg width="124" height="12" role="img"><rect x="0" y="1" width="120" height="10" fill="#eaeef2"/><rect x="0" y="1" width="%.1f" height="10" fill="#1a7f37"/></svg> %.3f`, wd, *x))
+		wd := max(0, min(1, *x)) * 80
+		return template.HTML(fmt.Sprintf(`<svg width="80" height="12" role="img" aria-label="%.3f"><rect x="0" y="1" width="80" height="10" fill="#eaeef2"/><rect x="0" y="1" width="%.1f" height="10" fill="#1a7f37"/></svg> %.3f`, *x, wd, *x))
 	},
 	"deref": func(p *int) int { return *p },
+	// wbr lets a long LF name wrap after its underscores, not mid-word.
+	"wbr": func(s string) template.HTML {
+		return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(s), "_", "_<wbr>"))
+	},
 	"label": func(labels []string, i int) string {
 		if i < len(labels) {
 			return labels[i]
@@ -75,14 +80,16 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 :root { --fg: #1b1f24; --muted: #59636e; --line: #d1d9e0; --bg-soft: #f6f8fa; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--fg); }
 main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 48px; }
-h1 { font-size: 24px; margin: 0 0 6px; font-weight: 600; }
+h1 { font-size: 24px; margin: 0 0 6px; font-weight: 600; overflow-wrap: anywhere; }
 h2 { font-size: 17px; margin: 32px 0 12px; font-weight: 600; }
 .meta { color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 20px; margin: 0; }
 .meta b { color: var(--fg); }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: right; }
 th { background: var(--bg-soft); font-weight: 600; }
-th:first-child, td:first-child { text-align: left; }
+td { white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; white-space: normal; overflow-wrap: anywhere; }
+td:first-child { min-width: 9em; }
 svg { vertical-align: middle; }
 </style>
 </head>
@@ -95,7 +102,7 @@ svg { vertical-align: middle; }
 {{define "lfs"}}
 <table>
 <tr><th>LF</th><th>j</th><th>polarity</th><th>coverage</th><th></th><th>overlaps</th><th>conflicts</th>{{if .GoldRows}}<th>correct</th><th>incorrect</th><th>empirical accuracy</th>{{end}}<th>learned accuracy</th></tr>
-{{range .LFs}}<tr><td>{{.Name}}</td><td>{{.J}}</td><td>{{range $i, $p := .Polarity}}{{if $i}}, {{end}}{{$p}}{{else}}–{{end}}</td>
+{{range .LFs}}<tr><td>{{wbr .Name}}</td><td>{{.J}}</td><td>{{range $i, $p := .Polarity}}{{if $i}}, {{end}}{{$p}}{{else}}–{{end}}</td>
 <td>{{pct .Coverage}}</td><td>{{bar .Coverage}}</td><td>{{pct .Overlaps}}</td><td>{{pct .Conflicts}}</td>
 {{if .Correct}}<td>{{deref .Correct}}</td><td>{{deref .Incorrect}}</td><td>{{pbar .EmpAccuracy}}</td>{{end}}<td>{{pbar .LearnedAccuracy}}</td></tr>
 {{end}}</table>
