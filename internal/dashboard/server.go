@@ -92,7 +92,7 @@ func NewServer(db DB, cfg Config) (*Server, error) {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		},
 		"deref": func(b *bool) bool { return b != nil && *b },
-		"web": func(u string) bool { return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") },
+		"web":   func(u string) bool { return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") },
 	}).ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing the page templates: %w", err)
@@ -128,29 +128,29 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 // View is what the page template renders.
 type View struct {
-	Snap     *Snapshot
-	Model    *Model
-	Focus    string
-	Labels   []string // choosable focus labels
-	Refresh  int      // seconds; 0 off
-	Tables   string
-	TimeCol  string
-	Err      string
-	Notices  []string
-	Counts   template.HTML
-	Hist     template.HTML
-	Bins     []HistBin
-	HasRef   bool
-	Ref      Reference
-	PSI, KS  float64
-	PSIMax   float64
-	KSMax    float64
-	Drift    bool
+	Snap    *Snapshot
+	Model   *Model
+	Focus   string
+	Labels  []string // choosable focus labels
+	Refresh int      // seconds; 0 off
+	Tables  string
+	TimeCol string
+	Err     string
+	Notices []string
+	Counts  template.HTML
+	Hist    template.HTML
+	Bins    []HistBin
+	HasRef  bool
+	Ref     Reference
+	PSI, KS float64
+	PSIMax  float64
+	KSMax   float64
+	Drift   bool
 	// FocusRate is the share of the focus label over the window's rows.
 	FocusRate  float64
 	WindowRows int64
 	Version    string // the reference model's version
-	Mismatch bool   // the reference model is not the active version
+	Mismatch   bool   // the reference model is not the active version
 }
 
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
