@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -126,19 +125,19 @@ func loadModel(ctx context.Context, env *component.Env) (*dashboard.Model, error
 			return nil, fmt.Errorf("reading --metrics: %w", err)
 		}
 		metrics = bytes.NewReader(b)
-		// The run summary of the evaluate-gate step sits beside its outputs.
-		key := path.Join(path.Dir(mloc.Key), artifact.SummaryFile)
-		if rc, err := mloc.Store.Open(ctx, key); err == nil {
-			b, err := io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", mloc.Store.URI(key), err)
-			}
+		// The run summary of the evaluate-gate step sits beside its outputs
+		// (runs/<run>/evaluate-gate/_summary.json), which may be outside
+		// the store a local --metrics path is rooted at: resolve its URI.
+		u := strings.TrimSuffix(mloc.URI(), "/")
+		sumURI := u[:strings.LastIndex(u, "/")+1] + artifact.SummaryFile
+		b, err = readSummary(ctx, env, sumURI)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
 			summary = bytes.NewReader(b)
-		} else if !errors.Is(err, artifact.ErrNotExist) {
-			return nil, fmt.Errorf("reading %s: %w", mloc.Store.URI(key), err)
 		} else {
-			env.Log.Info("no run summary beside --metrics: the gate thresholds are not shown", "summary", mloc.Store.URI(key))
+			env.Log.Info("no run summary beside --metrics: the gate thresholds are not shown", "summary", sumURI)
 		}
 	}
 	if hasModel {
@@ -157,6 +156,27 @@ func loadModel(ctx context.Context, env *component.Env) (*dashboard.Model, error
 	}
 	env.Log.Info("reference model loaded", "version", m.Version, "run_id", m.RunID, "labels", strings.Join(m.Labels, ","), "positive", m.Positive, "gate_checks", len(m.Gate))
 	return m, nil
+}
+
+// readSummary reads the run summary at uri; nil when it does not exist.
+func readSummary(ctx context.Context, env *component.Env, uri string) ([]byte, error) {
+	loc, err := artifact.Resolve(ctx, uri, env.S3Config())
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	rc, err := loc.Store.Open(ctx, loc.Key)
+	if errors.Is(err, artifact.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	return b, nil
 }
 
 // readFile reads one file of a committed output.

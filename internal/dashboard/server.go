@@ -91,6 +91,7 @@ func NewServer(db DB, cfg Config) (*Server, error) {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05")
 		},
+		"width": WidthLabel,
 		"deref": func(b *bool) bool { return b != nil && *b },
 		"web":   func(u string) bool { return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") },
 	}).ParseFS(templateFS, "templates/*.html")

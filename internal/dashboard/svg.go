@@ -54,7 +54,12 @@ func CountsChart(buckets []Bucket, labels []string, focus string) template.HTML 
 	for _, bk := range buckets {
 		top = max(top, bk.Total)
 	}
-	yMax := NiceCeil(float64(top))
+	// Four whole-number steps on the axis.
+	step := math.Max(NiceCeil(float64(top)/4), 1)
+	if step != math.Floor(step) {
+		step = math.Ceil(step)
+	}
+	yMax := 4 * step
 	fmt.Fprintf(&b, `<svg id="counts-chart" class="chart" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Rows per %s bucket by label, with the rate of %s">`,
 		chartW, chartH, html.EscapeString(WidthLabel(bucketWidth(buckets))), html.EscapeString(focus))
 	axes(&b, yMax, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }, true)
