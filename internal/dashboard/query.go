@@ -262,7 +262,8 @@ func Query(ctx context.Context, db Querier, o Options) (*Snapshot, error) {
 	// The sample: the focus label's probability, URLs and hashtags of the
 	// newest rows of the window.
 	if o.Sample > 0 && o.Focus != "" {
-		rows, err = tx.Query(ctx, `SELECT (probabilities ->> $3)::float8, label, urls, text FROM `+src+
+		// Text and URLs only of the focus label's rows (the top lists).
+		rows, err = tx.Query(ctx, `SELECT (probabilities ->> $3)::float8, label, CASE WHEN label = $3 THEN urls END, CASE WHEN label = $3 THEN text ELSE '' END FROM `+src+
 			` WHERE model_version = $1 AND `+tc+` >= $2 ORDER BY `+tc+` DESC, tweet_id DESC LIMIT $4`, s.Active, from, o.Focus, o.Sample)
 		if err != nil {
 			return nil, fmt.Errorf("reading the sample of scores: %w", err)
