@@ -74,7 +74,7 @@ var allFeatures = []string{
 	"--set", "workflow.activeDeadlineSeconds=7200",
 	"--set", "schedule.enabled=true",
 	"--set", "schedule.parameters.sources=s3://tweetflow/raw/latest",
-	"--set", "postgres.dsn=postgres://tweetflow:secret@db:5432/tweetflow?sslmode=require",
+	"--set", "postgres.dsn=postgres://tweetflow:secret@db:5432/tweetflow",
 	"--set", "score.enabled=true",
 	"--set", "score.model=s3://tweetflow/runs/r1/export-onnx/onnx",
 	"--set", "score.tweets=s3://tweetflow/incoming",
