@@ -36,7 +36,7 @@ if [[ ${#files[@]} -eq 0 ]]; then
 	helm template tweetflow charts/tweetflow --namespace tweetflow \
 		--set minio.enabled=true --set server.autoscaling.enabled=true \
 		--set server.model=s3://tweetflow/models/demo \
-		--set 'image.pullSecrets={regcred}' >"$work/chart-all.yaml"
+		--set 'image.pullSecrets={regcred}' --set schedule.enabled=true >"$work/chart-all.yaml"
 	files+=("$work/chart-defaults.yaml" "$work/chart-all.yaml")
 fi
 

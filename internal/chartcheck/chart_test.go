@@ -72,6 +72,16 @@ var allFeatures = []string{
 	"--set", "workflow.labeling.parameters.rules=s3://tweetflow/rules/ai-tweets.rules.yaml",
 	"--set", "workflow.labeling.parameters.label-model=majority",
 	"--set", "workflow.activeDeadlineSeconds=7200",
+	"--set", "schedule.enabled=true",
+	"--set", "schedule.parameters.sources=s3://tweetflow/raw/latest",
+	"--set", "postgres.dsn=postgres://tweetflow:secret@db:5432/tweetflow",
+	"--set", "score.enabled=true",
+	"--set", "score.model=s3://tweetflow/runs/r1/export-onnx/onnx",
+	"--set", "score.tweets=s3://tweetflow/incoming",
+	"--set", "dashboard.enabled=true",
+	"--set", "dashboard.metrics=s3://tweetflow/runs/r1/evaluate-gate/metrics",
+	"--set", "annotate.enabled=true",
+	"--set", "annotate.labels={AI,OTHER}",
 }
 
 // tool finds a pinned tool in the cache bin folder or on PATH, or skips
@@ -126,6 +136,7 @@ type manifests struct {
 	bindings     []rbacv1.RoleBinding
 	hpas         []autoscalingv2.HorizontalPodAutoscaler
 	templates    []wfv1.WorkflowTemplate
+	crons        []wfv1.CronWorkflow
 	raw          [][]byte
 	namespaces   map[string]string // kind/name -> namespace
 	labelsByName map[string]map[string]string
@@ -201,6 +212,9 @@ func decode(t *testing.T, out []byte) *manifests {
 		case "argoproj.io/v1alpha1 WorkflowTemplate":
 			m.templates = append(m.templates, wfv1.WorkflowTemplate{})
 			into = &m.templates[len(m.templates)-1]
+		case "argoproj.io/v1alpha1 CronWorkflow":
+			m.crons = append(m.crons, wfv1.CronWorkflow{})
+			into = &m.crons[len(m.crons)-1]
 		default:
 			t.Fatalf("unexpected %s %s %q: add it to the strict decoding", head.APIVersion, head.Kind, head.Metadata.Name)
 		}

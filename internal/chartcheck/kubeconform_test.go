@@ -30,8 +30,9 @@ func argoCRDs(t *testing.T) []string {
 
 // TestKubeconform validates the compiled WorkflowTemplates and the chart's
 // renderings with kubeconform -strict against the Argo CRD schemas, and
-// requires every WorkflowTemplate to be validated (not skipped): one per
-// compiled file, one per pipeline in each rendering.
+// requires every WorkflowTemplate and CronWorkflow to be validated (not
+// skipped): one per compiled file, one per pipeline in each rendering, and
+// the training schedule's CronWorkflow with every feature on.
 func TestKubeconform(t *testing.T) {
 	kubeconform := tool(t, "kubeconform")
 	dir := t.TempDir()
@@ -73,6 +74,9 @@ func TestKubeconform(t *testing.T) {
 		}
 		files = append(files, p)
 		wantTemplates[p] = []string{labeling.name, training.name}
+		if name == "all" { // schedule.enabled: the CronWorkflow too
+			wantTemplates[p] = append([]string{"CronWorkflow/" + fullname + "-training"}, wantTemplates[p]...)
+		}
 	}
 	// A template with a misspelt field must fail: the schemas are strict.
 	b, err := os.ReadFile(training.generated)
@@ -99,11 +103,15 @@ func TestKubeconform(t *testing.T) {
 		}
 		got := map[string]map[string]string{}
 		for _, r := range report.Resources {
-			if r.Kind == "WorkflowTemplate" {
+			if r.Kind == "WorkflowTemplate" || r.Kind == "CronWorkflow" {
 				if got[r.Filename] == nil {
 					got[r.Filename] = map[string]string{}
 				}
-				got[r.Filename][r.Name] = r.Status + " " + r.Msg
+				name := r.Name
+				if r.Kind == "CronWorkflow" {
+					name = "CronWorkflow/" + name
+				}
+				got[r.Filename][name] = r.Status + " " + r.Msg
 			}
 		}
 		return got

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/dashboard"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+)
+
+// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
+const envDatabaseURL = "DATABASE_URL"
+
+// shutdownTimeout bounds the wait for requests in flight on SIGTERM.
+const shutdownTimeout = 10 * time.Second
+
+// Files read from the inputs.
+const (
+	metricsFile  = "metrics.json"
+	metadataFile = "metadata.json"
+)
+
+// newRun returns the RunFunc; listening, when not nil, gets the bound
+// address of the web server.
+func newRun(listening func(net.Addr)) component.RunFunc {
+	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, listening) }
+}
+
+func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
+	dsn := env.String("postgres-dsn")
+	if dsn == "" {
+		dsn = os.Getenv(envDatabaseURL)
+	}
+	if dsn == "" {
+		return component.Usagef("--postgres-dsn: give the database of the scores tables (or set %s)", envDatabaseURL)
+	}
+	tables := env.Strings("table")
+	if len(tables) == 0 {
+		return component.Usagef("--table: give at least one scores table")
+	}
+	for _, t := range tables {
+		if _, err := dashboard.ParseTable(t); err != nil {
+			return component.Usagef("--table: %w", err)
+		}
+	}
+	width := env.Duration("bucket")
+	if width < time.Second || width%time.Second != 0 {
+		return component.Usagef("--bucket: %s is not whole seconds of at least 1s (e.g. 30s, 5m, 1h, 24h)", width)
+	}
+	if env.Duration("query-timeout") < time.Second {
+		return component.Usagef("--query-timeout: %s is below 1s", env.Duration("query-timeout"))
+	}
+	model, err := loadModel(ctx, env)
+	if err != nil {
+		return err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return component.Usagef("--postgres-dsn: parsing the connection string: %w", err) // never holds the password
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	defer pool.Close()
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = pool.Ping(pctx)
+	cancel()
+	if err != nil {
+		// The dashboard still starts: /readyz reports the database, the
+		// page shows the error, and it recovers when the database comes up.
+		env.Log.Warn("PostgreSQL is not reachable yet", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port, "error", err)
+	}
+	h, err := dashboard.NewServer(pool, dashboard.Config{
+		Query: dashboard.Options{
+			Tables:     tables,
+			TimeColumn: env.String("time-column"),
+			Width:      width,
+			Buckets:    env.Int("buckets"),
+			Latest:     env.Int("latest"),
+			Sample:     env.Int("sample"),
+			Top:        env.Int("top"),
+			Focus:      env.String("label"),
+		},
+		Model:        model,
+		Bins:         env.Int("bins"),
+		PSIThreshold: env.Float("psi-threshold"),
+		KSThreshold:  env.Float("ks-threshold"),
+		Refresh:      env.Duration("refresh"),
+		QueryTimeout: env.Duration("query-timeout"),
+		Log:          env.Log,
+	})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, env, h, tables, model, listening)
+}
+
+// loadModel reads --metrics (metrics.json and the run summary beside it)
+// and --model (metadata.json); nil when neither is given.
+func loadModel(ctx context.Context, env *component.Env) (*dashboard.Model, error) {
+	mloc, hasMetrics := env.Input("metrics")
+	dloc, hasModel := env.Input("model")
+	if !hasMetrics && !hasModel {
+		env.Log.Info("no --metrics: the page shows no test-split reference, drift or gate")
+		return nil, nil
+	}
+	var metrics, summary, metadata io.Reader
+	if hasMetrics {
+		b, err := readFile(ctx, mloc, metricsFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --metrics: %w", err)
+		}
+		metrics = bytes.NewReader(b)
+		// The run summary of the evaluate-gate step sits beside its outputs
+		// (runs/<run>/evaluate-gate/_summary.json), which may be outside
+		// the store a local --metrics path is rooted at: resolve its URI.
+		u := strings.TrimSuffix(mloc.URI(), "/")
+		sumURI := u[:strings.LastIndex(u, "/")+1] + artifact.SummaryFile
+		b, err = readSummary(ctx, env, sumURI)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			summary = bytes.NewReader(b)
+		} else {
+			env.Log.Info("no run summary beside --metrics: the gate thresholds are not shown", "summary", sumURI)
+		}
+	}
+	if hasModel {
+		b, err := readFile(ctx, dloc, metadataFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --model: %w", err)
+		}
+		metadata = bytes.NewReader(b)
+	}
+	m, err := dashboard.LoadModel(metrics, summary, metadata)
+	if err != nil {
+		return nil, err
+	}
+	if hasMetrics {
+		m.Source = mloc.URI()
+	}
+	env.Log.Info("reference model loaded", "version", m.Version, "run_id", m.RunID, "labels", strings.Join(m.Labels, ","), "positive", m.Positive, "gate_checks", len(m.Gate))
+	return m, nil
+}
+
+// readSummary reads the run summary at uri; nil when it does not exist.
+func readSummary(ctx context.Context, env *component.Env, uri string) ([]byte, error) {
+	loc, err := artifact.Resolve(ctx, uri, env.S3Config())
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	rc, err := loc.Store.Open(ctx, loc.Key)
+	if errors.Is(err, artifact.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
+	}
+	return b, nil
+}
+
+// readFile reads one file of a committed output.
+func readFile(ctx context.Context, loc artifact.Location, name string) ([]byte, error) {
+	open, _, err := stageio.Opener(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := open(name)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s in %s: %w", name, loc.URI(), err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", name, loc.URI(), err)
+	}
+	return b, nil
+}
+
+func serve(ctx context.Context, env *component.Env, h http.Handler, tables []string, m *dashboard.Model, listening func(net.Addr)) error {
+	ln, err := net.Listen("tcp", env.String("addr"))
+	if err != nil {
+		return component.Usagef("--addr: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: env.Duration("query-timeout") + 30*time.Second, IdleTimeout: 120 * time.Second}
+	version := ""
+	if m != nil {
+		version = m.Version
+	}
+	env.Log.Info("serving the dashboard", "addr", ln.Addr().String(), "tables", strings.Join(tables, ","), "reference_model", version)
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	env.Log.Info("stopped")
+	return nil
+}
