@@ -3,6 +3,7 @@ package stageio
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/ingest"
@@ -44,6 +45,13 @@ func ExpandSources(ctx context.Context, locs []artifact.Location, ro ingest.Read
 // tweetflow dataset (an output with a manifest) and returns it resolved.
 func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Config) (artifact.Location, bool, error) {
 	if l.Store == nil {
+		// Only an existing folder can be a dataset. Anything else (a file,
+		// a glob, a missing path, a symbolic link loop, a FIFO) is left to
+		// ExpandSources, which names the problem the same way in every
+		// component that reads raw files.
+		if st, err := os.Stat(l.Key); err != nil || !st.IsDir() {
+			return l, false, nil
+		}
 		r, err := artifact.Resolve(ctx, l.Key, s3)
 		if err != nil {
 			return l, false, nil // a glob or a missing path: not a dataset
