@@ -192,3 +192,21 @@ func TestSentiment140Header(t *testing.T) {
 		t.Errorf("a header-like line 2: bad rows %v, want line 2", bad)
 	}
 }
+
+// An explicit column mapping that the Sentiment140 header satisfies wins:
+// the file is then read as CSV.
+func TestSentiment140HeaderColumns(t *testing.T) {
+	head := []byte("polarity,id,date,query,user,text\n")
+	for _, tc := range []struct {
+		cols Columns
+		want Format
+	}{
+		{Columns{}, FormatSentiment140},
+		{Columns{Label: "label", ID: "id"}, FormatSentiment140},
+		{Columns{Label: "polarity"}, FormatCSV},
+	} {
+		if f, err := DetectFormatColumns("x.csv", head, tc.cols); err != nil || f != tc.want {
+			t.Errorf("%+v: %s %v, want %s", tc.cols, f, err, tc.want)
+		}
+	}
+}

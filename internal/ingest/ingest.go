@@ -165,7 +165,7 @@ func DetectFormatColumns(name string, head []byte, cols Columns) (Format, error)
 	}
 	first = bytes.TrimPrefix(bytes.TrimRight(first, "\r"), []byte("\xef\xbb\xbf"))
 	textCol := cols.TextColumn()
-	if cols == (Columns{}) && isS140Header(first) {
+	if isS140Header(first) && !headerMaps(first, cols) {
 		return FormatSentiment140, nil // its reader skips the header
 	}
 	switch strings.ToLower(path.Ext(name)) {
