@@ -31,12 +31,12 @@ type config struct {
 	adminToken string
 	adminOff   bool
 	maxBody    int64
-	maxRunes  int
-	maxBatch  int
-	modelName string
-	accessLog *slog.Logger
-	logEvery  uint64
-	log       *slog.Logger
+	maxRunes   int
+	maxBatch   int
+	modelName  string
+	accessLog  *slog.Logger
+	logEvery   uint64
+	log        *slog.Logger
 }
 
 // Option configures a Server.
