@@ -1,9 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/badinput"
@@ -40,5 +45,29 @@ func TestLabelBrokenInputs(t *testing.T) {
 			}
 			badinput.Check(t, c, path, o, true, "no rows with the rules' labels")
 		})
+	}
+}
+
+// A rules file that is a FIFO is refused at once instead of blocking the
+// stage in open (issue 11, defect 5).
+func TestLabelRulesFIFO(t *testing.T) {
+	s := stagetest.NewFS(t)
+	s.WriteTweets(t, "r1", "balance-split", "train", sampleTweets(t))
+	p := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan stagetest.Result, 1)
+	go func() { done <- s.Run(t, stages.Label, run, "r1", "--rules", p) }()
+	select {
+	case r := <-done:
+		if r.Code == 0 || !strings.Contains(r.Stderr, "named pipe (FIFO)") || !strings.Contains(r.Stderr, p) {
+			t.Errorf("exit %d:\n%s", r.Code, r.Stderr)
+		}
+	case <-time.After(20 * time.Second):
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close() // unblock the stage
+		}
+		t.Fatal("label blocked opening a FIFO rules file")
 	}
 }

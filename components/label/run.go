@@ -169,7 +169,11 @@ func loadRules(ctx context.Context, env *component.Env, loc artifact.Location) (
 	var err error
 	name := loc.Key
 	if loc.Store == nil {
-		data, err = os.ReadFile(loc.Key)
+		var f *os.File
+		if f, err = ingest.OpenRegular(loc.Key); err == nil { // never blocks on a FIFO
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
 	} else {
 		name = loc.URI()
 		var r io.ReadCloser
