@@ -3,7 +3,9 @@ package stageio
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/ingest"
@@ -49,8 +51,10 @@ func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Co
 		// a glob, a missing path, a symbolic link loop, a FIFO) is left to
 		// ExpandSources, which names the problem the same way in every
 		// component that reads raw files.
-		if st, err := os.Stat(l.Key); err != nil || !st.IsDir() {
-			return l, false, nil
+		if p, ok := localPath(l.Key); ok {
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				return l, false, nil
+			}
 		}
 		r, err := artifact.Resolve(ctx, l.Key, s3)
 		if err != nil {
@@ -66,4 +70,16 @@ func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Co
 		return l, false, nil
 	}
 	return l, false, err
+}
+
+// localPath returns the file system path of a plain path or file:// URI.
+func localPath(key string) (string, bool) {
+	if !strings.Contains(key, "://") {
+		return key, true
+	}
+	u, err := url.Parse(key)
+	if err != nil || !strings.EqualFold(u.Scheme, "file") || u.Path == "" {
+		return "", false
+	}
+	return u.Path, true
 }
