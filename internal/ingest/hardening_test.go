@@ -210,3 +210,47 @@ func TestSentiment140HeaderColumns(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBOMInvariant: with auto detection, a leading byte order mark never
+// changes the detected format, the rows or the bad rows (defect 7), and
+// no input makes the readers panic.
+func FuzzBOMInvariant(f *testing.F) {
+	for _, s := range []string{
+		"id\ttext\tlabel\n1\thello\tpositive\n", "123\tpositive\thello\n", "hello\tpositive\n",
+		"id,text\n1,hi\n", s140Good, `{"id":"1","text":"hi","label":"positive"}` + "\n",
+		"polarity,id,date,query,user,text\n" + s140Good, "\x89PNG\r\n\x1a\n\x00\x00", "",
+	} {
+		f.Add(s, "x.tsv")
+		f.Add(s, "x")
+	}
+	f.Fuzz(func(t *testing.T, body, name string) {
+		if strings.HasPrefix(body, "\xef\xbb\xbf") || strings.HasSuffix(name, ".parquet") || strings.HasPrefix(body, "PAR1") {
+			return
+		}
+		read := func(b string) (string, error) {
+			var out strings.Builder
+			src := Source{Name: name, LabelMap: mustLabelMap(t, "*"), Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(b)), nil }}
+			st, err := Ingest(context.Background(), []Source{src}, func(tw *dataset.Tweet) error {
+				out.WriteString(tw.ID + "\x1f" + tw.Text + "\x1f" + tw.Label + "\x1f" + tw.Source + "\n")
+				return nil
+			}, Options{MaxBadRows: -1, OnBadRow: func(b BadRow) { out.WriteString(b.Error() + "\n") }})
+			if len(st.Sources) > 0 {
+				out.WriteString(string(st.Sources[0].Format))
+			}
+			return out.String(), err
+		}
+		want, werr := read(body)
+		got, gerr := read("\xef\xbb\xbf" + body)
+		if (werr == nil) != (gerr == nil) || got != want {
+			t.Errorf("with a BOM:\n%s (%v)\nwithout:\n%s (%v)", got, gerr, want, werr)
+		}
+	})
+}
+
+func mustLabelMap(t *testing.T, spec string) *LabelMap {
+	lm, err := ParseLabelMap(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lm
+}
