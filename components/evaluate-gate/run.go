@@ -67,7 +67,8 @@ func run(ctx context.Context, env *component.Env) error {
 		y = append(y, c)
 		return nil
 	}
-	dataName, err := readData(ctx, env, add)
+	dataName, badRows, err := readData(ctx, env, add)
+	env.SetExtra("bad_rows", badRows)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "\nreport: %s/%s\n", out.URI(), ReportFile)
 
-	env.AddRows(rows, int64(len(y)))
+	env.AddRows(rows+badRows, int64(len(y)))
 	passed := len(failed) == 0
 	env.SetResult("passed", strconv.FormatBool(passed))
 	for _, r := range []struct {
@@ -146,49 +147,57 @@ func run(ctx context.Context, env *component.Env) error {
 }
 
 // readData streams the labeled rows of --data: a committed dataset, or raw
-// files in any format ingest reads.
-func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) error) (string, error) {
+// files in any format ingest reads. Bad rows of raw files are skipped up to
+// --max-bad-rows (over every file), as ingest does; their count is
+// returned, also with an error.
+func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) error) (string, int64, error) {
 	var names []string
+	var bad int64
 	for _, l := range env.InputList("data") {
 		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
 		if err != nil {
-			return "", err
+			return "", bad, err
 		}
 		if ok {
 			names = append(names, loc.URI())
 			if err := stageio.ReadDataset(ctx, loc, fn); err != nil {
-				return "", err
+				return "", bad, err
 			}
 			continue
 		}
-		name, err := ingestRaw(ctx, env, l, fn)
+		name, n, err := ingestRaw(ctx, env, l, fn, env.Int("max-bad-rows")-int(bad))
+		bad += n
 		if err != nil {
-			return "", err
+			return "", bad, err
 		}
 		names = append(names, name)
 	}
-	return strings.Join(names, ", "), nil
+	return strings.Join(names, ", "), bad, nil
 }
 
-func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error) (string, error) {
+// ingestRaw reads the raw files of l, failing on more than maxBad bad rows.
+func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (string, int64, error) {
 	ro, err := stages.DecodeRawRead(env)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
 	if err != nil {
-		return "", component.Usagef("--data: %w", err)
+		return "", 0, component.Usagef("--data: %w", err)
 	}
-	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
+	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: maxBad, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)
 	}})
+	env.AddBytesIn(st.BytesRead)
 	if err != nil {
-		return "", err
+		return "", st.BadRows, fmt.Errorf("reading --data: %w", err)
+	}
+	if st.BadRows > 0 {
+		fmt.Fprintf(env.Stdout, "evaluate-gate: %d bad rows of --data skipped (limit --max-bad-rows %d)\n", st.BadRows, env.Int("max-bad-rows"))
 	}
 	name := l.Key
 	if l.Store != nil {
 		name = l.URI()
 	}
-	env.AddBytesIn(st.BytesRead)
-	return name, nil
+	return name, st.BadRows, nil
 }

@@ -169,7 +169,11 @@ func loadRules(ctx context.Context, env *component.Env, loc artifact.Location) (
 	var err error
 	name := loc.Key
 	if loc.Store == nil {
-		data, err = os.ReadFile(loc.Key)
+		var f *os.File
+		if f, err = ingest.OpenRegular(loc.Key); err == nil { // never blocks on a FIFO
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
 	} else {
 		name = loc.URI()
 		var r io.ReadCloser
@@ -237,6 +241,7 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 		return nil
 	}
 	var srcNames []string
+	var badRows int64
 	for _, l := range locs {
 		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
 		if err != nil {
@@ -249,7 +254,10 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 			}
 			continue
 		}
-		if err := ingestRaw(ctx, env, l, fn); err != nil {
+		n, err := ingestRaw(ctx, env, l, fn, env.Int("max-bad-rows")-int(badRows))
+		badRows += n
+		env.SetExtra("bad_rows", badRows)
+		if err != nil {
 			return err
 		}
 		srcNames = append(srcNames, l.Key)
@@ -310,21 +318,26 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 	return nil
 }
 
-func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error) error {
+// ingestRaw reads the raw --golden files of l, failing on more than maxBad
+// bad rows (ingest's rule); it returns the bad row count.
+func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (int64, error) {
 	ro, err := stages.DecodeRawReadFrom(env, "golden-format", "golden-label-map")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
 	if err != nil {
-		return component.Usagef("--golden: %w", err)
+		return 0, component.Usagef("--golden: %w", err)
 	}
-	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: -1, OnBadRow: func(b ingest.BadRow) {
+	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: maxBad, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad golden row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)
 	}})
-	if err != nil {
-		return err
-	}
 	env.AddBytesIn(st.BytesRead)
-	return nil
+	if err != nil {
+		return st.BadRows, fmt.Errorf("reading --golden: %w", err)
+	}
+	if st.BadRows > 0 {
+		fmt.Fprintf(env.Stdout, "label: %d bad rows of --golden skipped (limit --max-bad-rows %d)\n", st.BadRows, env.Int("max-bad-rows"))
+	}
+	return st.BadRows, nil
 }

@@ -62,6 +62,9 @@ func flags() []cli.Flag {
 			Usage: "on SIGTERM, wait this long for requests in flight"},
 		&cli.DurationFlag{Name: "drain-delay", Category: ops, Value: 0, EnvVars: env("DRAIN_DELAY"),
 			Usage: "on SIGTERM, answer /readyz with 503 this long before closing the listener (lets load balancers notice)"},
+		&cli.StringFlag{Name: "admin-token", Category: ops, EnvVars: env("ADMIN_TOKEN"),
+			Usage: "token POST /admin/reload requires as 'Authorization: Bearer <token>' (prefer the env var: flags show in process lists); " +
+				"empty: the endpoint is open on a loopback --addr and disabled (403) on any other"},
 		&cli.StringFlag{Name: "debug-addr", Category: ops, EnvVars: env("DEBUG_ADDR"),
 			Usage: "serve Go's pprof profiles on this separate address (e.g. 127.0.0.1:6060); empty disables"},
 		&cli.BoolFlag{Name: "log-requests", Category: ops, Value: true, EnvVars: env("LOG_REQUESTS"),
@@ -126,6 +129,21 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format: %q is not one of json, text", format)}
 }
 
+// loopback reports whether a listen address only accepts local
+// connections (127.0.0.0/8, ::1 or localhost); ":8080" listens on every
+// interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // run is main without the process: it parses args, serves until ctx is
 // done (or SIGTERM/SIGINT) and returns the exit code. listening, if not
 // nil, gets the bound address.
@@ -138,7 +156,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 		Writer:    stdout,
 		ErrWriter: stderr,
 		Description: "Loads exported models (export-onnx output folders, local or s3://) and answers POST /predict, " +
-			"KServe v2 inference, /healthz, /readyz and /metrics. SIGHUP or POST /admin/reload reloads the models; " +
+			"KServe v2 inference, /healthz, /readyz and /metrics. SIGHUP or POST /admin/reload reloads the models " +
+			"(the endpoint takes --admin-token; without one it is open only on a loopback --addr). " +
+			"A local model folder without _SUCCESS.json is served as is unless it has a _staging area (an output whose commit did not finish): that is refused; " +
 			"SIGTERM drains requests in flight and exits.",
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -202,6 +222,13 @@ func serve(cc *cli.Context, stderr io.Writer, listening func(net.Addr)) error {
 		serving.WithMaxBatch(cc.Int("max-batch")),
 		serving.WithModelName(cc.String("model-name")),
 		serving.WithServerLogger(log),
+	}
+	switch token := cc.String("admin-token"); {
+	case token != "":
+		opts = append(opts, serving.WithAdminToken(token))
+	case !loopback(cc.String("addr")):
+		opts = append(opts, serving.WithAdminDisabled())
+		log.Info("POST /admin/reload is disabled: no --admin-token on a non-loopback address (SIGHUP still reloads)")
 	}
 	if cc.Bool("log-requests") {
 		opts = append(opts, serving.WithAccessLog(log, cc.Int("log-sample")))

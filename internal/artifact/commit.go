@@ -24,6 +24,11 @@ const ManifestName = "_SUCCESS.json"
 
 const stagingDir = "_staging"
 
+// StagingDir is the folder under an output where its files are written
+// before the commit moves them in; an output folder holding one is not
+// (or not yet, or no longer fully) committed.
+const StagingDir = stagingDir
+
 // File is one committed file of an output.
 type File struct {
 	Name   string `json:"name"` // relative to the output prefix

@@ -168,7 +168,9 @@ func (s *FS) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	// Non-blocking: opening a FIFO without a writer would block forever;
+	// the Stat below refuses it (regular files ignore the flag).
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if isNotExist(err) {
 			return nil, fmt.Errorf("opening %q: %w", s.URI(key), ErrNotExist)

@@ -422,3 +422,20 @@ func headerLike(first []byte, sep byte, col string) (like, has bool) {
 	}
 	return true, has
 }
+
+// headerMaps reports whether cols names a column besides the text column
+// and the comma-separated header first has every column cols names: the
+// user mapped this header explicitly.
+func headerMaps(first []byte, cols Columns) bool {
+	named := false
+	for _, c := range []string{cols.Label, cols.ID, cols.Time, cols.User} {
+		if c == "" {
+			continue
+		}
+		named = true
+		if !headerHas(first, ',', c) {
+			return false
+		}
+	}
+	return named && headerHas(first, ',', cols.TextColumn())
+}

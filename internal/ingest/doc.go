@@ -107,8 +107,15 @@
 // parquet. By content: "PAR1", a '{' line (jsonl), a first line that is a
 // header with the text column (comma-separated: csv, else tab: tsv), a
 // quoted CSV line (sentiment140), "<digits>\t<label>\t<text>" (semeval),
-// "<text>\t<label>" (nltk). All line formats accept CRLF and skip blank
-// lines.
+// "<text>\t<label>" (nltk). A Sentiment140 header line (six names, the
+// third "date", the fourth "query" or "flag", the sixth "text", as in
+// polarity,id,date,query,user,text) makes the file sentiment140, unless
+// the column flags name columns that header has (then it is csv); the
+// sentiment140 reader skips such a first line. A leading UTF-8 byte order
+// mark is dropped from the stream before detection, whatever the format.
+// A read error while detecting is reported as a read error of the source,
+// never as an unrecognised format. All line formats accept CRLF and skip
+// blank lines.
 //
 // # Labels
 //
@@ -135,7 +142,11 @@
 // # Inputs
 //
 // ExpandLocal turns paths, globs and folders into files (skipping hidden,
-// "_" and README files) and LocalSources makes Sources of them;
+// "_" and README files) and LocalSources makes Sources of them. Only
+// regular files are read: a FIFO, socket or device given by name is
+// refused up front (ErrNotRegular) and sources open through OpenRegular,
+// non-blocking, so a FIFO without a writer can never hang a stage that
+// SIGTERM then cannot stop; a symbolic link loop is named as such;
 // ExpandStore does the same for a prefix of an artifact.Store (the files
 // of a committed output's manifest, else the listed objects).
 //

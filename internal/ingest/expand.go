@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 )
@@ -53,9 +54,12 @@ func ExpandLocal(patterns []string) ([]string, error) {
 		for _, m := range matches {
 			st, err := os.Stat(m)
 			if err != nil {
-				return nil, fmt.Errorf("expanding input %q: %w", pat, err)
+				return nil, fmt.Errorf("expanding input %q: %w", pat, describePathError(err))
 			}
 			if !st.IsDir() {
+				if err := regular(m, st.Mode()); err != nil {
+					return nil, fmt.Errorf("expanding input %q: %w", pat, err)
+				}
 				add(m)
 				continue
 			}
@@ -76,7 +80,7 @@ func ExpandLocal(patterns []string) ([]string, error) {
 				return nil
 			})
 			if err != nil {
-				return nil, fmt.Errorf("expanding input %q: %w", pat, err)
+				return nil, fmt.Errorf("expanding input %q: %w", pat, describePathError(err))
 			}
 			if len(files) == 0 {
 				return nil, fmt.Errorf("expanding input %q: folder has no data files", pat)
@@ -96,9 +100,60 @@ func LocalSources(paths []string, format Format, lm *LabelMap) []Source {
 	out := make([]Source, len(paths))
 	for i, p := range paths {
 		p := p
-		out[i] = Source{Name: p, Format: format, LabelMap: lm, Open: func() (io.ReadCloser, error) { return os.Open(p) }}
+		out[i] = Source{Name: p, Format: format, LabelMap: lm, Open: func() (io.ReadCloser, error) { return OpenRegular(p) }}
 	}
 	return out
+}
+
+// ErrNotRegular is wrapped by the errors of inputs that are not regular
+// files (FIFOs, sockets, devices): reading one could block forever (a FIFO
+// without a writer never opens) or never end, so they are refused.
+var ErrNotRegular = errors.New("not a regular file")
+
+// regular checks the mode of an input file.
+func regular(name string, mode fs.FileMode) error {
+	if mode.IsRegular() {
+		return nil
+	}
+	kind := "special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		kind = "socket"
+	case mode&fs.ModeDevice != 0 || mode&fs.ModeCharDevice != 0:
+		kind = "device"
+	}
+	return fmt.Errorf("%s is a %s, %w; tweetflow reads regular files only (copy the data to a file, or pipe JSONL to score's --tweets -)", name, kind, ErrNotRegular)
+}
+
+// describePathError makes the errors of a path that cannot be read say
+// what to do: a symbolic link loop names itself.
+func describePathError(err error) error {
+	if errors.Is(err, syscall.ELOOP) {
+		return fmt.Errorf("%w (a symbolic link loop: fix or remove the link)", err)
+	}
+	return err
+}
+
+// OpenRegular opens a local input file for reading. It never blocks on a
+// FIFO: the file is opened non-blocking and anything but a regular file is
+// refused with an error wrapping ErrNotRegular.
+func OpenRegular(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, describePathError(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := regular(name, st.Mode()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // ExpandStore lists the input objects under prefix in store, as Sources

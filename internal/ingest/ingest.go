@@ -80,8 +80,10 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 	br := bufio.NewReaderSize(r, 256<<10)
 	f := opts.Format
 	if f == "" || f == FormatAuto {
-		head, _ := br.Peek(4096)
-		var err error
+		head, err := sniff(br)
+		if err != nil {
+			return fmt.Errorf("reading %q: %w", opts.Name, err)
+		}
 		if f, err = DetectFormatColumns(opts.Name, head, opts.Columns); err != nil {
 			return err
 		}
@@ -116,6 +118,28 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 	return fmt.Errorf("reading %q: unsupported format %q", opts.Name, f)
 }
 
+// utf8BOM is the UTF-8 byte order mark some editors write at the start of
+// a text file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// sniff returns the first bytes of br for format detection after dropping
+// a leading UTF-8 byte order mark from the stream, so that every format
+// reader and the detection see the same bytes. A read error (anything but
+// the end of the stream) is returned: it is not a format problem.
+func sniff(br *bufio.Reader) ([]byte, error) {
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, err
+	}
+	if bytes.HasPrefix(head, utf8BOM) {
+		if _, err := br.Discard(len(utf8BOM)); err != nil {
+			return nil, err
+		}
+		head = head[len(utf8BOM):]
+	}
+	return head, nil
+}
+
 // DetectFormat is DetectFormatColumns with the default columns (a header
 // with a "text" column makes a delimited file FormatCSV or FormatTSV).
 func DetectFormat(name string, head []byte) (Format, error) {
@@ -141,6 +165,9 @@ func DetectFormatColumns(name string, head []byte, cols Columns) (Format, error)
 	}
 	first = bytes.TrimPrefix(bytes.TrimRight(first, "\r"), []byte("\xef\xbb\xbf"))
 	textCol := cols.TextColumn()
+	if isS140Header(first) && !headerMaps(first, cols) {
+		return FormatSentiment140, nil // its reader skips the header
+	}
 	switch strings.ToLower(path.Ext(name)) {
 	case ".parquet":
 		return FormatParquet, nil
@@ -208,6 +235,7 @@ type parser struct {
 	srcBuf  []byte
 	scratch []byte
 	rows    int
+	sawRow  bool // a non-blank line was read (Sentiment140 header check)
 }
 
 // badRow reports a bad row.
@@ -322,7 +350,10 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 	if f == FormatAuto {
 		// Detect here so Stats can report the format.
 		br := bufio.NewReaderSize(cr, 256<<10)
-		head, _ := br.Peek(4096)
+		head, err := sniff(br)
+		if err != nil {
+			return fmt.Errorf("reading source %q: %w", src.Name, err)
+		}
 		if f, err = DetectFormatColumns(src.Name, head, src.Columns); err != nil {
 			return err
 		}

@@ -24,6 +24,11 @@ func (p *parser) sentiment140(lr *lineReader) error {
 			p.scratch = b[:0]
 		}
 		s := string(b)
+		if !p.sawRow && isS140Header([]byte(s)) {
+			p.sawRow = true
+			continue // a header line such as polarity,id,date,query,user,text
+		}
+		p.sawRow = true
 		n, reason := splitCSV(s, fields[:])
 		if reason != "" {
 			if err := p.badRow(line, "%s", reason); err != nil {
@@ -58,6 +63,25 @@ func (p *parser) sentiment140(lr *lineReader) error {
 			return err
 		}
 	}
+}
+
+// isS140Header reports whether line is a header of the Sentiment140
+// layout: six comma-separated names (quoted or not), the third "date", the
+// fourth "query" or "flag" and the sixth "text", as in
+// polarity,id,date,query,user,text or Kaggle's target,ids,date,flag,user,text.
+func isS140Header(line []byte) bool {
+	var f [6]string
+	n, reason := splitCSV(strings.TrimSpace(string(line)), f[:])
+	if reason != "" || n != len(f) {
+		return false
+	}
+	for i := range f {
+		f[i] = strings.ToLower(strings.TrimSpace(f[i]))
+		if isDigits([]byte(f[i])) {
+			return false
+		}
+	}
+	return f[2] == "date" && (f[3] == "query" || f[3] == "flag") && f[5] == "text"
 }
 
 // splitCSV splits one CSV line into at most len(out) fields, returning the

@@ -8,7 +8,12 @@
 // and vocab.txt (the featurizer that maps cleaned text to token ids) and an
 // optional metadata.json. Load reads one from a local path, file:// or
 // s3:// URI (artifact.Resolve); a committed folder (with _SUCCESS.json) has
-// its files checked against the manifest. The ONNX graph runs in the pure-Go
+// its files checked against the manifest. Readers trust only committed
+// outputs: an s3 folder must be committed, and a local folder without
+// _SUCCESS.json is served only when it is not a tweetflow output at all (a
+// hand-made folder, or the /models/<version> folder baked into a serving
+// image); one holding a _staging area is an output whose commit did not
+// finish (its files may be half old, half new) and is refused. The ONNX graph runs in the pure-Go
 // runtime (internal/onnx/runtime): a raw text is cleaned with the
 // text.Options the model records (metadata key "text_options" of model.onnx
 // or of metadata.json; text.DefaultOptions otherwise), featurized, and the
@@ -40,8 +45,12 @@
 //
 // Bad requests get a 4xx JSON body {"error": "...", "field": "..."}: bad
 // JSON, a missing or non-string text, empty or over-long texts, invalid
-// UTF-8, over-large bodies (413), too many texts, wrong methods (405) and
-// unknown versions (404). Unknown JSON fields are ignored and any content
+// UTF-8, over-large bodies (413, after reading and discarding up to 64 MiB
+// of the body so the client reads the answer instead of a reset), bodies
+// not received within the http.Server's read timeout (408), too many
+// texts, wrong methods (405) and unknown versions (404). POST /admin/reload
+// takes a bearer token (WithAdminToken: 401 without it) or is disabled
+// (WithAdminDisabled: 403). Unknown JSON fields are ignored and any content
 // type is accepted.
 //
 // # Speed

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -192,7 +193,15 @@ func readFolder(ctx context.Context, loc artifact.Location) (map[string][]byte, 
 	switch {
 	case err == nil:
 	case errors.Is(err, artifact.ErrNotCommitted) && isFS:
-		man = nil // a plain local folder
+		// A plain local folder (hand-made, or baked into a serving image)
+		// is served as is. A folder with a staging area is a tweetflow
+		// output whose commit did not finish (or is under way): its files
+		// may be half old, half new, and readers trust only committed
+		// outputs, so it is refused.
+		if hasStaging(st.(*artifact.FS), loc.Key) {
+			return nil, "", fmt.Errorf("%w; it has a %s area, so it is a tweetflow output whose commit did not finish: rerun the step that writes it, or serve a committed output", err, artifact.StagingDir)
+		}
+		man = nil
 	default:
 		return nil, "", err
 	}
@@ -414,4 +423,11 @@ func checkSignature(g *runtime.Model) error {
 		}
 	}
 	return fmt.Errorf("checking outputs: no output %q", onnx.OutputName)
+}
+
+// hasStaging reports whether the folder key of a folder store has a
+// staging area (an uncommitted or half-committed output).
+func hasStaging(fs *artifact.FS, key string) bool {
+	st, err := os.Stat(filepath.Join(fs.Root(), filepath.FromSlash(key), artifact.StagingDir))
+	return err == nil && st.IsDir()
 }

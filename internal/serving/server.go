@@ -3,12 +3,14 @@ package serving
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,13 +28,15 @@ const (
 )
 
 type config struct {
-	maxBody   int64
-	maxRunes  int
-	maxBatch  int
-	modelName string
-	accessLog *slog.Logger
-	logEvery  uint64
-	log       *slog.Logger
+	adminToken string
+	adminOff   bool
+	maxBody    int64
+	maxRunes   int
+	maxBatch   int
+	modelName  string
+	accessLog  *slog.Logger
+	logEvery   uint64
+	log        *slog.Logger
 }
 
 // Option configures a Server.
@@ -59,6 +63,15 @@ func WithAccessLog(l *slog.Logger, every int) Option {
 		c.logEvery = uint64(max(every, 1))
 	}
 }
+
+// WithAdminToken requires "Authorization: Bearer <token>" on the admin
+// endpoints (POST /admin/reload); other callers get 401. Empty leaves them
+// open: the serve component allows that only on a loopback address.
+func WithAdminToken(token string) Option { return func(c *config) { c.adminToken = token } }
+
+// WithAdminDisabled answers the admin endpoints with 403 (the serve
+// component's choice without a token on a non-loopback address).
+func WithAdminDisabled() Option { return func(c *config) { c.adminOff = true } }
 
 // WithServerLogger sets the logger of server events (reloads, errors).
 func WithServerLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
@@ -191,6 +204,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, buf *reqBuf) (rou
 		if r.Method != http.MethodPost {
 			return routeReload, methodNotAllowed(w, "POST")
 		}
+		if s.cfg.adminOff {
+			return routeReload, writeError(w, &apiError{code: http.StatusForbidden,
+				msg: "admin endpoint disabled: the server listens beyond loopback without an admin token; start it with --admin-token (TWEETFLOW_ADMIN_TOKEN), or reload with SIGHUP"})
+		}
+		if !s.adminAllowed(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tweetflow admin"`)
+			return routeReload, writeError(w, &apiError{code: http.StatusUnauthorized,
+				msg: "admin endpoint: send the admin token (--admin-token) as 'Authorization: Bearer <token>'"})
+		}
 		return routeReload, s.reload(w, r)
 	case "/models":
 		if r.Method != http.MethodGet {
@@ -254,6 +276,15 @@ func (s *Server) ready(w http.ResponseWriter) int {
 	}
 	b := append([]byte(`{"status":"ready","model_version":`), m.jsonVersion...)
 	return writeRaw(w, http.StatusOK, append(b, "}\n"...))
+}
+
+// adminAllowed checks the bearer token of an admin request in constant time.
+func (s *Server) adminAllowed(r *http.Request) bool {
+	if s.cfg.adminToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.adminToken)) == 1
 }
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) int {
@@ -339,10 +370,26 @@ func appendLabels(b []byte, m *Model) []byte {
 	return append(b, ']')
 }
 
-// readBody reads the request body into buf, enforcing the size limit.
-func (s *Server) readBody(r *http.Request, buf *reqBuf) *apiError {
+// drainLimit bounds how much of an over-large body is read and thrown
+// away before answering 413: a client still sending when the server closes
+// the connection gets a reset instead of the answer. Larger bodies are cut
+// off (the read timeout bounds the time either way).
+const drainLimit = 64 << 20
+
+// tooLarge answers an over-large body: the rest of the body (up to
+// drainLimit) is discarded so the client reads the 413, and the connection
+// is closed after it.
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request) *apiError {
+	_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
+	w.Header().Set("Connection", "close")
+	return &apiError{code: http.StatusRequestEntityTooLarge, msg: "request body is larger than " + strconv.FormatInt(s.cfg.maxBody, 10) + " bytes"}
+}
+
+// readBody reads the request body into buf, enforcing the size limit. A
+// body that does not arrive within the server's read timeout gets 408.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *reqBuf) *apiError {
 	if r.ContentLength > s.cfg.maxBody {
-		return &apiError{code: http.StatusRequestEntityTooLarge, msg: "request body is larger than " + strconv.FormatInt(s.cfg.maxBody, 10) + " bytes"}
+		return s.tooLarge(w, r)
 	}
 	if r.ContentLength > 0 {
 		buf.body.Grow(int(r.ContentLength) + 1)
@@ -352,13 +399,18 @@ func (s *Server) readBody(r *http.Request, buf *reqBuf) *apiError {
 	buf.lr.R = nil
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{code: http.StatusRequestEntityTooLarge, msg: "request body is too large"}
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
+			return s.tooLarge(w, r)
+		case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+			w.Header().Set("Connection", "close")
+			return &apiError{code: http.StatusRequestTimeout, msg: "request body not received in time (the server's read timeout); send it faster or in smaller requests"}
 		}
 		return badRequest("", "reading request body: "+err.Error())
 	}
 	if n > s.cfg.maxBody {
-		return &apiError{code: http.StatusRequestEntityTooLarge, msg: "request body is larger than " + strconv.FormatInt(s.cfg.maxBody, 10) + " bytes"}
+		return s.tooLarge(w, r)
 	}
 	if n == 0 {
 		return badRequest("", "empty request body; send JSON such as {\"text\": \"...\"}")
@@ -412,7 +464,7 @@ func (s *Server) model(version string) (*Model, *apiError) {
 }
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request, buf *reqBuf, pathVersion string) int {
-	if e := s.readBody(r, buf); e != nil {
+	if e := s.readBody(w, r, buf); e != nil {
 		return writeError(w, e)
 	}
 	req, e := decodePredict(buf.body.Bytes(), buf.texts[:0], &buf.arena)

@@ -122,7 +122,7 @@ type v2Request struct {
 }
 
 func (s *Server) v2Infer(w http.ResponseWriter, r *http.Request, buf *reqBuf, name string, m *Model) int {
-	if e := s.readBody(r, buf); e != nil {
+	if e := s.readBody(w, r, buf); e != nil {
 		return writeError(w, e)
 	}
 	var req v2Request

@@ -3,6 +3,9 @@ package stageio
 import (
 	"context"
 	"errors"
+	"net/url"
+	"os"
+	"strings"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/ingest"
@@ -44,6 +47,15 @@ func ExpandSources(ctx context.Context, locs []artifact.Location, ro ingest.Read
 // tweetflow dataset (an output with a manifest) and returns it resolved.
 func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Config) (artifact.Location, bool, error) {
 	if l.Store == nil {
+		// Only an existing folder can be a dataset. Anything else (a file,
+		// a glob, a missing path, a symbolic link loop, a FIFO) is left to
+		// ExpandSources, which names the problem the same way in every
+		// component that reads raw files.
+		if p, ok := localPath(l.Key); ok {
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				return l, false, nil
+			}
+		}
 		r, err := artifact.Resolve(ctx, l.Key, s3)
 		if err != nil {
 			return l, false, nil // a glob or a missing path: not a dataset
@@ -58,4 +70,16 @@ func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Co
 		return l, false, nil
 	}
 	return l, false, err
+}
+
+// localPath returns the file system path of a plain path or file:// URI.
+func localPath(key string) (string, bool) {
+	if !strings.Contains(key, "://") {
+		return key, true
+	}
+	u, err := url.Parse(key)
+	if err != nil || !strings.EqualFold(u.Scheme, "file") || u.Path == "" {
+		return "", false
+	}
+	return u.Path, true
 }

@@ -22,6 +22,8 @@ var Label = c.Contract{
 		{Name: "min-confidence", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Drop rows whose label probability is below this (0 keeps every labeled row)."},
 		{Name: "golden-format", Default: "auto", Enum: []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet"}, Description: "Format of raw --golden files."},
 		{Name: "golden-label-map", Default: "*", Description: "Label mapping of raw --golden files; the default '*' keeps every label. Golden labels match the rules' labels case-insensitively; other labels (e.g. UNSURE) are skipped."},
+		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
+			Description: "Bad rows of raw --golden files to skip (counted in the summary) before the stage fails, as in ingest."},
 		shardRows,
 	},
 	Inputs: []c.Artifact{

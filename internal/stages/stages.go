@@ -170,6 +170,8 @@ var EvaluateGate = c.Contract{
 		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
 		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of --data when it is a raw file."},
 		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
+		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
+			Description: "Bad rows of raw --data files to skip (counted in the summary) before the stage fails, as in ingest."},
 		{Name: "positive-label", Description: positiveHelp + " Empty uses the model's recorded positive label."},
 	},
 	Inputs: []c.Artifact{
