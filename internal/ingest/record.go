@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -39,7 +40,7 @@ func NewRecordDecoder(lm *LabelMap) *RecordDecoder {
 func (d *RecordDecoder) Decode(name string, pos int64, raw []byte) (dataset.Tweet, error) {
 	d.got, d.bad = false, nil
 	d.p.name, d.p.cur = name, raw
-	if isBlank(raw) {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return dataset.Tweet{}, &BadRow{Source: name, Line: int(pos), Reason: "empty record", Raw: append([]byte{}, raw...)}
 	}
 	if err := d.p.jsonRow(int(pos), raw); err != nil {
