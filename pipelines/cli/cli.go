@@ -162,6 +162,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 				},
 			},
 			rerunCommand(stdout, stderr),
+			replayCommand(stdout, stderr),
 			submitCommand(stdout, stderr),
 			shardsCommand(stdout),
 			runsCommand(stdout),
