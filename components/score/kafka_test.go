@@ -114,9 +114,15 @@ func wantIDs(from, to int) []string {
 // waitRows waits until the scores table holds at least n rows.
 func waitRows(t *testing.T, conn *pgx.Conn, n int, timeout time.Duration, alive func() string) {
 	t.Helper()
+	waitRowsIn(t, conn, "tweet_scores", n, timeout, alive)
+}
+
+// waitRowsIn waits until table holds at least n rows.
+func waitRowsIn(t *testing.T, conn *pgx.Conn, table string, n int, timeout time.Duration, alive func() string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		got := countRows(t, conn, "tweet_scores")
+		got := countRows(t, conn, table)
 		if got >= n {
 			return
 		}
@@ -462,5 +468,37 @@ func TestScoreKafkaRebalance(t *testing.T) {
 	}
 	if na+nb != total {
 		t.Errorf("the consumers scored %d + %d rows for %d tweets: a record was processed twice or lost", na, nb, total)
+	}
+}
+
+// TestScoreTablePrefix: --table-prefix and --table-version name the
+// scores table (and the Kafka dead letters); the schema steps are applied
+// on the first start only.
+func TestScoreTablePrefix(t *testing.T) {
+	st := stagetest.NewFS(t)
+	modelURI, _ := commitModel(t, st, "m1")
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	kc := newCluster(t, 1)
+	prod := kclient(t, kc)
+	produce(t, prod, 0, 5)
+	if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: []byte("{bad")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []string{"r1", "r2"} {
+		r := startInProcess(append(st.Args("score", run), "--model", modelURI, "--postgres-dsn", db.DSN(), "--kafka-brokers", kc.ListenAddrs()[0],
+			"--kafka-topics", "tweets", "--table-prefix", "scores_v", "--table-version", "2", "--flush-interval", "100ms"))
+		waitRowsIn(t, conn, "scores_v2", 5, time.Minute, r.exited)
+		r.stop(t)
+	}
+	if n := countRows(t, conn, "scores_v2"); n != 5 {
+		t.Errorf("%d rows in scores_v2, want 5", n)
+	}
+	if n := countRows(t, conn, "scores_v2_dead_letters"); n != 1 {
+		t.Errorf("%d rows in scores_v2_dead_letters, want 1", n)
+	}
+	var steps int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM tweetflow_migrations WHERE table_name = 'scores_v2'").Scan(&steps); err != nil || steps != 2 {
+		t.Errorf("%d schema steps recorded for scores_v2 after two starts, want 2: %v", steps, err)
 	}
 }

@@ -40,6 +40,11 @@ func newRun(stdin io.Reader) component.RunFunc {
 
 func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	table := env.String("table")
+	if prefix := env.String("table-prefix"); prefix != "" {
+		if table, err = scoring.VersionedTable(prefix, env.Int("table-version")); err != nil {
+			return component.Usagef("--table-prefix: %w", err)
+		}
+	}
 	if _, err := scoring.CreateTableSQL(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
@@ -59,6 +64,10 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		return component.Usagef("--tweets and --kafka-topics: give one source of tweets")
 	}
 	dlTable := env.String("dead-letter-table")
+	defaultDL := scoring.DefaultDeadLetterTable // used when consuming Kafka
+	if env.String("table-prefix") != "" {
+		defaultDL = table + "_dead_letters"
+	}
 	if dlTable != "" {
 		if _, err := scoring.CreateDeadLetterTableSQL(dlTable); err != nil {
 			return component.Usagef("--dead-letter-table: %w", err)
@@ -84,7 +93,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		dsn = os.Getenv(envDatabaseURL)
 	}
 	if dlTable == "" && topics != nil && dsn != "" {
-		dlTable = scoring.DefaultDeadLetterTable
+		dlTable = defaultDL
 	}
 	if dlTable != "" && dsn == "" {
 		pq.Close()

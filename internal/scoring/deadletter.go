@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tweetflow/tweetflow/internal/ingest"
 )
@@ -161,15 +160,8 @@ func OpenDeadLetters(ctx context.Context, dsn, table string) (*DeadLetterSink, e
 // NewDeadLetterSink returns a sink writing table through conn (left open
 // by Close), creating the table when it is missing.
 func NewDeadLetterSink(ctx context.Context, conn *pgx.Conn, table string) (*DeadLetterSink, error) {
-	ddl, err := CreateDeadLetterTableSQL(table)
-	if err != nil {
+	if _, err := migrate(ctx, conn, table, deadLetterMigration); err != nil {
 		return nil, err
-	}
-	if _, err := conn.Exec(ctx, ddl); err != nil {
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07") {
-			return nil, fmt.Errorf("creating dead-letter table %q: %w", table, err)
-		}
 	}
 	id, _ := tableIdent(table)
 	return &DeadLetterSink{conn: conn, table: table, insert: `INSERT INTO ` + id.Sanitize() +

@@ -165,14 +165,10 @@ func NewPostgresSink(ctx context.Context, conn *pgx.Conn, opts ...PostgresOption
 // prepare creates the table when it is missing and the session's staging table.
 func (s *PostgresSink) prepare(ctx context.Context) error {
 	conn := s.conn
-	ddl, _ := CreateTableSQL(s.tableName)
-	if _, err := conn.Exec(ctx, ddl); err != nil {
-		// Two scorers creating the table at once: one loses the race on
-		// the catalog; the table exists then.
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07") {
-			return fmt.Errorf("creating table %q: %w", s.tableName, err)
-		}
+	// The schema steps run under an advisory lock: scorers starting
+	// together apply each once.
+	if _, err := migrate(ctx, conn, s.tableName, scoresMigration); err != nil {
+		return err
 	}
 	stage := `CREATE TEMP TABLE IF NOT EXISTS ` + stageTable + ` (LIKE ` + s.table.Sanitize() + ` INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`
 	if _, err := conn.Exec(ctx, stage); err != nil {
