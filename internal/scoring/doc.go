@@ -31,7 +31,20 @@
 //     each Write is one transaction that COPYs the batch into a
 //     session-local staging table and merges it with INSERT ... ON
 //     CONFLICT DO UPDATE. A failed batch leaves no row behind, and storing
-//     the same tweets again is idempotent (only scored_at changes).
+//     the same tweets again is idempotent (only scored_at changes). When
+//     the server refuses a value (a data exception, a constraint, a
+//     limit), the batch is written again by halves down to the refused
+//     rows, which are reported (WithOnReject, else a *RejectedError naming
+//     tweet id and line or offset) while the others are stored: one bad
+//     row never sinks its batch, nor becomes a poison pill on rerun. U+0000,
+//     which PostgreSQL text cannot hold, is stored as the six characters
+//     \u0000 (NULEscape); the Parquet output keeps it. The table's schema
+//     is migrated on open: numbered steps recorded in tweetflow_migrations,
+//     applied once under an advisory lock (VersionedTable names
+//     prefix+version tables).
+//   - DeadLetterSink stores DeadLetters (raw bytes, topic/partition/offset
+//     or file/line, reason, time) in their own table, idempotently keyed
+//     by position.
 //
 // # Streaming
 //
@@ -47,6 +60,17 @@
 // context that outlives the cancellation: every sink write is bounded by
 // the write timeout instead, so a cancelled run finishes the batch it was
 // writing rather than losing it.
+//
+// # Kafka
+//
+// ConsumeKafka is a franz-go consumer-group member feeding a Pipeline
+// through Store: records are decoded like JSONL lines
+// (ingest.RecordDecoder), poison ones become dead letters, and a batch's
+// offsets are committed only after its rows are in every sink and its
+// dead letters are stored (at-least-once delivery; exactly once in the
+// upserted table). Rebalances are blocked while a batch is in hand and let
+// through only after it is stored and committed; cancellation (SIGTERM)
+// stores and commits the batch in hand, then leaves the group.
 //
 // # Speed
 //

@@ -163,6 +163,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			},
 			rerunCommand(stdout, stderr),
 			replayCommand(stdout, stderr),
+			kafkaDevCommand(stdout),
 			submitCommand(stdout, stderr),
 			shardsCommand(stdout),
 			runsCommand(stdout),

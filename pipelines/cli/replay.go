@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	ucli "github.com/urfave/cli/v2"
 
@@ -87,6 +88,35 @@ func replayCommand(stdout, stderr io.Writer) *ucli.Command {
 			if err != nil {
 				return fmt.Errorf("replaying %q: %w", name, err)
 			}
+			return nil
+		},
+	}
+}
+
+func kafkaDevCommand(stdout io.Writer) *ucli.Command {
+	return &ucli.Command{
+		Name:      "kafka-dev",
+		Usage:     "run an in-memory Kafka-protocol broker (franz-go's kfake) for local demos, until interrupted",
+		UsageText: "tweetflow kafka-dev [--port 9092] [--topic tweets --partitions 3]",
+		Description: "A single in-process broker that speaks the Kafka protocol (produce, fetch, consumer groups, offset " +
+			"commits) and keeps everything in memory: enough for `tweetflow replay` and `score --kafka-brokers` on one " +
+			"machine, not for production (use a real cluster there). It creates --topic at start; stop it with Ctrl-C.",
+		Flags: []ucli.Flag{
+			&ucli.IntFlag{Name: "port", Value: 9092, Usage: "port to listen on (127.0.0.1)"},
+			&ucli.StringFlag{Name: "topic", Value: "tweets", Usage: "topic to create"},
+			&ucli.IntFlag{Name: "partitions", Value: 3, Usage: "partitions of --topic"},
+		},
+		OnUsageError: onUsage,
+		Action: func(cc *ucli.Context) error {
+			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(cc.Int("port")),
+				kfake.SeedTopics(int32(cc.Int("partitions")), cc.String("topic")), kfake.AllowAutoTopicCreation())
+			if err != nil {
+				return fmt.Errorf("starting the broker on port %d: %w", cc.Int("port"), err)
+			}
+			defer c.Close()
+			fmt.Fprintf(stdout, "kafka-dev: broker at %s, topic %s (%d partitions); Ctrl-C stops it\n",
+				strings.Join(c.ListenAddrs(), ","), cc.String("topic"), cc.Int("partitions"))
+			<-cc.Context.Done()
 			return nil
 		},
 	}
