@@ -125,14 +125,19 @@ func ConsumeKafka(ctx context.Context, p *Pipeline, opts KafkaOptions) (KafkaSta
 	}
 	c.cl = cl
 	err = c.run(ctx)
-	// Store and commit what is in hand, then leave the group (Close
-	// revokes the partitions: onRevoked commits once more).
-	if ferr := c.submit(ctx); ferr != nil {
-		err = errors.Join(err, ferr)
+	// Stopped by ctx: store and commit what is in hand. After a failure
+	// (a batch that was not stored), nothing more is stored or committed:
+	// a later batch's offsets would skip the failed one's records.
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Cause(ctx)) || errors.Is(err, ctx.Err())) {
+		if ferr := c.submit(ctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 	}
 	if werr := p.Wait(); werr != nil {
 		err = errors.Join(err, werr)
 	}
+	// Leave the group (Close revokes the partitions: onRevoked commits
+	// the offsets of the stored batches once more).
 	cl.AllowRebalance()
 	cl.Close()
 	return c.stats(), err
