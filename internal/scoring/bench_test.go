@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -206,7 +207,9 @@ func BenchmarkKafka(b *testing.B) {
 		p := NewPipeline(s, []Sink{pg}, WithBatchSize(512))
 		st, err := ConsumeKafka(ctx, p, KafkaOptions{
 			Client: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Topics: []string{"tweets"}, Group: fmt.Sprint("bench-", group),
-			Earliest: true, BatchSize: 512,
+			// The last partial batch waits the flush interval: short here,
+			// as the file path ends at EOF without waiting.
+			Earliest: true, BatchSize: 512, FlushInterval: 50 * time.Millisecond,
 			OnCommit: func(offs map[string]map[int32]int64, err error) {
 				if err != nil {
 					return
