@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
 )
 
 func TestRecordDecoder(t *testing.T) {
@@ -52,4 +56,46 @@ func TestRecordDecoder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzRecordDecoder: a one-line record decodes exactly as the same line
+// of a JSONL file does (the same tweet, or a bad row with the same reason).
+func FuzzRecordDecoder(f *testing.F) {
+	for _, s := range []string{`{"id": "1", "text": "a"}`, `{"data": {"id": "2", "text": "b"}}`, `{"id_str": "3", "full_text": "c", "user": {"screen_name": "x"}}`,
+		`{"id": 4}`, `{broken`, `[1]`, `{"id": "5", "text": "\u0000"}`} {
+		f.Add([]byte(s))
+	}
+	d := NewRecordDecoder(nil)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if bytes.ContainsAny(raw, "\r\n") || bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) || len(bytes.TrimSpace(raw)) == 0 {
+			return
+		}
+		got, gerr := d.Decode("f", 1, raw)
+		var want *BadRow
+		var wantTweet []string
+		err := Read(context.Background(), bytes.NewReader(raw), ReadOptions{Name: "f", Format: FormatJSONL},
+			func(tw *dataset.Tweet) error {
+				wantTweet = []string{tw.ID, tw.Text, tw.User, tw.Source, tw.CreatedAt.String(), strings.Join(tw.URLs, " ")}
+				return nil
+			},
+			func(b BadRow) error { want = &b; return nil })
+		if err != nil {
+			t.Skip(err)
+		}
+		var br *BadRow
+		switch {
+		case want != nil:
+			if !errors.As(gerr, &br) || br.Reason != want.Reason {
+				t.Fatalf("Decode(%q) = %v, the JSONL reader: bad row %q", raw, gerr, want.Reason)
+			}
+		case wantTweet != nil:
+			if gerr != nil {
+				t.Fatalf("Decode(%q) = %v, the JSONL reader: a tweet", raw, gerr)
+			}
+			g := []string{got.ID, got.Text, got.User, got.Source, got.CreatedAt.String(), strings.Join(got.URLs, " ")}
+			if !slices.Equal(g, wantTweet) {
+				t.Fatalf("Decode(%q) = %q, the JSONL reader %q", raw, g, wantTweet)
+			}
+		}
+	})
 }
