@@ -200,9 +200,13 @@ func (s *PostgresSink) Write(ctx context.Context, rows []Row) error {
 	if err != nil && isRowError(err) {
 		// One row or a few were refused (a value the server rejects):
 		// store the others and report those.
-		var more []RejectedRow
-		more, err = s.isolate(ctx, rows)
-		rejected = append(rejected, more...)
+		if len(rows) == 1 {
+			rejected, err = append(rejected, RejectedRow{Row: rows[0], Err: err}), nil
+		} else {
+			var more []RejectedRow
+			more, err = s.isolate(ctx, rows)
+			rejected = append(rejected, more...)
+		}
 	}
 	if err == nil && len(rejected) > 0 {
 		if s.onReject == nil {
@@ -237,12 +241,9 @@ func (s *PostgresSink) writeRetry(ctx context.Context, rows []Row) error {
 
 // isolate stores rows, of which the server refused at least one, by
 // halves (each half in its own transaction) down to single rows, and
-// returns the rows refused one by one: k bad rows in n cost about
+// returns the rows refused one by one (rows holds at least two): k bad rows in n cost about
 // 2k·log2(n) transactions. Any error that is not a row's fails the batch.
 func (s *PostgresSink) isolate(ctx context.Context, rows []Row) ([]RejectedRow, error) {
-	if len(rows) == 1 {
-		return []RejectedRow{{Row: rows[0], Err: s.writeRetry(ctx, rows)}}, nil
-	}
 	var out []RejectedRow
 	mid := len(rows) / 2
 	for _, half := range [][]Row{rows[:mid], rows[mid:]} {

@@ -334,3 +334,26 @@ func sinkWith10Rows(t *testing.T) (*pgtest.Server, *pgx.Conn, *PostgresSink, []R
 	}
 	return db, conn, s, rows
 }
+
+// TestPostgresRefusedSingleRow: a batch of one refused row reports it
+// (with its error) and stores nothing.
+func TestPostgresRefusedSingleRow(t *testing.T) {
+	_, conn, s, rows := sinkWith10Rows(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `ALTER TABLE tweet_scores ADD CONSTRAINT no_poison CHECK (text NOT LIKE '%poison%')`); err != nil {
+		t.Fatal(err)
+	}
+	row := rows[10]
+	row.Text = "poison"
+	var got []RejectedRow
+	s.onReject = func(r RejectedRow) { got = append(got, r) }
+	if err := s.Write(ctx, []Row{row}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Row.ID != row.ID || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "no_poison") {
+		t.Fatalf("rejected %+v", got)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
+		t.Errorf("%d rows, want 10", n)
+	}
+}
