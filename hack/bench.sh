@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: tweetflow's benchmarks (`make bench`).
 #
-#   hack/bench.sh [SECTION...]     sections: ingest-clean train-1600k gensim serve train
+#   hack/bench.sh [SECTION...]     sections: ingest-clean train-1600k gensim serve train stream
 #                                  (default: all, in that order)
 #
 # 1. ingest-clean: the real stage binaries on a large corpus. The corpus is
@@ -27,6 +27,12 @@
 # 5. train: go test -bench . -benchtime 3x ./internal/model/classifier/
 #    (BenchmarkTrain1600k too with TWEETFLOW_BENCH_LARGE=1: ~1 min)
 #    (BenchmarkTrain50k: train time and peak memory on 50k tweets).
+# 6. stream: go test -bench 'BenchmarkStream/postgres|BenchmarkKafka' -benchtime 3x
+#    ./internal/scoring/ in one run: 20k real tweets scored in process
+#    into a local PostgreSQL (fsync off) from a JSONL file, and from an
+#    in-process kfake Kafka cluster (3 partitions, a fresh consumer group
+#    per iteration: join, poll, decode, score, store, commit), tweets/s
+#    end to end (target >= 50,000 on the Kafka path) and tweets/cpu-s.
 # A missing script or package prints "skipped: <what> not found"; each
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
@@ -56,7 +62,7 @@ if [[ ${RT:-0} == 1 ]]; then
 	PRIO=(chrt -f 10)
 fi
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train stream)
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -162,10 +168,17 @@ train() {
 		echo "classifier benchmarks failed or timed out (exit $?)"
 }
 
+stream() {
+	hr "stream: file -> PostgreSQL vs Kafka (kfake) -> PostgreSQL, in-process scoring"
+	(cd "$ROOT" && timeout "$SECTION_TIMEOUT" go test -run '^$' -bench 'BenchmarkStream/postgres|BenchmarkKafka' -benchtime 3x ./internal/scoring/) ||
+		echo "stream benchmarks failed or timed out (exit $?)"
+}
+
 echo "tweetflow bench: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), go $(go env GOVERSION)"
 want ingest-clean && ingest_clean
 want train-1600k && train_large
 want gensim && gensim
 want serve && serve
 want train && train
+want stream && stream
 exit 0

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
@@ -38,12 +40,35 @@ func newRun(stdin io.Reader) component.RunFunc {
 
 func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	table := env.String("table")
+	if prefix := env.String("table-prefix"); prefix != "" {
+		if table, err = scoring.VersionedTable(prefix, env.Int("table-version")); err != nil {
+			return component.Usagef("--table-prefix: %w", err)
+		}
+	}
 	if _, err := scoring.CreateTableSQL(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
-	sources, err := tweetSources(ctx, env, stdin)
+	kcfg, topics, err := kafkaSettings(env)
 	if err != nil {
 		return err
+	}
+	var sources []ingest.Source
+	if topics == nil {
+		if sources, err = tweetSources(ctx, env, stdin); err != nil {
+			return err
+		}
+		if len(sources) == 0 && len(env.InputList("tweets")) == 0 {
+			return component.Usagef("missing input --tweets (or --kafka-brokers and --kafka-topics to consume Kafka)")
+		}
+	} else if len(env.InputList("tweets")) > 0 {
+		return component.Usagef("--tweets and --kafka-topics: give one source of tweets")
+	}
+	dlTable := env.String("dead-letter-table")
+	defaultDL := scoring.DeadLetterTableFor(table) // used when consuming Kafka
+	if dlTable != "" {
+		if _, err := scoring.CreateDeadLetterTableSQL(dlTable); err != nil {
+			return component.Usagef("--dead-letter-table: %w", err)
+		}
 	}
 	modelLoc, _ := env.Input("model")
 	model, err := serving.Load(ctx, modelLoc.URI(), serving.WithS3(env.S3Config()))
@@ -64,8 +89,39 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	if dsn == "" {
 		dsn = os.Getenv(envDatabaseURL)
 	}
+	if dlTable == "" && topics != nil && dsn != "" {
+		dlTable = defaultDL
+	}
+	if dlTable != "" && dsn == "" {
+		pq.Close()
+		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, envDatabaseURL)
+	}
+	var dead *scoring.DeadLetterSink
+	var rejected atomic.Int64
 	if dsn != "" {
-		pg, err := scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table))
+		if dlTable != "" {
+			if dead, err = scoring.OpenDeadLetters(ctx, dsn, dlTable); err != nil {
+				pq.Close()
+				return err
+			}
+			defer func() {
+				if cerr := dead.Close(); cerr != nil && err == nil {
+					err = fmt.Errorf("closing the dead-letter sink: %w", cerr)
+				}
+			}()
+			env.SetExtra("dead_letter_table", dlTable)
+		}
+		// A row PostgreSQL refuses is reported by tweet id and line (or
+		// Kafka offset) and dead-lettered when a table is set; the rest
+		// of its batch is stored.
+		onReject := func(r scoring.RejectedRow) {
+			rejected.Add(1)
+			env.Log.Warn("row refused by PostgreSQL", "tweet", r.Row.ID, "source", r.Row.Source, "error", r.Err)
+			if dead != nil {
+				dead.Add(scoring.RejectedDeadLetter(r, time.Now()))
+			}
+		}
+		pg, err := scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table), scoring.WithOnReject(onReject))
 		if err != nil {
 			pq.Close()
 			return err
@@ -82,17 +138,52 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	}()
 
 	prog := env.Progress("scoring", "tweets", 0)
-	p := scoring.NewPipeline(scorer, sinks,
+	opts := []scoring.PipelineOption{
 		scoring.WithBatchSize(env.Int("batch-size")),
 		scoring.WithFlushInterval(flushInterval(env)),
-		scoring.WithOnBatch(func(b scoring.BatchInfo) { prog.Add(int64(b.Rows)) }))
+		scoring.WithOnBatch(func(b scoring.BatchInfo) { prog.Add(int64(b.Rows)) }),
+	}
+	if topics != nil {
+		p := scoring.NewPipeline(scorer, sinks, opts...)
+		kst, err := consumeKafka(ctx, env, p, kcfg, topics, dead)
+		prog.Done()
+		ps := p.Stats()
+		env.AddRows(kst.Records, ps.RowsOut)
+		env.SetExtra("dead_letters", kst.DeadLetters)
+		env.SetExtra("rejected_rows", rejected.Load())
+		env.SetExtra("batches", ps.Batches)
+		env.SetExtra("labels", ps.Labels)
+		env.SetExtra("model_version", model.Version())
+		fmt.Fprintf(env.Stdout, "score: model %s: %d Kafka records, %d scored in %d batches, %d dead letters, %d refused by PostgreSQL, %d offset commits\n",
+			model.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, rejected.Load(), kst.Commits)
+		return err
+	}
+	maxBad := env.Int("max-bad-rows")
+	if dead != nil {
+		maxBad = -1 // bad rows go to the dead-letter table
+		// Queued bad rows and refused rows are stored after each batch.
+		opts = append(opts, scoring.WithAfterBatch(dead.Flush))
+	}
+	p := scoring.NewPipeline(scorer, sinks, opts...)
 	st, err := scoring.Stream(ctx, sources, p, ingest.Options{
-		MaxBadRows: env.Int("max-bad-rows"),
+		MaxBadRows: maxBad,
 		OnBadRow: func(b ingest.BadRow) {
 			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
+			if dead != nil {
+				dead.Add(scoring.BadRowDeadLetter(b, time.Now()))
+			}
 		},
 	})
 	prog.Done()
+	if dead != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if ferr := dead.Flush(fctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		cancel()
+		env.SetExtra("dead_letters", dead.Stored())
+	}
+	env.SetExtra("rejected_rows", rejected.Load())
 	env.AddRows(st.RowsIn, st.RowsOut)
 	env.AddBytesIn(st.Ingest.BytesRead)
 	env.SetExtra("bad_rows", st.BadRows)

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tweetflow/tweetflow/internal/scoring"
 )
 
 // DeadLetterSuffix names the dead-letter table of a scores table: the
-// scorer stores the messages it cannot score in <table>_dead_letters.
-const DeadLetterSuffix = "_dead_letters"
+// scorer stores the messages it cannot score in <table>_dead_letters
+// (scoring.DeadLetterTableFor).
+const DeadLetterSuffix = scoring.DeadLetterSuffix
 
 // Time columns a dashboard can bucket by.
 const (

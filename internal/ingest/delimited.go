@@ -77,6 +77,7 @@ type csvReader struct {
 	ends   []int  // end offset in rec of each field
 	fields []string
 	conv   []byte // cp1252 decoding scratch
+	raw    []byte // the first physical line of the record
 }
 
 type heldLine struct {
@@ -126,6 +127,7 @@ func (r *csvReader) utf8Line(b []byte) []byte {
 // holds the fields (valid until the next call).
 func (r *csvReader) next() (line int, reason string, done bool, err error) {
 	var b []byte
+	r.p.cur = nil
 	for {
 		b, line, err = r.physical()
 		if err == io.EOF {
@@ -144,6 +146,10 @@ func (r *csvReader) next() (line int, reason string, done bool, err error) {
 			break
 		}
 	}
+	// The line is kept for BadRow.Raw: b is overwritten by the reads of
+	// continuation lines.
+	r.raw = append(r.raw[:0], b...)
+	r.p.cur = r.raw
 	if r.head == len(r.lines) {
 		r.lines, r.head = r.lines[:0], 0 // nothing to read again
 	}

@@ -50,6 +50,11 @@ type BadRow struct {
 	Source string // source name (path or URI)
 	Line   int    // 1-based line (row number for Parquet)
 	Reason string
+	// Raw holds the bytes of the row when the reader has them: the line
+	// (the first physical line of a delimited record; nil for a line over
+	// the length limit and for Parquet rows), or the whole record given
+	// to a RecordDecoder. It is a copy the receiver may keep.
+	Raw []byte
 }
 
 func (b *BadRow) Error() string { return fmt.Sprintf("%q line %d: %s", b.Source, b.Line, b.Reason) }
@@ -232,6 +237,7 @@ type parser struct {
 	stdJSON bool // JSONL through encoding/json only (no fast scanner)
 
 	t       dataset.Tweet
+	cur     []byte // the raw row being parsed, for BadRow.Raw; valid until the next row
 	srcBuf  []byte
 	scratch []byte
 	rows    int
@@ -240,7 +246,7 @@ type parser struct {
 
 // badRow reports a bad row.
 func (p *parser) badRow(line int, format string, args ...any) error {
-	return p.bad(BadRow{Source: p.name, Line: line, Reason: fmt.Sprintf(format, args...)})
+	return p.bad(BadRow{Source: p.name, Line: line, Reason: fmt.Sprintf(format, args...), Raw: bytes.Clone(p.cur)})
 }
 
 // source renders "<name>:<line>" with one allocation.

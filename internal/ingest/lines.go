@@ -106,6 +106,7 @@ func (p *parser) nextLine(lr *lineReader) (raw []byte, line int, done bool, err 
 			return nil, 0, true, nil
 		}
 		line := lr.line
+		p.cur = raw
 		if err == errLineTooLong {
 			if err := p.badRow(line, "%v", err); err != nil {
 				return nil, line, false, err

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tweetflow/tweetflow/internal/benchutil"
 	"github.com/tweetflow/tweetflow/internal/dataset"
@@ -150,4 +156,86 @@ func BenchmarkStream(b *testing.B) {
 			b.Fatalf("%d rows in the table, want %d: %v", rows, n, err)
 		}
 	})
+}
+
+// BenchmarkKafka is the Kafka path end to end: 20k real tweets published
+// once (as tweetflow JSON, untimed) to a 3-partition topic of an
+// in-process kfake cluster, then consumed by a fresh consumer group each
+// iteration (join, poll, decode, batches of 512, score, store in
+// PostgreSQL, commit offsets) until every offset is committed. Compare
+// with BenchmarkStream/postgres (the file path) in the same run. The
+// broker runs in this process, so tweets/cpu-s counts its CPU too.
+func BenchmarkKafka(b *testing.B) {
+	const n = 20000
+	tw := benchTweets(b, n)
+	m := benchModel(b, tw)
+	s, err := NewScorer(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := pgtest.Shared(b)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "tweets"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("tweets"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for _, t := range tw {
+		v, _ := json.Marshal(map[string]string{"id": t.ID, "text": t.Text, "author_id": t.User})
+		recs = append(recs, &kgo.Record{Key: []byte(t.ID), Value: v})
+	}
+	if err := prod.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		b.Fatal(err)
+	}
+	prod.Close()
+	b.ReportAllocs()
+	cpu0 := benchutil.CPUSeconds()
+	group := 0
+	for b.Loop() {
+		group++
+		pg, err := OpenPostgres(context.Background(), db.DSN())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		done := map[int32]int64{}
+		p := NewPipeline(s, []Sink{pg}, WithBatchSize(512))
+		st, err := ConsumeKafka(ctx, p, KafkaOptions{
+			Client: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Topics: []string{"tweets"}, Group: fmt.Sprint("bench-", group),
+			// The last partial batch waits the flush interval: short here,
+			// as the file path ends at EOF without waiting.
+			Earliest: true, BatchSize: 512, FlushInterval: 50 * time.Millisecond,
+			OnCommit: func(offs map[string]map[int32]int64, err error) {
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				var sum int64
+				for part, o := range offs["tweets"] {
+					done[part] = max(done[part], o)
+				}
+				for _, o := range done {
+					sum += o
+				}
+				if sum >= n {
+					cancel()
+				}
+			},
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) || st.Records != n {
+			b.Fatalf("consumed %d records: %v", st.Records, err)
+		}
+		if err := pg.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tweets/s")
+	b.ReportMetric(float64(n*b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
 }

@@ -48,6 +48,7 @@ type Pipeline struct {
 	flushEvery   time.Duration
 	writeTimeout time.Duration
 	onBatch      func(BatchInfo)
+	afterBatch   func(context.Context) error
 
 	buf      []dataset.Tweet
 	rows     [2][]Row // the batch being written and the one being scored
@@ -83,6 +84,14 @@ func WithWriteTimeout(d time.Duration) PipelineOption {
 // WithOnBatch sets a function called after each stored batch, from the
 // goroutine that wrote it (one call at a time, in batch order).
 func WithOnBatch(fn func(BatchInfo)) PipelineOption { return func(p *Pipeline) { p.onBatch = fn } }
+
+// WithAfterBatch sets a function run after each batch is stored, from
+// the goroutine that wrote it, with the write's context; its error fails
+// the pipeline like a sink's (the component stores queued dead letters
+// there).
+func WithAfterBatch(fn func(context.Context) error) PipelineOption {
+	return func(p *Pipeline) { p.afterBatch = fn }
+}
 
 // NewPipeline returns a pipeline scoring with s into sinks.
 func NewPipeline(s *Scorer, sinks []Sink, opts ...PipelineOption) *Pipeline {
@@ -195,6 +204,11 @@ func (p *Pipeline) drain(ctx context.Context, in <-chan dataset.Tweet) error {
 // flush scores the buffered tweets and starts writing them once the
 // previous batch is written.
 func (p *Pipeline) flush(ctx context.Context) error {
+	return p.flushThen(ctx, nil)
+}
+
+// flushThen is flush running after once the batch is written.
+func (p *Pipeline) flushThen(ctx context.Context, after func(context.Context) error) error {
 	if len(p.buf) == 0 {
 		return nil
 	}
@@ -206,14 +220,52 @@ func (p *Pipeline) flush(ctx context.Context) error {
 	}
 	clear(p.buf) // drop references to the tweets' strings
 	p.buf = p.buf[:0]
+	return p.startWrite(ctx, rows, start, after)
+}
+
+// startWrite waits for the batch being written and starts writing rows.
+func (p *Pipeline) startWrite(ctx context.Context, rows []Row, start time.Time, after func(context.Context) error) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
 	p.cur ^= 1
 	p.busy = true
-	go func() { p.done <- p.write(ctx, rows, start) }()
+	go func() {
+		err := p.write(ctx, rows, start)
+		for _, fn := range []func(context.Context) error{p.afterBatch, after} {
+			if err == nil && fn != nil {
+				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.writeTimeout)
+				err = fn(wctx)
+				cancel()
+			}
+		}
+		p.done <- err
+	}()
 	return nil
 }
+
+// Store scores tweets as one batch now (in the caller's goroutine), waits
+// for the batch being written, if any, and starts writing this one; after
+// a successful write, after (when set) is called from the writing
+// goroutine with a context bounded by the write timeout that outlives
+// ctx's cancellation (a stream source commits its position there). A
+// write error, or after's error, is returned by the next Store, Wait or
+// Run. Store is for sources that batch on their own (a Kafka consumer);
+// it must not be called concurrently with Run, Store or Wait. An empty
+// batch still runs after, in order.
+func (p *Pipeline) Store(ctx context.Context, tweets []dataset.Tweet, after func(context.Context) error) error {
+	start := time.Now()
+	p.received.Add(int64(len(tweets)))
+	rows, err := p.scorer.ScoreInto(p.rows[p.cur][:0], tweets)
+	p.rows[p.cur] = rows
+	if err != nil {
+		return err
+	}
+	return p.startWrite(ctx, rows, start, after)
+}
+
+// Wait waits for the batch being written, if any, and returns its error.
+func (p *Pipeline) Wait() error { return p.wait() }
 
 // wait waits for the batch being written, if any, and returns its error.
 func (p *Pipeline) wait() error {
@@ -227,6 +279,9 @@ func (p *Pipeline) wait() error {
 // write stores one batch in every sink, with a context that outlives
 // ctx's cancellation, bounded by the write timeout.
 func (p *Pipeline) write(ctx context.Context, rows []Row, start time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.writeTimeout)
 	defer cancel()
 	for _, s := range p.sinks {

@@ -87,6 +87,14 @@ type PostgresOption func(*PostgresSink)
 // WithTable sets the table, "name" or "schema.name" (default DefaultTable).
 func WithTable(name string) PostgresOption { return func(s *PostgresSink) { s.tableName = name } }
 
+// WithOnReject sets the function called, from Write, for each row of a
+// batch that the server refuses (see PostgresSink); Write then stores the
+// other rows and returns nil. Without it, Write returns a *RejectedError
+// naming the refused rows (the others are stored all the same).
+func WithOnReject(fn func(RejectedRow)) PostgresOption {
+	return func(s *PostgresSink) { s.onReject = fn }
+}
+
 // PostgresSink upserts scored rows into a PostgreSQL table (see
 // CreateTableSQL), one transaction per Write: the batch is copied (COPY)
 // into a session-local staging table and merged with INSERT ... ON
@@ -101,6 +109,8 @@ type PostgresSink struct {
 	tableName  string
 	table      pgx.Identifier
 	merge      string
+
+	onReject func(RejectedRow)
 
 	// copyHook, when set, is called before each row is sent by COPY; an
 	// error aborts the batch (tests inject failures with it).
@@ -155,14 +165,10 @@ func NewPostgresSink(ctx context.Context, conn *pgx.Conn, opts ...PostgresOption
 // prepare creates the table when it is missing and the session's staging table.
 func (s *PostgresSink) prepare(ctx context.Context) error {
 	conn := s.conn
-	ddl, _ := CreateTableSQL(s.tableName)
-	if _, err := conn.Exec(ctx, ddl); err != nil {
-		// Two scorers creating the table at once: one loses the race on
-		// the catalog; the table exists then.
-		var pe *pgconn.PgError
-		if !errors.As(err, &pe) || (pe.Code != "23505" && pe.Code != "42P07") {
-			return fmt.Errorf("creating table %q: %w", s.tableName, err)
-		}
+	// The schema steps run under an advisory lock: scorers starting
+	// together apply each once.
+	if _, err := migrate(ctx, conn, s.tableName, scoresMigration); err != nil {
+		return err
 	}
 	stage := `CREATE TEMP TABLE IF NOT EXISTS ` + stageTable + ` (LIKE ` + s.table.Sanitize() + ` INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`
 	if _, err := conn.Exec(ctx, stage); err != nil {
@@ -186,6 +192,39 @@ func (s *PostgresSink) Write(ctx context.Context, rows []Row) error {
 		return nil
 	}
 	rows = dedupe(rows)
+	rows, rejected := validRows(rows)
+	var err error
+	if len(rows) > 0 {
+		err = s.writeRetry(ctx, rows)
+	}
+	if err != nil && isRowError(err) {
+		// One row or a few were refused (a value the server rejects):
+		// store the others and report those.
+		if len(rows) == 1 {
+			rejected, err = append(rejected, RejectedRow{Row: rows[0], Err: err}), nil
+		} else {
+			var more []RejectedRow
+			more, err = s.isolate(ctx, rows)
+			rejected = append(rejected, more...)
+		}
+	}
+	if err == nil && len(rejected) > 0 {
+		if s.onReject == nil {
+			return &RejectedError{Table: s.tableName, Rows: rejected}
+		}
+		for _, r := range rejected {
+			s.onReject(r)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("storing %d scores in table %q: %w", len(rows), s.tableName, err)
+	}
+	return nil
+}
+
+// writeRetry writes rows in one transaction, once more on a new connection
+// when the connection was lost.
+func (s *PostgresSink) writeRetry(ctx context.Context, rows []Row) error {
 	err := s.write(ctx, rows)
 	if err != nil && s.cfg != nil && s.conn.IsClosed() && ctx.Err() == nil {
 		// The connection was lost (a server restart, a network cut, an
@@ -197,11 +236,89 @@ func (s *PostgresSink) Write(ctx context.Context, rows []Row) error {
 			err = s.write(ctx, rows)
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("storing %d scores in table %q: %w", len(rows), s.tableName, err)
-	}
-	return nil
+	return err
 }
+
+// isolate stores rows, of which the server refused at least one, by
+// halves (each half in its own transaction) down to single rows, and
+// returns the rows refused one by one (rows holds at least two): k bad rows in n cost about
+// 2k·log2(n) transactions. Any error that is not a row's fails the batch.
+func (s *PostgresSink) isolate(ctx context.Context, rows []Row) ([]RejectedRow, error) {
+	var out []RejectedRow
+	mid := len(rows) / 2
+	for _, half := range [][]Row{rows[:mid], rows[mid:]} {
+		err := s.writeRetry(ctx, half)
+		if err == nil {
+			continue
+		}
+		if !isRowError(err) {
+			return out, err
+		}
+		if len(half) == 1 {
+			out = append(out, RejectedRow{Row: half[0], Err: err})
+			continue
+		}
+		r, err := s.isolate(ctx, half)
+		out = append(out, r...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// RejectedRow is a row the server refused, with its reason.
+type RejectedRow struct {
+	Row Row
+	Err error
+}
+
+// RejectedError is returned by PostgresSink.Write, when no reject
+// function is set (WithOnReject), for the rows of a batch the server
+// refused; the other rows of the batch are stored.
+type RejectedError struct {
+	Table string
+	Rows  []RejectedRow
+}
+
+func (e *RejectedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table %q refused %d row(s) (the others were stored):", e.Table, len(e.Rows))
+	for i, r := range e.Rows {
+		if i == 5 {
+			fmt.Fprintf(&b, " ... %d more", len(e.Rows)-5)
+			break
+		}
+		fmt.Fprintf(&b, " tweet %s (%s): %v;", r.Row.ID, r.Row.Source, r.Err)
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+// isRowError reports whether err is a refusal of a value in the batch
+// rather than a failure of the connection or the server: a value the
+// client cannot encode, or a PostgreSQL data exception (class 22, e.g. a
+// NUL character or invalid UTF-8), integrity constraint violation (23)
+// or program limit (54, e.g. a value too large to index).
+func isRowError(err error) bool {
+	var ve *rowValueError
+	if errors.As(err, &ve) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && len(pe.Code) == 5 {
+		switch pe.Code[:2] {
+		case "22", "23", "54":
+			return true
+		}
+	}
+	return false
+}
+
+// rowValueError is a row the client cannot encode.
+type rowValueError struct{ err error }
+
+func (e *rowValueError) Error() string { return e.err.Error() }
+func (e *rowValueError) Unwrap() error { return e.err }
 
 func (s *PostgresSink) reconnect(ctx context.Context) error {
 	conn, err := pgx.ConnectConfig(ctx, s.cfg)
@@ -239,6 +356,41 @@ func (s *PostgresSink) write(ctx context.Context, rows []Row) (err error) {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// validRows splits off the rows the client cannot encode (a probability
+// that is not a number, probabilities that do not match the labels).
+func validRows(rows []Row) ([]Row, []RejectedRow) {
+	var bad []RejectedRow
+	var keep []Row
+	for i := range rows {
+		err := checkRow(&rows[i])
+		if err != nil && keep == nil {
+			keep = append(make([]Row, 0, len(rows)), rows[:i]...)
+		}
+		switch {
+		case err != nil:
+			bad = append(bad, RejectedRow{Row: rows[i], Err: err})
+		case keep != nil:
+			keep = append(keep, rows[i])
+		}
+	}
+	if keep == nil {
+		return rows, nil
+	}
+	return keep, bad
+}
+
+func checkRow(row *Row) error {
+	if len(row.Probabilities) != len(row.Labels) {
+		return &rowValueError{fmt.Errorf("tweet %q: %d probabilities for %d labels", row.ID, len(row.Probabilities), len(row.Labels))}
+	}
+	for _, p := range row.Probabilities {
+		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
+			return &rowValueError{fmt.Errorf("tweet %q: probability %v is not a number", row.ID, p)}
+		}
+	}
+	return nil
 }
 
 // dedupe keeps the last row of each (id, model version), in order.
@@ -288,8 +440,8 @@ func (r *rowSource) Next() bool {
 
 func (r *rowSource) Values() ([]any, error) {
 	row := &r.rows[r.i]
-	if len(row.Probabilities) != len(row.Labels) {
-		return nil, fmt.Errorf("tweet %q: %d probabilities for %d labels", row.ID, len(row.Probabilities), len(row.Labels))
+	if err := checkRow(row); err != nil {
+		return nil, err // validRows keeps such rows out
 	}
 	var created any // NULL when unknown
 	if !row.CreatedAt.IsZero() {
@@ -299,9 +451,10 @@ func (r *rowSource) Values() ([]any, error) {
 	if urls == nil {
 		urls = []string{}
 	}
-	for _, p := range row.Probabilities {
-		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
-			return nil, fmt.Errorf("tweet %q: probability %v is not a number", row.ID, p)
+	if slices.ContainsFunc(urls, hasNUL) {
+		urls = slices.Clone(urls)
+		for i := range urls {
+			urls[i] = EscapeNUL(urls[i])
 		}
 	}
 	if !slices.Equal(r.keyLabels, row.Labels) {
@@ -313,12 +466,27 @@ func (r *rowSource) Values() ([]any, error) {
 	}
 	// The JSON is copied by the encoder before the next call.
 	r.js = appendProbabilities(r.js[:0], r.keys, row.Probabilities)
-	r.vals = append(r.vals[:0], row.ID, row.ModelVersion, created, row.User, row.Text, row.CleanText,
-		urls, row.Label, row.Score, json.RawMessage(r.js), row.ScoredAt)
+	r.vals = append(r.vals[:0], EscapeNUL(row.ID), EscapeNUL(row.ModelVersion), created, EscapeNUL(row.User),
+		EscapeNUL(row.Text), EscapeNUL(row.CleanText), urls, EscapeNUL(row.Label), row.Score, json.RawMessage(r.js), row.ScoredAt)
 	return r.vals, nil
 }
 
 func (r *rowSource) Err() error { return r.err }
+
+// NULEscape is what PostgresSink stores for a U+0000 character, which
+// PostgreSQL text cannot hold: the six characters \u0000, as JSON writes
+// it. The Parquet output keeps the character itself.
+const NULEscape = `\u0000`
+
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// EscapeNUL replaces each U+0000 in s by NULEscape.
+func EscapeNUL(s string) string {
+	if !hasNUL(s) {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", NULEscape)
+}
 
 // appendProbabilities renders {"label":p,...} from the encoded keys
 // (`"label":`) with the shortest float32 decimal of each probability (it

@@ -3,6 +3,7 @@ package scoring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -93,18 +94,8 @@ func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
 	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
 		t.Fatalf("%d rows after a failed batch, want the 10 of the first batch", n)
 	}
-	// A failure of the server mid-batch (a value PostgreSQL rejects: a NUL
-	// byte in text) leaves nothing either.
-	s.copyHook = nil
-	bad := tweetsRows(t, 30)[10:]
-	bad[12].Text = "nul \x00 byte"
-	if err := s.Write(ctx, bad); err == nil {
-		t.Fatal("PostgreSQL accepted a NUL byte in text")
-	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
-		t.Fatalf("%d rows after a rejected batch, want 10", n)
-	}
 	// The sink recovers: the batch goes through once it is fixed.
+	s.copyHook = nil
 	if err := s.Write(ctx, rows[10:]); err != nil {
 		t.Fatal(err)
 	}
@@ -233,11 +224,95 @@ func TestPostgresRejectsNaN(t *testing.T) {
 	}
 	rows := edgeRows()
 	rows[3].Probabilities = []float32{float32(math.NaN()), 0.5, 0.5}
-	if err := s.Write(ctx, rows); err == nil || !strings.Contains(err.Error(), "not a number") {
+	rows[3].Source = "in.jsonl:4"
+	// The row is refused by name; the others of its batch are stored.
+	err = s.Write(ctx, rows)
+	var re *RejectedError
+	if !errors.As(err, &re) || len(re.Rows) != 1 || re.Rows[0].Row.ID != rows[3].ID ||
+		!strings.Contains(err.Error(), "not a number") || !strings.Contains(err.Error(), "in.jsonl:4") {
 		t.Fatalf("Write of a NaN probability = %v", err)
 	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 0 {
-		t.Errorf("%d rows of the failed batch stored", n)
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != len(rows)-1 {
+		t.Errorf("%d rows stored, want the %d good ones", n, len(rows)-1)
+	}
+}
+
+// TestPostgresNUL: PostgreSQL text cannot hold U+0000 (issue 11, defect
+// 3). The sink stores it escaped as the six characters \u0000 in every
+// text column, and the row is stored with the rest of its batch.
+func TestPostgresNUL(t *testing.T) {
+	_, conn, s, rows := sinkWith10Rows(t)
+	ctx := context.Background()
+	batch := rows[10:]
+	batch[3].Text = "nul \x00 in the text"
+	batch[3].User = "us\x00er"
+	batch[3].URLs = []string{"http://x.example/\x00"}
+	batch[7].Text = "\x00\x00"
+	if err := s.Write(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 30 {
+		t.Fatalf("%d rows, want 30", n)
+	}
+	var text, user string
+	var urls []string
+	if err := conn.QueryRow(ctx, "SELECT text, user_name, urls FROM tweet_scores WHERE tweet_id = $1", batch[3].ID).Scan(&text, &user, &urls); err != nil {
+		t.Fatal(err)
+	}
+	if text != `nul \u0000 in the text` || user != `us\u0000er` || len(urls) != 1 || urls[0] != `http://x.example/\u0000` {
+		t.Errorf("stored %q %q %q", text, user, urls)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM tweet_scores WHERE text = '\u0000\u0000'`); n != 1 {
+		t.Errorf("%d rows with the escaped text of row 7, want 1", n)
+	}
+}
+
+// TestPostgresRefusedRowsIsolated: rows the server refuses (here a CHECK
+// constraint) are found and reported by tweet id and source; the rest of
+// the batch is stored, and the sink goes on.
+func TestPostgresRefusedRowsIsolated(t *testing.T) {
+	_, conn, s, rows := sinkWith10Rows(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `ALTER TABLE tweet_scores ADD CONSTRAINT no_poison CHECK (text NOT LIKE '%poison%')`); err != nil {
+		t.Fatal(err)
+	}
+	batch := rows[10:]
+	for i := range batch {
+		batch[i].Source = fmt.Sprintf("in.jsonl:%d", 11+i)
+	}
+	batch[0].Text, batch[13].Text, batch[14].Text = "poison 1", "poison 2", "poison 3"
+	var got []RejectedRow
+	s.onReject = func(r RejectedRow) { got = append(got, r) }
+	if err := s.Write(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 27 {
+		t.Fatalf("%d rows, want 10 + the 17 good rows of the batch", n)
+	}
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.Row.ID+"@"+r.Row.Source)
+		if !isRowError(r.Err) || !strings.Contains(r.Err.Error(), "no_poison") {
+			t.Errorf("rejected %s with %v", r.Row.ID, r.Err)
+		}
+	}
+	want := []string{batch[0].ID + "@in.jsonl:11", batch[13].ID + "@in.jsonl:24", batch[14].ID + "@in.jsonl:25"}
+	if !reflect.DeepEqual(ids, want) {
+		t.Errorf("rejected %v, want %v", ids, want)
+	}
+	// Without a reject function, Write names the rows in its error (and
+	// still stores the rest).
+	s.onReject = nil
+	if _, err := conn.Exec(ctx, "DELETE FROM tweet_scores"); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Write(ctx, batch)
+	var re *RejectedError
+	if !errors.As(err, &re) || len(re.Rows) != 3 || !strings.Contains(err.Error(), "in.jsonl:24") {
+		t.Fatalf("Write = %v", err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 17 {
+		t.Fatalf("%d rows, want 17", n)
 	}
 }
 
@@ -258,4 +333,27 @@ func sinkWith10Rows(t *testing.T) (*pgtest.Server, *pgx.Conn, *PostgresSink, []R
 		t.Fatal(err)
 	}
 	return db, conn, s, rows
+}
+
+// TestPostgresRefusedSingleRow: a batch of one refused row reports it
+// (with its error) and stores nothing.
+func TestPostgresRefusedSingleRow(t *testing.T) {
+	_, conn, s, rows := sinkWith10Rows(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `ALTER TABLE tweet_scores ADD CONSTRAINT no_poison CHECK (text NOT LIKE '%poison%')`); err != nil {
+		t.Fatal(err)
+	}
+	row := rows[10]
+	row.Text = "poison"
+	var got []RejectedRow
+	s.onReject = func(r RejectedRow) { got = append(got, r) }
+	if err := s.Write(ctx, []Row{row}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Row.ID != row.ID || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "no_poison") {
+		t.Fatalf("rejected %+v", got)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 10 {
+		t.Errorf("%d rows, want 10", n)
+	}
 }

@@ -26,6 +26,10 @@ type Row struct {
 	Probabilities []float32 // one per label, summing to 1
 	ModelVersion  string
 	ScoredAt      time.Time // UTC, millisecond precision
+	// Source is where the tweet was read, "<source>:<line>" (Kafka:
+	// "kafka:<topic>:<partition>:<offset>"); sinks use it to report a
+	// row they reject. It is not stored.
+	Source string
 }
 
 // Probability returns the probability of label, and false when the row has
@@ -143,7 +147,7 @@ func (s *Scorer) ScoreInto(dst []Row, tweets []dataset.Tweet) ([]Row, error) {
 			ID: t.ID, CreatedAt: t.CreatedAt, User: t.User, Text: t.Text,
 			CleanText: clean[i], URLs: urls,
 			Label: s.labels[best], Score: p[best], Labels: s.labels, Probabilities: p,
-			ModelVersion: s.version, ScoredAt: at,
+			ModelVersion: s.version, ScoredAt: at, Source: t.Source,
 		})
 	}
 	return dst, nil

@@ -162,6 +162,8 @@ func App(stdout, stderr io.Writer) *ucli.App {
 				},
 			},
 			rerunCommand(stdout, stderr),
+			replayCommand(stdout, stderr),
+			kafkaDevCommand(stdout),
 			submitCommand(stdout, stderr),
 			shardsCommand(stdout),
 			runsCommand(stdout),
