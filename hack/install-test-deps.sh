@@ -45,8 +45,4 @@ fi
 [ -x hack/install-onnxruntime.sh ] && hack/install-onnxruntime.sh
 # helm, kubeconform, crane for the chart and manifest checks (cached).
 [ -x hack/install-tools.sh ] && hack/install-tools.sh
-# The real Argo engine for `make test-argo` (kube-apiserver, etcd,
-# workflow-controller, argoexec; built once, cached; the cold build is the
-# slow part of this script, see hack/argo-local/README.md).
-[ -x hack/argo-local/build.sh ] && hack/argo-local/build.sh >/dev/null
 exit 0
