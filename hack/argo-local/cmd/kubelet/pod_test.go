@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -180,5 +181,47 @@ func TestPodRunsFromImage(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, "pods", "uid-1", d)); !os.IsNotExist(err) {
 			t.Errorf("%s of the finished pod not removed: %v", d, err)
 		}
+	}
+}
+
+// activeDeadlineSeconds fails the pod with DeadlineExceeded; a container
+// that ignores SIGTERM is killed after the grace period (exit 137).
+func TestPodDeadline(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the kubelet stand-in creates mount and PID namespaces")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "probe")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/probe")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the probe: %v\n%s", err, out)
+	}
+	writeLayout(t, filepath.Join(tmp, "images", "probe"), bin)
+	one := int64(1)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "slow", Namespace: "ns", UID: types.UID("uid-2")},
+		Spec: corev1.PodSpec{NodeName: "argo-local", ActiveDeadlineSeconds: &one, TerminationGracePeriodSeconds: &one,
+			Containers: []corev1.Container{{Name: "main", Image: "probe", Args: []string{"ignore-term", "sleep", "60"}}}},
+	}
+	c := fake.NewSimpleClientset(pod)
+	root := filepath.Join(tmp, "kubelet")
+	k := &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
+		images: &imageStore{dirs: []string{filepath.Join(tmp, "images")}, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
+		pods:   map[types.UID]*podRun{}}
+	start := time.Now()
+	newPodRun(k, pod).run(context.Background())
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the pod ran %s: the deadline (1 s) and grace period (1 s) were not enforced", d)
+	}
+	got, err := c.CoreV1().Pods("ns").Get(context.Background(), "slow", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Phase != corev1.PodFailed || got.Status.Reason != "DeadlineExceeded" {
+		t.Errorf("phase %s reason %q, want Failed DeadlineExceeded", got.Status.Phase, got.Status.Reason)
+	}
+	if term := got.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 137 {
+		t.Errorf("main terminated = %+v, want exit 137 (SIGKILL after the grace period)", term)
 	}
 }

@@ -2,13 +2,16 @@
 // what a container sees (identity, PID, environment, files) and acts on
 // its arguments:
 //
-//	probe write FILE TEXT | print FILE... | env NAME... | id | touch FILE | exit CODE MESSAGE
+//	probe write FILE TEXT | print FILE... | env NAME... | id | touch FILE | sleep SECONDS | ignore-term | exit CODE MESSAGE
 package main
 
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
+	"time"
 )
 
 func main() {
@@ -37,6 +40,13 @@ func main() {
 				f.Close()
 			}
 			fmt.Printf("touch %s: %v\n", args[1], err)
+			args = args[2:]
+		case "ignore-term":
+			signal.Ignore(syscall.SIGTERM)
+			args = args[1:]
+		case "sleep":
+			n, _ := strconv.Atoi(args[1])
+			time.Sleep(time.Duration(n) * time.Second)
 			args = args[2:]
 		case "exit":
 			code, _ := strconv.Atoi(args[1])
