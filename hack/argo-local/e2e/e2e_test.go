@@ -251,7 +251,9 @@ func node(t *testing.T, wf *wfv1.Workflow, display string) wfv1.NodeStatus {
 			found = append(found, n)
 		}
 	}
-	sort.Slice(found, func(i, j int) bool { return found[i].Type == wfv1.NodeTypeRetry })
+	sort.SliceStable(found, func(i, j int) bool {
+		return found[i].Type == wfv1.NodeTypeRetry && found[j].Type != wfv1.NodeTypeRetry
+	})
 	if len(found) == 0 {
 		t.Fatalf("workflow %s has no node %q", wf.Name, display)
 	}
