@@ -209,7 +209,8 @@ EOF
 	start kubelet "$dir/bin/kubelet" --kubeconfig "$KUBECONFIG" --root-dir "$dir/kubelet" \
 		--images "$images,$dir/images" --api-port "$api_port"
 	wait_for kubelet 30 grep -q "node argo-local ready" "$dir/logs/kubelet.log"
-	wait_for workflow-controller 60 grep -qi "started workflow workers\|Started workflow" "$dir/logs/workflow-controller.log"
+	# The controller serves /healthz on :6060 (fixed in its main.go) once its informers run.
+	wait_for workflow-controller 120 curl -sf http://127.0.0.1:6060/healthz
 	log "up: the pods' logs are in $dir/kubelet/pods/<uid>/logs; the components' in $dir/logs"
 	print_env
 }
