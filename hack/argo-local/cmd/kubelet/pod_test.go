@@ -225,3 +225,40 @@ func TestPodDeadline(t *testing.T) {
 		t.Errorf("main terminated = %+v, want exit 137 (SIGKILL after the grace period)", term)
 	}
 }
+
+// The component images of `make images` (../../../../out/images) run:
+// their layers unpack and the component starts from the image's entrypoint
+// path as the image's user with a read-only root.
+func TestProjectImageRuns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the kubelet stand-in creates mount and PID namespaces")
+	}
+	images, err := filepath.Abs("../../../../out/images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(images, "ingest", "index.json")); err != nil {
+		t.Skipf("no component images in %s: run `make images` first", images)
+	}
+	yes := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "ingest", Namespace: "ns", UID: types.UID("uid-3")},
+		Spec: corev1.PodSpec{NodeName: "argo-local", Containers: []corev1.Container{{Name: "main",
+			Image: "ghcr.io/tweetflow/tweetflow-ingest:dev", Command: []string{"ingest"}, Args: []string{"--help"},
+			SecurityContext: &corev1.SecurityContext{ReadOnlyRootFilesystem: &yes, RunAsNonRoot: &yes}}}},
+	}
+	c := fake.NewSimpleClientset(pod)
+	root := filepath.Join(t.TempDir(), "kubelet")
+	k := &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
+		images: &imageStore{dirs: []string{images}, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
+		pods:   map[types.UID]*podRun{}}
+	newPodRun(k, pod).run(context.Background())
+	got, err := c.CoreV1().Pods("ns").Get(context.Background(), "ingest", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.ReadFile(filepath.Join(root, "pods", "uid-3", "logs", "main.log"))
+	if got.Status.Phase != corev1.PodSucceeded || !strings.Contains(string(out), "--sources") {
+		t.Errorf("ingest --help in its image: phase %s, output:\n%s", got.Status.Phase, out)
+	}
+}
