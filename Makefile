@@ -32,6 +32,24 @@ test: deps ## Run the tests (installs what they need first)
 	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 TWEETFLOW_REQUIRE_TOOLS=1 TWEETFLOW_REQUIRE_POSTGRES=1 TWEETFLOW_REQUIRE_BROWSER=1 PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short ./internal/artifact/... ./internal/component/... ./pipelines/... ./internal/scoring/... ./internal/serving/... ./internal/onnx/runtime/... ./internal/clean/... ./internal/extsort/... ./internal/model/classifier/featurize/...
 
+.PHONY: argo-tools
+argo-tools: ## Build the real Argo engine's binaries once into the tools cache (kube-apiserver, etcd, workflow-controller, argoexec)
+	hack/argo-local/build.sh
+
+.PHONY: argo-up
+argo-up: images argo-tools ## Start the real Argo engine locally (etcd, kube-apiserver, workflow-controller, MinIO, kubelet stand-in; needs root)
+	hack/argo-local/argo-local.sh up
+
+.PHONY: argo-down
+argo-down: ## Stop what argo-up started
+	hack/argo-local/argo-local.sh down
+
+.PHONY: test-argo
+test-argo: images argo-tools ## Run the compiled workflows on the real Argo engine (e2e test, tag argo, in hack/argo-local)
+	hack/argo-local/argo-local.sh up >/dev/null
+	trap 'hack/argo-local/argo-local.sh down' EXIT; eval "$$(hack/argo-local/argo-local.sh env)"; \
+	cd hack/argo-local && PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -tags argo -count=1 -v -timeout 90m ./e2e
+
 .PHONY: bench
 bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
 	hack/bench.sh

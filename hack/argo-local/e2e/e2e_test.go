@@ -1,0 +1,429 @@
+//go:build argo
+
+// Package e2e runs tweetflow's compiled WorkflowTemplates on the real Argo
+// engine that hack/argo-local/argo-local.sh starts (kube-apiserver, Argo's
+// workflow-controller and argoexec v3.7.18, MinIO, the kubelet stand-in
+// running the component images), against the chart's resources from the
+// real `helm template` output. Run it with `make test-argo`, or after
+// `argo-local.sh up` with its `env` exported:
+//
+//	eval "$(hack/argo-local/argo-local.sh env)"
+//	cd hack/argo-local && go test -tags argo -count=1 -v ./e2e
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tweetflow/tweetflow/hack/argo-local/internal/kube"
+)
+
+const bucket = "tweetflow"
+
+// cluster is the argo-local instance the test talks to.
+type cluster struct {
+	repo      string
+	ns        string
+	cfg       *rest.Config
+	kube      kubernetes.Interface
+	wf        wfclient.Interface
+	s3        *minio.Client
+	endpoint  string
+	accessKey string
+	secretKey string
+	kubelet   string // the kubelet stand-in's state folder
+}
+
+func env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: start the engine with hack/argo-local/argo-local.sh up and export its env (or run make test-argo)", name)
+	}
+	return v
+}
+
+func setup(t *testing.T) *cluster {
+	t.Helper()
+	repo, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{repo: repo, ns: env(t, "ARGO_LOCAL_NAMESPACE"), endpoint: env(t, "ARGO_LOCAL_S3_ENDPOINT"),
+		accessKey: env(t, "ARGO_LOCAL_S3_ACCESS_KEY"), secretKey: env(t, "ARGO_LOCAL_S3_SECRET_KEY"),
+		kubelet: env(t, "ARGO_LOCAL_KUBELET_DIR")}
+	c.cfg, err = clientcmd.BuildConfigFromFlags("", env(t, "KUBECONFIG"))
+	if err != nil {
+		t.Fatalf("reading KUBECONFIG: %v", err)
+	}
+	c.kube = kubernetes.NewForConfigOrDie(c.cfg)
+	c.wf = wfclient.NewForConfigOrDie(c.cfg)
+	c.s3, err = minio.New(c.endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.accessKey, c.secretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// installChart applies the chart's resources that make sense without a
+// cluster's add-ons (WorkflowTemplates, the artifact repository ConfigMap,
+// the S3 Secret, the service account and its RBAC) from `helm template`.
+func (c *cluster) installChart(t *testing.T, ctx context.Context) {
+	t.Helper()
+	helm, err := exec.LookPath("helm")
+	if err != nil {
+		t.Fatalf("helm is not on PATH (hack/install-tools.sh builds it into the tools cache): %v", err)
+	}
+	cmd := exec.CommandContext(ctx, helm, "template", "tweetflow", filepath.Join(c.repo, "charts/tweetflow"),
+		"--namespace", c.ns, "--set", "fullnameOverride=tweetflow",
+		"--set", "s3.endpoint="+c.endpoint, "--set", "s3.insecure=true",
+		"--set", "s3.accessKey="+c.accessKey, "--set", "s3.secretKey="+c.secretKey,
+		"--set", "server.enabled=false", "--set", "image.tag=argo-local")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderr.String())
+	}
+	objs, err := kube.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("decoding helm template output: %v", err)
+	}
+	keep := map[string]bool{"WorkflowTemplate": true, "ConfigMap": true, "Secret": true, "ServiceAccount": true, "Role": true, "RoleBinding": true}
+	var apply []*unstructured.Unstructured
+	var kinds []string
+	for _, o := range objs {
+		if keep[o.GetKind()] {
+			apply = append(apply, o)
+			kinds = append(kinds, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	sort.Strings(kinds)
+	t.Logf("applying from helm template: %s", strings.Join(kinds, ", "))
+	for _, want := range []string{"WorkflowTemplate/tweetflow-training", "ConfigMap/artifact-repositories", "Secret/tweetflow-s3", "Role/", "RoleBinding/", "ServiceAccount/"} {
+		found := false
+		for _, k := range kinds {
+			found = found || strings.HasPrefix(k, want)
+		}
+		if !found {
+			t.Fatalf("helm template output lacks %s", want)
+		}
+	}
+	a, err := kube.NewApplier(c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(ctx, c.ns, apply); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// uploadDemo puts the demo data at s3://tweetflow/demo/semeval/.
+func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	if ok, err := c.s3.BucketExists(ctx, bucket); err != nil {
+		t.Fatalf("MinIO at %s: %v", c.endpoint, err)
+	} else if !ok {
+		if err := c.s3.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(c.repo, "testdata/demo/semeval/*.txt"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("demo data: %v (%d files)", err, len(files))
+	}
+	for _, f := range files {
+		if _, err := c.s3.FPutObject(ctx, bucket, "demo/semeval/"+filepath.Base(f), f, minio.PutObjectOptions{}); err != nil {
+			t.Fatalf("uploading %s: %v", f, err)
+		}
+	}
+	return files
+}
+
+// submit creates a Workflow of the WorkflowTemplate with params.
+func (c *cluster) submit(t *testing.T, ctx context.Context, template string, params map[string]string) *wfv1.Workflow {
+	t.Helper()
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var ps []wfv1.Parameter
+	for _, k := range names {
+		ps = append(ps, wfv1.Parameter{Name: k, Value: wfv1.AnyStringPtr(params[k])})
+	}
+	wf := &wfv1.Workflow{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: template + "-", Namespace: c.ns},
+		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: template},
+			Arguments: wfv1.Arguments{Parameters: ps}},
+	}
+	created, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Create(ctx, wf, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("submitting %s: %v", template, err)
+	}
+	t.Logf("submitted %s (%v)", created.Name, params)
+	return created
+}
+
+// wait waits until the workflow has finished and returns it; on a timeout
+// it reports the nodes and the logs of the failed pods.
+func (c *cluster) wait(t *testing.T, ctx context.Context, name string, timeout time.Duration) *wfv1.Workflow {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(timeout)
+	var wf *wfv1.Workflow
+	for {
+		var err error
+		wf, err = c.wf.ArgoprojV1alpha1().Workflows(c.ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wf.Status.Phase.Completed() {
+			break
+		}
+		if time.Now().After(deadline) {
+			c.dump(t, wf)
+			t.Fatalf("workflow %s still %s after %s", name, wf.Status.Phase, timeout)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Logf("workflow %s: %s in %.0fs (%s)", name, wf.Status.Phase, time.Since(start).Seconds(), wf.Status.Message)
+	return wf
+}
+
+// dump logs every node and the container logs of failed pods.
+func (c *cluster) dump(t *testing.T, wf *wfv1.Workflow) {
+	t.Helper()
+	var lines []string
+	for _, n := range wf.Status.Nodes {
+		lines = append(lines, fmt.Sprintf("  %-40s %-8s %-10s %s", n.DisplayName, n.Type, n.Phase, n.Message))
+	}
+	sort.Strings(lines)
+	t.Logf("nodes of %s:\n%s", wf.Name, strings.Join(lines, "\n"))
+	pods, err := c.kube.CoreV1().Pods(c.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "workflows.argoproj.io/workflow=" + wf.Name})
+	if err != nil {
+		return
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == corev1.PodSucceeded {
+			continue
+		}
+		logs, _ := filepath.Glob(filepath.Join(c.kubelet, "pods", string(p.UID), "logs", "*.log"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			if len(b) > 3000 {
+				b = b[len(b)-3000:]
+			}
+			t.Logf("pod %s (%s) %s:\n%s", p.Name, p.Status.Phase, filepath.Base(l), b)
+		}
+	}
+}
+
+// node returns the workflow node of a DAG task by its display name: the
+// Retry node when the template has a retryStrategy, else the Pod or
+// Skipped node.
+func node(t *testing.T, wf *wfv1.Workflow, display string) wfv1.NodeStatus {
+	t.Helper()
+	var found []wfv1.NodeStatus
+	for _, n := range wf.Status.Nodes {
+		if n.DisplayName == display {
+			found = append(found, n)
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		return found[i].Type == wfv1.NodeTypeRetry && found[j].Type != wfv1.NodeTypeRetry
+	})
+	if len(found) == 0 {
+		t.Fatalf("workflow %s has no node %q", wf.Name, display)
+	}
+	return found[0]
+}
+
+func outputParam(n wfv1.NodeStatus, name string) (string, bool) {
+	if n.Outputs == nil {
+		return "", false
+	}
+	for _, p := range n.Outputs.Parameters {
+		if p.Name == name && p.Value != nil {
+			return p.Value.String(), true
+		}
+	}
+	return "", false
+}
+
+// objects lists the object keys under prefix.
+func (c *cluster) objects(ctx context.Context, prefix string) []string {
+	var keys []string
+	for o := range c.s3.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err == nil {
+			keys = append(keys, o.Key)
+		}
+	}
+	return keys
+}
+
+func trainingParams(runID, minROC string) map[string]string {
+	return map[string]string{
+		"sources": "s3://" + bucket + "/demo/semeval", "run-id": runID,
+		"dim": "32", "embed-epochs": "1", "epochs": "3",
+		"min-roc-auc": minROC, "min-pr-auc": "0.3",
+	}
+}
+
+// TestTrainingOnArgo runs the training pipeline twice on the real engine:
+// a gate that passes (export and image build run) and an impossible
+// threshold (the gate fails, export and image build are skipped).
+func TestTrainingOnArgo(t *testing.T) {
+	c := setup(t)
+	ctx := context.Background()
+	c.installChart(t, ctx)
+	files := c.uploadDemo(t, ctx)
+	stamp := strconv.FormatInt(time.Now().Unix(), 36)
+
+	t.Run("gate-passes", func(t *testing.T) {
+		runID := "argo-pass-" + stamp
+		wf := c.wait(t, ctx, c.submit(t, ctx, "tweetflow-training", trainingParams(runID, "0.5")).Name, 40*time.Minute)
+		if wf.Status.Phase != wfv1.WorkflowSucceeded {
+			c.dump(t, wf)
+			t.Fatalf("workflow %s: %s: %s", wf.Name, wf.Status.Phase, wf.Status.Message)
+		}
+		gate := node(t, wf, "evaluate-gate")
+		if gate.Phase != wfv1.NodeSucceeded {
+			t.Errorf("evaluate-gate: %s (%s)", gate.Phase, gate.Message)
+		}
+		if v, _ := outputParam(gate, "passed"); v != "true" {
+			t.Errorf("evaluate-gate passed = %q, want true", v)
+		}
+		for _, m := range []string{"roc-auc", "pr-auc"} {
+			v, _ := outputParam(gate, m)
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0.3 || f > 1 {
+				t.Errorf("evaluate-gate %s = %q: want a number in [0.3, 1]", m, v)
+			}
+		}
+		if g := wf.Status.Outputs; g == nil {
+			t.Errorf("the workflow has no global outputs (evaluate-gate-passed)")
+		} else {
+			found := false
+			for _, p := range g.Parameters {
+				if p.Name == "evaluate-gate-passed" && p.Value != nil && p.Value.String() == "true" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("global output evaluate-gate-passed is not true: %+v", g.Parameters)
+			}
+		}
+		for _, step := range []string{"export-onnx", "build-serving-image"} {
+			if n := node(t, wf, step); n.Phase != wfv1.NodeSucceeded {
+				t.Errorf("%s: %s, want Succeeded after a passing gate", step, n.Phase)
+			}
+		}
+		if keys := c.objects(ctx, "runs/"+runID+"/export-onnx/onnx/"); len(keys) == 0 {
+			t.Errorf("no ONNX model under s3://%s/runs/%s/export-onnx/onnx/", bucket, runID)
+		}
+		// The ingest fan-out: one item per demo file, each writing its shard.
+		items := 0
+		for _, n := range wf.Status.Nodes {
+			if strings.HasPrefix(n.DisplayName, "ingest(") && n.Type == wfv1.NodeTypeRetry {
+				items++
+				if n.Phase != wfv1.NodeSucceeded {
+					t.Errorf("%s: %s", n.DisplayName, n.Phase)
+				}
+			}
+		}
+		if items != len(files) {
+			t.Errorf("ingest fanned out to %d items, want one per demo file (%d)", items, len(files))
+		}
+		for i := range files {
+			if keys := c.objects(ctx, fmt.Sprintf("runs/%s/ingest/tweets/shard-%d/", runID, i)); len(keys) == 0 {
+				t.Errorf("ingest item %d wrote nothing under runs/%s/ingest/tweets/shard-%d/", i, runID, i)
+			}
+		}
+		c.checkRunsListing(t, runID)
+	})
+
+	t.Run("gate-fails", func(t *testing.T) {
+		runID := "argo-fail-" + stamp
+		wf := c.wait(t, ctx, c.submit(t, ctx, "tweetflow-training", trainingParams(runID, "1")).Name, 40*time.Minute)
+		// The gate's verdict is an expected outcome (continueOn.failed): the
+		// workflow succeeds with the gate Failed and the packaging skipped.
+		if wf.Status.Phase != wfv1.WorkflowSucceeded {
+			c.dump(t, wf)
+			t.Errorf("workflow %s: %s (%s), want Succeeded with a failed gate", wf.Name, wf.Status.Phase, wf.Status.Message)
+		}
+		gate := node(t, wf, "evaluate-gate")
+		if gate.Phase != wfv1.NodeFailed {
+			t.Errorf("evaluate-gate: %s, want Failed with min-roc-auc 1", gate.Phase)
+		}
+		if v, _ := outputParam(gate, "passed"); v != "false" {
+			t.Errorf("evaluate-gate passed = %q, want false", v)
+		}
+		pods := 0
+		for _, n := range wf.Status.Nodes {
+			if n.TemplateName == "evaluate-gate" && n.Type == wfv1.NodeTypePod {
+				pods++
+			}
+		}
+		if pods != 1 {
+			t.Errorf("the gate ran %d times: a verdict (exit 3) must not be retried", pods)
+		}
+		for _, step := range []string{"export-onnx", "build-serving-image"} {
+			if n := node(t, wf, step); n.Phase != wfv1.NodeSkipped {
+				t.Errorf("%s: %s, want Skipped after a failing gate", step, n.Phase)
+			}
+		}
+		if keys := c.objects(ctx, "runs/"+runID+"/export-onnx/"); len(keys) != 0 {
+			t.Errorf("export wrote %v after a failing gate", keys)
+		}
+	})
+}
+
+// checkRunsListing runs `tweetflow runs` against the MinIO store: the run
+// that Argo executed is listed like a local one.
+func (c *cluster) checkRunsListing(t *testing.T, runID string) {
+	t.Helper()
+	cli := filepath.Join(c.repo, "bin", "tweetflow")
+	if _, err := os.Stat(cli); err != nil {
+		t.Fatalf("%s: %v (make build)", cli, err)
+	}
+	cmd := exec.Command(cli, "runs", "--store", "s3://"+bucket, "--json")
+	cmd.Env = append(os.Environ(), "TWEETFLOW_S3_ENDPOINT="+c.endpoint, "TWEETFLOW_S3_ACCESS_KEY="+c.accessKey,
+		"TWEETFLOW_S3_SECRET_KEY="+c.secretKey, "TWEETFLOW_S3_INSECURE=true", "TWEETFLOW_S3_PATH_STYLE=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tweetflow runs: %v\n%s", err, out)
+	}
+	var runs []map[string]any
+	if err := json.Unmarshal(out, &runs); err != nil {
+		t.Fatalf("tweetflow runs --json: %v\n%s", err, out)
+	}
+	for _, r := range runs {
+		if fmt.Sprint(r["run_id"]) == runID {
+			t.Logf("tweetflow runs lists %s: %v", runID, r)
+			return
+		}
+	}
+	t.Errorf("tweetflow runs does not list %s:\n%s", runID, out)
+}
