@@ -876,3 +876,32 @@ func TestValuesDocumented(t *testing.T) {
 		prevComment = false
 	}
 }
+
+// TestRenderServerAdminToken checks that server.adminToken.existingSecret
+// hands the reload endpoint's bearer token to the server from the Secret,
+// and that without it no token variable is rendered (the endpoint then
+// answers 403 off loopback).
+func TestRenderServerAdminToken(t *testing.T) {
+	find := func(m *manifests) *corev1.EnvVar {
+		for _, c := range m.deployment(t, fullname+"-server").Spec.Template.Spec.Containers {
+			for i, e := range c.Env {
+				if e.Name == "TWEETFLOW_ADMIN_TOKEN" {
+					return &c.Env[i]
+				}
+			}
+		}
+		return nil
+	}
+	if e := find(render(t)); e != nil {
+		t.Errorf("default values render TWEETFLOW_ADMIN_TOKEN: %+v", e)
+	}
+	m := render(t, "--set", "server.adminToken.existingSecret=reload-token", "--set", "server.adminToken.key=bearer")
+	checkCommon(t, m)
+	e := find(m)
+	if e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+		t.Fatalf("TWEETFLOW_ADMIN_TOKEN not rendered from a Secret: %+v", e)
+	}
+	if ref := e.ValueFrom.SecretKeyRef; ref.Name != "reload-token" || ref.Key != "bearer" {
+		t.Errorf("TWEETFLOW_ADMIN_TOKEN from %s/%s; want reload-token/bearer", ref.Name, ref.Key)
+	}
+}
