@@ -32,6 +32,16 @@ test: deps ## Run the tests (installs what they need first)
 	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 TWEETFLOW_REQUIRE_TOOLS=1 TWEETFLOW_REQUIRE_POSTGRES=1 TWEETFLOW_REQUIRE_BROWSER=1 PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short ./internal/artifact/... ./internal/component/... ./pipelines/... ./internal/scoring/... ./internal/serving/... ./internal/onnx/runtime/... ./internal/clean/... ./internal/extsort/... ./internal/model/classifier/featurize/...
 
+CHAOS_TRIALS ?= 50
+
+.PHONY: chaos
+chaos: build ## Kill random components and tweetflow run itself mid-run, rerun, check nothing is lost or left (CHAOS_TRIALS=50)
+	$(GO) run ./hack/chaos --bin $(BIN) --template $(TEMPLATE) --trials $(CHAOS_TRIALS)
+
+.PHONY: chaos-short
+chaos-short: ## make chaos with 3 trials (the version .ci/run runs)
+	$(MAKE) chaos CHAOS_TRIALS=3
+
 .PHONY: bench
 bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
 	hack/bench.sh
