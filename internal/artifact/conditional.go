@@ -49,15 +49,15 @@ func (s *FS) ReadVersion(ctx context.Context, key string) ([]byte, string, error
 	return b, contentVersion(b), nil
 }
 
-// WriteIf implements Conditional. Writers of the same store folder take
-// turns on an exclusive lock (flock on <root>/.tmp-conditional.lock, a name
-// List hides), so the check and the atomic rename that replaces the object
-// happen as one step for every process on this machine.
+// WriteIf implements Conditional. Writers take turns on an exclusive lock
+// (flock on the folder of key), so the check and the atomic rename that
+// replaces the object happen as one step for every process on this
+// machine (and on network file systems whose flock is shared).
 func (s *FS) WriteIf(ctx context.Context, key string, data []byte, ifVersion string) (string, error) {
 	if _, err := s.path(key); err != nil {
 		return "", err
 	}
-	unlock, err := s.lockConditional(ctx)
+	unlock, err := s.lockConditional(ctx, key)
 	if err != nil {
 		return "", fmt.Errorf("writing %q: %w", s.URI(key), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,10 +130,10 @@ func TestKilledExecutorLeavesNothing(t *testing.T) {
 		t.Errorf("staging files after the rerun: %q, want none", got)
 	}
 	for _, step := range []string{"fake-src", "next"} {
-		if _, err := artifact.ReadManifest(context.Background(), loc.Store, artifact.OutputKey("r1", step, "data")); err != nil {
+		if _, err := artifact.ReadManifest(context.Background(), loc.Store, path.Join(loc.Key, artifact.OutputKey("r1", step, "data"))); err != nil {
 			t.Errorf("step %s after the rerun: %v", step, err)
 		}
-		info, ok, err := artifact.ReadLease(context.Background(), loc.Store, artifact.LeaseKey("r1", step))
+		info, ok, err := artifact.ReadLease(context.Background(), loc.Store, path.Join(loc.Key, artifact.LeaseKey("r1", step)))
 		if err != nil || !ok || !info.Released {
 			t.Errorf("lease of step %s after the rerun: %+v, %v, %v; want released", step, info, ok, err)
 		}
