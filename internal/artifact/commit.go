@@ -383,30 +383,104 @@ func StagingAreas(ctx context.Context, s Store, prefix string) ([]string, error)
 
 func pruneStaging(ctx context.Context, s Store, prefix string, stale func(started time.Time, owner string) bool) (int, error) {
 	prefix = strings.TrimSuffix(prefix, "/")
-	root := path.Join(prefix, stagingDir) + "/"
-	objs, err := s.List(ctx, root)
+	files, err := ListStaging(ctx, s, path.Join(prefix, stagingDir)+"/")
 	if err != nil {
 		return 0, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
 	}
 	n := 0
-	for _, obj := range objs {
-		area, _, _ := strings.Cut(strings.TrimPrefix(obj.Key, root), "/")
-		parts := strings.SplitN(area, "-", 3)
-		started, err := time.Parse(stagingTimeLayout, parts[0])
-		if err != nil || len(parts) < 2 {
-			continue // not ours
-		}
-		owner := ""
-		if len(parts) == 3 {
-			owner = parts[2]
-		}
-		if !stale(started, owner) {
+	for _, f := range files {
+		if f.Output != prefix || !stale(f.Started, f.Owner) {
 			continue
 		}
-		if err := s.Delete(ctx, obj.Key); err != nil {
+		if err := DeleteStaging(ctx, s, f); err != nil {
 			return n, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
 		}
 		n++
 	}
 	return n, nil
+}
+
+// tempLister is a store that keeps in-flight writes as hidden temp files (FS).
+type tempLister interface {
+	listTemp(ctx context.Context, dir string) ([]ObjectInfo, error)
+	deleteTemp(key string) error
+}
+
+func isTempKey(key string) bool {
+	return strings.HasPrefix(path.Base(key), tmpPrefix)
+}
+
+// StagingFile is one file in a staging area, as ListStaging finds it.
+type StagingFile struct {
+	ObjectInfo
+	// Output is the prefix of the output the area stages.
+	Output string
+	// Area is the key prefix of the staging area (ending in '/').
+	Area string
+	// Started is when the area was started; Owner its lease owner ("" for
+	// none, see NewOutputOwned).
+	Started time.Time
+	Owner   string
+	temp    bool
+}
+
+// ListStaging lists every file of every staging area below prefix (a plain
+// string prefix, like List), including, on FS, the hidden temp files of
+// writers killed mid-file.
+func ListStaging(ctx context.Context, s Store, prefix string) ([]StagingFile, error) {
+	objs, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	tl, hasTemp := s.(tempLister)
+	if hasTemp {
+		dir := prefix
+		if i := strings.LastIndex(prefix, "/"); i >= 0 {
+			dir = prefix[:i+1]
+		} else {
+			dir = ""
+		}
+		tmp, err := tl.listTemp(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tmp {
+			if strings.HasPrefix(t.Key, prefix) {
+				objs = append(objs, t)
+			}
+		}
+	}
+	var out []StagingFile
+	for _, o := range objs {
+		i := strings.Index("/"+o.Key, "/"+stagingDir+"/")
+		if i < 0 {
+			continue
+		}
+		output := strings.TrimSuffix(o.Key[:i], "/")
+		rest := o.Key[i+len(stagingDir)+1:]
+		area, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(area, "-", 3)
+		started, err := time.Parse(stagingTimeLayout, parts[0])
+		if err != nil || len(parts) < 2 {
+			continue // not an area of Output
+		}
+		f := StagingFile{ObjectInfo: o, Output: output, Area: o.Key[:i] + stagingDir + "/" + area + "/", Started: started,
+			temp: hasTemp && isTempKey(o.Key)}
+		if len(parts) == 3 {
+			f.Owner = parts[2]
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// DeleteStaging deletes a file ListStaging returned.
+func DeleteStaging(ctx context.Context, s Store, f StagingFile) error {
+	if f.temp {
+		return s.(tempLister).deleteTemp(f.Key)
+	}
+	return s.Delete(ctx, f.Key)
 }

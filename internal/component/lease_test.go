@@ -2,7 +2,9 @@ package component
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +98,12 @@ func TestNextRunRemovesStaleStaging(t *testing.T) {
 	if err := killed.WriteFile(ctx, "part-0.parquet", strings.NewReader("half a file")); err != nil {
 		t.Fatal(err)
 	}
+	// Killed mid-file: on FS only a hidden temp file shows it.
+	if w, err := st.Create(ctx, out+"/_staging/"+time.Now().UTC().Format("20060102T150405")+"-beef-0123456789abcdef/part-1.parquet"); err != nil {
+		t.Fatal(err)
+	} else if _, err := w.Write([]byte("half")); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC()
 	put(artifact.LeaseKey("r1", "demo"), `{"owner":"0123456789abcdef","host":"`+hostname(t)+`","pid":999999999,`+
 		`"acquired_at":"`+now.Format(time.RFC3339)+`","renewed_at":"`+now.Format(time.RFC3339)+`","expires_at":"`+now.Add(time.Hour).Format(time.RFC3339)+`"}`)
@@ -111,6 +119,17 @@ func TestNextRunRemovesStaleStaging(t *testing.T) {
 	}
 	if areas, _ := artifact.StagingAreas(ctx, st, out); len(areas) != 0 {
 		t.Errorf("staging of the step after its next run: %q, want none", areas)
+	}
+	// What `find STORE -path '*_staging*'` shows, hidden files included.
+	var left []string
+	filepath.WalkDir(filepath.Join(store, filepath.FromSlash(out)), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(p, "_staging") {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("left in the step's staging folder: %q", left)
 	}
 	if areas, _ := artifact.StagingAreas(ctx, st, artifact.OutputKey("r1", "other", "out")); len(areas) != 1 {
 		t.Errorf("staging of another step: %q, want it kept", areas)

@@ -28,11 +28,14 @@ type StagingReport struct {
 // its process exists when it runs on this machine) are kept.
 func PruneStaging(ctx context.Context, loc artifact.Location, grace time.Duration, dryRun bool) (*StagingReport, error) {
 	root := path.Join(loc.Key, "runs") + "/"
-	objs, err := loc.Store.List(ctx, root)
+	files, err := artifact.ListStaging(ctx, loc.Store, root)
 	if err != nil {
-		return nil, fmt.Errorf("listing %q: %w", loc.Store.URI(root), err)
+		return nil, fmt.Errorf("listing staging files in %q: %w", loc.Store.URI(root), err)
 	}
 	rep := &StagingReport{DryRun: dryRun}
+	if len(files) == 0 {
+		return rep, nil
+	}
 	now := time.Now()
 	cutoff := now.Add(-grace)
 	// The live lease owners of each run, read once per run.
@@ -42,9 +45,13 @@ func PruneStaging(ctx context.Context, loc artifact.Location, grace time.Duratio
 			return m, nil
 		}
 		m := map[string]bool{}
+		objs, err := loc.Store.List(ctx, root+runID+"/")
+		if err != nil {
+			return nil, err
+		}
 		for _, o := range objs {
-			rest, ok := strings.CutPrefix(o.Key, root+runID+"/")
-			if !ok || strings.Count(rest, "/") != 1 || path.Base(rest) != artifact.LeaseName {
+			rest := strings.TrimPrefix(o.Key, root+runID+"/")
+			if strings.Count(rest, "/") != 1 || path.Base(rest) != artifact.LeaseName {
 				continue
 			}
 			info, found, err := artifact.ReadLease(ctx, loc.Store, o.Key)
@@ -59,46 +66,33 @@ func PruneStaging(ctx context.Context, loc artifact.Location, grace time.Duratio
 		return m, nil
 	}
 	seen := map[string]bool{}
-	for _, o := range objs {
-		rel := strings.TrimPrefix(o.Key, root)
-		i := strings.Index(rel, "/_staging/")
-		if i < 0 {
-			continue
-		}
-		runID, _, _ := strings.Cut(rel, "/")
-		areaRoot := rel[:i+len("/_staging/")]
-		area, _, _ := strings.Cut(rel[len(areaRoot):], "/")
-		parts := strings.SplitN(area, "-", 3)
-		started, err := time.Parse("20060102T150405", parts[0])
-		if err != nil || len(parts) < 2 {
-			continue // not a staging area of artifact.Output
-		}
-		stale := started.Before(cutoff)
-		if !stale && len(parts) == 3 {
+	for _, f := range files {
+		runID, _, _ := strings.Cut(strings.TrimPrefix(f.Key, root), "/")
+		stale := f.Started.Before(cutoff)
+		if !stale && f.Owner != "" {
 			owners, err := liveOwners(runID)
 			if err != nil {
 				return nil, err
 			}
-			stale = !owners[parts[2]]
+			stale = !owners[f.Owner]
 		}
-		key := areaRoot + area
 		if !stale {
-			if !seen[key] {
-				seen[key] = true
+			if !seen[f.Area] {
+				seen[f.Area] = true
 				rep.Live++
 			}
 			continue
 		}
-		if !seen[key] {
-			seen[key] = true
+		if !seen[f.Area] {
+			seen[f.Area] = true
 			rep.Areas++
 		}
 		rep.Objects++
-		rep.Bytes += o.Size
+		rep.Bytes += f.Size
 		if dryRun {
 			continue
 		}
-		if err := loc.Store.Delete(ctx, o.Key); err != nil {
+		if err := artifact.DeleteStaging(ctx, loc.Store, f); err != nil {
 			return nil, fmt.Errorf("removing stale staging: %w", err)
 		}
 	}
