@@ -31,10 +31,23 @@ func newWorkDir(tmp string) (dir string, removed int, done func(), err error) {
 		os.RemoveAll(dir)
 		return "", removed, nil, err
 	}
-	return dir, removed, func() {
-		unlock()
-		os.RemoveAll(dir)
-	}, nil
+	return dir, removed, func() { removeWorkDir(dir, unlock) }, nil
+}
+
+// removeWorkDir removes a work folder with its lock file last, so that a
+// process killed halfway (SIGKILL while it was cleaning up) leaves a folder
+// that still has its lock file: unlocked, hence abandoned, and removed by
+// the next run (a folder without one counts as being created, for
+// legacyAge).
+func removeWorkDir(dir string, unlock func()) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != workLockName {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+	unlock()
+	os.RemoveAll(dir)
 }
 
 // cleanStaleWorkDirs removes the work folders under tmp that no live run
@@ -57,7 +70,8 @@ func cleanStaleWorkDirs(tmp string) int {
 		if ok, err := workDirAbandoned(dir); err != nil || !ok {
 			continue
 		}
-		if os.RemoveAll(dir) == nil {
+		removeWorkDir(dir, func() {})
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
 			n++
 		}
 	}
