@@ -50,6 +50,16 @@ test-argo: images argo-tools ## Run the compiled workflows on the real Argo engi
 	trap 'hack/argo-local/argo-local.sh down' EXIT; eval "$$(hack/argo-local/argo-local.sh env)"; \
 	cd hack/argo-local && PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -tags argo -count=1 -v -timeout 90m ./e2e
 
+CHAOS_TRIALS ?= 50
+
+.PHONY: chaos
+chaos: build ## Kill random components and tweetflow run itself mid-run, rerun, check nothing is lost or left (CHAOS_TRIALS=50)
+	$(GO) run ./hack/chaos --bin $(BIN) --template $(TEMPLATE) --trials $(CHAOS_TRIALS)
+
+.PHONY: chaos-short
+chaos-short: ## make chaos with 3 trials (the version .ci/run runs)
+	$(MAKE) chaos CHAOS_TRIALS=3
+
 .PHONY: bench
 bench: deps ## Run the benchmarks (throughput, memory, peer comparisons)
 	hack/bench.sh

@@ -78,14 +78,24 @@ type Output struct {
 }
 
 // NewOutput starts staging an output under prefix (e.g. OutputKey(run, stage, name)).
-func NewOutput(store Store, prefix string) *Output {
+func NewOutput(store Store, prefix string) *Output { return NewOutputOwned(store, prefix, "") }
+
+// NewOutputOwned is NewOutput for the holder of a lease (Lease.Owner): the
+// staging area carries the owner token, so once that lease is released,
+// lost or dead, PruneStaleStaging knows the area is a leftover whatever
+// its age. The staging area is <prefix>/_staging/<time>-<random>[-<owner>]/.
+func NewOutputOwned(store Store, prefix, owner string) *Output {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	prefix = strings.TrimSuffix(prefix, "/")
+	area := time.Now().UTC().Format(stagingTimeLayout) + "-" + hex.EncodeToString(b[:])
+	if owner != "" {
+		area += "-" + owner
+	}
 	return &Output{
 		store:   store,
 		prefix:  prefix,
-		staging: path.Join(prefix, stagingDir, time.Now().UTC().Format(stagingTimeLayout)+"-"+hex.EncodeToString(b[:])),
+		staging: path.Join(prefix, stagingDir, area),
 		files:   map[string]File{},
 		meta:    map[string]string{},
 	}
@@ -296,11 +306,15 @@ func writeJSON(ctx context.Context, s Store, key string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeBytes(ctx, s, key, append(b, '\n'))
+}
+
+func writeBytes(ctx context.Context, s Store, key string, b []byte) error {
 	w, err := s.Create(ctx, key)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	if _, err := w.Write(b); err != nil {
 		w.Abort()
 		return err
 	}
@@ -331,30 +345,147 @@ func ReadManifest(ctx context.Context, s Store, prefix string) (*Manifest, error
 // stagingTimeLayout is the time part of the name of a staging area.
 const stagingTimeLayout = "20060102T150405"
 
+// DefaultStagingGrace is the age past which a staging area with no owner
+// (written without a lease) counts as left over by a killed stage.
+const DefaultStagingGrace = 24 * time.Hour
+
 // PruneStaging deletes the staging areas under the output prefix that were
 // started before cutoff: leftovers of stages killed before Commit. It must
 // not race a live writer of the same output, so pick a cutoff well before
 // the oldest stage that may still run. It returns the number of deleted
 // objects.
 func PruneStaging(ctx context.Context, s Store, prefix string, cutoff time.Time) (int, error) {
-	prefix = strings.TrimSuffix(prefix, "/")
-	root := path.Join(prefix, stagingDir) + "/"
+	return pruneStaging(ctx, s, prefix, func(started time.Time, _ string) bool { return started.Before(cutoff) })
+}
+
+// PruneStaleStaging deletes the staging areas under the output prefix that
+// no live writer can own: those started before cutoff, and those owned by a
+// lease owner other than liveOwner (the current holder of the step's lease;
+// "" when none is live). It returns the number of deleted objects.
+func PruneStaleStaging(ctx context.Context, s Store, prefix string, cutoff time.Time, liveOwner string) (int, error) {
+	return pruneStaging(ctx, s, prefix, func(started time.Time, owner string) bool {
+		return started.Before(cutoff) || (owner != "" && owner != liveOwner)
+	})
+}
+
+// StagingAreas lists the staging areas under the output prefix (their key
+// prefixes, ending in '/').
+func StagingAreas(ctx context.Context, s Store, prefix string) ([]string, error) {
+	root := path.Join(strings.TrimSuffix(prefix, "/"), stagingDir) + "/"
 	objs, err := s.List(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, obj := range objs {
+		area, _, _ := strings.Cut(strings.TrimPrefix(obj.Key, root), "/")
+		if k := root + area + "/"; len(out) == 0 || out[len(out)-1] != k {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+func pruneStaging(ctx context.Context, s Store, prefix string, stale func(started time.Time, owner string) bool) (int, error) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	files, err := ListStaging(ctx, s, path.Join(prefix, stagingDir)+"/")
 	if err != nil {
 		return 0, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
 	}
 	n := 0
-	for _, obj := range objs {
-		area, _, _ := strings.Cut(strings.TrimPrefix(obj.Key, root), "/")
-		ts, _, _ := strings.Cut(area, "-")
-		started, err := time.Parse(stagingTimeLayout, ts)
-		if err != nil || !started.Before(cutoff) {
-			continue // not ours, or too recent
+	for _, f := range files {
+		if f.Output != prefix || !stale(f.Started, f.Owner) {
+			continue
 		}
-		if err := s.Delete(ctx, obj.Key); err != nil {
+		if err := DeleteStaging(ctx, s, f); err != nil {
 			return n, fmt.Errorf("pruning staging areas of %q: %w", s.URI(prefix), err)
 		}
 		n++
 	}
 	return n, nil
+}
+
+// tempLister is a store that keeps in-flight writes as hidden temp files (FS).
+type tempLister interface {
+	listTemp(ctx context.Context, dir string) ([]ObjectInfo, error)
+	deleteTemp(key string) error
+}
+
+func isTempKey(key string) bool {
+	return strings.HasPrefix(path.Base(key), tmpPrefix)
+}
+
+// StagingFile is one file in a staging area, as ListStaging finds it.
+type StagingFile struct {
+	ObjectInfo
+	// Output is the prefix of the output the area stages.
+	Output string
+	// Area is the key prefix of the staging area (ending in '/').
+	Area string
+	// Started is when the area was started; Owner its lease owner ("" for
+	// none, see NewOutputOwned).
+	Started time.Time
+	Owner   string
+	temp    bool
+}
+
+// ListStaging lists every file of every staging area below prefix (a plain
+// string prefix, like List), including, on FS, the hidden temp files of
+// writers killed mid-file.
+func ListStaging(ctx context.Context, s Store, prefix string) ([]StagingFile, error) {
+	objs, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	tl, hasTemp := s.(tempLister)
+	if hasTemp {
+		dir := prefix
+		if i := strings.LastIndex(prefix, "/"); i >= 0 {
+			dir = prefix[:i+1]
+		} else {
+			dir = ""
+		}
+		tmp, err := tl.listTemp(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tmp {
+			if strings.HasPrefix(t.Key, prefix) {
+				objs = append(objs, t)
+			}
+		}
+	}
+	var out []StagingFile
+	for _, o := range objs {
+		i := strings.Index("/"+o.Key, "/"+stagingDir+"/")
+		if i < 0 {
+			continue
+		}
+		output := strings.TrimSuffix(o.Key[:i], "/")
+		rest := o.Key[i+len(stagingDir)+1:]
+		area, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(area, "-", 3)
+		started, err := time.Parse(stagingTimeLayout, parts[0])
+		if err != nil || len(parts) < 2 {
+			continue // not an area of Output
+		}
+		f := StagingFile{ObjectInfo: o, Output: output, Area: o.Key[:i] + stagingDir + "/" + area + "/", Started: started,
+			temp: hasTemp && isTempKey(o.Key)}
+		if len(parts) == 3 {
+			f.Owner = parts[2]
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// DeleteStaging deletes a file ListStaging returned.
+func DeleteStaging(ctx context.Context, s Store, f StagingFile) error {
+	if f.temp {
+		return s.(tempLister).deleteTemp(f.Key)
+	}
+	return s.Delete(ctx, f.Key)
 }

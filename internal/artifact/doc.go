@@ -25,5 +25,18 @@
 // leaves a half-written output that the next stage would read: killed
 // before Commit, the previous committed version stays intact; killed during
 // Commit, the output reads as not committed until the stage is rerun.
-// Staging areas of killed stages remain until PruneStaging removes them.
+// Staging areas of killed stages remain until PruneStaging or
+// PruneStaleStaging removes them.
+//
+// One writer per step: AcquireLease takes a lease object
+// (runs/<run-id>/<step>/_lease.json: owner token, holder, host, pid, expiry)
+// with a compare-and-swap (the Conditional interface: a flock on the key's
+// folder for FS, conditional PUTs with If-None-Match / If-Match for S3),
+// renews it while the step runs and marks it released at the end. A second
+// writer of the same step fails with ErrLeaseHeld naming the holder, unless
+// the holder is dead: its process is gone (same host), or it has not renewed
+// the lease for its whole TTL (elsewhere). The holder re-checks the lease
+// before publishing (Lease.Check). Staging areas made with NewOutputOwned
+// carry the owner token, so those of a writer whose lease is no longer live
+// are known leftovers whatever their age.
 package artifact

@@ -364,3 +364,54 @@ func (s *FS) URI(key string) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(p)}
 	return u.String()
 }
+
+// listTemp returns the temp files of in-flight or abandoned writes (names
+// starting with ".tmp-", which List hides) below the folder of the
+// slash-terminated prefix dir, as ObjectInfos whose Key is their path
+// relative to the root. A writer killed mid-file leaves one behind.
+func (s *FS) listTemp(ctx context.Context, dir string) ([]ObjectInfo, error) {
+	start := filepath.Join(s.root, filepath.FromSlash(strings.TrimSuffix(dir, "/")))
+	var out []ObjectInfo
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), tmpPrefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // gone meanwhile
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Key: filepath.ToSlash(rel), Size: info.Size(), ModTime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing temp files in %q: %w", s.URI(strings.TrimSuffix(dir, "/")), err)
+	}
+	return out, nil
+}
+
+// deleteTemp removes a temp file listTemp returned, and the folders it
+// leaves empty.
+func (s *FS) deleteTemp(key string) error {
+	if !fs.ValidPath(key) {
+		return fmt.Errorf("invalid key %q", key)
+	}
+	p := filepath.Join(s.root, filepath.FromSlash(key))
+	if err := os.Remove(p); err != nil && !isNotExist(err) {
+		return fmt.Errorf("deleting %q: %w", s.URI(key), err)
+	}
+	s.removeEmptyParents(p)
+	return nil
+}

@@ -214,3 +214,7 @@ func TestResolvedStoreKeepsExistingFolders(t *testing.T) {
 		t.Errorf("left behind: %q", leftovers)
 	}
 }
+
+func TestFSLease(t *testing.T) {
+	artifacttest.RunLease(t, func(t *testing.T) artifact.Store { return newFS(t) })
+}

@@ -170,3 +170,10 @@ func TestS3LargeObjectIsMultipart(t *testing.T) {
 		t.Errorf("ETag %q, size %d: want a 2-part upload of %d bytes", info.ETag, info.Size, len(data))
 	}
 }
+
+func TestS3Lease(t *testing.T) {
+	artifacttest.RunLease(t, func(t *testing.T) artifact.Store {
+		st, _ := newS3(t)
+		return st
+	})
+}

@@ -163,7 +163,7 @@ func (e *Env) resetOutputs(ctx context.Context) {
 		if err != nil {
 			loc = e.stepLocation(name)
 		}
-		e.outputs[name] = artifact.NewOutput(loc.Store, loc.Key)
+		e.outputs[name] = artifact.NewOutputOwned(loc.Store, loc.Key, e.owner)
 	}
 	clear(e.reused)
 }

@@ -194,6 +194,8 @@ type Env struct {
 	cache       bool
 	// reused are outputs a cache hit found already in place: not recommitted.
 	reused map[string]*artifact.Manifest
+	// owner is the token of the step's lease, carried by staging areas.
+	owner string
 
 	mu      sync.Mutex
 	summary Summary
@@ -409,6 +411,21 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 	start := time.Now()
 	e.summary.StartedAt = start.UTC().Truncate(time.Millisecond)
 	e.Log.Info("starting", "component", e.Contract.Name, "run_id", e.RunID, "step", e.Step)
+	// One writer per step: the loser of a race fails here, before it stages
+	// or publishes anything (see takeLease).
+	lease, ctx, err := e.takeLease(ctx)
+	if err != nil {
+		return err
+	}
+	if lease != nil {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := lease.Release(rctx); err != nil {
+				e.Log.Warn("releasing the step's lease", "error", err)
+			}
+		}()
+	}
 	var cacheKey string
 	var cacheSpec *stepcache.Spec
 	hit := false
@@ -425,7 +442,7 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 			}
 		}
 	}
-	err := run(ctx, e)
+	err = run(ctx, e)
 	// stopped: the run ended on the signal as it should (a server's
 	// graceful stop): it succeeded, but like an interrupted run it commits
 	// no output.
@@ -441,6 +458,13 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 	// so a cancelled run still cleans its staging area.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	defer cancel()
+	if lease != nil && keep {
+		// Publish only while still the step's writer.
+		if lerr := lease.Check(cctx); lerr != nil {
+			err = errors.Join(err, fmt.Errorf("not publishing the outputs of step %q: %w", e.Step, lerr))
+			keep = false
+		}
+	}
 	for _, name := range e.outOrder {
 		o := e.outputs[name]
 		if m := e.reused[name]; m != nil && keep {
@@ -478,7 +502,9 @@ func (e *Env) execute(ctx context.Context, run RunFunc) error {
 	if err != nil {
 		e.summary.Error = err.Error()
 	}
-	if werr := e.writeSummary(cctx); werr != nil {
+	if lease != nil && lease.Check(cctx) != nil {
+		// Lost the step to another writer: its summary is not ours to replace.
+	} else if werr := e.writeSummary(cctx); werr != nil {
 		e.Log.Warn("writing summary", "error", werr)
 	}
 	if werr := e.writeResults(); werr != nil {

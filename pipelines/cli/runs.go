@@ -182,19 +182,54 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 			},
 		}, {
 			Name:      "prune",
-			Usage:     "delete all runs but the newest --keep, or those older than --older-than (or both), keeping runs that kept runs read",
-			UsageText: "tweetflow runs prune [--store ...] (--keep N | --older-than DURATION | both) [--dry-run]",
+			Usage:     "delete all runs but the newest --keep, or those older than --older-than (or both), keeping runs that kept runs read; and remove the staging files killed steps left",
+			UsageText: "tweetflow runs prune [--store ...] (--keep N | --older-than DURATION | both | --staging-only) [--dry-run]",
+			Description: "Staging files (<output>/_staging/) of a step that was killed before publishing are removed from the " +
+				"runs that are kept: those of a step whose lease (<run>/<step>/_lease.json) is not live, and those written " +
+				"without a lease more than --staging-grace ago. Staging of running steps stays.",
 			Flags: append(flags(), append(deleteFlags(),
 				&ucli.IntFlag{Name: "keep", Usage: "keep the newest N runs"},
 				&ucli.DurationFlag{Name: "older-than", Usage: "delete only runs that started longer ago than this, e.g. 720h"},
+				&ucli.BoolFlag{Name: "staging-only", Usage: "delete no run, only remove stale staging files"},
+				&ucli.DurationFlag{Name: "staging-grace", Value: artifact.DefaultStagingGrace,
+					Usage: "remove staging files written without a lease once they are this old"},
 			)...),
 			OnUsageError: onUsage,
 			Action: func(cc *ucli.Context) error {
 				if cc.Args().Len() > 0 {
 					return usageError{fmt.Errorf("unexpected argument %q (to delete given runs: tweetflow runs delete RUN-ID...)", cc.Args().First())}
 				}
+				staging := func() error {
+					loc, err := resolveStore(cc)
+					if err != nil {
+						return err
+					}
+					rep, err := run.PruneStaging(cc.Context, loc, cc.Duration("staging-grace"), cc.Bool("dry-run"))
+					if err != nil {
+						return err
+					}
+					if given(cc, "json").Bool("json") {
+						if cc.Bool("staging-only") {
+							return writeJSON(stdout, rep)
+						}
+						return nil // one JSON document: the runs deleted
+					}
+					verb := "removed"
+					if rep.DryRun {
+						verb = "would remove"
+					}
+					fmt.Fprintf(stdout, "%s %d stale staging area(s) in %s (%d objects, %.1f MiB); %d of running steps kept\n",
+						verb, rep.Areas, loc.URI(), rep.Objects, float64(rep.Bytes)/(1<<20), rep.Live)
+					return nil
+				}
+				if cc.Bool("staging-only") {
+					if cc.IsSet("keep") || cc.IsSet("older-than") {
+						return usageError{errors.New("--staging-only deletes no run: drop --keep and --older-than")}
+					}
+					return staging()
+				}
 				if !cc.IsSet("keep") && !cc.IsSet("older-than") {
-					return usageError{errors.New("give --keep N, --older-than DURATION or both: prune deletes nothing by default")}
+					return usageError{errors.New("give --keep N, --older-than DURATION or both (or --staging-only): prune deletes nothing by default")}
 				}
 				if cc.Int("keep") < 0 || cc.Duration("older-than") < 0 {
 					return usageError{fmt.Errorf("--keep %d, --older-than %v: want zero or more", cc.Int("keep"), cc.Duration("older-than"))}
@@ -210,9 +245,10 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				ids := run.PruneSelect(runs, cc.Int("keep"), before)
 				if len(ids) == 0 {
 					fmt.Fprintf(stdout, "nothing to prune: %d runs in %s\n", len(runs), loc.URI())
-					return nil
+				} else if err := deleteRuns(cc, stdout, ids, run.DeleteOptions{KeepDependencies: true}); err != nil {
+					return err
 				}
-				return deleteRuns(cc, stdout, ids, run.DeleteOptions{KeepDependencies: true})
+				return staging()
 			},
 		}},
 	}

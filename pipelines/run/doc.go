@@ -49,6 +49,18 @@
 // KeepDependencies sparing, a run that a kept run reads; PruneSelect picks
 // the runs beyond the newest N or older than a time.
 //
+// Each step process runs in a process group of its own: cancelling a step
+// (a failure elsewhere, a deadline, Ctrl-C or SIGTERM of the executor)
+// signals the whole group, and whatever the step left running is killed
+// when it exits. On Linux the kernel also SIGKILLs a step when the executor
+// dies (parent-death signal), so a `tweetflow run` killed with SIGKILL
+// orphans nothing; its temporary work folder (tweetflow-run-*, locked while
+// the run lives) is removed by the next run. The components themselves hold
+// a lease on their step in the store (see internal/artifact), so a rerun
+// never publishes over a writer that is still alive, and remove the staging
+// files of killed writers; PruneStaging does the same store-wide for
+// `tweetflow runs prune`.
+//
 // Env vars that a template takes from a Secret are not resolved: a task
 // sees them only if they are set in the executor's environment.
 package run

@@ -58,7 +58,9 @@ func WithParams(p map[string]string) Option {
 func WithParallel(n int) Option { return func(c *config) { c.parallel = n } }
 
 // WithWorkDir keeps per-task files (results, summaries, termination
-// messages) under dir instead of a temporary folder removed at the end.
+// messages) under dir instead of a temporary folder removed at the end
+// (tweetflow-run-* in os.TempDir(), locked while the run lives; the folders
+// of runs that were killed are removed by the next run).
 func WithWorkDir(dir string) Option { return func(c *config) { c.workDir = dir } }
 
 // WithLog sets where task output goes, each line prefixed with [task].
@@ -208,11 +210,14 @@ func Run(ctx context.Context, tmpl *wfv1.WorkflowTemplate, opts ...Option) (*Rep
 		return nil, fmt.Errorf("running workflow template %q: %w", tmpl.Name, err)
 	}
 	if cfg.workDir == "" {
-		dir, err := os.MkdirTemp("", "tweetflow-run-")
+		dir, removed, done, err := newWorkDir("")
 		if err != nil {
 			return nil, fmt.Errorf("creating work folder: %w", err)
 		}
-		defer os.RemoveAll(dir)
+		defer done()
+		if removed > 0 {
+			fmt.Fprintf(ex.log, "removed %d work folder(s) of runs that were killed (%s%s*)\n", removed, filepath.Join(os.TempDir(), ""), workDirPattern)
+		}
 		cfg.workDir = dir
 	}
 	start := time.Now()

@@ -256,7 +256,10 @@ func (ex *execution) attempt(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Tem
 		defer cancel()
 	}
 	cmd := exec.CommandContext(actx, bin, argv[1:]...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	// Its own process group, killed with the executor (Linux): cancelling
+	// stops the whole group, and a killed executor orphans nothing.
+	cmd.SysProcAttr = startInGroup()
+	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = ex.cfg.killGrace
 	cmd.Dir = c.WorkingDir
 	cmd.Env = ex.taskEnv(c.Env, summaryFile, termFile)
@@ -267,6 +270,10 @@ func (ex *execution) attempt(ctx context.Context, t wfv1.DAGTask, tmpl *wfv1.Tem
 		fmt.Fprintf(ex.log, "[%s] %s\n", t.Name, strings.Join(argv, " "))
 	}
 	runErr := cmd.Run()
+	if cmd.Process != nil {
+		// Whatever the step started and left behind goes with it.
+		_ = signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+	}
 	ex.log.flush(cmd.Stdout, cmd.Stderr)
 
 	code = 0

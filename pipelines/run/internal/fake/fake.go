@@ -17,6 +17,13 @@ import (
 // EventsEnv names the file the fakes append "<unix-ns> <step> start|end <note>" lines to.
 const EventsEnv = "RUNTEST_EVENTS"
 
+// PIDsEnv names a folder where each fake writes <step>.pid when it starts.
+const PIDsEnv = "RUNTEST_PIDS"
+
+// HoldEnv is a duration each fake with outputs waits after staging its
+// files and before publishing them: a window to kill it in.
+const HoldEnv = "RUNTEST_HOLD"
+
 var params = []component.Param{
 	{Name: "rows", Type: component.Int, Default: "1", Description: "rows to report"},
 	{Name: "sleep", Type: component.Duration, Default: "0s", Description: "time to sleep"},
@@ -50,6 +57,9 @@ var (
 func Run(ctx context.Context, e *component.Env) error {
 	event(e.Step, "start", e.String("note"))
 	defer event(e.Step, "end", "")
+	if dir := os.Getenv(PIDsEnv); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, e.Step+".pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	}
 	if in, ok := e.Input("in"); ok {
 		if _, err := artifact.ReadManifest(ctx, in.Store, in.Key); err != nil {
 			return fmt.Errorf("reading input %q: %w", in.URI(), err)
@@ -84,6 +94,13 @@ func Run(ctx context.Context, e *component.Env) error {
 	if len(e.Contract.Outputs) > 0 {
 		if err := e.Output("data").WriteFile(ctx, "part-0.txt", strings.NewReader(e.Step)); err != nil {
 			return err
+		}
+		if d, err := time.ParseDuration(os.Getenv(HoldEnv)); err == nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
 		}
 	}
 	if e.Contract.Name == Gate.Name {

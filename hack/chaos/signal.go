@@ -1,0 +1,11 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func signalNotify(ch chan os.Signal) { signal.Notify(ch, os.Interrupt, syscall.SIGTERM) }
