@@ -25,8 +25,6 @@ import (
 // envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
 const envDatabaseURL = "DATABASE_URL"
 
-// shutdownTimeout bounds the wait for requests in flight on SIGTERM.
-const shutdownTimeout = 10 * time.Second
 
 // subcommand turns `annotate export ...` into `annotate --mode export ...`
 // (the harness takes flags only).
@@ -177,23 +175,9 @@ func serve(ctx context.Context, env *component.Env, store *annotate.Store, label
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	// Every request in flight was answered (its answer committed): stopping
-	// on SIGTERM is the server's normal end, exit 0.
-	env.Stopped()
-	env.Log.Info("stopped")
-	return nil
+	// SIGTERM: the requests in flight are answered (an annotator's answer
+	// committed), then exit 0.
+	return env.ServeHTTP(ctx, srv, ln)
 }
 
 func export(ctx context.Context, env *component.Env, store *annotate.Store) (err error) {

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,57 +10,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tweetflow/tweetflow/internal/dashboard"
+	"github.com/tweetflow/tweetflow/internal/testutil/browsertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
 
-// Environment of the browser test.
-const (
-	// envRequireBrowser set to 1 turns a missing chromium into a failure.
-	envRequireBrowser = "TWEETFLOW_REQUIRE_BROWSER"
-	// envArtifacts names a folder for the screenshot (default: a temp dir).
-	envArtifacts = "TWEETFLOW_ARTIFACTS"
-)
-
 // viewport is the window width the page must fit without horizontal scrolling.
 const viewport = 1200
-
-// browser starts one headless chromium for the test and returns its context.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv(envRequireBrowser) == "1" {
-			t.Fatalf("chromium not found (%s=1): install it with hack/install-test-deps.sh", envRequireBrowser)
-		}
-		t.Skip("chromium not found: install it with hack/install-test-deps.sh (set " + envRequireBrowser + "=1 to fail instead)")
-	}
-	if v, err := exec.Command(bin, "--version").Output(); err == nil {
-		t.Logf("browser: %s", strings.TrimSpace(string(v)))
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(viewport, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("starting chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(bctx, 3*time.Minute)
-	t.Cleanup(cancelT)
-	return ctx
-}
 
 // TestBrowser opens the dashboard over a database with known rows in a
 // real browser at 1,200 px: the numbers, the charts, the links, no
@@ -72,7 +24,7 @@ func browser(t *testing.T) context.Context {
 // letters arrive and the page shows them without a reload; then another
 // label is chosen.
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
+	ctx := browsertest.Start(t, viewport, 900)
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
 	writeRows(t, conn, "tweet_scores", rows())
@@ -177,9 +129,7 @@ func TestBrowser(t *testing.T) {
 	if got := eval(`performance.getEntriesByType("resource").map(e => e.name).filter(n => !n.startsWith(location.origin)).join(" ")`); got != "" {
 		t.Errorf("fetched from elsewhere: %v", got)
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	check("screenshot", err)
-	saveShot(t, "dashboard.png", buf)
+	browsertest.SaveScreenshot(t, ctx, "dashboard.png")
 
 	// Live refresh: new rows and dead letters show up without a reload.
 	eval(`window.__noReload = true`)
@@ -210,23 +160,4 @@ func TestBrowser(t *testing.T) {
 	if code, logs := stop(); strings.Contains(logs, "level=ERROR") {
 		t.Errorf("server exit %d with errors:\n%s", code, logs)
 	}
-}
-
-func saveShot(t *testing.T, name string, buf []byte) {
-	t.Helper()
-	if !bytes.HasPrefix(buf, []byte("\x89PNG")) {
-		t.Errorf("screenshot is not a PNG")
-	}
-	dir := os.Getenv(envArtifacts)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", p, len(buf))
 }

@@ -23,8 +23,6 @@ import (
 // envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
 const envDatabaseURL = "DATABASE_URL"
 
-// shutdownTimeout bounds the wait for requests in flight on SIGTERM.
-const shutdownTimeout = 10 * time.Second
 
 // Files read from the inputs.
 const (
@@ -212,18 +210,5 @@ func serve(ctx context.Context, env *component.Env, h http.Handler, tables []str
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	env.Log.Info("stopped")
-	return nil
+	return env.ServeHTTP(ctx, srv, ln)
 }
