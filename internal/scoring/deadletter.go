@@ -263,10 +263,5 @@ func (s *DeadLetterSink) Close() error {
 	}
 	conn := s.conn
 	s.conn = nil
-	if !s.own {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return conn.Close(ctx)
+	return closeOwned(conn, s.own)
 }

@@ -510,7 +510,13 @@ func (s *PostgresSink) Close() error {
 	}
 	conn := s.conn
 	s.conn = nil
-	if !s.own {
+	return closeOwned(conn, s.own)
+}
+
+// closeOwned closes a sink's connection when the sink opened it (a
+// connection handed in belongs to the caller).
+func closeOwned(conn *pgx.Conn, own bool) error {
+	if !own {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
