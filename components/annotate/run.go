@@ -25,7 +25,6 @@ import (
 // envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
 const envDatabaseURL = "DATABASE_URL"
 
-
 // subcommand turns `annotate export ...` into `annotate --mode export ...`
 // (the harness takes flags only).
 func subcommand(args []string) []string {

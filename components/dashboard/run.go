@@ -23,7 +23,6 @@ import (
 // envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
 const envDatabaseURL = "DATABASE_URL"
 
-
 // Files read from the inputs.
 const (
 	metricsFile  = "metrics.json"
