@@ -347,6 +347,22 @@ func (l *Lease) Release(ctx context.Context) error {
 
 // ReadLease reads the lease object at key; ok is false when there is none.
 func ReadLease(ctx context.Context, s Store, key string) (info LeaseInfo, ok bool, err error) {
+	// A lease is rewritten every renewal: read it in one request where the
+	// store can (a streamed S3 read that needs a second request fails its
+	// ETag precondition when a renewal lands in between).
+	if c, isC := s.(Conditional); isC {
+		b, _, err := c.ReadVersion(ctx, key)
+		if errors.Is(err, ErrNotExist) {
+			return LeaseInfo{}, false, nil
+		}
+		if err != nil {
+			return LeaseInfo{}, false, err
+		}
+		if err := json.Unmarshal(b, &info); err != nil {
+			return LeaseInfo{}, false, fmt.Errorf("decoding lease %q: %w", s.URI(key), err)
+		}
+		return info, true, nil
+	}
 	r, err := s.Open(ctx, key)
 	if errors.Is(err, ErrNotExist) {
 		return LeaseInfo{}, false, nil
