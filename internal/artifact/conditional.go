@@ -86,16 +86,15 @@ func (s *S3) ReadVersion(ctx context.Context, key string) ([]byte, string, error
 	if err := validKey(key); err != nil {
 		return nil, "", err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	// One GET gives the body and the ETag of the same version. (Client's
+	// GetObject+Stat sends a HEAD first and then a GET with If-Match, which
+	// fails when the object is replaced in between, as a renewed lease is.)
+	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, "", s.wrapErr("reading", key, err)
 	}
-	defer obj.Close()
-	info, err := obj.Stat() // sends the GET: the body below is this version's
-	if err != nil {
-		return nil, "", s.wrapErr("reading", key, err)
-	}
-	b, err := io.ReadAll(obj)
+	defer body.Close()
+	b, err := io.ReadAll(body)
 	if err != nil {
 		return nil, "", s.wrapErr("reading", key, err)
 	}

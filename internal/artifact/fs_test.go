@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/artifact/artifacttest"
@@ -217,4 +219,46 @@ func TestResolvedStoreKeepsExistingFolders(t *testing.T) {
 
 func TestFSLease(t *testing.T) {
 	artifacttest.RunLease(t, func(t *testing.T) artifact.Store { return newFS(t) })
+}
+
+// lostReply is a store whose conditional writes land but, once armed,
+// report a timeout to the writer, as a PUT does whose reply is lost.
+type lostReply struct {
+	*artifact.FS
+	armed atomic.Int32 // writes left to answer with an error
+}
+
+func (s *lostReply) WriteIf(ctx context.Context, key string, data []byte, ifVersion string) (string, error) {
+	v, err := s.FS.WriteIf(ctx, key, data, ifVersion)
+	if err == nil && s.armed.Add(-1) >= 0 {
+		return "", context.DeadlineExceeded
+	}
+	return v, err
+}
+
+// TestLeaseRenewalReplyLost: a renewal that landed although its writer saw
+// an error is still this holder's lease; the next renewal and Check must
+// not report it lost (seen as a flaky TestS3Lease/Renewal under load).
+func TestLeaseRenewalReplyLost(t *testing.T) {
+	ctx := context.Background()
+	st := &lostReply{FS: newFS(t)}
+	lost := make(chan error, 1)
+	l, err := artifact.AcquireLease(ctx, st, "runs/r1/stage/_lease.json", artifact.LeaseOptions{TTL: 300 * time.Millisecond, OnLost: func(err error) { lost <- err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(ctx)
+	st.armed.Store(1)
+	time.Sleep(600 * time.Millisecond) // several renewals, the first one's reply lost
+	if n := st.armed.Load(); n > 0 {
+		t.Fatalf("no renewal was attempted (armed %d)", n)
+	}
+	if err := l.Check(ctx); err != nil {
+		t.Errorf("Check after a renewal whose reply was lost: %v", err)
+	}
+	select {
+	case err := <-lost:
+		t.Errorf("OnLost(%v)", err)
+	default:
+	}
 }

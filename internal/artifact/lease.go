@@ -246,6 +246,8 @@ func (l *Lease) renew() {
 		cancel()
 		switch {
 		case err == nil:
+		case errors.Is(err, ErrPrecondition) && l.adopt():
+			// A write that timed out here had landed: still ours.
 		case errors.Is(err, ErrPrecondition):
 			l.setLost(l.describeLoss(prev))
 			return
@@ -260,6 +262,28 @@ func (l *Lease) renew() {
 			}
 		}
 	}
+}
+
+// adopt reports whether the lease object, at a version this process does
+// not know, is still this holder's (its Owner token is known to no one
+// else): a renewal that timed out on the client but landed in the store,
+// or one that landed while Check was reading. It then records that
+// version.
+func (l *Lease) adopt() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	data, ver, err := l.cond.ReadVersion(ctx, l.key)
+	if err != nil {
+		return false
+	}
+	var cur LeaseInfo
+	if json.Unmarshal(data, &cur) != nil || cur.Owner != l.info.Owner || cur.Released {
+		return false
+	}
+	l.mu.Lock()
+	l.version = ver
+	l.mu.Unlock()
+	return true
 }
 
 func (l *Lease) describeLoss(prev LeaseInfo) error {
@@ -307,7 +331,7 @@ func (l *Lease) Check(ctx context.Context) error {
 		}
 		return fmt.Errorf("checking the lease %s: %w", l.URI(), err)
 	}
-	if cur != ver {
+	if cur != ver && !l.adopt() {
 		l.mu.Lock()
 		prev := l.info
 		l.mu.Unlock()
