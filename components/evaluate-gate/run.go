@@ -187,7 +187,7 @@ func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn 
 	}
 	st, err := ingest.Ingest(ctx, src, fn, ingest.Options{MaxBadRows: maxBad, OnBadRow: func(b ingest.BadRow) {
 		env.Log.Warn("bad row skipped", "source", b.Source, "line", b.Line, "reason", b.Reason)
-	}})
+	}, OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) }})
 	env.AddBytesIn(st.BytesRead)
 	if err != nil {
 		return "", st.BadRows, fmt.Errorf("reading --data: %w", err)

@@ -31,6 +31,7 @@ func run(ctx context.Context, env *component.Env) error {
 		OnBadRow: func(b ingest.BadRow) {
 			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
 		},
+		OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) },
 	})
 	prog.Done()
 	env.AddRows(st.RowsIn, st.RowsOut)

@@ -173,6 +173,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 				dead.Add(scoring.BadRowDeadLetter(b, time.Now()))
 			}
 		},
+		OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) },
 	})
 	prog.Done()
 	if dead != nil {

@@ -320,16 +320,22 @@ func TestScoreS3(t *testing.T) {
 	}
 }
 
+// TestScoreEmptyInput: no tweet at all fails (issue 11 defect 8), with a
+// warning naming the empty source, and nothing is committed.
 func TestScoreEmptyInput(t *testing.T) {
 	st := stagetest.NewFS(t)
 	modelURI, _ := commitModel(t, st, "m1")
-	r := st.MustRun(t, stages.Score, runWith(strings.NewReader("")), "r1", "--model", modelURI, "--tweets", "-")
-	m := st.MustManifest(t, "r1", "score", "scores")
-	if len(dataset.ShardFiles(m)) != 0 || len(scores(t, st, "r1")) != 0 {
-		t.Errorf("empty input gave %d shards", len(dataset.ShardFiles(m)))
+	r := st.Run(t, stages.Score, runWith(strings.NewReader("")), "r1", "--model", modelURI, "--tweets", "-")
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.Code, r.Stderr)
 	}
-	if !strings.Contains(r.Stdout, "0 tweets read, 0 scored") {
-		t.Errorf("stdout %q", r.Stdout)
+	for _, want := range []string{"empty source", "every source is empty", `"stdin"`} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
+		}
+	}
+	if _, ok := st.Manifest(t, "r1", "score", "scores"); ok {
+		t.Errorf("an empty input committed its scores")
 	}
 }
 

@@ -283,6 +283,15 @@ type Options struct {
 	OnBadRow func(BadRow)
 	// MaxExamples is how many bad rows Stats keeps (default 10).
 	MaxExamples int
+	// OnEmptySource, when set, is called for every source that holds no
+	// row at all (an empty file, a header without rows): a warning, the
+	// other sources go on.
+	OnEmptySource func(name string)
+	// AllowNoRows lets an Ingest that passes no row to the sink succeed.
+	// By default it fails: with ErrNoRows naming the sources when every
+	// source is empty, or naming the first bad rows when every row read
+	// was bad (a binary file under the bad-row limit, say).
+	AllowNoRows bool
 }
 
 // SourceStats counts the rows of one source.
@@ -309,6 +318,10 @@ type Stats struct {
 // rows exceed Options.MaxBadRows.
 var ErrTooManyBadRows = errors.New("too many bad rows")
 
+// ErrNoRows is wrapped by the error Ingest returns when no row reached the
+// sink (see Options.AllowNoRows).
+var ErrNoRows = errors.New("no rows")
+
 // Ingest reads every source in order and passes each good row to sink
 // (the *dataset.Tweet is reused: copy it to keep it). Bad rows are counted
 // in Stats; once more than opts.MaxBadRows occur, Ingest stops with an
@@ -332,9 +345,43 @@ func Ingest(ctx context.Context, sources []Source, sink func(*dataset.Tweet) err
 		if err != nil {
 			return st, err
 		}
+		if ss.RowsIn == 0 && opts.OnEmptySource != nil {
+			opts.OnEmptySource(src.Name)
+		}
+	}
+	if st.RowsOut == 0 && !opts.AllowNoRows {
+		return st, noRows(&st)
 	}
 	return st, nil
 }
+
+// noRows explains an Ingest that passed no row to the sink.
+func noRows(st *Stats) error {
+	var names []string
+	for _, s := range st.Sources {
+		names = append(names, strconv.Quote(s.Name))
+	}
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("and %d more", len(st.Sources)-5))
+	}
+	list := strings.Join(names, ", ")
+	if st.BadRows == 0 {
+		return fmt.Errorf("ingesting: %w: every source is empty (%s): nothing to publish; check the paths or the export that wrote them", ErrNoRows, list)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ingesting: %v: no good row in %s: all %d rows read were bad (is it the right file and format? see --format and the column flags)", ErrNoRows, list, st.BadRows)
+	n := min(len(st.BadExamples), 5)
+	for i := 0; i < n; i++ {
+		b.WriteString("\n  ")
+		b.WriteString(st.BadExamples[i].Error())
+	}
+	return &noRowsError{msg: b.String()}
+}
+
+type noRowsError struct{ msg string }
+
+func (e *noRowsError) Error() string { return e.msg }
+func (e *noRowsError) Unwrap() error { return ErrNoRows }
 
 type sinkError struct{ err error }
 

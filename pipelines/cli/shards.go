@@ -55,7 +55,9 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 					if ds != "" {
 						items, err = shard.PlanDataset(cc.Context, ds, shard.S3ConfigFromEnv(os.Getenv))
 					} else {
-						items, err = shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv))
+						items, err = shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv), func(path string) {
+							fmt.Fprintf(cc.App.ErrWriter, "shards plan: warning: %s is empty: skipped\n", path)
+						})
 					}
 					if errors.Is(err, shard.ErrBadSources) {
 						return usageError{err} // exit 2: not retried

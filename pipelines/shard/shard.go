@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -35,10 +36,11 @@ func Index(i int) string { return fmt.Sprintf("%04d", i) }
 
 // Plan expands the sources (paths, globs, folders or s3://bucket/prefix
 // URIs, as ingest takes them) into one item per file, in the order ingest
-// would read them.
-func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item, error) {
-	var uris []string
-	var local []string
+// would read them. Empty local files get no item (ingest would fail on a
+// shard with no rows): each is passed to onEmpty (a warning), and a plan
+// whose files are all empty fails.
+func Plan(ctx context.Context, sources []string, cfg artifact.S3Config, onEmpty func(path string)) ([]Item, error) {
+	var uris, local, empty []string
 	flush := func() error {
 		if len(local) == 0 {
 			return nil
@@ -47,7 +49,16 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item,
 		if err != nil {
 			return fmt.Errorf("planning shards: %w: %w", ErrBadSources, err)
 		}
-		uris = append(uris, files...)
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil && st.Size() == 0 {
+				empty = append(empty, f)
+				if onEmpty != nil {
+					onEmpty(f)
+				}
+				continue
+			}
+			uris = append(uris, f)
+		}
 		local = nil
 		return nil
 	}
@@ -77,6 +88,9 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config) ([]Item,
 	}
 	if err := flush(); err != nil {
 		return nil, err
+	}
+	if len(uris) == 0 && len(empty) > 0 {
+		return nil, fmt.Errorf("planning shards: %w: every source is empty (%s)", ErrBadSources, strings.Join(empty, ", "))
 	}
 	if len(uris) == 0 {
 		return nil, errors.New("planning shards: no sources")

@@ -23,7 +23,11 @@ func TestPlanLocal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, err := shard.Plan(context.Background(), []string{dir, filepath.Join(dir, "a.csv")}, artifact.S3Config{})
+	if err := os.WriteFile(filepath.Join(dir, "empty.csv"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var empty []string
+	items, err := shard.Plan(context.Background(), []string{dir, filepath.Join(dir, "a.csv")}, artifact.S3Config{}, func(p string) { empty = append(empty, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +42,17 @@ func TestPlanLocal(t *testing.T) {
 	if strings.Join(got, ",") != "a.csv,b.csv,sub/c.tsv" {
 		t.Errorf("plan %v", got)
 	}
-	if _, err := shard.Plan(context.Background(), []string{filepath.Join(dir, "*.parquet")}, artifact.S3Config{}); !errors.Is(err, shard.ErrBadSources) {
+	// An empty file gets no item (its shard would fail) but a warning.
+	if len(empty) != 1 || empty[0] != filepath.Join(dir, "empty.csv") {
+		t.Errorf("empty files reported: %v, want [%s]", empty, filepath.Join(dir, "empty.csv"))
+	}
+	if _, err := shard.Plan(context.Background(), []string{filepath.Join(dir, "*.parquet")}, artifact.S3Config{}, nil); !errors.Is(err, shard.ErrBadSources) {
 		t.Errorf("a glob matching nothing: %v, want ErrBadSources", err)
+	}
+	// Only empty files: the plan fails, naming them.
+	_, err = shard.Plan(context.Background(), []string{filepath.Join(dir, "empty.csv")}, artifact.S3Config{}, nil)
+	if !errors.Is(err, shard.ErrBadSources) || !strings.Contains(err.Error(), "every source is empty") || !strings.Contains(err.Error(), "empty.csv") {
+		t.Errorf("only empty files: %v, want ErrBadSources naming empty.csv", err)
 	}
 }
 
@@ -110,7 +123,7 @@ func TestPlanS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, err := shard.Plan(ctx, []string{"s3://" + srv.Bucket + "/raw"}, srv.Config())
+	items, err := shard.Plan(ctx, []string{"s3://" + srv.Bucket + "/raw"}, srv.Config(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

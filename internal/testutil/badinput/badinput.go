@@ -92,11 +92,14 @@ func Cases() []Case {
 			Msgs: []string{"1mib.jsonl", "line=3", "longer than 1 MiB"}},
 		{Name: "field-20MiB", Make: write("20mib.jsonl", Rows(0, 2)+long(20<<20)+Rows(3, 1)), Good: 3, Bad: 1,
 			Msgs: []string{"20mib.jsonl", "line=3", "longer than 1 MiB"}},
-		// Issue 11 defect 8 (no good rows from non-empty input, empty
-		// files) is not decided here: today ingest and score publish an
-		// empty output for these two, evaluate-gate and label fail.
-		{Name: "empty-file", Make: write("empty.jsonl", "")},
-		{Name: "header-only-csv", Make: write("header.csv", "id,text,label\n")},
+		// No row at all fails (a warning per empty source when others
+		// have rows); rows that are all bad fail even under the limit.
+		{Name: "empty-file", Make: write("empty.jsonl", ""), Exit: 1,
+			Msgs: []string{"empty source", "every source is empty", "empty.jsonl"}},
+		{Name: "header-only-csv", Make: write("header.csv", "id,text,label\n"), Exit: 1,
+			Msgs: []string{"empty source", "every source is empty", "header.csv"}},
+		{Name: "binary-few-bad-rows", Make: write("few.jsonl", "\x89PNG\x00\x1a\n\x00\x01\x02\n\xff\xfe junk\nnot json\n{still not json\n"), Bad: 5, Exit: 1,
+			Msgs: []string{"no good row", "all 5 rows read were bad", `few.jsonl" line 1`}},
 		{Name: "unterminated-quote-csv", Make: write("quote.csv", "id,text,label\n1,good morning,AI\n2,\"never closed,OTHER\n3,bad night,OTHER\n"), Good: 2, Bad: 1,
 			Msgs: []string{"quote.csv", "line=3", "quote"}},
 		{Name: "invalid-json", Make: write("broken.jsonl", Rows(0, 1)+`{"id":"2","text":`+"\n"+Rows(1, 1)), Good: 2, Bad: 1,
