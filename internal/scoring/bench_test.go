@@ -88,7 +88,7 @@ func BenchmarkScorer(b *testing.B) {
 			for b.Loop() {
 				lo := (i * n) % (len(tw) - n)
 				i++
-				if rows, err = s.ScoreInto(rows[:0], tw[lo:lo+n]); err != nil {
+				if rows, err = s.ScoreInto(context.Background(), rows[:0], tw[lo:lo+n]); err != nil {
 					b.Fatal(err)
 				}
 			}
