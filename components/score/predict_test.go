@@ -376,3 +376,53 @@ func waitDefault(t *testing.T, base, version string) {
 	}
 	t.Fatalf("the server's default model is not %s after 30s", version)
 }
+
+// TestScorePredictKafkaServerGone consumes Kafka through the model
+// server; the server dies for longer than the retry budget: score fails,
+// and the failed batch's offsets are not committed, so once the server is
+// back a new consumer of the group stores every tweet exactly once.
+func TestScorePredictKafkaServerGone(t *testing.T) {
+	const first, total = 2000, 3000
+	bin := buildServe(t)
+	modelDir := filepath.Join(t.TempDir(), "m1")
+	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+	srv := newServe(t, bin, "--model", modelDir)
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	st := stagetest.NewFS(t)
+	kc := newCluster(t, 3)
+	prod := kclient(t, kc)
+	produce(t, prod, 0, first)
+	args := func(run string) []string {
+		return append(st.Args("score", run), "--predict-url", srv.url(), "--postgres-dsn", db.DSN(),
+			"--kafka-brokers", strings.Join(kc.ListenAddrs(), ","), "--kafka-topics", "tweets", "--kafka-group", "g1",
+			"--batch-size", "200", "--flush-interval", "100ms", "--predict-retry-budget", "2s")
+	}
+	a := startInProcess(args("r1"))
+	waitRows(t, conn, 400, time.Minute, a.exited)
+	srv.kill()
+	produce(t, prod, first, total)
+	var code int
+	select {
+	case code = <-a.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("score did not fail within a minute of the server's death: %s", a.stderr.String())
+	}
+	if code == 0 || !strings.Contains(a.stderr.String(), "retry budget 2s") {
+		t.Fatalf("score exited %d with the server gone: %s", code, a.stderr.String())
+	}
+	stored := countRows(t, conn, "tweet_scores")
+	if stored >= total {
+		t.Fatalf("all %d rows stored before the server died: the test did not kill it mid-stream", stored)
+	}
+
+	srv.start(t)
+	b := startInProcess(args("r2"))
+	waitRows(t, conn, total, 2*time.Minute, b.exited)
+	b.stop(t)
+	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
+		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
+	}
+	assertCommitted(t, kc, "g1")
+	t.Logf("the first consumer stored %d rows before failing; the second the rest", stored)
+}
