@@ -391,7 +391,6 @@ func (s *HTTPScorer) ScoreInto(ctx context.Context, dst []Row, tweets []dataset.
 		model  *remoteModel
 		probs  []float32 // in the scorer's label order
 		clean  []string
-		err    error
 	}
 	var chunks []*chunk
 	for lo := 0; lo < len(tweets); {
@@ -406,18 +405,23 @@ func (s *HTTPScorer) ScoreInto(ctx context.Context, dst []Row, tweets []dataset.
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
+send:
 	for _, c := range chunks {
+		select {
+		case <-cctx.Done(): // a request failed: send no more
+			break send
+		default:
+		}
 		select {
 		case s.sem <- struct{}{}:
 		case <-cctx.Done():
-			c.err = context.Cause(cctx)
-			continue
+			break send
 		}
 		wg.Go(func() {
 			defer func() { <-s.sem }()
-			c.model, c.probs, c.err = s.predict(cctx, tweets[c.lo:c.hi])
-			if c.err != nil {
-				cancel(c.err)
+			var err error
+			if c.model, c.probs, err = s.predict(cctx, tweets[c.lo:c.hi]); err != nil {
+				cancel(err)
 				return
 			}
 			c.clean = make([]string, c.hi-c.lo)
@@ -427,11 +431,10 @@ func (s *HTTPScorer) ScoreInto(ctx context.Context, dst []Row, tweets []dataset.
 		})
 	}
 	wg.Wait()
-	if err := context.Cause(cctx); err != nil {
-		if ctx.Err() != nil {
-			return dst, fmt.Errorf("scoring %d tweets: %w", len(tweets), context.Cause(ctx))
+	for _, c := range chunks {
+		if c.model == nil { // not sent, or failed: cctx holds why
+			return dst, fmt.Errorf("scoring %d tweets: %w", len(tweets), context.Cause(cctx))
 		}
-		return dst, fmt.Errorf("scoring %d tweets: %w", len(tweets), err)
 	}
 	at := s.o.Clock().UTC().Truncate(time.Millisecond)
 	for _, c := range chunks {
