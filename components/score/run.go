@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -73,6 +74,9 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	}
 	predictURL := env.String("predict-url")
 	modelLoc, haveModel := env.Input("model")
+	if u, err := url.Parse(predictURL); predictURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return component.Usagef("--predict-url %q: want the model server's base URL, http(s)://host:port", predictURL)
+	}
 	if predictURL == "" && !haveModel {
 		return component.Usagef("missing input --model (the exported model folder): give a path or s3:// URI, or --predict-url to score through a model server")
 	}
@@ -293,11 +297,11 @@ func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats) {
 	fmt.Fprintln(env.Stdout)
 }
 
-// httpScorer connects to the model server at url (--predict-url): its
+// httpScorer connects to the model server at base (--predict-url): its
 // model's labels must be those the table holds, when it holds rows.
-func httpScorer(ctx context.Context, env *component.Env, url string, pg *scoring.PostgresSink, table string) (*scoring.HTTPScorer, error) {
+func httpScorer(ctx context.Context, env *component.Env, base string, pg *scoring.PostgresSink, table string) (*scoring.HTTPScorer, error) {
 	o := scoring.HTTPOptions{
-		URL:         url,
+		URL:         base,
 		Concurrency: env.Int("predict-concurrency"),
 		RetryBudget: env.Duration("predict-retry-budget"),
 		OnRetry: func(r scoring.RetryInfo) {
