@@ -31,8 +31,11 @@
 #    ./internal/scoring/ in one run: 20k real tweets scored in process
 #    into a local PostgreSQL (fsync off) from a JSONL file, and from an
 #    in-process kfake Kafka cluster (3 partitions, a fresh consumer group
-#    per iteration: join, poll, decode, score, store, commit), tweets/s
-#    end to end (target >= 50,000 on the Kafka path) and tweets/cpu-s.
+#    per iteration: join, poll, decode, score, store, commit), scoring in
+#    process (BenchmarkKafka/inprocess) and through the model server's
+#    POST /predict over loopback HTTP (BenchmarkKafka/server, as score
+#    --predict-url does), tweets/s end to end (target >= 50,000 on the
+#    Kafka path) and tweets/cpu-s.
 # A missing script or package prints "skipped: <what> not found"; each
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
@@ -169,7 +172,7 @@ train() {
 }
 
 stream() {
-	hr "stream: file -> PostgreSQL vs Kafka (kfake) -> PostgreSQL, in-process scoring"
+	hr "stream: file -> PostgreSQL vs Kafka (kfake) -> PostgreSQL, in-process scoring vs through the model server"
 	(cd "$ROOT" && timeout "$SECTION_TIMEOUT" go test -run '^$' -bench 'BenchmarkStream/postgres|BenchmarkKafka' -benchtime 3x ./internal/scoring/) ||
 		echo "stream benchmarks failed or timed out (exit $?)"
 }

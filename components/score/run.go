@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -70,16 +72,14 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 			return component.Usagef("--dead-letter-table: %w", err)
 		}
 	}
-	modelLoc, _ := env.Input("model")
-	model, err := serving.Load(ctx, modelLoc.URI(), serving.WithS3(env.S3Config()))
-	if err != nil {
-		return err
+	predictURL := env.String("predict-url")
+	modelLoc, haveModel := env.Input("model")
+	if u, err := url.Parse(predictURL); predictURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return component.Usagef("--predict-url %q: want the model server's base URL, http(s)://host:port", predictURL)
 	}
-	scorer, err := scoring.NewScorer(model)
-	if err != nil {
-		return err
+	if predictURL == "" && !haveModel {
+		return component.Usagef("missing input --model (the exported model folder): give a path or s3:// URI, or --predict-url to score through a model server")
 	}
-	env.Log.Info("model loaded", "version", model.Version(), "labels", strings.Join(model.Labels(), ","), "source", model.Source())
 
 	out := env.Output("scores")
 	pq := scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
@@ -97,6 +97,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, envDatabaseURL)
 	}
 	var dead *scoring.DeadLetterSink
+	var pg *scoring.PostgresSink
 	var rejected atomic.Int64
 	if dsn != "" {
 		if dlTable != "" {
@@ -121,7 +122,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 				dead.Add(scoring.RejectedDeadLetter(r, time.Now()))
 			}
 		}
-		pg, err := scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table), scoring.WithOnReject(onReject))
+		pg, err = scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table), scoring.WithOnReject(onReject))
 		if err != nil {
 			pq.Close()
 			return err
@@ -136,6 +137,25 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 			}
 		}
 	}()
+
+	var scorer scoring.Scorer
+	if predictURL != "" {
+		if haveModel {
+			env.Log.Info("scoring through the model server: the --model input is not loaded", "predict_url", predictURL, "model", modelLoc.URI())
+		}
+		if scorer, err = httpScorer(ctx, env, predictURL, pg, table); err != nil {
+			return err
+		}
+	} else {
+		model, err := serving.Load(ctx, modelLoc.URI(), serving.WithS3(env.S3Config()))
+		if err != nil {
+			return err
+		}
+		if scorer, err = scoring.NewScorer(model); err != nil {
+			return err
+		}
+		env.Log.Info("model loaded", "version", model.Version(), "labels", strings.Join(model.Labels(), ","), "source", model.Source())
+	}
 
 	prog := env.Progress("scoring", "tweets", 0)
 	opts := []scoring.PipelineOption{
@@ -153,9 +173,9 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		env.SetExtra("rejected_rows", rejected.Load())
 		env.SetExtra("batches", ps.Batches)
 		env.SetExtra("labels", ps.Labels)
-		env.SetExtra("model_version", model.Version())
+		env.SetExtra("model_version", scorer.Version())
 		fmt.Fprintf(env.Stdout, "score: model %s: %d Kafka records, %d scored in %d batches, %d dead letters, %d refused by PostgreSQL, %d offset commits\n",
-			model.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, rejected.Load(), kst.Commits)
+			scorer.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, rejected.Load(), kst.Commits)
 		return err
 	}
 	maxBad := env.Int("max-bad-rows")
@@ -190,8 +210,8 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	env.SetExtra("bad_rows", st.BadRows)
 	env.SetExtra("batches", st.Batches)
 	env.SetExtra("labels", st.Labels)
-	env.SetExtra("model_version", model.Version())
-	report(env, model, st)
+	env.SetExtra("model_version", scorer.Version())
+	report(env, scorer, st)
 	return err
 }
 
@@ -266,14 +286,49 @@ func datasetSources(ctx context.Context, loc artifact.Location, lm *ingest.Label
 }
 
 // report prints what was scored.
-func report(env *component.Env, model *serving.Model, st scoring.StreamStats) {
+func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats) {
 	var parts []string
 	for _, l := range slices.Sorted(maps.Keys(st.Labels)) {
 		parts = append(parts, fmt.Sprintf("%s %d", l, st.Labels[l]))
 	}
-	fmt.Fprintf(env.Stdout, "score: model %s: %d tweets read, %d scored in %d batches, %d bad", model.Version(), st.RowsIn, st.RowsOut, st.Batches, st.BadRows)
+	fmt.Fprintf(env.Stdout, "score: model %s: %d tweets read, %d scored in %d batches, %d bad", scorer.Version(), st.RowsIn, st.RowsOut, st.Batches, st.BadRows)
 	if len(parts) > 0 {
 		fmt.Fprintf(env.Stdout, "; %s", strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(env.Stdout)
+}
+
+// httpScorer connects to the model server at base (--predict-url): its
+// model's labels must be those the table holds, when it holds rows.
+func httpScorer(ctx context.Context, env *component.Env, base string, pg *scoring.PostgresSink, table string) (*scoring.HTTPScorer, error) {
+	o := scoring.HTTPOptions{
+		URL:         base,
+		Concurrency: env.Int("predict-concurrency"),
+		RetryBudget: env.Duration("predict-retry-budget"),
+		OnRetry: func(r scoring.RetryInfo) {
+			env.Log.Warn("model server request failed; retrying", "request", r.What, "attempt", r.Attempt, "wait", r.Wait.Round(time.Millisecond), "error", r.Err)
+		},
+	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = -1 // no retries
+	}
+	if timeout := env.Duration("predict-timeout"); timeout > 0 {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = o.Concurrency
+		o.Client = &http.Client{Timeout: timeout, Transport: tr}
+	}
+	if pg != nil {
+		labels, err := pg.Labels(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.Labels, o.LabelsFrom = labels, fmt.Sprintf("table %q", table)
+	}
+	s, err := scoring.NewHTTPScorer(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	env.Log.Info("scoring through the model server", "url", s.URL(), "version", s.Version(), "labels", strings.Join(s.Labels(), ","), "concurrency", o.Concurrency)
+	env.SetExtra("predict_url", s.URL())
+	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func BenchmarkScorer(b *testing.B) {
 			for b.Loop() {
 				lo := (i * n) % (len(tw) - n)
 				i++
-				if rows, err = s.ScoreInto(rows[:0], tw[lo:lo+n]); err != nil {
+				if rows, err = s.ScoreInto(context.Background(), rows[:0], tw[lo:lo+n]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -165,14 +166,15 @@ func BenchmarkStream(b *testing.B) {
 // PostgreSQL, commit offsets) until every offset is committed. Compare
 // with BenchmarkStream/postgres (the file path) in the same run. The
 // broker runs in this process, so tweets/cpu-s counts its CPU too.
+//
+// inprocess scores with the model in this process (ModelScorer); server
+// scores through the model server (HTTPScorer: POST /predict over
+// loopback HTTP to serving.Server on the same model, in this process too,
+// 4 requests in flight of up to 256 texts), as score --predict-url does.
 func BenchmarkKafka(b *testing.B) {
 	const n = 20000
 	tw := benchTweets(b, n)
 	m := benchModel(b, tw)
-	s, err := NewScorer(m)
-	if err != nil {
-		b.Fatal(err)
-	}
 	db := pgtest.Shared(b)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "tweets"))
 	if err != nil {
@@ -192,50 +194,68 @@ func BenchmarkKafka(b *testing.B) {
 		b.Fatal(err)
 	}
 	prod.Close()
-	b.ReportAllocs()
-	cpu0 := benchutil.CPUSeconds()
 	group := 0
-	for b.Loop() {
-		group++
-		pg, err := OpenPostgres(context.Background(), db.DSN())
+	run := func(b *testing.B, s Scorer) {
+		b.ReportAllocs()
+		cpu0 := benchutil.CPUSeconds()
+		for b.Loop() {
+			group++
+			pg, err := OpenPostgres(context.Background(), db.DSN())
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var mu sync.Mutex
+			done := map[int32]int64{}
+			p := NewPipeline(s, []Sink{pg}, WithBatchSize(512))
+			st, err := ConsumeKafka(ctx, p, KafkaOptions{
+				Client: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Topics: []string{"tweets"}, Group: fmt.Sprint("bench-", group),
+				// The last partial batch waits the flush interval: short here,
+				// as the file path ends at EOF without waiting.
+				Earliest: true, BatchSize: 512, FlushInterval: 50 * time.Millisecond,
+				OnCommit: func(offs map[string]map[int32]int64, err error) {
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					var sum int64
+					for part, o := range offs["tweets"] {
+						done[part] = max(done[part], o)
+					}
+					for _, o := range done {
+						sum += o
+					}
+					if sum >= n {
+						cancel()
+					}
+				},
+			})
+			cancel()
+			if !errors.Is(err, context.Canceled) || st.Records != n {
+				b.Fatalf("consumed %d records: %v", st.Records, err)
+			}
+			if err := pg.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tweets/s")
+		b.ReportMetric(float64(n*b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
+	}
+	b.Run("inprocess", func(b *testing.B) {
+		s, err := NewScorer(m)
 		if err != nil {
 			b.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		var mu sync.Mutex
-		done := map[int32]int64{}
-		p := NewPipeline(s, []Sink{pg}, WithBatchSize(512))
-		st, err := ConsumeKafka(ctx, p, KafkaOptions{
-			Client: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Topics: []string{"tweets"}, Group: fmt.Sprint("bench-", group),
-			// The last partial batch waits the flush interval: short here,
-			// as the file path ends at EOF without waiting.
-			Earliest: true, BatchSize: 512, FlushInterval: 50 * time.Millisecond,
-			OnCommit: func(offs map[string]map[int32]int64, err error) {
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				var sum int64
-				for part, o := range offs["tweets"] {
-					done[part] = max(done[part], o)
-				}
-				for _, o := range done {
-					sum += o
-				}
-				if sum >= n {
-					cancel()
-				}
-			},
-		})
-		cancel()
-		if !errors.Is(err, context.Canceled) || st.Records != n {
-			b.Fatalf("consumed %d records: %v", st.Records, err)
-		}
-		if err := pg.Close(); err != nil {
+		run(b, s)
+	})
+	b.Run("server", func(b *testing.B) {
+		ts := httptest.NewServer(serving.New(serving.StaticRegistry(m)))
+		defer ts.Close()
+		s, err := NewHTTPScorer(context.Background(), HTTPOptions{URL: ts.URL})
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tweets/s")
-	b.ReportMetric(float64(n*b.N)/(benchutil.CPUSeconds()-cpu0), "tweets/cpu-s")
+		run(b, s)
+	})
 }

@@ -4,14 +4,46 @@
 //
 // # Scoring
 //
-// A Scorer wraps a Model (a *serving.Model: the export-onnx folder loaded
-// with serving.Load) and turns batches of dataset.Tweet into Rows: id,
+// A Scorer turns batches of dataset.Tweet into Rows:
+//
+//	type Scorer interface {
+//		ScoreInto(ctx context.Context, dst []Row, tweets []dataset.Tweet) ([]Row, error)
+//		Labels() []string // classes of every row's probabilities, in order
+//		Version() string  // model version of the latest batch
+//	}
+//
+// The library takes values, never flags or environment: the score
+// component builds one of two implementations.
+//
+//   - ModelScorer (NewScorer) scores in process with a Model (a
+//     *serving.Model: the export-onnx folder loaded with serving.Load).
+//   - HTTPScorer (NewHTTPScorer) scores through a tweetflow model server
+//     (score --predict-url): it sends the raw texts of a batch to POST
+//     /predict ({"texts": [...]}) in requests of at most RequestTexts
+//     texts, at most Concurrency in flight over the whole scorer (a
+//     semaphore: ScoreInto blocks until its batch is scored, which holds
+//     the source back), and cleans the texts itself for clean_text with
+//     the text options GET /models lists for the version that answered.
+//     Requests that cannot reach the server, or get 5xx, 429 or 408, are
+//     retried with exponential backoff and jitter within RetryBudget,
+//     then fail naming the server, the attempts and the last error; a
+//     4xx fails at once naming the tweet the server refused. The labels
+//     are checked against those already stored (HTTPOptions.Labels, e.g.
+//     PostgresSink.Labels of the table) at start and whenever an answer
+//     comes from a model version not seen yet (a reload on the server):
+//     another label set is an error naming both; the same set in another
+//     order is mapped to the order the scorer started with. Rows carry the
+//     version that answered. A failed batch yields no row, so nothing of
+//     it is stored (nor, from Kafka, its offsets committed).
+//
+// A Pipeline scores with either. Rows hold: id,
 // created_at, user, raw text, clean_text (the model's text.Options), urls
 // (text.ExtractURLs of the raw text unless the tweet carries them), the
 // predicted label and its probability (score), every class probability,
 // the model version and scored_at (one timestamp per batch, UTC,
 // millisecond precision). Clean is idempotent, so the model is fed the
-// clean text and scores exactly what clean_text holds.
+// clean text and scores exactly what clean_text holds (the model server,
+// fed the raw text, cleans it the same way).
 //
 // # Sinks
 //
@@ -87,7 +119,9 @@
 // in-process kfake broker, 3 partitions, a fresh consumer group per
 // iteration, commits included) in the same run as the file path at load
 // average ~25: 9.4k tweets/s wall and 57k tweets/cpu-s (broker included)
-// against 8.8k and 52k for file -> PostgreSQL. Running the ONNX graph is three quarters
+// against 8.8k and 52k for file -> PostgreSQL. Scoring through the model
+// server (BenchmarkKafka/server beside BenchmarkKafka/inprocess): see
+// docs/benchmarks.md. Running the ONNX graph is three quarters
 // of the scoring time; cleaning (done twice: for clean_text, then again
 // idempotently inside the model) is under a tenth.
 package scoring

@@ -42,7 +42,7 @@ type BatchInfo struct {
 // order, and a write error is returned by Run at the next batch or at the
 // end.
 type Pipeline struct {
-	scorer       *Scorer
+	scorer       Scorer
 	sinks        []Sink
 	batchSize    int
 	flushEvery   time.Duration
@@ -94,7 +94,7 @@ func WithAfterBatch(fn func(context.Context) error) PipelineOption {
 }
 
 // NewPipeline returns a pipeline scoring with s into sinks.
-func NewPipeline(s *Scorer, sinks []Sink, opts ...PipelineOption) *Pipeline {
+func NewPipeline(s Scorer, sinks []Sink, opts ...PipelineOption) *Pipeline {
 	p := &Pipeline{scorer: s, sinks: sinks, batchSize: DefaultBatchSize, flushEvery: DefaultFlushInterval,
 		writeTimeout: DefaultWriteTimeout, stats: Stats{Labels: map[string]int64{}}, done: make(chan error, 1)}
 	for _, o := range opts {
@@ -127,7 +127,9 @@ func (p *Pipeline) Stats() Stats {
 // finishes the batch it is writing, stores the buffered tweets and those
 // already queued in in, and returns an error wrapping the context's
 // error). Sink writes get a context that outlives ctx, bounded by the write
-// timeout. The sinks are not closed. Run must not be called concurrently.
+// timeout; so does scoring (an HTTPScorer's retries are bounded by its
+// retry budget), so that the batch in hand is still scored and stored.
+// The sinks are not closed. Run must not be called concurrently.
 func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) (err error) {
 	defer func() {
 		// Every return waits for the batch being written.
@@ -213,7 +215,7 @@ func (p *Pipeline) flushThen(ctx context.Context, after func(context.Context) er
 		return nil
 	}
 	start := time.Now()
-	rows, err := p.scorer.ScoreInto(p.rows[p.cur][:0], p.buf)
+	rows, err := p.scorer.ScoreInto(context.WithoutCancel(ctx), p.rows[p.cur][:0], p.buf)
 	p.rows[p.cur] = rows
 	if err != nil {
 		return err
@@ -256,7 +258,7 @@ func (p *Pipeline) startWrite(ctx context.Context, rows []Row, start time.Time, 
 func (p *Pipeline) Store(ctx context.Context, tweets []dataset.Tweet, after func(context.Context) error) error {
 	start := time.Now()
 	p.received.Add(int64(len(tweets)))
-	rows, err := p.scorer.ScoreInto(p.rows[p.cur][:0], tweets)
+	rows, err := p.scorer.ScoreInto(context.WithoutCancel(ctx), p.rows[p.cur][:0], tweets)
 	p.rows[p.cur] = rows
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -522,4 +523,23 @@ func closeOwned(conn *pgx.Conn, own bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return conn.Close(ctx)
+}
+
+// Labels returns the labels of the newest row of the table (the keys of
+// its probabilities, sorted), or nil when the table is empty: what a
+// scorer must keep writing into it.
+func (s *PostgresSink) Labels(ctx context.Context) ([]string, error) {
+	var raw []byte
+	err := s.conn.QueryRow(ctx, `SELECT probabilities FROM `+s.table.Sanitize()+` ORDER BY scored_at DESC LIMIT 1`).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the labels of table %q: %w", s.tableName, err)
+	}
+	var probs map[string]float64
+	if err := json.Unmarshal(raw, &probs); err != nil {
+		return nil, fmt.Errorf("reading the labels of table %q: decoding probabilities: %w", s.tableName, err)
+	}
+	return slices.Sorted(maps.Keys(probs)), nil
 }

@@ -64,9 +64,25 @@ type Model interface {
 	TextOptions() text.Options
 }
 
-// Scorer cleans and scores batches of tweets with one model. It is safe
-// for concurrent use when its model is.
-type Scorer struct {
+// Scorer turns batches of tweets into scored rows. ModelScorer scores in
+// process with a loaded model; HTTPScorer scores through a model server's
+// batch endpoint. A Pipeline calls ScoreInto from one goroutine at a time.
+type Scorer interface {
+	// ScoreInto cleans and scores tweets and appends one Row per tweet, in
+	// order, to dst (reusing its capacity). On error it returns dst
+	// without rows of the batch.
+	ScoreInto(ctx context.Context, dst []Row, tweets []dataset.Tweet) ([]Row, error)
+	// Labels names the classes in output order (those of the latest
+	// model version that scored).
+	Labels() []string
+	// Version is the model version of the latest scored batch (for an
+	// in-process model, its only version).
+	Version() string
+}
+
+// ModelScorer cleans and scores batches of tweets with one model, in
+// process. It is safe for concurrent use when its model is.
+type ModelScorer struct {
 	model   Model
 	cleaner *text.Cleaner
 	labels  []string
@@ -74,15 +90,17 @@ type Scorer struct {
 	now     func() time.Time
 }
 
-// Option configures a Scorer.
-type Option func(*Scorer)
+var _ Scorer = (*ModelScorer)(nil)
+
+// Option configures a ModelScorer.
+type Option func(*ModelScorer)
 
 // WithClock sets the clock that stamps ScoredAt (default time.Now).
-func WithClock(now func() time.Time) Option { return func(s *Scorer) { s.now = now } }
+func WithClock(now func() time.Time) Option { return func(s *ModelScorer) { s.now = now } }
 
-// NewScorer returns a Scorer for model, cleaning text with the model's
-// text options.
-func NewScorer(model Model, opts ...Option) (*Scorer, error) {
+// NewScorer returns a ModelScorer for model, cleaning text with the
+// model's text options.
+func NewScorer(model Model, opts ...Option) (*ModelScorer, error) {
 	labels := model.Labels()
 	if len(labels) == 0 {
 		return nil, errors.New("creating scorer: the model has no labels")
@@ -91,7 +109,7 @@ func NewScorer(model Model, opts ...Option) (*Scorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating scorer: configuring the model's text cleaner: %w", err)
 	}
-	s := &Scorer{model: model, cleaner: c, labels: labels, version: model.Version(), now: time.Now}
+	s := &ModelScorer{model: model, cleaner: c, labels: labels, version: model.Version(), now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -99,19 +117,20 @@ func NewScorer(model Model, opts ...Option) (*Scorer, error) {
 }
 
 // Labels names the model's classes in output order.
-func (s *Scorer) Labels() []string { return s.labels }
+func (s *ModelScorer) Labels() []string { return s.labels }
 
 // Version is the model version stamped on every row.
-func (s *Scorer) Version() string { return s.version }
+func (s *ModelScorer) Version() string { return s.version }
 
 // Score cleans and scores tweets and returns one Row per tweet, in order.
-func (s *Scorer) Score(tweets []dataset.Tweet) ([]Row, error) {
-	return s.ScoreInto(nil, tweets)
+func (s *ModelScorer) Score(tweets []dataset.Tweet) ([]Row, error) {
+	return s.ScoreInto(context.Background(), nil, tweets)
 }
 
 // ScoreInto is Score appending to dst (reusing its capacity). Every row of
 // the batch shares one ScoredAt and one backing array of probabilities.
-func (s *Scorer) ScoreInto(dst []Row, tweets []dataset.Tweet) ([]Row, error) {
+// Scoring in process is not interrupted by ctx.
+func (s *ModelScorer) ScoreInto(_ context.Context, dst []Row, tweets []dataset.Tweet) ([]Row, error) {
 	if len(tweets) == 0 {
 		return dst, nil
 	}
@@ -129,7 +148,13 @@ func (s *Scorer) ScoreInto(dst []Row, tweets []dataset.Tweet) ([]Row, error) {
 	if len(probs) != len(tweets)*c {
 		return dst, fmt.Errorf("scoring %d tweets: the model returned %d probabilities, want %d", len(tweets), len(probs), len(tweets)*c)
 	}
-	at := s.now().UTC().Truncate(time.Millisecond)
+	return appendRows(dst, tweets, clean, probs, s.labels, s.version, s.now().UTC().Truncate(time.Millisecond)), nil
+}
+
+// appendRows appends the rows of tweets scored as probs (row-major,
+// len(labels) per tweet) by model version, cleaned as clean.
+func appendRows(dst []Row, tweets []dataset.Tweet, clean []string, probs []float32, labels []string, version string, at time.Time) []Row {
+	c := len(labels)
 	for i := range tweets {
 		t := &tweets[i]
 		p := probs[i*c : (i+1)*c : (i+1)*c]
@@ -146,9 +171,9 @@ func (s *Scorer) ScoreInto(dst []Row, tweets []dataset.Tweet) ([]Row, error) {
 		dst = append(dst, Row{
 			ID: t.ID, CreatedAt: t.CreatedAt, User: t.User, Text: t.Text,
 			CleanText: clean[i], URLs: urls,
-			Label: s.labels[best], Score: p[best], Labels: s.labels, Probabilities: p,
-			ModelVersion: s.version, ScoredAt: at, Source: t.Source,
+			Label: labels[best], Score: p[best], Labels: labels, Probabilities: p,
+			ModelVersion: version, ScoredAt: at, Source: t.Source,
 		})
 	}
-	return dst, nil
+	return dst
 }

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"context"
 	"errors"
 	"math"
 	"slices"
@@ -91,7 +92,7 @@ func TestScorerMatchesModel(t *testing.T) {
 		}
 	}
 	// A second batch gets a later timestamp.
-	rows2, err := s.ScoreInto(rows[:0], in[:2])
+	rows2, err := s.ScoreInto(context.Background(), rows[:0], in[:2])
 	if err != nil || len(rows2) != 2 || !rows2[0].ScoredAt.After(scoredAt) {
 		t.Fatalf("second batch: %d rows, %v, scored_at %v", len(rows2), err, rows2[0].ScoredAt)
 	}

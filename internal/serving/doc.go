@@ -38,7 +38,9 @@
 //	                         {"texts": [...]} or {"instances": ["..." | {"text": "..."}]}
 //	                         -> {"predictions": [...], "model_version"}
 //	POST /predict/{version}  the same with a chosen version (or a "model" field)
-//	GET  /models             loaded versions
+//	GET  /models             loaded versions: version, labels, positive_label,
+//	                         text_options (how the model cleans text), created_at,
+//	                         digest, default
 //	GET  /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/versions/{v}][/ready]
 //	POST /v2/models/{name}[/versions/{v}]/infer   KServe v2 (BYTES "text" in; label, probabilities out)
 //	GET  /healthz, /readyz, /metrics (Prometheus text format); POST /admin/reload

@@ -80,6 +80,8 @@ type Model struct {
 	// Pre-encoded JSON fragments for the response writers.
 	jsonVersion []byte   // "v1"
 	jsonLabels  [][]byte // "negative", ...
+	// jsonTextOpts is textOpts as JSON, for GET /models.
+	jsonTextOpts []byte
 
 	pool sync.Pool // *scratch
 }
@@ -380,6 +382,9 @@ func build(files map[string][]byte, fallbackName, versionOverride string) (*Mode
 		return nil, err
 	}
 	m.jsonVersion, _ = json.Marshal(m.version)
+	if m.jsonTextOpts, err = json.Marshal(m.textOpts); err != nil {
+		return nil, fmt.Errorf("encoding the text options: %w", err)
+	}
 	for _, l := range m.labels {
 		b, _ := json.Marshal(l)
 		m.jsonLabels = append(m.jsonLabels, b)

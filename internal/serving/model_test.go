@@ -144,14 +144,19 @@ func TestAnyLabelNames(t *testing.T) {
 	}
 	var models struct {
 		Models []struct {
-			Labels   []string `json:"labels"`
-			Positive string   `json:"positive_label"`
+			Labels      []string        `json:"labels"`
+			Positive    string          `json:"positive_label"`
+			TextOptions json.RawMessage `json:"text_options"`
 		} `json:"models"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&models)
 	resp.Body.Close()
 	if err != nil || len(models.Models) != 1 || !slices.Equal(models.Models[0].Labels, labels) || models.Models[0].Positive != "AI" {
 		t.Errorf("/models: %+v, %v", models, err)
+	}
+	// The text options let a client clean text as the model does (score --predict-url).
+	if wantOpts, _ := json.Marshal(m.TextOptions()); len(models.Models) != 1 || string(models.Models[0].TextOptions) != string(wantOpts) {
+		t.Errorf("/models text_options: %+v, want %s", models, wantOpts)
 	}
 
 	bad, err := servingtest.Random(servingtest.Options{Labels: []string{"AI", "OTHER"}, Metadata: map[string]string{PositiveKey: "ai"}})

@@ -338,6 +338,8 @@ func (s *Server) writeModels(w http.ResponseWriter, set *Set) int {
 			b = append(b, `,"positive_label":`...)
 			b = appendString(b, m.positive)
 		}
+		b = append(b, `,"text_options":`...)
+		b = append(b, m.jsonTextOpts...)
 		b = append(b, `,"created_at":`...)
 		if m.created.IsZero() {
 			b = append(b, "null"...)

@@ -245,10 +245,14 @@ var Score = c.Contract{
 		{Name: "kafka-group", Default: "tweetflow-score", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
 		{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
 		{Name: "kafka-max-message-bytes", Type: c.Int, Default: "1048576", Min: c.F(1), Description: "Larger Kafka messages are dead letters."},
+		{Name: "predict-url", Description: "Score through a tweetflow model server (serve) at this base URL (http://host:port) instead of loading --model: batches go to its POST /predict, texts are cleaned for clean_text with the options its GET /models lists, and rows carry the version that answered. Its model's labels must be those the table already holds (checked at start and whenever the answering version changes)."},
+		{Name: "predict-concurrency", Type: c.Int, Default: "4", Min: c.F(1), Description: "With --predict-url: most requests in flight; a batch is split in up to this many requests (of at most 256 texts), and reading waits while they are out (backpressure)."},
+		{Name: "predict-retry-budget", Type: c.Duration, Default: "1m", Min: c.F(0), Description: "With --predict-url: how long a request is retried while the server is unreachable or answers 5xx/429/408 (exponential backoff from 100ms to 5s, with jitter); past it score fails, and the batch is not stored (nor its Kafka offsets committed). 0 fails at the first error."},
+		{Name: "predict-timeout", Type: c.Duration, Default: "30s", Min: c.F(0), Description: "With --predict-url: longest time one request may take before it is retried; 0 uses 30s."},
 		shardRows,
 	},
 	Inputs: []c.Artifact{
-		{Name: "model", Kind: c.Files, From: "export-onnx/onnx", Description: "the exported model folder (model.onnx and tokenizer files)"},
+		{Name: "model", Kind: c.Files, From: "export-onnx/onnx", Optional: true, Description: "the exported model folder (model.onnx and tokenizer files); required unless --predict-url is set"},
 		{Name: "tweets", Kind: c.Sources, List: true, Optional: true, Description: "tweets to score: paths, globs, folders, s3:// prefixes, a dataset, or '-' for standard input (required unless --kafka-topics is set)"},
 	},
 	Outputs:   []c.Artifact{{Name: "scores", Kind: c.Dataset, Description: "the scored tweets"}},
@@ -262,7 +266,7 @@ var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &Evaluat
 // Components lists every component with a contract: the training
 // pipeline's, the stream scorer and the data loop's (label, annotate). The
 // reference docs cover these.
-var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard)
+var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &LoadPostgres)
 
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once

@@ -66,6 +66,9 @@ func (p *Proc) Err() error { return p.waitErr }
 // Tail is the end of the process's output, for error messages.
 func (p *Proc) Tail() string { return p.out.tail() }
 
+// Signal sends sig to the process (SIGHUP to reload a server, ...).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Stop ends the process by PID: sig, then SIGKILL after timeout, and
 // waits for it. Only the first call does anything.
 func (p *Proc) Stop(sig os.Signal, timeout time.Duration) {
