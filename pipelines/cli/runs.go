@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/run"
-	"github.com/tweetflow/tweetflow/pipelines/shard"
 )
 
 // DefaultRunsLimit is how many runs `tweetflow runs` lists unless --limit.
@@ -306,7 +304,11 @@ func given(cc *ucli.Context, name string) *ucli.Context {
 }
 
 func resolveStore(cc *ucli.Context) (artifact.Location, error) {
-	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), shard.S3ConfigFromEnv(os.Getenv))
+	s3, err := s3Config(cc)
+	if err != nil {
+		return artifact.Location{}, err
+	}
+	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), s3)
 	if err != nil {
 		return artifact.Location{}, usageError{fmt.Errorf("--store: %w", err)}
 	}
