@@ -75,14 +75,22 @@ func isFlagError(err error) bool {
 // metaEnv is the App.Metadata key of the environment Lookup.
 const metaEnv = "env"
 
-// lookupEnv is the environment the app was built with.
+// lookupEnv is the environment the app was built with (empty if none).
 func lookupEnv(cc *ucli.Context) settings.Lookup {
 	if cc.App != nil {
-		if l, ok := cc.App.Metadata[metaEnv].(settings.Lookup); ok {
+		if l, ok := cc.App.Metadata[metaEnv].(settings.Lookup); ok && l != nil {
 			return l
 		}
 	}
-	return nil
+	return func(string) (string, bool) { return "", false }
+}
+
+// getenv reads a variable of the app's environment ("" if unset): the
+// Argo client's own variables (ARGO_*, KUBERNETES_SERVICE_HOST), read as
+// the argo CLI reads them.
+func getenv(cc *ucli.Context) func(string) string {
+	l := lookupEnv(cc)
+	return func(name string) string { v, _ := l(name); return v }
 }
 
 // s3Config resolves the S3 settings from the environment like every
