@@ -16,7 +16,6 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
-	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/docs"
@@ -175,7 +174,7 @@ func App(stdout, stderr io.Writer, env settings.Lookup) *ucli.App {
 						Usage: "pipeline to run when no --template is given: " + pipelineNames()},
 					&ucli.StringFlag{Name: "bin", Value: "bin", EnvVars: []string{"TWEETFLOW_BIN"},
 						Usage: "folder of the component binaries (go build -o bin/ ./components/...)"},
-					&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
+					&ucli.StringFlag{Name: settings.Store.Name, Value: settings.Store.Default, EnvVars: settings.Store.Env,
 						Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (overrides -p store)"},
 					&ucli.StringFlag{Name: "run-id", EnvVars: []string{"TWEETFLOW_RUN_ID"},
 						Usage: "run ID (default: generated, local-<date>-<time>-<hex>)"},

@@ -15,7 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
-	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/run"
 )
 
@@ -25,8 +25,8 @@ const DefaultRunsLimit = 20
 func runsCommand(stdout io.Writer) *ucli.Command {
 	flags := func() []ucli.Flag {
 		return []ucli.Flag{
-			&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
-				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the usual env vars)"},
+			&ucli.StringFlag{Name: settings.Store.Name, Value: settings.Store.Default, EnvVars: settings.Store.Env,
+				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the env vars of the components' --s3-* flags, resolved the same way: docs/components.md#common-flags)"},
 			&ucli.BoolFlag{Name: "json", Usage: "print JSON instead of a table (with every step's summary for runs and show)"},
 		}
 	}
