@@ -79,10 +79,11 @@ images: build ## Build one OCI image layout per component into out/images (no Do
 	$(GO) run ./images/build --bin $(BIN) --version $(VERSION) --out out/images
 
 .PHONY: verify
-verify: generate ## Regenerate and fail on a diff; vet and gofmt
+verify: generate ## Regenerate and fail on a diff; vet, gofmt, no env reads outside composition roots
 	@git diff --exit-code -- $(TEMPLATE) pipelines/scoring/generated pipelines/labeling/generated charts/tweetflow/files docs/components.md internal/onnx/onnxpb || { echo "generated files are stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) run ./hack/getenvcheck
 	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" hack/kubeconform.sh
 	PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" helm lint --strict charts/tweetflow
 

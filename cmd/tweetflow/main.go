@@ -14,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args, os.Stdout, os.Stderr)
+	code := cli.Main(ctx, os.Args, os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

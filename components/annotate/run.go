@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,11 +18,14 @@ import (
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
 
-// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
-const envDatabaseURL = "DATABASE_URL"
+// dsnEnv names the env vars of --postgres-dsn for error messages: the
+// harness resolves the flag, TWEETFLOW_POSTGRES_DSN and DATABASE_URL
+// (settings.PostgresDSN).
+var dsnEnv = strings.Join(settings.PostgresDSN.Env, " or ")
 
 // subcommand turns `annotate export ...` into `annotate --mode export ...`
 // (the harness takes flags only).
@@ -43,10 +45,7 @@ func newRun(listening func(net.Addr)) component.RunFunc {
 func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
 	dsn := env.String("postgres-dsn")
 	if dsn == "" {
-		dsn = os.Getenv(envDatabaseURL)
-	}
-	if dsn == "" {
-		return component.Usagef("--postgres-dsn: give the annotation database (or set %s)", envDatabaseURL)
+		return component.Usagef("--postgres-dsn: give the annotation database (or set %s)", dsnEnv)
 	}
 	mode := env.String("mode")
 	labels := env.Strings("labels")

@@ -163,7 +163,8 @@ func TestSubcommand(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	st := stagetest.NewFS(t)
-	t.Setenv(envDatabaseURL, "")
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("TWEETFLOW_POSTGRES_DSN", "")
 	for _, tc := range []struct {
 		args []string
 		want string

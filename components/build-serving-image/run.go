@@ -11,9 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
@@ -21,10 +19,6 @@ import (
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/version"
 )
-
-// ModuleSource is the org.opencontainers.image.source label unless
-// TWEETFLOW_IMAGE_SOURCE is set.
-const ModuleSource = "https://github.com/tweetflow/tweetflow"
 
 func run(ctx context.Context, env *component.Env) error {
 	in, _ := env.Input("onnx")
@@ -51,22 +45,13 @@ func run(ctx context.Context, env *component.Env) error {
 	if err := checkStatic(binPath); err != nil {
 		return err
 	}
-	caPath := os.Getenv("SSL_CERT_FILE")
-	if caPath == "" {
-		caPath = image.CACertsPath
-	}
+	st := env.Settings()
+	caPath := st.CACerts
 	ca, err := os.ReadFile(caPath)
 	if err != nil {
-		return fmt.Errorf("reading CA certificates %q (install Debian's ca-certificates or set SSL_CERT_FILE): %w", caPath, err)
+		return fmt.Errorf("reading CA certificates %q (install Debian's ca-certificates or set --ca-certs or SSL_CERT_FILE): %w", caPath, err)
 	}
-	created, err := sourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
-	if err != nil {
-		return component.Usagef("%v", err)
-	}
-	source := os.Getenv("TWEETFLOW_IMAGE_SOURCE")
-	if source == "" {
-		source = ModuleSource
-	}
+	created, source := st.SourceDate, st.ImageSource
 	img, err := image.ServingImage(image.Serving{
 		Server: server, Model: files, ModelVersion: m.Version(), RunID: env.RunID,
 		Source: source, Revision: version.Version, Created: created, CACerts: ca,
@@ -201,18 +186,6 @@ func checkStatic(p string) error {
 		}
 	}
 	return nil
-}
-
-// sourceDateEpoch parses SOURCE_DATE_EPOCH (seconds); empty means 0.
-func sourceDateEpoch(v string) (time.Time, error) {
-	if v == "" {
-		return time.Unix(0, 0).UTC(), nil
-	}
-	s, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || s < 0 {
-		return time.Time{}, fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want seconds since 1970", v)
-	}
-	return time.Unix(s, 0).UTC(), nil
 }
 
 // copyTree copies every file under dir into the output; it returns the bytes copied.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -17,11 +16,14 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dashboard"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
 
-// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
-const envDatabaseURL = "DATABASE_URL"
+// dsnEnv names the env vars of --postgres-dsn for error messages: the
+// harness resolves the flag, TWEETFLOW_POSTGRES_DSN and DATABASE_URL
+// (settings.PostgresDSN).
+var dsnEnv = strings.Join(settings.PostgresDSN.Env, " or ")
 
 // Files read from the inputs.
 const (
@@ -38,10 +40,7 @@ func newRun(listening func(net.Addr)) component.RunFunc {
 func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
 	dsn := env.String("postgres-dsn")
 	if dsn == "" {
-		dsn = os.Getenv(envDatabaseURL)
-	}
-	if dsn == "" {
-		return component.Usagef("--postgres-dsn: give the database of the scores tables (or set %s)", envDatabaseURL)
+		return component.Usagef("--postgres-dsn: give the database of the scores tables (or set %s)", dsnEnv)
 	}
 	tables := env.Strings("table")
 	if len(tables) == 0 {

@@ -195,7 +195,8 @@ func fetch(t *testing.T, url string) (int, string) {
 
 func TestUsageErrors(t *testing.T) {
 	st := stagetest.NewFS(t)
-	t.Setenv(envDatabaseURL, "")
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("TWEETFLOW_POSTGRES_DSN", "")
 	dsn := "postgres://x@127.0.0.1:1/db"
 	for _, tc := range []struct {
 		args []string
@@ -224,7 +225,7 @@ func TestServe(t *testing.T) {
 	writeRows(t, conn, "tweet_scores", rows())
 	st := stagetest.NewFS(t)
 	commitReference(t, st, "r1", "m2")
-	t.Setenv(envDatabaseURL, db.DSN()) // the env fallback of --postgres-dsn
+	t.Setenv("DATABASE_URL", db.DSN()) // the env fallback of --postgres-dsn
 	base, stop := startServer(t, st, "r1", "--bucket", "1h", "--buckets", "3", "--refresh", "0")
 	code, page := fetch(t, base+"/")
 	if code != http.StatusOK {

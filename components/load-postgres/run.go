@@ -3,30 +3,25 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/pgload"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
-
-// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
-const envDatabaseURL = "DATABASE_URL"
 
 func run(ctx context.Context, env *component.Env) (err error) {
 	table := env.String("table")
 	if _, err := pgload.ParseTable(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
-	dsn := env.String("postgres-dsn")
+	dsn := env.String("postgres-dsn") // with its env aliases (settings.PostgresDSN)
 	if dsn == "" {
-		dsn = os.Getenv(envDatabaseURL)
-	}
-	if dsn == "" {
-		return component.Usagef("no database: set --postgres-dsn or %s", envDatabaseURL)
+		return component.Usagef("no database: set --postgres-dsn or %s", strings.Join(settings.PostgresDSN.Env, " or "))
 	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {

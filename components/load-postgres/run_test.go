@@ -134,7 +134,7 @@ func TestLoadPostgresUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no database", []string{"--data", data}, component.ExitUsage, "set --postgres-dsn or DATABASE_URL"},
+		{"no database", []string{"--data", data}, component.ExitUsage, "set --postgres-dsn or TWEETFLOW_POSTGRES_DSN or DATABASE_URL"},
 		{"bad table", []string{"--data", data, "--postgres-dsn", "postgres://u@127.0.0.1:1/db", "--table", "x; drop"}, component.ExitUsage, `"x; drop" is not a plain identifier`},
 		{"unreachable", []string{"--data", data, "--postgres-dsn", "postgres://u:pw@127.0.0.1:1/db?connect_timeout=2"}, component.ExitRuntime, "connecting to PostgreSQL at 127.0.0.1:1/db"},
 	} {

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/scoring"
 	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
@@ -27,8 +27,10 @@ import (
 // stdinName is the --tweets value that reads standard input.
 const stdinName = "-"
 
-// envDatabaseURL is read when --postgres-dsn (TWEETFLOW_POSTGRES_DSN) is empty.
-const envDatabaseURL = "DATABASE_URL"
+// dsnEnv names the env vars of --postgres-dsn for error messages: the
+// harness resolves the flag, TWEETFLOW_POSTGRES_DSN and DATABASE_URL
+// (settings.PostgresDSN).
+var dsnEnv = strings.Join(settings.PostgresDSN.Env, " or ")
 
 // flushIntervalParam bounds how long a partial batch waits (streams).
 const (
@@ -86,15 +88,12 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		scoring.WithShardRows(env.Int("shard-rows")))
 	sinks := []scoring.Sink{pq}
 	dsn := env.String("postgres-dsn")
-	if dsn == "" {
-		dsn = os.Getenv(envDatabaseURL)
-	}
 	if dlTable == "" && topics != nil && dsn != "" {
 		dlTable = defaultDL
 	}
 	if dlTable != "" && dsn == "" {
 		pq.Close()
-		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, envDatabaseURL)
+		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, dsnEnv)
 	}
 	var dead *scoring.DeadLetterSink
 	var pg *scoring.PostgresSink

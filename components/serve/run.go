@@ -11,14 +11,15 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/version"
 )
 
@@ -34,8 +35,8 @@ type usageError struct{ error }
 func env(name string) []string { return []string{"TWEETFLOW_" + name} }
 
 func flags() []cli.Flag {
-	const models, limits, ops, s3 = "Models", "Limits", "Operations", "S3 / MinIO"
-	return []cli.Flag{
+	const models, limits, ops = "Models", "Limits", "Operations"
+	fs := []cli.Flag{
 		&cli.StringSliceFlag{Name: "model", Category: models, EnvVars: env("MODEL"),
 			Usage: "model folder to serve: a path, file:// or s3:// URI (export-onnx output); repeat for several versions"},
 		&cli.StringFlag{Name: "models-dir", Category: models, EnvVars: env("MODELS_DIR"),
@@ -75,43 +76,21 @@ func flags() []cli.Flag {
 			Usage: "log format: json or text"},
 		&cli.StringFlag{Name: "log-level", Category: ops, Value: "info", EnvVars: env("LOG_LEVEL"),
 			Usage: "log level: debug, info, warn or error"},
-		&cli.StringFlag{Name: "s3-endpoint", Category: s3, EnvVars: env("S3_ENDPOINT"),
-			Usage: "S3 endpoint host[:port] or URL (http:// means no TLS); default from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, S3_ENDPOINT, MINIO_ENDPOINT"},
-		&cli.StringFlag{Name: "s3-region", Category: s3, EnvVars: env("S3_REGION"), Usage: "S3 region (default AWS_REGION)"},
-		&cli.StringFlag{Name: "s3-access-key", Category: s3, EnvVars: env("S3_ACCESS_KEY"), Usage: "S3 access key (prefer AWS_ACCESS_KEY_ID)"},
-		&cli.StringFlag{Name: "s3-secret-key", Category: s3, EnvVars: env("S3_SECRET_KEY"), Usage: "S3 secret key (prefer AWS_SECRET_ACCESS_KEY)"},
-		&cli.BoolFlag{Name: "s3-insecure", Category: s3, EnvVars: env("S3_INSECURE"), Usage: "plain HTTP to the S3 endpoint"},
-		&cli.BoolFlag{Name: "s3-path-style", Category: s3, EnvVars: env("S3_PATH_STYLE"), Usage: "path-style bucket addressing (MinIO)"},
 	}
+	for _, x := range settings.S3 {
+		fs = append(fs, component.SettingFlag(x))
+	}
+	return fs
 }
 
-// s3Config merges the S3 flags over the usual environment variables.
-func s3Config(cc *cli.Context) artifact.S3Config {
-	cfg := artifact.S3ConfigFromEnv(os.Getenv)
-	if v := cc.String("s3-endpoint"); v != "" {
-		lower := strings.ToLower(v)
-		cfg.Endpoint, cfg.Insecure = v, false
-		switch {
-		case strings.HasPrefix(lower, "http://"):
-			cfg.Endpoint, cfg.Insecure = v[len("http://"):], true
-		case strings.HasPrefix(lower, "https://"):
-			cfg.Endpoint = v[len("https://"):]
-		}
-		cfg.Endpoint, _, _ = strings.Cut(cfg.Endpoint, "/")
+// s3Config resolves the S3 settings from the flags and env like every
+// tweetflow binary (settings.Resolve).
+func s3Config(cc *cli.Context, env settings.Lookup) (artifact.S3Config, error) {
+	st, err := settings.Resolve(component.FlagLookup(cc), env, settings.S3)
+	if err != nil {
+		return artifact.S3Config{}, usageError{err}
 	}
-	if v := cc.String("s3-region"); v != "" {
-		cfg.Region = v
-	}
-	if v := cc.String("s3-access-key"); v != "" {
-		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = v, cc.String("s3-secret-key"), ""
-	}
-	if cc.Bool("s3-insecure") {
-		cfg.Insecure = true
-	}
-	if cc.Bool("s3-path-style") {
-		cfg.PathStyle = true
-	}
-	return cfg
+	return st.S3, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -144,10 +123,10 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// run is main without the process: it parses args, serves until ctx is
-// done (or SIGTERM/SIGINT) and returns the exit code. listening, if not
-// nil, gets the bound address.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening func(net.Addr)) int {
+// runEnv is main without the process: it parses args, reads the settings'
+// environment through env, serves until ctx is done (or SIGTERM/SIGINT)
+// and returns the exit code. listening, if not nil, gets the bound address.
+func runEnv(ctx context.Context, args []string, env settings.Lookup, stdout, stderr io.Writer, listening func(net.Addr)) int {
 	app := &cli.App{
 		Name:      "serve",
 		Usage:     "Serve tweet sentiment models over HTTP (JSON and KServe v2)",
@@ -165,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
 		},
-		Action: func(cc *cli.Context) error { return serve(cc, stderr, listening) },
+		Action: func(cc *cli.Context) error { return serve(cc, env, stderr, listening) },
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -180,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 	return exitRuntime
 }
 
-func serve(cc *cli.Context, stderr io.Writer, listening func(net.Addr)) error {
+func serve(cc *cli.Context, env settings.Lookup, stderr io.Writer, listening func(net.Addr)) error {
 	if cc.Args().Len() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q", cc.Args().First())}
 	}
@@ -188,7 +167,11 @@ func serve(cc *cli.Context, stderr io.Writer, listening func(net.Addr)) error {
 	if err != nil {
 		return err
 	}
-	src := serving.Source{Models: cc.StringSlice("model"), Root: cc.String("models-dir"), S3: s3Config(cc)}
+	s3, err := s3Config(cc, env)
+	if err != nil {
+		return err
+	}
+	src := serving.Source{Models: cc.StringSlice("model"), Root: cc.String("models-dir"), S3: s3}
 	if len(src.Models) == 0 && src.Root == "" {
 		return usageError{errors.New("give --model (a model folder) or --models-dir (one folder per version)")}
 	}

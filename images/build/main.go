@@ -21,10 +21,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/image"
+	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
 func main() {
@@ -36,23 +36,20 @@ func main() {
 	prefix := flag.String("prefix", "tweetflow-", "repository name prefix when pushing")
 	insecure := flag.Bool("insecure-registry", false, "push over plain HTTP")
 	ca := flag.String("ca-certs", image.CACertsPath, "CA bundle to install in the images")
-	source := flag.String("source", "https://github.com/tweetflow/tweetflow", "org.opencontainers.image.source label")
+	source := flag.String("source", settings.DefaultImageSource, "org.opencontainers.image.source label")
 	flag.Parse()
-	if err := build(*bin, *ver, *out, *only, *registry, *prefix, *insecure, *ca, *source); err != nil {
+	st, err := settings.Resolve(nil, os.LookupEnv, []*settings.Setting{settings.SourceDateEpoch})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error: images/build:", err)
+		os.Exit(2)
+	}
+	if err := build(*bin, *ver, *out, *only, *registry, *prefix, *insecure, *ca, *source, st.SourceDate); err != nil {
 		fmt.Fprintln(os.Stderr, "error: images/build:", err)
 		os.Exit(1)
 	}
 }
 
-func build(bin, ver, out, only, registry, prefix string, insecure bool, caPath, source string) error {
-	created := time.Unix(0, 0).UTC()
-	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		s, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: %w", v, err)
-		}
-		created = time.Unix(s, 0).UTC()
-	}
+func build(bin, ver, out, only, registry, prefix string, insecure bool, caPath, source string, created time.Time) error {
 	ca, err := os.ReadFile(caPath)
 	if err != nil {
 		return fmt.Errorf("reading CA bundle %q: %w", caPath, err)

@@ -7,8 +7,8 @@
 // plain string-prefix match sorted by key, ErrNotExist, Abort, Rename).
 //
 // Resolve turns an artifact URI ("s3://bucket/prefix", "file:///abs/path" or
-// a plain path) into a Store and a key; S3ConfigFromEnv reads the usual
-// AWS_* / MINIO_* variables for the S3 connection.
+// a plain path) into a Store and a key, given the S3 connection settings
+// (an S3Config, which package settings resolves from flags and env).
 //
 // On top of the stores, this package decides the run layout in one place:
 //

@@ -10,9 +10,8 @@ import (
 	"strings"
 )
 
-// S3Config holds the connection settings of the S3 store. Components fill it
-// from flags with the usual AWS/MinIO environment variables as fallbacks
-// (see S3ConfigFromEnv).
+// S3Config holds the connection settings of the S3 store. Binaries fill it
+// from flags and environment variables with settings.Resolve.
 type S3Config struct {
 	Endpoint     string // host[:port], no scheme; empty means AWS (s3.amazonaws.com)
 	Region       string // empty: minio-go asks the bucket location

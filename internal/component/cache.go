@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"time"
 
@@ -35,11 +36,20 @@ func (e *Env) cacheSpec(ctx context.Context) (stepcache.Spec, error) {
 		return stepcache.Spec{}, err
 	}
 	ch := sha256.Sum256(cj)
+	params := e.params
+	if len(e.settingText) > 0 {
+		// The contract's own settings (e.g. SOURCE_DATE_EPOCH) change the
+		// outputs: they are keyed like parameters.
+		params = maps.Clone(e.params)
+		for k, v := range e.settingText {
+			params["setting:"+k] = v
+		}
+	}
 	spec := stepcache.Spec{
 		Component: e.Contract.Name,
 		Version:   bin + " " + version.Version,
 		Contract:  "sha256:" + hex.EncodeToString(ch[:]),
-		Params:    e.params,
+		Params:    params,
 		Inputs:    map[string][]string{},
 	}
 	for _, a := range e.Contract.Inputs {

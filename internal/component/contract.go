@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
 // Type is the type of a parameter.
@@ -34,6 +36,18 @@ type Param struct {
 	// Secret marks a value that must not be recorded (a DSN with a
 	// password): the summary shows it redacted. Prefer its env var.
 	Secret bool
+	// Setting, when set, makes the parameter a declared shared setting
+	// (e.g. settings.PostgresDSN): it reads the setting's env vars in
+	// their order (aliases such as DATABASE_URL included).
+	Setting *settings.Setting
+}
+
+// EnvNames lists the environment variables of the parameter, first wins.
+func (p Param) EnvNames() []string {
+	if p.Setting != nil {
+		return p.Setting.Env
+	}
+	return []string{EnvName(p.Name)}
 }
 
 // Kind says what an artifact holds.
@@ -82,6 +96,10 @@ type Contract struct {
 	// NoCache marks components with side effects outside their outputs
 	// (a database write): --step-cache never skips them.
 	NoCache bool
+	// Settings lists the shared settings (package settings) the component
+	// takes beyond settings.Common, e.g. settings.SourceDateEpoch: they
+	// get flags, --help and docs like the common ones.
+	Settings []*settings.Setting
 }
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
@@ -112,6 +130,9 @@ func (c *Contract) Validate() error {
 		if p.Description == "" {
 			return fmt.Errorf("contract %q: param %q has no description", c.Name, p.Name)
 		}
+		if p.Setting != nil && p.Setting.Name != p.Name {
+			return fmt.Errorf("contract %q: param %q is setting --%s: give it the setting's name", c.Name, p.Name, p.Setting.Name)
+		}
 		if err := claim(p.Name, "param "+p.Name); err != nil {
 			return err
 		}
@@ -119,6 +140,14 @@ func (c *Contract) Validate() error {
 			if err := p.Check(p.Default); err != nil && p.Default != "" {
 				return fmt.Errorf("contract %q: default of %w", c.Name, err)
 			}
+		}
+	}
+	for _, x := range c.Settings {
+		if slices.Contains(settings.Common, x) {
+			return fmt.Errorf("contract %q: setting --%s is common to every component already", c.Name, x.Name)
+		}
+		if err := claim(x.Name, "setting "+x.Name); err != nil {
+			return err
 		}
 	}
 	for _, a := range c.Inputs {

@@ -4,6 +4,9 @@
 //
 // The contract drives, from one value:
 //   - the urfave/cli flags (every flag with an env-var fallback) and --help,
+//     with the shared settings of package settings (store, S3, logging, the
+//     contract's Settings and parameters declared as a Setting) resolved by
+//     settings.Resolve from the flags and the environment Main passes in,
 //   - the Argo template the pipeline DSL emits (pipelines/dsl),
 //   - the generated reference doc (docs/components.md).
 //

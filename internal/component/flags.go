@@ -5,30 +5,30 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
 // Common flag names every component has.
 const (
-	FlagStore          = "store"
 	FlagRunID          = "run-id"
 	FlagStep           = "step"
-	FlagS3Endpoint     = "s3-endpoint"
-	FlagS3Region       = "s3-region"
-	FlagS3AccessKey    = "s3-access-key"
-	FlagS3SecretKey    = "s3-secret-key"
-	FlagS3Insecure     = "s3-insecure"
-	FlagS3PathStyle    = "s3-path-style"
-	FlagLogFormat      = "log-format"
-	FlagLogLevel       = "log-level"
-	FlagProgress       = "progress"
 	FlagSummaryFile    = "summary-file"
 	FlagResultsDir     = "results-dir"
 	FlagTerminationLog = "termination-log"
 	FlagStepCache      = "step-cache"
 )
 
+// Flags of the shared settings (declared in package settings).
+var (
+	FlagStore     = settings.Store.Name
+	FlagLogFormat = settings.LogFormat.Name
+	FlagLogLevel  = settings.LogLevel.Name
+	FlagProgress  = settings.Progress.Name
+)
+
 // DefaultStore is the embedded default artifact store: a local folder.
-const DefaultStore = ".tweetflow"
+const DefaultStore = settings.DefaultStore
 
 // CommonFlagNames lists the flags the harness adds to every component.
 func CommonFlagNames() []string {
@@ -41,33 +41,19 @@ func CommonFlagNames() []string {
 
 func commonFlags() []cli.Flag {
 	const cat = "Run and store"
-	const s3 = "S3 / MinIO"
 	const ops = "Operations"
-	return []cli.Flag{
-		&cli.StringFlag{Name: FlagStore, Category: cat, Value: DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
-			Usage: "artifact store root: a local folder (the default), file:///abs/path or s3://bucket/prefix"},
-		&cli.StringFlag{Name: FlagRunID, Category: cat, EnvVars: []string{"TWEETFLOW_RUN_ID"},
-			Usage: "run ID; outputs go to <store>/runs/<run-id>/<step>/<output> and unset inputs default to this run's artifacts (generated when empty)"},
-		&cli.StringFlag{Name: FlagStep, Category: cat, EnvVars: []string{"TWEETFLOW_STEP"},
-			Usage: "step name in the run layout (default: the component name)"},
-		&cli.StringFlag{Name: FlagS3Endpoint, Category: s3, EnvVars: []string{"TWEETFLOW_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "S3_ENDPOINT", "MINIO_ENDPOINT"},
-			Usage: "S3 endpoint host[:port] or URL (http:// means no TLS); empty means AWS"},
-		&cli.StringFlag{Name: FlagS3Region, Category: s3, EnvVars: []string{"TWEETFLOW_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"},
-			Usage: "S3 region"},
-		&cli.StringFlag{Name: FlagS3AccessKey, Category: s3, EnvVars: []string{"TWEETFLOW_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "MINIO_ROOT_USER", "MINIO_ACCESS_KEY"},
-			Usage: "S3 access key (prefer the env var: flags show in process lists)"},
-		&cli.StringFlag{Name: FlagS3SecretKey, Category: s3, EnvVars: []string{"TWEETFLOW_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "MINIO_ROOT_PASSWORD", "MINIO_SECRET_KEY"},
-			Usage: "S3 secret key (prefer the env var)"},
-		&cli.BoolFlag{Name: FlagS3Insecure, Category: s3, EnvVars: []string{"TWEETFLOW_S3_INSECURE", "S3_INSECURE"},
-			Usage: "talk plain HTTP to the S3 endpoint"},
-		&cli.BoolFlag{Name: FlagS3PathStyle, Category: s3, EnvVars: []string{"TWEETFLOW_S3_PATH_STYLE", "S3_FORCE_PATH_STYLE", "AWS_S3_FORCE_PATH_STYLE"},
-			Usage: "path-style bucket addressing (MinIO)"},
-		&cli.StringFlag{Name: FlagLogFormat, Category: ops, Value: "auto", EnvVars: []string{"TWEETFLOW_LOG_FORMAT"},
-			Usage: "log format: auto (text in a terminal, JSON otherwise), text or json"},
-		&cli.StringFlag{Name: FlagLogLevel, Category: ops, Value: "info", EnvVars: []string{"TWEETFLOW_LOG_LEVEL"},
-			Usage: "log level: debug, info, warn or error"},
-		&cli.StringFlag{Name: FlagProgress, Category: ops, Value: "auto", EnvVars: []string{"TWEETFLOW_PROGRESS"},
-			Usage: "progress: auto (a bar in a terminal, log lines otherwise), bar, log or none"},
+	var fs []cli.Flag
+	for _, x := range settings.Common {
+		fs = append(fs, SettingFlag(x))
+		if x == settings.Store {
+			fs = append(fs,
+				&cli.StringFlag{Name: FlagRunID, Category: cat, EnvVars: []string{"TWEETFLOW_RUN_ID"},
+					Usage: "run ID; outputs go to <store>/runs/<run-id>/<step>/<output> and unset inputs default to this run's artifacts (generated when empty)"},
+				&cli.StringFlag{Name: FlagStep, Category: cat, EnvVars: []string{"TWEETFLOW_STEP"},
+					Usage: "step name in the run layout (default: the component name)"})
+		}
+	}
+	return append(fs,
 		&cli.StringFlag{Name: FlagSummaryFile, Category: ops, EnvVars: []string{"TWEETFLOW_SUMMARY_FILE"},
 			Usage: "also write the run summary JSON (rows, bytes, seconds) to this local file"},
 		&cli.StringFlag{Name: FlagResultsDir, Category: ops, EnvVars: []string{"TWEETFLOW_RESULTS_DIR"},
@@ -76,6 +62,33 @@ func commonFlags() []cli.Flag {
 			Usage: "on failure, write the error here if the file exists and is writable"},
 		&cli.BoolFlag{Name: FlagStepCache, Category: cat, EnvVars: []string{"TWEETFLOW_STEP_CACHE"},
 			Usage: "reuse the outputs of an earlier successful run of this component with the same binary, parameters and input contents (recorded under <store>/cache), and record this run's"},
+	)
+}
+
+// SettingFlag is the flag of a declared setting. It reads no environment
+// variable itself (settings.Resolve does, in the declared order); its
+// usage lists them as urfave/cli does.
+func SettingFlag(x *settings.Setting) cli.Flag {
+	usage := x.Usage
+	if h := x.EnvHelp(); h != "" {
+		usage += " " + h
+	}
+	if x.Type == settings.Bool {
+		return &cli.BoolFlag{Name: x.Name, Category: x.Category, Usage: usage, Value: x.Default == "true"}
+	}
+	return &cli.StringFlag{Name: x.Name, Category: x.Category, Usage: usage, Value: x.Default}
+}
+
+// FlagLookup looks up the flags given on cc's command line (or a parent
+// command's), for settings.Resolve.
+func FlagLookup(cc *cli.Context) settings.Lookup {
+	return func(name string) (string, bool) {
+		for _, c := range cc.Lineage() {
+			if c.IsSet(name) {
+				return fmt.Sprint(c.Value(name)), true
+			}
+		}
+		return "", false
 	}
 }
 
@@ -90,7 +103,12 @@ func (c *Contract) Flags() []cli.Flag {
 		if p.Required {
 			usage += " (required)"
 		}
-		env := []string{EnvName(p.Name)}
+		env := p.EnvNames()
+		if p.Setting != nil {
+			// The harness resolves it with settings.Resolve's precedence.
+			usage += " [$" + strings.Join(env, ", $") + "]"
+			env = nil
+		}
 		switch p.Type {
 		case Bool:
 			fs = append(fs, &cli.BoolFlag{Name: p.Name, Category: "Parameters", Usage: usage, EnvVars: env, Value: p.Default == "true"})

@@ -10,19 +10,19 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stepcache"
 )
 
@@ -60,18 +60,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// Main is all a component's main function calls.
-func Main(c Contract, run RunFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, c, run, os.Args, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// Run parses args with the contract's flags, runs the component and returns
-// the exit code. It is Main without the process around it, for tests.
-func Run(ctx context.Context, c Contract, run RunFunc, args []string, stdout, stderr io.Writer) int {
-	h := &harness{c: c, run: run, stdout: stdout, stderr: stderr}
+// RunEnv is Run with the environment read through env (a map in tests)
+// for the declared settings (package settings).
+func RunEnv(ctx context.Context, c Contract, run RunFunc, args []string, env settings.Lookup, stdout, stderr io.Writer) int {
+	h := &harness{c: c, run: run, stdout: stdout, stderr: stderr, lookup: env}
 	app := h.app()
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -97,16 +89,26 @@ func Run(ctx context.Context, c Contract, run RunFunc, args []string, stdout, st
 	return code
 }
 
-// App builds the urfave/cli application of a component. Its Action runs run.
+// App builds the urfave/cli application of a component (for its help and
+// docs). Its Action runs run with no environment.
 func App(c Contract, run RunFunc, stdout, stderr io.Writer) *cli.App {
 	h := &harness{c: c, run: run, stdout: stdout, stderr: stderr}
 	return h.app()
+}
+
+func settingFlags(xs []*settings.Setting) []cli.Flag {
+	var fs []cli.Flag
+	for _, x := range xs {
+		fs = append(fs, SettingFlag(x))
+	}
+	return fs
 }
 
 type harness struct {
 	c              Contract
 	run            RunFunc
 	stdout, stderr io.Writer
+	lookup         settings.Lookup // the environment
 	env            *Env
 	termLog        string
 }
@@ -127,7 +129,7 @@ func (h *harness) app() *cli.App {
 		Name:                 c.Name,
 		Usage:                c.Summary,
 		Description:          desc,
-		Flags:                append(c.Flags(), commonFlags()...),
+		Flags:                slices.Concat(c.Flags(), settingFlags(c.Settings), commonFlags()),
 		Writer:               h.stdout,
 		ErrWriter:            h.stderr,
 		HideHelpCommand:      true,
@@ -181,13 +183,16 @@ type Env struct {
 
 	store    artifact.Location
 	s3       artifact.S3Config
-	params   map[string]string
-	lists    map[string][]string
-	inputs   map[string][]artifact.Location
-	outputs  map[string]*artifact.Output
-	outOrder []string
-	progress string
-	stderr   io.Writer
+	settings settings.Settings
+	// settingText is the text of the contract's own Settings (cache key).
+	settingText map[string]string
+	params      map[string]string
+	lists       map[string][]string
+	inputs      map[string][]artifact.Location
+	outputs     map[string]*artifact.Output
+	outOrder    []string
+	progress    string
+	stderr      io.Writer
 
 	summaryFile string
 	resultsDir  string
@@ -235,7 +240,12 @@ type OutputSummary struct {
 
 func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 	c := h.c
-	log, err := newLogger(h.stderr, cc.String(FlagLogFormat), cc.String(FlagLogLevel))
+	flags := FlagLookup(cc)
+	st, err := settings.Resolve(flags, h.lookup, slices.Concat(settings.Common, c.Settings))
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	log, err := newLogger(h.stderr, st.LogFormat, st.LogLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +253,10 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		Contract: &h.c, Log: log, Stdout: h.stdout, stderr: h.stderr,
 		params: map[string]string{}, lists: map[string][]string{},
 		inputs: map[string][]artifact.Location{}, outputs: map[string]*artifact.Output{},
-		progress:    cc.String(FlagProgress),
+		settings:    st,
+		settingText: map[string]string{},
+		s3:          st.S3,
+		progress:    st.Progress,
 		summaryFile: cc.String(FlagSummaryFile),
 		resultsDir:  cc.String(FlagResultsDir),
 		cache:       cc.Bool(FlagStepCache),
@@ -267,6 +280,9 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 			e.params[p.Name] = strings.Join(vals, ",")
 		default:
 			v := cc.String(p.Name)
+			if p.Setting != nil {
+				v = settings.Value(p.Setting, flags, h.lookup)
+			}
 			if v == "" && p.Required {
 				return nil, Usagef("missing required parameter --%s (%s; env %s)", p.Name, p.Description, EnvName(p.Name))
 			}
@@ -278,7 +294,9 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 			e.params[p.Name] = v
 		}
 	}
-	e.s3 = s3Config(cc)
+	for _, x := range c.Settings {
+		e.settingText[x.Name] = settings.Value(x, flags, h.lookup)
+	}
 	e.RunID = cc.String(FlagRunID)
 	explicitRun := e.RunID != ""
 	if !explicitRun {
@@ -295,7 +313,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		return nil, &UsageError{Err: fmt.Errorf("--%s: %w", FlagStep, err)}
 	}
 	ctx := cc.Context
-	e.store, err = artifact.Resolve(ctx, cc.String(FlagStore), e.s3)
+	e.store, err = artifact.Resolve(ctx, st.Store, e.s3)
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("--%s: %w", FlagStore, err)}
 	}
@@ -378,26 +396,6 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 
 func (e *Env) stepLocation(name string) artifact.Location {
 	return artifact.Location{Store: e.store.Store, Key: path.Join(e.store.Key, artifact.OutputKey(e.RunID, e.Step, name))}
-}
-
-func s3Config(cc *cli.Context) artifact.S3Config {
-	cfg := artifact.S3Config{
-		Endpoint:  cc.String(FlagS3Endpoint),
-		Region:    cc.String(FlagS3Region),
-		AccessKey: cc.String(FlagS3AccessKey),
-		SecretKey: cc.String(FlagS3SecretKey),
-		Insecure:  cc.Bool(FlagS3Insecure),
-		PathStyle: cc.Bool(FlagS3PathStyle),
-	}
-	cfg.SessionToken = os.Getenv("AWS_SESSION_TOKEN")
-	switch {
-	case strings.HasPrefix(cfg.Endpoint, "http://"):
-		cfg.Endpoint, cfg.Insecure = strings.TrimPrefix(cfg.Endpoint, "http://"), true
-	case strings.HasPrefix(cfg.Endpoint, "https://"):
-		cfg.Endpoint = strings.TrimPrefix(cfg.Endpoint, "https://")
-	}
-	cfg.Endpoint = strings.TrimSuffix(cfg.Endpoint, "/")
-	return cfg
 }
 
 // NewRunID makes a fresh, sortable run ID: local-20260102-150405-abcd.
@@ -653,6 +651,10 @@ func (e *Env) StoreRoot() artifact.Location { return e.store }
 
 // S3Config is the S3 connection settings from flags/env.
 func (e *Env) S3Config() artifact.S3Config { return e.s3 }
+
+// Settings are the shared settings the component takes (settings.Common
+// and the contract's Settings), resolved from flags and env.
+func (e *Env) Settings() settings.Settings { return e.settings }
 
 // AddRows adds to the summary's row counters.
 func (e *Env) AddRows(in, out int64) {

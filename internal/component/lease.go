@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 )
-
-// EnvLeaseTTL overrides artifact.DefaultLeaseTTL (a Go duration), for tests
-// and for stores where renewing every 10 s is too chatty.
-const EnvLeaseTTL = "TWEETFLOW_LEASE_TTL"
 
 // takeLease takes the step's lease (<store>/runs/<run-id>/<step>/_lease.json)
 // so that two processes never write one step's outputs at once: a rerun
@@ -28,14 +23,7 @@ func (e *Env) takeLease(ctx context.Context) (*artifact.Lease, context.Context, 
 	if e.store.Store == nil {
 		return nil, ctx, nil
 	}
-	ttl := artifact.DefaultLeaseTTL
-	if v := os.Getenv(EnvLeaseTTL); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, ctx, Usagef("%s=%q: want a positive duration such as 30s", EnvLeaseTTL, v)
-		}
-		ttl = d
-	}
+	ttl := e.settings.LeaseTTL // --lease-ttl, TWEETFLOW_LEASE_TTL (settings.LeaseTTL)
 	key := path.Join(e.store.Key, artifact.LeaseKey(e.RunID, e.Step))
 	lctx, cancel := context.WithCancelCause(ctx)
 	lease, err := artifact.AcquireLease(ctx, e.store.Store, key, artifact.LeaseOptions{

@@ -1,6 +1,9 @@
 package stages
 
-import c "github.com/tweetflow/tweetflow/internal/component"
+import (
+	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
+)
 
 // Annotate is the web annotator: it serves one tweet at a time for golden
 // labels, stores every answer in PostgreSQL and exports the golden set as a
@@ -20,7 +23,7 @@ var Annotate = c.Contract{
 		{Name: "mode", Default: "serve", Enum: []string{"serve", "export"}, Description: "serve the annotator, or export the golden set to --out-golden."},
 		{Name: "labels", Type: c.Strings, Description: "The label set, in number-key order (1 = first), e.g. AI,OTHER; 2 to 9 labels. Required to serve."},
 		{Name: "addr", Default: ":8080", Description: "Listen address of the web annotator."},
-		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db) of the annotation store; empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
+		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db) of the annotation store; empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
 		{Name: "overlap", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Share of tasks shown to two annotators (for agreement), chosen by a seeded hash of the tweet id."},
 		{Name: "seed", Type: c.Int, Default: "1", Description: "Seed of the overlap choice."},
 		{Name: "assignment-ttl", Type: c.Duration, Default: "30m", Min: c.F(0), Description: "How long a shown, unanswered tweet stays reserved for its annotator before it is given to someone else."},

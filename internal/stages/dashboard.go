@@ -1,6 +1,9 @@
 package stages
 
-import c "github.com/tweetflow/tweetflow/internal/component"
+import (
+	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
+)
 
 // Dashboard is the live dashboard of the stream scorer's PostgreSQL
 // tables. Like annotate it is a server, not a pipeline step.
@@ -16,7 +19,7 @@ var Dashboard = c.Contract{
 		"label. The page refreshes itself every --refresh; everything it shows is in the binary (no CDN). /healthz is liveness, /readyz pings the database.",
 	Params: []c.Param{
 		{Name: "addr", Default: ":8080", Description: "Listen address of the dashboard."},
-		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db) of the scores tables; empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
+		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db) of the scores tables; empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
 		{Name: "table", Type: c.Strings, Default: "tweet_scores", Description: "Scores table(s) written by score (table or schema.table; several are read together). Their dead letters are read from <table>_dead_letters when it exists."},
 		{Name: "time-column", Default: "scored_at", Enum: []string{"scored_at", "created_at"}, Description: "Time of the buckets and of the latest tweets: when a row was scored, or the tweet's creation time (rows without one are left out)."},
 		{Name: "bucket", Type: c.Duration, Default: "1h", Description: "Width of the time buckets (whole seconds)."},

@@ -1,5 +1,7 @@
 package stages
 
+import "github.com/tweetflow/tweetflow/internal/settings"
+
 import c "github.com/tweetflow/tweetflow/internal/component"
 
 // LoadPostgres writes a dataset into a PostgreSQL table (package
@@ -12,7 +14,7 @@ var LoadPostgres = c.Contract{
 		"label_confidence, label_probs, source): each batch is one transaction, COPYed into a staging table and merged by id, " +
 		"so loading the same dataset again inserts and changes nothing, and a changed row is updated.",
 	Params: []c.Param{
-		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
+		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL. Prefer the env var: flags show in process lists."},
 		{Name: "table", Default: "tweets", Description: "Target table (table or schema.table); created when missing."},
 		{Name: "batch-size", Type: c.Int, Default: "10000", Min: c.F(1), Description: "Rows per transaction."},
 	},

@@ -1,6 +1,9 @@
 package stages
 
-import c "github.com/tweetflow/tweetflow/internal/component"
+import (
+	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
+)
 
 // formatNames are the --format values of the components that read raw files.
 var formatNames = []string{"auto", "sentiment140", "semeval", "nltk", "jsonl", "parquet", "csv", "tsv"}
@@ -214,6 +217,8 @@ var BuildServingImage = c.Contract{
 	},
 	Inputs:  []c.Artifact{{Name: "onnx", Kind: c.Files, From: "export-onnx/onnx", Description: "the exported model"}},
 	Outputs: []c.Artifact{{Name: "image", Kind: c.Files, Description: "the image as an OCI layout"}},
+	// They change the image: part of the step-cache key.
+	Settings: []*settings.Setting{settings.CACerts, settings.SourceDateEpoch, settings.ImageSource},
 	Results: []c.Result{
 		{Name: "digest", Description: "image manifest digest"},
 		{Name: "image", Description: "pushed image reference, empty when not pushed"},
@@ -233,7 +238,7 @@ var Score = c.Contract{
 	Params: []c.Param{
 		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of raw --tweets files; '-' is always JSONL."},
 		{Name: "batch-size", Type: c.Int, Default: "512", Min: c.F(1), Description: "Tweets scored and stored per batch (and per PostgreSQL transaction)."},
-		{Name: "postgres-dsn", Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written. Prefer the env var: flags show in process lists."},
+		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written. Prefer the env var: flags show in process lists."},
 		{Name: "flush-interval", Type: c.Duration, Default: "1s", Description: "Store a partial batch once its first tweet has waited this long (streams); 0 waits for full batches."},
 		{Name: "table", Default: "tweet_scores", Description: "PostgreSQL table for the scores; created when missing, its schema migrated on start (idempotent)."},
 		{Name: "table-prefix", Description: "Name the tables from a prefix and --table-version, as <prefix><version> (e.g. tweet_scores_ and 0: tweet_scores_0; the Kafka dead letters then default to tweet_scores_0_dead_letters); overrides --table."},

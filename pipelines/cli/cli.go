@@ -15,7 +15,8 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/docs"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
@@ -39,9 +40,11 @@ type exitError struct {
 }
 
 // Main runs the tweetflow command with args (args[0] is the program name)
-// and returns the exit code.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := App(stdout, stderr)
+// and the environment env (os.LookupEnv in main; the shared settings, such
+// as S3's, are resolved from it by settings.Resolve) and returns the exit
+// code.
+func Main(ctx context.Context, args []string, env settings.Lookup, stdout, stderr io.Writer) int {
+	app := App(stdout, stderr, env)
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -68,8 +71,39 @@ func isFlagError(err error) bool {
 		strings.Contains(s, "Required flag") || strings.Contains(s, "No help topic")
 }
 
-// App builds the tweetflow CLI.
-func App(stdout, stderr io.Writer) *ucli.App {
+// metaEnv is the App.Metadata key of the environment Lookup.
+const metaEnv = "env"
+
+// lookupEnv is the environment the app was built with (empty if none).
+func lookupEnv(cc *ucli.Context) settings.Lookup {
+	if cc.App != nil {
+		if l, ok := cc.App.Metadata[metaEnv].(settings.Lookup); ok && l != nil {
+			return l
+		}
+	}
+	return func(string) (string, bool) { return "", false }
+}
+
+// getenv reads a variable of the app's environment ("" if unset): the
+// Argo client's own variables (ARGO_*, KUBERNETES_SERVICE_HOST), read as
+// the argo CLI reads them.
+func getenv(cc *ucli.Context) func(string) string {
+	l := lookupEnv(cc)
+	return func(name string) string { v, _ := l(name); return v }
+}
+
+// s3Config resolves the S3 settings from the environment like every
+// tweetflow binary (settings.Resolve); tweetflow has no S3 flags.
+func s3Config(cc *ucli.Context) (artifact.S3Config, error) {
+	st, err := settings.Resolve(nil, lookupEnv(cc), settings.S3)
+	if err != nil {
+		return artifact.S3Config{}, usageError{err}
+	}
+	return st.S3, nil
+}
+
+// App builds the tweetflow CLI; env is the environment (see Main).
+func App(stdout, stderr io.Writer, env settings.Lookup) *ucli.App {
 	compileFlags := []ucli.Flag{
 		&ucli.StringFlag{Name: "image-prefix", Value: dsl.DefaultImagePrefix, EnvVars: []string{"TWEETFLOW_IMAGE_PREFIX"},
 			Usage: "registry and namespace of the component images: <prefix>/<component>:<version>"},
@@ -90,6 +124,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 			"component binaries, lists the runs of an artifact store, and writes the component reference.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
+		Metadata:        map[string]any{metaEnv: env},
 		HideHelpCommand: true,
 		// -p sources=a,b is one parameter, not two.
 		DisableSliceFlagSeparator: true,
@@ -139,7 +174,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 						Usage: "pipeline to run when no --template is given: " + pipelineNames()},
 					&ucli.StringFlag{Name: "bin", Value: "bin", EnvVars: []string{"TWEETFLOW_BIN"},
 						Usage: "folder of the component binaries (go build -o bin/ ./components/...)"},
-					&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
+					&ucli.StringFlag{Name: settings.Store.Name, Value: settings.Store.Default, EnvVars: settings.Store.Env,
 						Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (overrides -p store)"},
 					&ucli.StringFlag{Name: "run-id", EnvVars: []string{"TWEETFLOW_RUN_ID"},
 						Usage: "run ID (default: generated, local-<date>-<time>-<hex>)"},

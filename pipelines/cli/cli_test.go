@@ -17,7 +17,7 @@ import (
 func tf(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := cli.Main(context.Background(), append([]string{"tweetflow"}, args...), &out, &errb)
+	code := cli.Main(context.Background(), append([]string{"tweetflow"}, args...), os.LookupEnv, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

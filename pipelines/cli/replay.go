@@ -37,7 +37,7 @@ func replayCommand(stdout, stderr io.Writer) *ucli.Command {
 			if cc.NArg() != 1 {
 				return usageError{fmt.Errorf("replay takes one file (or - for standard input), got %d arguments", cc.NArg())}
 			}
-			sec, err := kafka.Security(os.LookupEnv)
+			sec, err := kafka.Security(lookupEnv(cc))
 			if err != nil {
 				return usageError{err}
 			}

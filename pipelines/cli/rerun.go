@@ -12,6 +12,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run"
 )
@@ -29,7 +30,7 @@ func rerunCommand(stdout, stderr io.Writer) *ucli.Command {
 			"   - with --in-place, the step's outputs in OLD are replaced (atomically); OLD's later steps are then stale.\n\n" +
 			"-p sets a pipeline parameter (tweetflow run --list-params) or any flag of the step's component, exposed or " +
 			"not (e.g. -p emojis=remove for clean). Exposed parameters the step's summary in OLD records keep OLD's " +
-			"values unless given. Works with a local folder or an s3:// store (S3 settings from the usual env vars).\n\n" +
+			"values unless given. Works with a local folder or an s3:// store (S3 settings from the env vars of the components' --s3-* flags, resolved the same way: docs/components.md#common-flags).\n\n" +
 			"Example:\n" +
 			"   tweetflow rerun --run-id local-20261122-101500-ab12 --step clean -p emojis=remove -p conflicts=first",
 		Flags: []ucli.Flag{
@@ -44,7 +45,7 @@ func rerunCommand(stdout, stderr io.Writer) *ucli.Command {
 				Usage: "WorkflowTemplate YAML; empty compiles the training pipeline in memory"},
 			&ucli.StringFlag{Name: "bin", Value: "bin", EnvVars: []string{"TWEETFLOW_BIN"},
 				Usage: "folder of the component binaries"},
-			&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
+			&ucli.StringFlag{Name: settings.Store.Name, Value: settings.Store.Default, EnvVars: settings.Store.Env,
 				Usage: "artifact store of the earlier run: a local folder, file:///path or s3://bucket/prefix"},
 			&ucli.StringFlag{Name: "work-dir", Usage: "keep the step's work files here"},
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not stream the step's logs"},

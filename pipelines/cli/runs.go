@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -16,9 +15,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
-	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/run"
-	"github.com/tweetflow/tweetflow/pipelines/shard"
 )
 
 // DefaultRunsLimit is how many runs `tweetflow runs` lists unless --limit.
@@ -27,8 +25,8 @@ const DefaultRunsLimit = 20
 func runsCommand(stdout io.Writer) *ucli.Command {
 	flags := func() []ucli.Flag {
 		return []ucli.Flag{
-			&ucli.StringFlag{Name: "store", Value: component.DefaultStore, EnvVars: []string{"TWEETFLOW_STORE"},
-				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the usual env vars)"},
+			&ucli.StringFlag{Name: settings.Store.Name, Value: settings.Store.Default, EnvVars: settings.Store.Env,
+				Usage: "artifact store: a local folder (default), file:///path or s3://bucket/prefix (S3 settings from the env vars of the components' --s3-* flags, resolved the same way: docs/components.md#common-flags)"},
 			&ucli.BoolFlag{Name: "json", Usage: "print JSON instead of a table (with every step's summary for runs and show)"},
 		}
 	}
@@ -306,7 +304,11 @@ func given(cc *ucli.Context, name string) *ucli.Context {
 }
 
 func resolveStore(cc *ucli.Context) (artifact.Location, error) {
-	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), shard.S3ConfigFromEnv(os.Getenv))
+	s3, err := s3Config(cc)
+	if err != nil {
+		return artifact.Location{}, err
+	}
+	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), s3)
 	if err != nil {
 		return artifact.Location{}, usageError{fmt.Errorf("--store: %w", err)}
 	}

@@ -50,12 +50,15 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 					if (len(sources) == 0) == (ds == "") {
 						return usageError{errors.New("give either --sources or --dataset")}
 					}
+					s3, err := s3Config(cc)
+					if err != nil {
+						return err
+					}
 					var items []shard.Item
-					var err error
 					if ds != "" {
-						items, err = shard.PlanDataset(cc.Context, ds, shard.S3ConfigFromEnv(os.Getenv))
+						items, err = shard.PlanDataset(cc.Context, ds, s3)
 					} else {
-						items, err = shard.Plan(cc.Context, sources, shard.S3ConfigFromEnv(os.Getenv), func(path string) {
+						items, err = shard.Plan(cc.Context, sources, s3, func(path string) {
 							fmt.Fprintf(cc.App.ErrWriter, "shards plan: warning: %s is empty: skipped\n", path)
 						})
 					}
@@ -100,7 +103,11 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 					if cc.Int("count") < 1 {
 						return usageError{errors.New("--count must be at least 1")}
 					}
-					loc, err := artifact.Resolve(cc.Context, cc.String("out"), shard.S3ConfigFromEnv(os.Getenv))
+					s3, err := s3Config(cc)
+					if err != nil {
+						return err
+					}
+					loc, err := artifact.Resolve(cc.Context, cc.String("out"), s3)
 					if err != nil {
 						return err
 					}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -102,19 +101,19 @@ func submitAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 	var cfg submit.Config
 	var name string
 	if server != "" {
-		cfg, err = argoServerConfig(server, cc.String("token"), cc.String("namespace"))
+		cfg, err = argoServerConfig(server, cc.String("token"), cc.String("namespace"), getenv(cc))
 		if err != nil {
 			return usageError{err}
 		}
 		name, err = submit.SubmitToArgoServer(ctx, cfg, opts)
 	} else {
-		cfg, err = kubeConfig(cc.String("kubeconfig"), cc.String("context"), cc.String("namespace"))
+		cfg, err = kubeConfig(cc.String("kubeconfig"), cc.String("context"), cc.String("namespace"), getenv(cc))
 		if err != nil {
 			return err
 		}
 		// $ARGO_TOKEN is for the Argo Server: only an explicit --token
 		// replaces the kubeconfig's credentials.
-		if t := cc.String("token"); t != "" && t != os.Getenv("ARGO_TOKEN") {
+		if t := cc.String("token"); t != "" && t != getenv(cc)("ARGO_TOKEN") {
 			cfg.Token = t
 		}
 		name, err = submit.Submit(ctx, cfg, opts)
@@ -146,12 +145,12 @@ func submitAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 
 // kubeConfig loads the kubeconfig; inside a pod without one it falls back
 // to the pod's service account.
-func kubeConfig(path, kubeContext, namespace string) (submit.Config, error) {
+func kubeConfig(path, kubeContext, namespace string, getenv func(string) string) (submit.Config, error) {
 	cfg, err := submit.FromKubeconfig(path, kubeContext, namespace)
 	if err == nil {
 		return cfg, nil
 	}
-	if path == "" && kubeContext == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+	if path == "" && kubeContext == "" && getenv("KUBERNETES_SERVICE_HOST") != "" {
 		if ic, ierr := submit.InCluster(namespace); ierr == nil {
 			return ic, nil
 		}
@@ -161,10 +160,10 @@ func kubeConfig(path, kubeContext, namespace string) (submit.Config, error) {
 
 // argoServerConfig builds the config of an Argo Server: host:port means
 // https unless ARGO_SECURE=false, as with the argo CLI.
-func argoServerConfig(server, token, namespace string) (submit.Config, error) {
+func argoServerConfig(server, token, namespace string, getenv func(string) string) (submit.Config, error) {
 	if !strings.Contains(server, "://") {
 		scheme := "https://"
-		if v := os.Getenv("ARGO_SECURE"); v == "false" || v == "0" {
+		if v := getenv("ARGO_SECURE"); v == "false" || v == "0" {
 			scheme = "http://"
 		}
 		server = scheme + server
@@ -177,7 +176,7 @@ func argoServerConfig(server, token, namespace string) (submit.Config, error) {
 		namespace = "default"
 	}
 	cfg := submit.Config{Server: strings.TrimSuffix(server, "/"), Namespace: namespace, Token: token}
-	if v := os.Getenv("ARGO_INSECURE_SKIP_VERIFY"); v == "true" || v == "1" {
+	if v := getenv("ARGO_INSECURE_SKIP_VERIFY"); v == "true" || v == "1" {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the user
 		cfg.HTTPClient = &http.Client{Transport: tr}

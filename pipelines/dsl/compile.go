@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
 // Compile defaults.
@@ -27,14 +28,18 @@ const (
 )
 
 // S3SecretKeys maps the keys of the S3 secret to the environment variables
-// the components read. Every key is optional.
-var S3SecretKeys = [][2]string{
-	{"endpoint", "TWEETFLOW_S3_ENDPOINT"},
-	{"region", "TWEETFLOW_S3_REGION"},
-	{"access-key", "TWEETFLOW_S3_ACCESS_KEY"},
-	{"secret-key", "TWEETFLOW_S3_SECRET_KEY"},
-	{"insecure", "TWEETFLOW_S3_INSECURE"},
-	{"path-style", "TWEETFLOW_S3_PATH_STYLE"},
+// the components read (the first env var of each S3 setting declared with
+// a SecretKey in package settings). Every key is optional.
+var S3SecretKeys = s3SecretKeys()
+
+func s3SecretKeys() [][2]string {
+	var out [][2]string
+	for _, x := range settings.S3 {
+		if x.SecretKey != "" {
+			out = append(out, [2]string{x.SecretKey, x.Env[0]})
+		}
+	}
+	return out
 }
 
 type compileConfig struct {

@@ -24,7 +24,7 @@ func TestGeneratedTemplateIsUpToDate(t *testing.T) {
 
 func TestCompileCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := cli.Main(context.Background(), []string{"tweetflow", "compile", "--pipeline", "labeling", "--out", pipelinetest.Generated, "--check"}, &out, &errb)
+	code := cli.Main(context.Background(), []string{"tweetflow", "compile", "--pipeline", "labeling", "--out", pipelinetest.Generated, "--check"}, nil, &out, &errb)
 	if code != cli.ExitOK {
 		t.Fatalf("compile --pipeline labeling --check: exit %d: %s", code, errb.String())
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
-	"github.com/tweetflow/tweetflow/pipelines/shard"
 )
 
 // RerunSpec says which step of an earlier run to run again, and how.
@@ -99,7 +99,11 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	if task == nil {
 		return nil, fmt.Errorf("rerunning step %q: the entrypoint is not a DAG", spec.Step)
 	}
-	store, err := artifact.Resolve(ctx, ex.report.Params[dsl.StoreParam], shard.S3ConfigFromEnv(envLookup(cfg.env)))
+	s3, err := s3Settings(cfg.env)
+	if err != nil {
+		return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
+	}
+	store, err := artifact.Resolve(ctx, ex.report.Params[dsl.StoreParam], s3)
 	if err != nil {
 		return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
 	}
@@ -229,15 +233,11 @@ func toAny(m map[string]string) map[string]any {
 	return out
 }
 
-func envLookup(env []string) func(string) string {
-	return func(k string) string {
-		for _, kv := range slices.Backward(env) {
-			if name, v, ok := strings.Cut(kv, "="); ok && name == k {
-				return v
-			}
-		}
-		return ""
-	}
+// s3Settings are the S3 settings of env, the environment the tasks get,
+// resolved as they resolve them (settings.Resolve).
+func s3Settings(env []string) (artifact.S3Config, error) {
+	st, err := settings.Resolve(nil, settings.EnvList(env), settings.S3)
+	return st.S3, err
 }
 
 // readStoredSummary reads <store>/runs/<run>/<step>/_summary.json, or nil.

@@ -27,7 +27,7 @@ func TestGeneratedTemplateIsUpToDate(t *testing.T) {
 func TestCompileCommand(t *testing.T) {
 	tf := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := cli.Main(context.Background(), append([]string{"tweetflow", "compile"}, args...), &out, &errb)
+		code := cli.Main(context.Background(), append([]string{"tweetflow", "compile"}, args...), nil, &out, &errb)
 		return code, out.String(), errb.String()
 	}
 	if code, _, stderr := tf("--pipeline", "scoring", "--out", pipelinetest.Generated, "--check"); code != cli.ExitOK {

@@ -181,31 +181,3 @@ func Gather(ctx context.Context, out artifact.Location, count int) (*artifact.Ma
 	}
 	return m, nil
 }
-
-// S3ConfigFromEnv reads S3 settings as the components do: TWEETFLOW_S3_*
-// first, then the usual AWS and MinIO variables (artifact.S3ConfigFromEnv).
-func S3ConfigFromEnv(get func(string) string) artifact.S3Config {
-	cfg := artifact.S3ConfigFromEnv(get)
-	if v := get("TWEETFLOW_S3_ENDPOINT"); v != "" {
-		ep := artifact.S3ConfigFromEnv(func(k string) string {
-			if k == "S3_ENDPOINT" {
-				return v
-			}
-			return ""
-		})
-		cfg.Endpoint, cfg.Insecure = ep.Endpoint, ep.Insecure
-	}
-	if v := get("TWEETFLOW_S3_REGION"); v != "" {
-		cfg.Region = v
-	}
-	if v := get("TWEETFLOW_S3_ACCESS_KEY"); v != "" {
-		cfg.AccessKey, cfg.SecretKey, cfg.SessionToken = v, get("TWEETFLOW_S3_SECRET_KEY"), ""
-	}
-	if v, err := strconv.ParseBool(get("TWEETFLOW_S3_INSECURE")); err == nil {
-		cfg.Insecure = v
-	}
-	if v, err := strconv.ParseBool(get("TWEETFLOW_S3_PATH_STYLE")); err == nil {
-		cfg.PathStyle = v
-	}
-	return cfg
-}
