@@ -156,6 +156,13 @@ func TestRenderApps(t *testing.T) {
 	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe.HTTPGet.Port.IntValue() != 9090 {
 		t.Errorf("score liveness probe %+v", c.LivenessProbe)
 	}
+	// score.predictUrl scores through the model server: no model needed.
+	pm := render(t, "--set", "score.enabled=true", "--set", "score.predictUrl=http://tweetflow-server:8080", "--set", "postgres.dsn=postgres://u:p@db/x")
+	checkCommon(t, pm)
+	if args := pm.deployment(t, fullname+"-score").Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--predict-url=http://tweetflow-server:8080") ||
+		slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--model=") }) {
+		t.Errorf("score args with predictUrl: %q", args)
+	}
 	if _, ok := m.secretKeys()[fullname+"-postgres"]; ok {
 		t.Error("a PostgreSQL secret is rendered with postgres.existingSecret")
 	}
@@ -183,6 +190,7 @@ func TestAppValuesRejected(t *testing.T) {
 		{[]string{"dashboard.enabled=true"}, "postgres.dsn: score, dashboard and annotate need"},
 		{[]string{"score.enabled=true", db}, "score.model: give the exported model folder"},
 		{[]string{"annotate.enabled=true", db}, "annotate.labels: give the label set"},
+		{[]string{"score.enabled=true", db, "score.predictUrl=ftp://server"}, "predictUrl"},
 		{[]string{"dashboard.tables={bad;name}"}, "tables"},
 		{[]string{"dashboard.refresh=often"}, "refresh"},
 		{[]string{"score.table=x y"}, "table"},
