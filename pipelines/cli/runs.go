@@ -276,6 +276,9 @@ func deleteRuns(cc *ucli.Context, stdout io.Writer, ids []string, opt run.Delete
 	for _, id := range slices.Sorted(maps.Keys(rep.Kept)) {
 		fmt.Fprintf(stdout, "kept %s: read by %s\n", id, strings.Join(rep.Kept[id], ", "))
 	}
+	for _, id := range slices.Sorted(maps.Keys(rep.Live)) {
+		fmt.Fprintf(stdout, "kept %s: being written (%s)\n", id, rep.Live[id])
+	}
 	for _, id := range slices.Sorted(maps.Keys(rep.Forced)) {
 		fmt.Fprintf(stdout, "warning: %s read artifacts of %s, which is deleted\n", strings.Join(rep.Forced[id], ", "), id)
 	}

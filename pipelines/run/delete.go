@@ -24,9 +24,13 @@ type DeleteOptions struct {
 	// artifacts (a rerun's new run reads the old run's outputs).
 	Force bool
 	// KeepDependencies keeps, instead of refusing, every run that a kept run
-	// reads (Prune's behaviour).
+	// reads (Prune's behaviour), and every run a live process is writing.
 	KeepDependencies bool
 }
+
+// A run with a step whose lease is live (its holder is still writing) is
+// never deleted from under it: DeleteRuns refuses it, naming the holder, or
+// keeps it with KeepDependencies, Force or not. Stop the run first.
 
 // DeleteReport is what DeleteRuns removed, or would remove on a dry run.
 type DeleteReport struct {
@@ -40,6 +44,9 @@ type DeleteReport struct {
 	Kept map[string][]string `json:"kept,omitempty"`
 	// Forced are the deleted runs that kept runs read (with Force).
 	Forced map[string][]string `json:"forced,omitempty"`
+	// Live are the runs kept because a process is writing them (a live
+	// step lease): run -> the step and its holder.
+	Live map[string]string `json:"live,omitempty"`
 	DryRun bool                `json:"dry_run"`
 }
 
@@ -71,6 +78,34 @@ func DeleteRuns(ctx context.Context, loc artifact.Location, ids []string, opt De
 			return nil, fmt.Errorf("deleting run %q: nothing under %q ('tweetflow runs' lists the runs of a store)", id, loc.Store.URI(prefix))
 		}
 		doomed[id] = objs
+	}
+
+	// Runs being written: a step's lease is live.
+	now := time.Now()
+	for _, id := range slices.Sorted(maps.Keys(doomed)) {
+		for _, o := range doomed[id] {
+			if path.Base(o.Key) != artifact.LeaseName {
+				continue
+			}
+			info, ok, err := artifact.ReadLease(ctx, loc.Store, o.Key)
+			if err != nil {
+				return nil, fmt.Errorf("deleting run %q: %w", id, err)
+			}
+			if !ok || !info.Live(now) {
+				continue
+			}
+			step := path.Base(path.Dir(o.Key))
+			if !opt.KeepDependencies {
+				return nil, fmt.Errorf("deleting run %q: step %s is being written by %s (lease %s): stop that run first, or wait for it to finish",
+					id, step, info.String(), loc.Store.URI(o.Key))
+			}
+			if rep.Live == nil {
+				rep.Live = map[string]string{}
+			}
+			rep.Live[id] = fmt.Sprintf("step %s held by %s", step, info.String())
+			delete(doomed, id)
+			break
+		}
 	}
 
 	// Which kept runs read which doomed ones.

@@ -132,6 +132,28 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 		t.Errorf("%d cache hits from deleted runs", hits)
 	}
 
+	// A run a live process is writing (a held step lease) is refused, even
+	// with Force, and kept by prune; once released it could go.
+	l, err := artifact.AcquireLease(ctx, loc.Store, path.Join(loc.Key, artifact.LeaseKey("r4", "a")), artifact.LeaseOptions{Holder: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []DeleteOptions{{}, {Force: true}} {
+		if _, err := DeleteRuns(ctx, loc, []string{"r4"}, opt); err == nil || !strings.Contains(err.Error(), `step a is being written by a (pid`) {
+			t.Errorf("deleting a run being written (%+v): %v", opt, err)
+		}
+	}
+	rep, err = DeleteRuns(ctx, loc, []string{"r4"}, DeleteOptions{KeepDependencies: true})
+	if err != nil || len(rep.Runs) != 0 || !strings.Contains(rep.Live["r4"], "step a held by a") {
+		t.Errorf("prune of a run being written: %+v, %v", rep, err)
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := DeleteRuns(ctx, loc, []string{"r4"}, DeleteOptions{DryRun: true}); err != nil || !slices.Equal(rep.Runs, []string{"r4"}) {
+		t.Errorf("after the lease is released: %+v, %v", rep, err)
+	}
+
 	for _, tc := range []struct {
 		ids  []string
 		want string
