@@ -46,8 +46,8 @@ type DeleteReport struct {
 	Forced map[string][]string `json:"forced,omitempty"`
 	// Live are the runs kept because a process is writing them (a live
 	// step lease): run -> the step and its holder.
-	Live map[string]string `json:"live,omitempty"`
-	DryRun bool                `json:"dry_run"`
+	Live   map[string]string `json:"live,omitempty"`
+	DryRun bool              `json:"dry_run"`
 }
 
 // DeleteRuns deletes every object of the runs ids under <loc>/runs/, and
