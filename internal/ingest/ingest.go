@@ -269,6 +269,10 @@ func (p *parser) tick() error {
 type Source struct {
 	Name     string                        // path or URI, used in messages and Tweet.Source
 	Open     func() (io.ReadCloser, error) // opens the stream; closed by Ingest
+	// OpenTable, when set, opens a table or query result instead of a
+	// stream (Open and Format are not used; the format is FormatTable).
+	// Ingest closes it.
+	OpenTable func(ctx context.Context) (TableRows, error)
 	Format   Format                        // "" or FormatAuto to detect
 	LabelMap *LabelMap                     // nil: DefaultLabelMap of the format
 	Columns  Columns                       // column mapping of delimited files
@@ -389,6 +393,41 @@ func (e sinkError) Error() string { return e.err.Error() }
 func (e sinkError) Unwrap() error { return e.err }
 
 func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink func(*dataset.Tweet) error, opts Options) error {
+	emit := func(t *dataset.Tweet) error {
+		ss.RowsIn++
+		if err := sink(t); err != nil {
+			return sinkError{err}
+		}
+		ss.RowsOut++
+		return nil
+	}
+	bad := func(b BadRow) error {
+		ss.RowsIn++
+		ss.BadRows++
+		st.BadRows++
+		if len(st.BadExamples) < opts.MaxExamples {
+			st.BadExamples = append(st.BadExamples, b)
+		}
+		if opts.OnBadRow != nil {
+			opts.OnBadRow(b)
+		}
+		if opts.MaxBadRows >= 0 && st.BadRows > int64(opts.MaxBadRows) {
+			return tooMany(st, opts.MaxBadRows)
+		}
+		return nil
+	}
+	if src.OpenTable != nil {
+		ss.Format = FormatTable
+		rows, err := src.OpenTable(ctx)
+		if err != nil {
+			return fmt.Errorf("opening source %q: %w", src.Name, err)
+		}
+		err = ReadTable(ctx, rows, ReadOptions{Name: src.Name, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
+		if cerr := rows.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		return sourceError(src.Name, err)
+	}
 	rc, err := src.Open()
 	if err != nil {
 		return fmt.Errorf("opening source %q: %w", src.Name, err)
@@ -419,29 +458,6 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 		r = rc // read in place, no spooling
 	}
 	ss.Format = f
-	emit := func(t *dataset.Tweet) error {
-		ss.RowsIn++
-		if err := sink(t); err != nil {
-			return sinkError{err}
-		}
-		ss.RowsOut++
-		return nil
-	}
-	bad := func(b BadRow) error {
-		ss.RowsIn++
-		ss.BadRows++
-		st.BadRows++
-		if len(st.BadExamples) < opts.MaxExamples {
-			st.BadExamples = append(st.BadExamples, b)
-		}
-		if opts.OnBadRow != nil {
-			opts.OnBadRow(b)
-		}
-		if opts.MaxBadRows >= 0 && st.BadRows > int64(opts.MaxBadRows) {
-			return tooMany(st, opts.MaxBadRows)
-		}
-		return nil
-	}
 	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
 	ss.Bytes = cr.n
 	if f == FormatParquet {
@@ -451,12 +467,17 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 			}
 		}
 	}
+	return sourceError(src.Name, err)
+}
+
+// sourceError unwraps a sink's error and names the source in a read error.
+func sourceError(name string, err error) error {
 	var se sinkError
 	if errors.As(err, &se) {
 		return se.err
 	}
 	if err != nil && !errors.Is(err, ErrTooManyBadRows) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("reading source %q: %w", src.Name, err)
+		return fmt.Errorf("reading source %q: %w", name, err)
 	}
 	return err
 }
