@@ -142,7 +142,6 @@ func (c *Contract) Flags() []cli.Flag {
 	return fs
 }
 
-//
 // A PostgreSQL source URI with a query (postgres://...?query=SELECT a, b
 // FROM t) keeps its commas: it takes the rest of s, so it comes last in
 // its value (or in a flag of its own).

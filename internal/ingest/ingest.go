@@ -267,15 +267,15 @@ func (p *parser) tick() error {
 
 // Source is one input of Ingest.
 type Source struct {
-	Name     string                        // path or URI, used in messages and Tweet.Source
-	Open     func() (io.ReadCloser, error) // opens the stream; closed by Ingest
+	Name string                        // path or URI, used in messages and Tweet.Source
+	Open func() (io.ReadCloser, error) // opens the stream; closed by Ingest
 	// OpenTable, when set, opens a table or query result instead of a
 	// stream (Open and Format are not used; the format is FormatTable).
 	// Ingest closes it.
 	OpenTable func(ctx context.Context) (TableRows, error)
-	Format   Format                        // "" or FormatAuto to detect
-	LabelMap *LabelMap                     // nil: DefaultLabelMap of the format
-	Columns  Columns                       // column mapping of delimited files
+	Format    Format    // "" or FormatAuto to detect
+	LabelMap  *LabelMap // nil: DefaultLabelMap of the format
+	Columns   Columns   // column mapping of delimited files
 }
 
 // Options tunes Ingest.
