@@ -65,6 +65,11 @@ type ReadOptions struct {
 	Format   Format    // FormatAuto (or "") to detect
 	LabelMap *LabelMap // nil: DefaultLabelMap(format)
 	Columns  Columns   // column mapping of FormatCSV and FormatTSV (and their detection)
+	// OnRaw, when set, is called before each good row is emitted with
+	// the bytes it was decoded from: the line (JSONL, Sentiment140,
+	// SemEval, NLTK), the first physical line of a delimited record; nil
+	// for Parquet and table rows. The bytes are valid during the call.
+	OnRaw func(raw []byte)
 }
 
 // Read parses one source stream and calls emit for each good row and bad
@@ -98,6 +103,12 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 		lm = DefaultLabelMap(f)
 	}
 	p := &parser{ctx: ctx, name: opts.Name, lm: lm, cols: opts.Columns, emit: emit, bad: bad, stdJSON: stdJSON}
+	if onRaw := opts.OnRaw; onRaw != nil {
+		p.emit = func(t *dataset.Tweet) error {
+			onRaw(p.cur)
+			return emit(t)
+		}
+	}
 	switch f {
 	case FormatSentiment140:
 		return p.sentiment140(newLineReader(br))
@@ -296,6 +307,9 @@ type Options struct {
 	// source is empty, or naming the first bad rows when every row read
 	// was bad (a binary file under the bad-row limit, say).
 	AllowNoRows bool
+	// OnRaw, when set, is called before each good row reaches the sink
+	// with the bytes it was decoded from (see ReadOptions.OnRaw).
+	OnRaw func(raw []byte)
 }
 
 // SourceStats counts the rows of one source.
@@ -458,7 +472,7 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 		r = rc // read in place, no spooling
 	}
 	ss.Format = f
-	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
+	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns, OnRaw: opts.OnRaw}, emit, bad)
 	ss.Bytes = cr.n
 	if f == FormatParquet {
 		if s, ok := rc.(io.Seeker); ok {
