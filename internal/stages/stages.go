@@ -16,7 +16,8 @@ var Ingest = c.Contract{
 	Name:    "ingest",
 	Summary: "Read raw tweet files (CSV/TSV with a header, Sentiment140 CSV, SemEval TSV, NLTK, JSONL incl. Twitter API v1.1/v2 objects, Parquet) into a tweetflow dataset",
 	Description: "Reads every source (local paths, globs, folders or s3:// prefixes), decodes its format, " +
-		"maps its labels and writes Parquet shards. Bad rows are reported with file, line and reason; " +
+		"maps its labels and writes Parquet shards. A postgres://user@host/db?table=<name> (or ?query=<URL-encoded SELECT>) source reads a PostgreSQL table or query " +
+		"through a cursor in a read-only transaction (a table in id order), its columns mapped by the column flags (defaults: text, id, label, created_at, user_name or user; a query URI goes last in its --sources value, its commas kept). Bad rows are reported with file, line and reason; " +
 		"more than --max-bad-rows of them fail the stage without publishing anything.",
 	Params: []c.Param{
 		{Name: "format", Default: "auto", Enum: formatNames,
@@ -27,7 +28,7 @@ var Ingest = c.Contract{
 		shardRows,
 	},
 	Inputs: []c.Artifact{{Name: "sources", Kind: c.Sources, List: true,
-		Description: "raw tweet files: paths, globs, folders or s3://bucket/prefix"}},
+		Description: "raw tweet files: paths, globs, folders, s3://bucket/prefix, or postgres://...?table=|query= (a PostgreSQL table or query)"}},
 	Outputs:   []c.Artifact{{Name: "tweets", Kind: c.Dataset, Description: "the ingested tweets"}},
 	Shardable: true,
 }
