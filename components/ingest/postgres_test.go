@@ -43,7 +43,7 @@ func TestIngestPostgresTable(t *testing.T) {
 	// The password is not needed (trust authentication) and must not show.
 	dsn := strings.Replace(db.DSN(), "postgres@", "postgres:s3cret@", 1)
 	s := stagetest.NewFS(t)
-	res := s.MustRun(t, stages.Ingest, runFn, "r", "--sources", dsn+"&table=raw_tweet_dataset_0&fetch=4")
+	res := s.MustRun(t, stages.Ingest, runFn, "r", "--sources", dsn+"&table=raw_tweet_dataset_0&fetch=4", "--step-cache")
 	tw := s.Tweets(t, "r", "ingest", "tweets")
 	if len(tw) != n-1 {
 		t.Fatalf("%d rows, want %d", len(tw), n-1)
@@ -74,6 +74,19 @@ func TestIngestPostgresTable(t *testing.T) {
 		if strings.Contains(out, "s3cret") {
 			t.Errorf("the password shows in the %s: %s", what, out)
 		}
+	}
+
+	// The table changed: ingesting it again reads it again (no step
+	// cache for a database source).
+	if _, err := conn.Exec(ctx, `INSERT INTO raw_tweet_dataset_0 (id, text) VALUES (26, 'one more')`); err != nil {
+		t.Fatal(err)
+	}
+	res = s.MustRun(t, stages.Ingest, runFn, "r2", "--sources", dsn+"&table=raw_tweet_dataset_0&fetch=4", "--step-cache")
+	if got := len(s.Tweets(t, "r2", "ingest", "tweets")); got != n || !strings.Contains(res.Stderr, "whose contents have no digest") {
+		t.Errorf("second ingest: %d rows, want %d; stderr:\n%s", got, n, res.Stderr)
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM raw_tweet_dataset_0 WHERE id = 26`); err != nil {
+		t.Fatal(err)
 	}
 
 	// A query, with its own column names mapped by the column flags.

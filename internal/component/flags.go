@@ -164,6 +164,11 @@ func splitList(s string) []string {
 
 // isQueryURI reports whether s is a postgres:// URI with a query parameter.
 func isQueryURI(s string) bool {
+	return isDatabaseURI(s) && strings.Contains(strings.ToLower(s), "query=")
+}
+
+// isDatabaseURI reports whether s is a postgres:// (or postgresql://) URI.
+func isDatabaseURI(s string) bool {
 	l := strings.ToLower(s)
-	return (strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")) && strings.Contains(l, "query=")
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
