@@ -274,11 +274,11 @@ var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annota
 // here, added to every contract that reads raw files (init below) and
 // decoded by DecodeColumns.
 var ColumnParams = []c.Param{
-	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
-	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled. Values go through --label-map."},
-	{Name: "id-column", Description: "Header column holding the tweet id (CSV/TSV); empty: the id is '<file name>:<line>'."},
-	{Name: "time-column", Description: "Header column holding the creation time (CSV/TSV): RFC 3339, '2015-02-24 11:35:52 -0800', 'Mon Apr 06 22:19:45 +0000 2009' or unix seconds; empty: unknown."},
-	{Name: "user-column", Description: "Header column holding the user name (CSV/TSV); empty: no user."},
+	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header; the column of a postgres:// table or query source); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
+	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled (a postgres:// source: its label column when it has one). Values go through --label-map."},
+	{Name: "id-column", Description: "Header column holding the tweet id (CSV/TSV); empty: the id is '<file name>:<line>' (a postgres:// source: its id column when it has one, which also orders a table)."},
+	{Name: "time-column", Description: "Header column holding the creation time (CSV/TSV): RFC 3339, '2015-02-24 11:35:52 -0800', 'Mon Apr 06 22:19:45 +0000 2009' or unix seconds; empty: unknown (a postgres:// source: its created_at column when it has one)."},
+	{Name: "user-column", Description: "Header column holding the user name (CSV/TSV); empty: no user (a postgres:// source: its user_name or user column when it has one)."},
 }
 
 // KafkaParams configure a Kafka source (score, collect): declared once
