@@ -55,6 +55,10 @@ func (e *Env) cacheSpec(ctx context.Context) (stepcache.Spec, error) {
 	for _, a := range e.Contract.Inputs {
 		for _, loc := range e.inputs[a.Name] {
 			var d string
+			if loc.Store == nil && isDatabaseURI(loc.Key) {
+				// A table changes without a trace a digest could see.
+				return stepcache.Spec{}, fmt.Errorf("input %q reads a database table or query (%s), whose contents have no digest", a.Name, redactURI(loc.Key))
+			}
 			if loc.Store == nil {
 				d, err = stepcache.LocalDigest(loc.Key)
 			} else {

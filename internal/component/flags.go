@@ -142,12 +142,33 @@ func (c *Contract) Flags() []cli.Flag {
 	return fs
 }
 
+// A PostgreSQL source URI with a query (postgres://...?query=SELECT a, b
+// FROM t) keeps its commas: it takes the rest of s, so it comes last in
+// its value (or in a flag of its own).
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
+		if n := len(out); n > 0 && isQueryURI(out[n-1]) {
+			out[n-1] += "," + p
+			continue
+		}
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
 	}
+	if n := len(out); n > 0 {
+		out[n-1] = strings.TrimSpace(out[n-1])
+	}
 	return out
+}
+
+// isQueryURI reports whether s is a postgres:// URI with a query parameter.
+func isQueryURI(s string) bool {
+	return isDatabaseURI(s) && strings.Contains(strings.ToLower(s), "query=")
+}
+
+// isDatabaseURI reports whether s is a postgres:// (or postgresql://) URI.
+func isDatabaseURI(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -134,7 +135,10 @@ func (h *harness) app() *cli.App {
 		ErrWriter:            h.stderr,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
-		ExitErrHandler:       func(*cli.Context, error) {},
+		// List values are split by splitList, which keeps the commas of
+		// a PostgreSQL source's query.
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return &UsageError{Err: err}
 		},
@@ -385,7 +389,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 	for n, locs := range e.inputs {
 		for _, l := range locs {
 			if l.Store == nil {
-				e.summary.Inputs[n] = append(e.summary.Inputs[n], l.Key)
+				e.summary.Inputs[n] = append(e.summary.Inputs[n], redactURI(l.Key))
 			} else {
 				e.summary.Inputs[n] = append(e.summary.Inputs[n], l.URI())
 			}
@@ -726,4 +730,17 @@ func (c *Contract) ResultNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// redactURI hides the password of a URI source (a postgres:// DSN) in
+// the summary; other keys are returned as they are.
+func redactURI(key string) string {
+	if !strings.Contains(key, "://") {
+		return key
+	}
+	u, err := url.Parse(key)
+	if err != nil || u.User == nil {
+		return key
+	}
+	return u.Redacted()
 }

@@ -185,4 +185,14 @@
 // 1.4-1.9 s (0.86M-1.16M rows/s, 1.8-2.4 user CPU-s, 85-95 MB RSS) after,
 // writing byte-identical Parquet shards; the same rows as Sentiment140
 // CSV took 1.6-1.8 s in the same runs.
+//
+// # Tables
+//
+// A Source with OpenTable reads a database table or query result
+// (TableRows: column names, then rows of text values; package pgsource
+// opens PostgreSQL ones) with ReadTable: the Columns map its columns as a
+// delimited header's (an empty optional field takes the column id,
+// label, created_at, user_name or user when present), each row is one
+// tweet, and a NULL or empty text or id is a bad row with its 1-based
+// row number and the row as a JSON object as Raw.
 package ingest

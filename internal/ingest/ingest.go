@@ -65,6 +65,11 @@ type ReadOptions struct {
 	Format   Format    // FormatAuto (or "") to detect
 	LabelMap *LabelMap // nil: DefaultLabelMap(format)
 	Columns  Columns   // column mapping of FormatCSV and FormatTSV (and their detection)
+	// OnRaw, when set, is called before each good row is emitted with
+	// the bytes it was decoded from: the line (JSONL, Sentiment140,
+	// SemEval, NLTK), the first physical line of a delimited record; nil
+	// for Parquet and table rows. The bytes are valid during the call.
+	OnRaw func(raw []byte)
 }
 
 // Read parses one source stream and calls emit for each good row and bad
@@ -98,6 +103,12 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, stdJSON bool, emit
 		lm = DefaultLabelMap(f)
 	}
 	p := &parser{ctx: ctx, name: opts.Name, lm: lm, cols: opts.Columns, emit: emit, bad: bad, stdJSON: stdJSON}
+	if onRaw := opts.OnRaw; onRaw != nil {
+		p.emit = func(t *dataset.Tweet) error {
+			onRaw(p.cur)
+			return emit(t)
+		}
+	}
 	switch f {
 	case FormatSentiment140:
 		return p.sentiment140(newLineReader(br))
@@ -267,11 +278,15 @@ func (p *parser) tick() error {
 
 // Source is one input of Ingest.
 type Source struct {
-	Name     string                        // path or URI, used in messages and Tweet.Source
-	Open     func() (io.ReadCloser, error) // opens the stream; closed by Ingest
-	Format   Format                        // "" or FormatAuto to detect
-	LabelMap *LabelMap                     // nil: DefaultLabelMap of the format
-	Columns  Columns                       // column mapping of delimited files
+	Name string                        // path or URI, used in messages and Tweet.Source
+	Open func() (io.ReadCloser, error) // opens the stream; closed by Ingest
+	// OpenTable, when set, opens a table or query result instead of a
+	// stream (Open and Format are not used; the format is FormatTable).
+	// Ingest closes it.
+	OpenTable func(ctx context.Context) (TableRows, error)
+	Format    Format    // "" or FormatAuto to detect
+	LabelMap  *LabelMap // nil: DefaultLabelMap of the format
+	Columns   Columns   // column mapping of delimited files
 }
 
 // Options tunes Ingest.
@@ -292,6 +307,9 @@ type Options struct {
 	// source is empty, or naming the first bad rows when every row read
 	// was bad (a binary file under the bad-row limit, say).
 	AllowNoRows bool
+	// OnRaw, when set, is called before each good row reaches the sink
+	// with the bytes it was decoded from (see ReadOptions.OnRaw).
+	OnRaw func(raw []byte)
 }
 
 // SourceStats counts the rows of one source.
@@ -389,6 +407,41 @@ func (e sinkError) Error() string { return e.err.Error() }
 func (e sinkError) Unwrap() error { return e.err }
 
 func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink func(*dataset.Tweet) error, opts Options) error {
+	emit := func(t *dataset.Tweet) error {
+		ss.RowsIn++
+		if err := sink(t); err != nil {
+			return sinkError{err}
+		}
+		ss.RowsOut++
+		return nil
+	}
+	bad := func(b BadRow) error {
+		ss.RowsIn++
+		ss.BadRows++
+		st.BadRows++
+		if len(st.BadExamples) < opts.MaxExamples {
+			st.BadExamples = append(st.BadExamples, b)
+		}
+		if opts.OnBadRow != nil {
+			opts.OnBadRow(b)
+		}
+		if opts.MaxBadRows >= 0 && st.BadRows > int64(opts.MaxBadRows) {
+			return tooMany(st, opts.MaxBadRows)
+		}
+		return nil
+	}
+	if src.OpenTable != nil {
+		ss.Format = FormatTable
+		rows, err := src.OpenTable(ctx)
+		if err != nil {
+			return fmt.Errorf("opening source %q: %w", src.Name, err)
+		}
+		err = ReadTable(ctx, rows, ReadOptions{Name: src.Name, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
+		if cerr := rows.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		return sourceError(src.Name, err)
+	}
 	rc, err := src.Open()
 	if err != nil {
 		return fmt.Errorf("opening source %q: %w", src.Name, err)
@@ -419,30 +472,7 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 		r = rc // read in place, no spooling
 	}
 	ss.Format = f
-	emit := func(t *dataset.Tweet) error {
-		ss.RowsIn++
-		if err := sink(t); err != nil {
-			return sinkError{err}
-		}
-		ss.RowsOut++
-		return nil
-	}
-	bad := func(b BadRow) error {
-		ss.RowsIn++
-		ss.BadRows++
-		st.BadRows++
-		if len(st.BadExamples) < opts.MaxExamples {
-			st.BadExamples = append(st.BadExamples, b)
-		}
-		if opts.OnBadRow != nil {
-			opts.OnBadRow(b)
-		}
-		if opts.MaxBadRows >= 0 && st.BadRows > int64(opts.MaxBadRows) {
-			return tooMany(st, opts.MaxBadRows)
-		}
-		return nil
-	}
-	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns}, emit, bad)
+	err = Read(ctx, r, ReadOptions{Name: src.Name, Format: f, LabelMap: src.LabelMap, Columns: src.Columns, OnRaw: opts.OnRaw}, emit, bad)
 	ss.Bytes = cr.n
 	if f == FormatParquet {
 		if s, ok := rc.(io.Seeker); ok {
@@ -451,12 +481,17 @@ func ingestOne(ctx context.Context, src Source, ss *SourceStats, st *Stats, sink
 			}
 		}
 	}
+	return sourceError(src.Name, err)
+}
+
+// sourceError unwraps a sink's error and names the source in a read error.
+func sourceError(name string, err error) error {
 	var se sinkError
 	if errors.As(err, &se) {
 		return se.err
 	}
 	if err != nil && !errors.Is(err, ErrTooManyBadRows) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("reading source %q: %w", src.Name, err)
+		return fmt.Errorf("reading source %q: %w", name, err)
 	}
 	return err
 }

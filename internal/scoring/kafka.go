@@ -51,6 +51,24 @@ type KafkaOptions struct {
 	OnAssigned, OnRevoked func(map[string][]int32)
 }
 
+// BatchStore stores the batches of a stream source, in order. A
+// *Pipeline scores them; collect keeps them raw.
+type BatchStore interface {
+	// StoreBatch starts storing tweets, decoded from the records raw
+	// (raw[i] is tweets[i]'s record; the store may keep the slices), and
+	// once they are stored calls after (when set) with a context that
+	// outlives ctx's cancellation. A store error, or after's, is returned
+	// by the next StoreBatch or Wait. An empty batch still runs after.
+	StoreBatch(ctx context.Context, tweets []dataset.Tweet, raw [][]byte, after func(context.Context) error) error
+	// Wait waits for the batch being stored, if any, and returns its error.
+	Wait() error
+}
+
+// StoreBatch is Store (the raw records are not used): a Pipeline is a BatchStore.
+func (p *Pipeline) StoreBatch(ctx context.Context, tweets []dataset.Tweet, _ [][]byte, after func(context.Context) error) error {
+	return p.Store(ctx, tweets, after)
+}
+
 // KafkaStats counts what ConsumeKafka read.
 type KafkaStats struct {
 	Records     int64 // records polled
@@ -59,7 +77,7 @@ type KafkaStats struct {
 }
 
 // ConsumeKafka consumes opts.Topics in consumer group opts.Group and
-// stores the tweets through p until ctx is done. Records are decoded like
+// stores the tweets through p (a *Pipeline scores them) until ctx is done. Records are decoded like
 // JSONL lines (ingest.RecordDecoder: tweetflow objects, Twitter API v1.1
 // and v2 objects); a record that is not a tweet (invalid JSON, no text,
 // larger than MaxMessageBytes) is a dead letter and the stream goes on.
@@ -80,7 +98,7 @@ type KafkaStats struct {
 // OnCommit and not fatal: the records are delivered again, and the upsert
 // makes that harmless. A sink or dead-letter write error ends ConsumeKafka
 // without committing the batch.
-func ConsumeKafka(ctx context.Context, p *Pipeline, opts KafkaOptions) (KafkaStats, error) {
+func ConsumeKafka(ctx context.Context, p BatchStore, opts KafkaOptions) (KafkaStats, error) {
 	if len(opts.Topics) == 0 {
 		return KafkaStats{}, errors.New("consuming from Kafka: no topic given")
 	}
@@ -144,7 +162,7 @@ func ConsumeKafka(ctx context.Context, p *Pipeline, opts KafkaOptions) (KafkaSta
 }
 
 type consumer struct {
-	p   *Pipeline
+	p   BatchStore
 	o   KafkaOptions
 	cl  *kgo.Client
 	dec *ingest.RecordDecoder
@@ -153,6 +171,7 @@ type consumer struct {
 
 	// The batch being gathered.
 	tweets  []dataset.Tweet
+	raw     [][]byte // the record of each tweet
 	dead    []DeadLetter
 	offsets map[string]map[int32]kgo.EpochOffset
 	records int
@@ -245,6 +264,7 @@ func (c *consumer) add(r *kgo.Record) {
 		t, err := c.dec.Decode(c.name(r.Topic, r.Partition), r.Offset, r.Value)
 		if err == nil {
 			c.tweets = append(c.tweets, t)
+			c.raw = append(c.raw, r.Value)
 			return
 		}
 		reason = err.Error()
@@ -283,7 +303,7 @@ func (c *consumer) submit(ctx context.Context) error {
 	}
 	dead, offsets := c.dead, c.offsets
 	c.dead, c.offsets, c.records = nil, nil, 0
-	err := c.p.Store(ctx, c.tweets, func(wctx context.Context) error {
+	err := c.p.StoreBatch(ctx, c.tweets, c.raw, func(wctx context.Context) error {
 		if dl := c.o.DeadLetters; dl != nil {
 			dl.Add(dead...)
 			if err := dl.Flush(wctx); err != nil {
@@ -295,6 +315,7 @@ func (c *consumer) submit(ctx context.Context) error {
 	})
 	clear(c.tweets)
 	c.tweets = c.tweets[:0]
+	c.raw = nil // the store may keep them
 	return err
 }
 

@@ -114,3 +114,12 @@ func VersionedTable(prefix string, version int) (string, error) {
 	}
 	return name, nil
 }
+
+// Migrate brings table to the last schema step of steps (steps(id) lists
+// them in order; a released step is never edited, a change is a new step
+// at the end), recording them in MigrationsTable under one advisory lock,
+// as the scores tables are: other stream tables (collect's raw tweets)
+// migrate the same way. It returns the steps applied now.
+func Migrate(ctx context.Context, conn *pgx.Conn, table string, steps func(id pgx.Identifier) []string) ([]int, error) {
+	return migrate(ctx, conn, table, steps)
+}

@@ -9,16 +9,26 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/pgsource"
 )
 
 // ExpandSources turns the locations of a Sources input into ingest sources:
 // local entries (nil Store) are paths, globs or folders; store entries are
 // object keys or prefixes (a committed output gives the files its manifest
-// lists). Every source gets ro's format, label map (nil: per format) and
+// lists); a postgres:// URI with ?table= or ?query= is a PostgreSQL table
+// or query (package pgsource). Every source gets ro's format, label map (nil: per format) and
 // column mapping; ro.Name is not used (each source is named by its file).
 func ExpandSources(ctx context.Context, locs []artifact.Location, ro ingest.ReadOptions) ([]ingest.Source, error) {
 	var out []ingest.Source
 	for _, l := range locs {
+		if l.Store == nil && pgsource.IsURI(l.Key) {
+			spec, err := pgsource.ParseURI(l.Key)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pgsource.Source(spec, ro, ""))
+			continue
+		}
 		if l.Store == nil {
 			paths, err := ingest.ExpandLocal([]string{l.Key})
 			if err != nil {

@@ -16,7 +16,8 @@ var Ingest = c.Contract{
 	Name:    "ingest",
 	Summary: "Read raw tweet files (CSV/TSV with a header, Sentiment140 CSV, SemEval TSV, NLTK, JSONL incl. Twitter API v1.1/v2 objects, Parquet) into a tweetflow dataset",
 	Description: "Reads every source (local paths, globs, folders or s3:// prefixes), decodes its format, " +
-		"maps its labels and writes Parquet shards. Bad rows are reported with file, line and reason; " +
+		"maps its labels and writes Parquet shards. A postgres://user@host/db?table=<name> (or ?query=<URL-encoded SELECT>) source reads a PostgreSQL table or query " +
+		"through a cursor in a read-only transaction (a table in id order), its columns mapped by the column flags (defaults: text, id, label, created_at, user_name or user; a query URI goes last in its --sources value, its commas kept). Bad rows are reported with file, line and reason; " +
 		"more than --max-bad-rows of them fail the stage without publishing anything.",
 	Params: []c.Param{
 		{Name: "format", Default: "auto", Enum: formatNames,
@@ -27,7 +28,7 @@ var Ingest = c.Contract{
 		shardRows,
 	},
 	Inputs: []c.Artifact{{Name: "sources", Kind: c.Sources, List: true,
-		Description: "raw tweet files: paths, globs, folders or s3://bucket/prefix"}},
+		Description: "raw tweet files: paths, globs, folders, s3://bucket/prefix, or postgres://...?table=|query= (a PostgreSQL table or query)"}},
 	Outputs:   []c.Artifact{{Name: "tweets", Kind: c.Dataset, Description: "the ingested tweets"}},
 	Shardable: true,
 }
@@ -245,11 +246,6 @@ var Score = c.Contract{
 		{Name: "table-version", Type: c.Int, Default: "0", Min: c.F(0), Description: "Version in the table names made from --table-prefix."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0), Description: "Bad input rows to skip before failing (batch runs; with a dead-letter table bad rows are stored there and do not count)."},
 		{Name: "dead-letter-table", Description: "PostgreSQL table for dead letters (bad rows, poison Kafka messages, rows PostgreSQL refuses: raw bytes, topic/partition/offset or file/line, reason, time); created when missing. Empty: <table>_dead_letters (tweet_scores_dead_letters by default) when consuming Kafka with a database, else none (bad file rows count against --max-bad-rows)."},
-		{Name: "kafka-brokers", Type: c.Strings, Description: "Kafka bootstrap brokers (host:port); with --kafka-topics, score consumes Kafka instead of reading --tweets, until SIGTERM. SASL/TLS settings come only from env: TWEETFLOW_KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, TWEETFLOW_KAFKA_TLS, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME."},
-		{Name: "kafka-topics", Type: c.Strings, Description: "Kafka topics to consume (messages: one tweet each, tweetflow JSON or Twitter API v1.1/v2 objects)."},
-		{Name: "kafka-group", Default: "tweetflow-score", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
-		{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
-		{Name: "kafka-max-message-bytes", Type: c.Int, Default: "1048576", Min: c.F(1), Description: "Larger Kafka messages are dead letters."},
 		{Name: "predict-url", Description: "Score through a tweetflow model server (serve) at this base URL (http://host:port) instead of loading --model: batches go to its POST /predict, texts are cleaned for clean_text with the options its GET /models lists, and rows carry the version that answered. Its model's labels must be those the table already holds (checked at start and whenever the answering version changes)."},
 		{Name: "predict-concurrency", Type: c.Int, Default: "4", Min: c.F(1), Description: "With --predict-url: most requests in flight; a batch is split in up to this many requests (of at most 256 texts), and reading waits while they are out (backpressure)."},
 		{Name: "predict-retry-budget", Type: c.Duration, Default: "1m", Min: c.F(0), Description: "With --predict-url: how long a request is retried while the server is unreachable or answers 5xx/429/408 (exponential backoff from 100ms to 5s, with jitter); past it score fails, and the batch is not stored (nor its Kafka offsets committed). 0 fails at the first error."},
@@ -271,23 +267,42 @@ var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &Evaluat
 // Components lists every component with a contract: the training
 // pipeline's, the stream scorer and the data loop's (label, annotate). The
 // reference docs cover these.
-var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &LoadPostgres)
+var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &LoadPostgres, &Collect)
 
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once
 // here, added to every contract that reads raw files (init below) and
 // decoded by DecodeColumns.
 var ColumnParams = []c.Param{
-	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
-	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled. Values go through --label-map."},
-	{Name: "id-column", Description: "Header column holding the tweet id (CSV/TSV); empty: the id is '<file name>:<line>'."},
-	{Name: "time-column", Description: "Header column holding the creation time (CSV/TSV): RFC 3339, '2015-02-24 11:35:52 -0800', 'Mon Apr 06 22:19:45 +0000 2009' or unix seconds; empty: unknown."},
-	{Name: "user-column", Description: "Header column holding the user name (CSV/TSV); empty: no user."},
+	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header; the column of a postgres:// table or query source); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
+	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled (a postgres:// source: its label column when it has one). Values go through --label-map."},
+	{Name: "id-column", Description: "Header column holding the tweet id (CSV/TSV); empty: the id is '<file name>:<line>' (a postgres:// source: its id column when it has one, which also orders a table)."},
+	{Name: "time-column", Description: "Header column holding the creation time (CSV/TSV): RFC 3339, '2015-02-24 11:35:52 -0800', 'Mon Apr 06 22:19:45 +0000 2009' or unix seconds; empty: unknown (a postgres:// source: its created_at column when it has one)."},
+	{Name: "user-column", Description: "Header column holding the user name (CSV/TSV); empty: no user (a postgres:// source: its user_name or user column when it has one)."},
+}
+
+// KafkaParams configure a Kafka source (score, collect): declared once
+// here, added to those contracts (init below, the group defaulting to
+// tweetflow-<component>) and decoded by DecodeKafka.
+var KafkaParams = []c.Param{
+	{Name: "kafka-brokers", Type: c.Strings, Description: "Kafka bootstrap brokers (host:port); with --kafka-topics, the component consumes Kafka instead of reading files, until SIGTERM. SASL/TLS settings come only from env: TWEETFLOW_KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, TWEETFLOW_KAFKA_TLS, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME."},
+	{Name: "kafka-topics", Type: c.Strings, Description: "Kafka topics to consume (messages: one tweet each, tweetflow JSON or Twitter API v1.1/v2 objects)."},
+	{Name: "kafka-group", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
+	{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
+	{Name: "kafka-max-message-bytes", Type: c.Int, Default: "1048576", Min: c.F(1), Description: "Larger Kafka messages are dead letters."},
 }
 
 // The contracts that read raw tweet files take the column mapping too.
 func init() {
-	for _, ct := range []*c.Contract{&Ingest, &EvaluateGate, &Score, &Label} {
+	for _, ct := range []*c.Contract{&Score, &Collect} {
+		for _, p := range KafkaParams {
+			if p.Name == "kafka-group" {
+				p.Default = "tweetflow-" + ct.Name
+			}
+			ct.Params = append(ct.Params, p)
+		}
+	}
+	for _, ct := range []*c.Contract{&Ingest, &EvaluateGate, &Score, &Label, &Collect} {
 		ct.Params = append(ct.Params, ColumnParams...)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/pgsource"
 )
 
 // ErrBadSources marks local sources that do not exist or match nothing: a
@@ -35,7 +36,8 @@ func Dir(index string) string { return "shard-" + index }
 func Index(i int) string { return fmt.Sprintf("%04d", i) }
 
 // Plan expands the sources (paths, globs, folders or s3://bucket/prefix
-// URIs, as ingest takes them) into one item per file, in the order ingest
+// URIs, as ingest takes them) into one item per file (a postgres://
+// table or query source is one item), in the order ingest
 // would read them. Empty local files get no item (ingest would fail on a
 // shard with no rows): each is passed to onEmpty (a warning), and a plan
 // whose files are all empty fails.
@@ -65,6 +67,14 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config, onEmpty 
 	for _, s := range sources {
 		s = strings.TrimSpace(s)
 		if s == "" {
+			continue
+		}
+		if pgsource.IsURI(s) {
+			// A database table or query is read whole by one shard.
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			uris = append(uris, s)
 			continue
 		}
 		if !strings.HasPrefix(strings.ToLower(s), "s3://") {

@@ -182,3 +182,21 @@ func TestPlanDataset(t *testing.T) {
 		t.Errorf("a dataset not gathered: %+v, %v; want itself", items, err)
 	}
 }
+
+// TestPlanDatabase: a PostgreSQL table source is one shard, in order
+// with the files around it.
+func TestPlanDatabase(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(a, []byte("text\nhi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := "postgres://u@h/db?table=raw_tweet_dataset_0"
+	items, err := shard.Plan(context.Background(), []string{db, a}, artifact.S3Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].URI != db || items[1].URI != a {
+		t.Errorf("plan %+v", items)
+	}
+}

@@ -1,0 +1,12 @@
+// Command collect keeps raw tweets from Kafka or files in a versioned
+// PostgreSQL table. See `collect --help` and docs/components.md.
+package main
+
+import (
+	"os"
+
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
+)
+
+func main() { component.Main(stages.Collect, newRun(os.LookupEnv)) }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tweetflow/tweetflow/internal/collect"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/scoring"
+	"github.com/tweetflow/tweetflow/internal/settings"
+	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
+)
+
+// newRun returns the run function; lookup reads the Kafka SASL/TLS
+// settings from the environment (os.LookupEnv in main).
+func newRun(lookup func(string) (string, bool)) component.RunFunc {
+	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, lookup) }
+}
+
+func run(ctx context.Context, env *component.Env, lookup func(string) (string, bool)) error {
+	kcfg, topics, err := stages.DecodeKafka(env, lookup)
+	if err != nil {
+		return err
+	}
+	files := env.InputList("tweets")
+	switch {
+	case topics == nil && len(files) == 0:
+		return component.Usagef("nothing to collect: give --tweets files or --kafka-topics and --kafka-brokers")
+	case topics != nil && len(files) > 0:
+		return component.Usagef("--tweets and --kafka-topics: collect reads one or the other")
+	}
+	table, err := scoring.VersionedTable(env.String("table-prefix"), env.Int("table-version"))
+	if err != nil {
+		return component.Usagef("--table-prefix: %w", err)
+	}
+	ro, err := stages.DecodeRawRead(env)
+	if err != nil {
+		return err
+	}
+	dsn := env.String("postgres-dsn") // with its env aliases (settings.PostgresDSN)
+	if dsn == "" {
+		return component.Usagef("no database: set --postgres-dsn or %s", strings.Join(settings.PostgresDSN.Env, " or "))
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return component.Usagef("--postgres-dsn: parsing the connection string: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tbl, err := collect.Open(ctx, conn, table)
+	if err != nil {
+		return err
+	}
+	env.SetExtra("postgres_table", table)
+	var dead *scoring.DeadLetterSink
+	deadTable := env.String("dead-letter-table")
+	if deadTable == "" && topics != nil {
+		deadTable = scoring.DeadLetterTableFor(table)
+	}
+	if deadTable != "" {
+		// The same connection: dead letters are written between batches.
+		if dead, err = scoring.NewDeadLetterSink(ctx, conn, deadTable); err != nil {
+			return component.Usagef("--dead-letter-table: %w", err)
+		}
+		env.SetExtra("dead_letter_table", deadTable)
+	}
+	defer func() {
+		st := tbl.Stats()
+		env.SetExtra("inserted", st.Inserted)
+		env.SetExtra("duplicates", st.Duplicates)
+		env.SetExtra("batches", st.Batches)
+		if dead != nil {
+			env.SetExtra("dead_letters", dead.Stored())
+		}
+	}()
+
+	if topics != nil {
+		opts, err := stages.KafkaOptions(env, kcfg, topics, dead)
+		if err != nil {
+			return err
+		}
+		kst, err := scoring.ConsumeKafka(ctx, tbl, opts)
+		st := tbl.Stats()
+		env.AddRows(kst.Records, st.Inserted)
+		fmt.Fprintf(env.Stdout, "collect: %d Kafka records into %s: %d new tweets, %d duplicates, %d dead letters, %d batches, %d offset commits\n",
+			kst.Records, table, st.Inserted, st.Duplicates, kst.DeadLetters, st.Batches, kst.Commits)
+		if err != nil && ctx.Err() != nil && onlyCancelled(err) {
+			// SIGTERM: the batch in hand was stored and committed; a
+			// graceful stop is the normal end of a consumer (exit 0).
+			env.Log.Info("stopped: the batch in hand was stored and its offsets committed")
+			env.Stopped()
+			return nil
+		}
+		return err
+	}
+
+	sources, err := stageio.ExpandSources(ctx, files, ro)
+	if err != nil {
+		return component.Usagef("--tweets: %w", err)
+	}
+	maxBad := env.Int("max-bad-rows")
+	if dead != nil {
+		maxBad = -1 // bad rows go to the dead-letter table
+	}
+	prog := env.Progress("collecting", "rows", 0)
+	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: ingest.Options{
+		MaxBadRows: maxBad,
+		OnBadRow: func(b ingest.BadRow) {
+			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
+			if dead != nil {
+				dead.Add(scoring.BadRowDeadLetter(b, time.Now()))
+			}
+		},
+		OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) },
+	}})
+	prog.Add(ist.RowsOut)
+	prog.Done()
+	if dead != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		if ferr := dead.Flush(fctx); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		cancel()
+	}
+	st := tbl.Stats()
+	env.AddRows(ist.RowsIn, st.Inserted)
+	env.AddBytesIn(ist.BytesRead)
+	env.SetExtra("bad_rows", ist.BadRows)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "collect: %d rows from %d sources into %s: %d new tweets, %d duplicates, %d bad rows, %d batches\n",
+		ist.RowsIn, len(ist.Sources), table, st.Inserted, st.Duplicates, ist.BadRows, st.Batches)
+	return nil
+}
+
+// onlyCancelled reports whether err holds nothing but context
+// cancellations (no store or commit failure joined to them).
+func onlyCancelled(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if e != nil && !onlyCancelled(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
