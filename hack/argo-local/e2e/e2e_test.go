@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -300,10 +301,20 @@ func TestTrainingOnArgo(t *testing.T) {
 	c.installChart(t, ctx)
 	files := c.uploadDemo(t, ctx)
 	stamp := strconv.FormatInt(time.Now().Unix(), 36)
+	passRun := "" // the run of gate-passes, whose steps gate-fails finds in the step cache
 
 	t.Run("gate-passes", func(t *testing.T) {
 		runID := "argo-pass-" + stamp
-		wf := c.wait(t, ctx, c.submit(t, ctx, "tweetflow-training", trainingParams(runID, "0.5")).Name, 40*time.Minute)
+		sub := c.submit(t, ctx, "tweetflow-training", trainingParams(runID, "0.5"))
+		// A retry after a step killed once: the train component's process is
+		// SIGKILLed in its first attempt, as the OOM killer would.
+		killed := make(chan error, 1)
+		killCtx, stopKill := context.WithCancel(ctx)
+		defer stopKill()
+		go func() { killed <- c.killOnce(killCtx, sub.Name, "train(0)", "train") }()
+		wf := c.wait(t, ctx, sub.Name, 40*time.Minute)
+		stopKill()
+		killErr := <-killed
 		if wf.Status.Phase != wfv1.WorkflowSucceeded {
 			c.dump(t, wf)
 			t.Fatalf("workflow %s: %s: %s", wf.Name, wf.Status.Phase, wf.Status.Message)
@@ -362,6 +373,29 @@ func TestTrainingOnArgo(t *testing.T) {
 			}
 		}
 		c.checkRunsListing(t, runID)
+
+		// The killed attempt failed with 137 and the retry succeeded.
+		if killErr != nil {
+			t.Errorf("killing train's first attempt: %v", killErr)
+		} else {
+			var attempts []string
+			failed137 := false
+			for _, n := range wf.Status.Nodes {
+				if n.TemplateName == "train" && n.Type == wfv1.NodeTypePod {
+					attempts = append(attempts, fmt.Sprintf("%s %s %q", n.DisplayName, n.Phase, n.Message))
+					failed137 = failed137 || (n.Phase == wfv1.NodeFailed && strings.Contains(n.Message, "137"))
+				}
+			}
+			sort.Strings(attempts)
+			t.Logf("train attempts: %s", strings.Join(attempts, "; "))
+			if len(attempts) != 2 || !failed137 {
+				t.Errorf("train: want 2 attempts, the first Failed with exit code 137, got %v", attempts)
+			}
+			if n := node(t, wf, "train"); n.Phase != wfv1.NodeSucceeded {
+				t.Errorf("train: %s after its retry", n.Phase)
+			}
+		}
+		passRun = runID
 	})
 
 	t.Run("gate-fails", func(t *testing.T) {
@@ -397,7 +431,100 @@ func TestTrainingOnArgo(t *testing.T) {
 		if keys := c.objects(ctx, "runs/"+runID+"/export-onnx/"); len(keys) != 0 {
 			t.Errorf("export wrote %v after a failing gate", keys)
 		}
+		// The step cache on a resubmit: the same data and parameters up to
+		// train, so those steps restore gate-passes' outputs; the gate's
+		// threshold changed, so it runs.
+		if passRun == "" {
+			t.Log("gate-passes did not finish: no step cache check")
+			return
+		}
+		for step, want := range map[string]string{"clean": "hit", "balance-split": "hit", "embed": "hit", "train": "hit", "evaluate-gate": "miss"} {
+			s := c.summary(t, ctx, runID, step)
+			if s.Cache != want {
+				t.Errorf("%s: step cache %q, want %q", step, s.Cache, want)
+			}
+			if want == "hit" && fmt.Sprint(s.Extra["cached_from"]) != passRun+"/"+step {
+				t.Errorf("%s: cached_from %v, want %s/%s", step, s.Extra["cached_from"], passRun, step)
+			}
+		}
 	})
+}
+
+// stepSummary is the part of a component's _summary.json the test reads.
+type stepSummary struct {
+	Status string         `json:"status"`
+	Cache  string         `json:"cache"`
+	Extra  map[string]any `json:"extra"`
+}
+
+// summary reads runs/<run>/<step>/_summary.json from MinIO.
+func (c *cluster) summary(t *testing.T, ctx context.Context, runID, step string) stepSummary {
+	t.Helper()
+	var s stepSummary
+	key := "runs/" + runID + "/" + step + "/_summary.json"
+	o, err := c.s3.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	if err == nil {
+		defer o.Close()
+		err = json.NewDecoder(o).Decode(&s)
+	}
+	if err != nil {
+		t.Errorf("reading s3://%s/%s: %v", bucket, key, err)
+	}
+	return s
+}
+
+// killOnce waits for the pod of the workflow node whose name ends with
+// nodeSuffix to run its main container, then SIGKILLs the process named
+// comm in it (the component, a child of Argo's emissary, which then
+// reports exit code 137), once.
+func (c *cluster) killOnce(ctx context.Context, wf, nodeSuffix, comm string) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the %s process of %s was never seen running", comm, nodeSuffix)
+		case <-time.After(200 * time.Millisecond):
+		}
+		pods, err := c.kube.CoreV1().Pods(c.ns).List(ctx, metav1.ListOptions{LabelSelector: "workflows.argoproj.io/workflow=" + wf})
+		if err != nil {
+			continue
+		}
+		for _, p := range pods.Items {
+			if !strings.HasSuffix(p.Annotations["workflows.argoproj.io/node-name"], "."+nodeSuffix) {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(c.kubelet, "pods", string(p.UID), "main.pid"))
+			if err != nil {
+				continue
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if pid, ok := findProcess(pid, comm); ok {
+				if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+					return fmt.Errorf("killing %s (pid %d): %w", comm, pid, err)
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// findProcess returns the PID of the process named comm among root and its
+// descendants.
+func findProcess(root int, comm string) (int, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", root))
+	if err != nil {
+		return 0, false
+	}
+	if strings.TrimSpace(string(b)) == comm {
+		return root, true
+	}
+	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", root, root))
+	for _, f := range strings.Fields(string(kids)) {
+		k, _ := strconv.Atoi(f)
+		if pid, ok := findProcess(k, comm); ok {
+			return pid, true
+		}
+	}
+	return 0, false
 }
 
 // checkRunsListing runs `tweetflow runs` against the MinIO store: the run
