@@ -165,6 +165,12 @@ func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
 // submit creates a Workflow of the WorkflowTemplate with params.
 func (c *cluster) submit(t *testing.T, ctx context.Context, template string, params map[string]string) *wfv1.Workflow {
 	t.Helper()
+	return c.submitAs(t, ctx, template, "", params)
+}
+
+// submitAs is submit with the workflow's service account (empty: the template's).
+func (c *cluster) submitAs(t *testing.T, ctx context.Context, template, serviceAccount string, params map[string]string) *wfv1.Workflow {
+	t.Helper()
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)
@@ -176,7 +182,7 @@ func (c *cluster) submit(t *testing.T, ctx context.Context, template string, par
 	}
 	wf := &wfv1.Workflow{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: template + "-", Namespace: c.ns},
-		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: template},
+		Spec: wfv1.WorkflowSpec{WorkflowTemplateRef: &wfv1.WorkflowTemplateRef{Name: template}, ServiceAccountName: serviceAccount,
 			Arguments: wfv1.Arguments{Parameters: ps}},
 	}
 	created, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Create(ctx, wf, metav1.CreateOptions{})
@@ -397,6 +403,50 @@ func TestTrainingOnArgo(t *testing.T) {
 			}
 		}
 		passRun = runID
+	})
+
+	// The scoring pipeline (not in the chart: applied from its generated
+	// file, run under the chart's service account) scores two demo files
+	// with the model gate-passes exported.
+	t.Run("scoring", func(t *testing.T) {
+		if passRun == "" {
+			t.Skip("gate-passes did not finish: no exported model")
+		}
+		b, err := os.ReadFile(filepath.Join(c.repo, "pipelines/scoring/generated/workflowtemplate.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := kube.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := kube.NewApplier(c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Apply(ctx, c.ns, objs); err != nil {
+			t.Fatal(err)
+		}
+		runID := "argo-score-" + stamp
+		sub := c.submitAs(t, ctx, "tweetflow-scoring", "tweetflow-workflow", map[string]string{
+			"store": "s3://" + bucket, "run-id": runID,
+			"tweets": "s3://" + bucket + "/demo/semeval/twitter-2014sarcasm-A.txt,s3://" + bucket + "/demo/semeval/twitter-2015train-A.txt",
+			"model":  "s3://" + bucket + "/runs/" + passRun + "/export-onnx/onnx",
+		})
+		wf := c.wait(t, ctx, sub.Name, 20*time.Minute)
+		if wf.Status.Phase != wfv1.WorkflowSucceeded {
+			c.dump(t, wf)
+			t.Fatalf("workflow %s: %s: %s", wf.Name, wf.Status.Phase, wf.Status.Message)
+		}
+		for i := 0; i < 2; i++ {
+			s := c.summary(t, ctx, runID, fmt.Sprintf("score-%04d", i))
+			if s.Status != "succeeded" {
+				t.Errorf("score-%04d: summary status %q", i, s.Status)
+			}
+			if keys := c.objects(ctx, fmt.Sprintf("runs/%s/score/scores/shard-%04d/", runID, i)); len(keys) == 0 {
+				t.Errorf("score item %d wrote nothing under runs/%s/score/scores/shard-%04d/", i, runID, i)
+			}
+		}
 	})
 
 	t.Run("gate-fails", func(t *testing.T) {
