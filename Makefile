@@ -46,8 +46,8 @@ argo-down: ## Stop what argo-up started
 
 .PHONY: test-argo
 test-argo: images argo-tools ## Run the compiled workflows on the real Argo engine (e2e test, tag argo, in hack/argo-local)
-	hack/argo-local/argo-local.sh up >/dev/null
-	trap 'hack/argo-local/argo-local.sh down' EXIT; eval "$$(hack/argo-local/argo-local.sh env)"; \
+	trap '$(CURDIR)/hack/argo-local/argo-local.sh down' EXIT; \
+	hack/argo-local/argo-local.sh up >/dev/null && eval "$$(hack/argo-local/argo-local.sh env)" && \
 	cd hack/argo-local && PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -tags argo -count=1 -v -timeout 90m ./e2e
 
 CHAOS_TRIALS ?= 50

@@ -6,7 +6,8 @@
 //
 // For every executable in --bin it writes <out>/<name>/ (an OCI layout
 // tagged --version) with the binary at /usr/local/bin/<name> as the
-// entrypoint, on the minimal base of internal/image (CA bundle, non-root
+// entrypoint (with the binaries it runs beside it: serve in
+// build-serving-image's), on the minimal base of internal/image (CA bundle, non-root
 // user 65532, /tmp). Binaries must be static (CGO_ENABLED=0, as `make
 // build` makes them). Image times come from SOURCE_DATE_EPOCH (default 0),
 // so the same binaries give the same digests. With --registry each image is
@@ -82,7 +83,18 @@ func build(bin, ver, out, only, registry, prefix string, insecure bool, caPath, 
 		if err != nil {
 			return err
 		}
-		img, err := image.ComponentImage(image.Component{Name: n, Binary: b, Version: ver, Source: source, Created: created, CACerts: ca})
+		comp := image.Component{Name: n, Binary: b, Version: ver, Source: source, Created: created, CACerts: ca}
+		for _, m := range companions[n] {
+			cb, err := companion(bin, m)
+			if err != nil {
+				return fmt.Errorf("image %s: %w", n, err)
+			}
+			if comp.Companions == nil {
+				comp.Companions = map[string][]byte{}
+			}
+			comp.Companions[m] = cb
+		}
+		img, err := image.ComponentImage(comp)
 		if err != nil {
 			return err
 		}
@@ -107,6 +119,19 @@ func build(bin, ver, out, only, registry, prefix string, insecure bool, caPath, 
 		}
 	}
 	return nil
+}
+
+// companions lists the binaries a component's image needs beside its own:
+// build-serving-image packages the model server it finds beside itself.
+var companions = map[string][]string{"build-serving-image": {"serve"}}
+
+// companion reads the static binary name from the binaries folder.
+func companion(bin, name string) ([]byte, error) {
+	p := filepath.Join(bin, name)
+	if err := checkStatic(p); err != nil {
+		return nil, fmt.Errorf("companion binary %s: %w", name, err)
+	}
+	return os.ReadFile(p)
 }
 
 func checkStatic(p string) error {

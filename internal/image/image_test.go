@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -381,5 +382,51 @@ func TestComponentImage(t *testing.T) {
 	}
 	if _, err := ComponentImage(Component{Name: "../x", Binary: []byte("x")}); err == nil {
 		t.Error("bad name accepted")
+	}
+}
+
+// The image of build-serving-image carries the server it packages beside
+// itself (the real Argo engine found the image without it).
+func TestComponentImageCompanions(t *testing.T) {
+	c := Component{Name: "build-serving-image", Binary: []byte("\x7fELF-b"), Created: epoch, CACerts: []byte("ca"),
+		Companions: map[string][]byte{"serve": []byte("\x7fELF-s")}}
+	img, err := ComponentImage(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(tr)
+			files[h.Name] = fmt.Sprintf("%o %s", h.Mode, b)
+		}
+		rc.Close()
+	}
+	for name, want := range map[string]string{"usr/local/bin/build-serving-image": "755 \x7fELF-b", "usr/local/bin/serve": "755 \x7fELF-s"} {
+		if files[name] != want {
+			t.Errorf("%s: %q, want %q", name, files[name], want)
+		}
+	}
+	for _, bad := range []map[string][]byte{{"serve": nil}, {"../serve": []byte("x")}, {"build-serving-image": []byte("x")}} {
+		c.Companions = bad
+		if _, err := ComponentImage(c); err == nil {
+			t.Errorf("companions %v accepted", bad)
+		}
 	}
 }

@@ -113,10 +113,14 @@ type Component struct {
 	Revision string
 	Created  time.Time
 	CACerts  []byte
+	// Companions are other binaries the component runs, by name, put
+	// beside it in /usr/local/bin (build-serving-image packages serve).
+	Companions map[string][]byte
 }
 
 // ComponentImage builds the image of a pipeline component: the base layer
-// and the binary at /usr/local/bin/<name>, which is the entrypoint.
+// and the binary at /usr/local/bin/<name>, which is the entrypoint, with
+// its companions beside it in the same layer.
 func ComponentImage(c Component) (v1.Image, error) {
 	if err := artifact.ValidateName("component name", c.Name); err != nil {
 		return nil, fmt.Errorf("building component image: %w", err)
@@ -135,9 +139,27 @@ func ComponentImage(c Component) (v1.Image, error) {
 	if c.Revision != "" {
 		labels[LabelRevision] = c.Revision
 	}
+	files := []File{{Path: bin, Mode: 0o755, Data: c.Binary}}
+	created := "tweetflow: component " + bin
+	names := make([]string, 0, len(c.Companions))
+	for n := range c.Companions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := artifact.ValidateName("companion binary name", n); err != nil || n == c.Name {
+			return nil, fmt.Errorf("building component image %q: companion %q: not a separate binary name", c.Name, n)
+		}
+		if len(c.Companions[n]) == 0 {
+			return nil, fmt.Errorf("building component image %q: companion %q: no binary", c.Name, n)
+		}
+		p := path.Join("/usr/local/bin", n)
+		files = append(files, File{Path: p, Mode: 0o755, Data: c.Companions[n]})
+		created += " " + p
+	}
 	return Build([]LayerSpec{
 		{Files: BaseFiles(c.CACerts), CreatedBy: "tweetflow: base (CA certificates, users, /tmp)"},
-		{Files: []File{{Path: bin, Mode: 0o755, Data: c.Binary}}, CreatedBy: "tweetflow: component " + bin},
+		{Files: files, CreatedBy: created},
 	}, Config{
 		Entrypoint: []string{bin},
 		Env:        []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=" + CACertsPath},

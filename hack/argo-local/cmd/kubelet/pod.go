@@ -422,10 +422,24 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, vols map
 			sub = expand(m.SubPathExpr, env.vals)
 		}
 		if sub != "" {
+			// Like the kubelet's SafeMakeDir: a missing subPath folder gets
+			// the mode of the volume's root (0777 for an emptyDir), whatever
+			// the umask, so a non-root container can write to it (Argo's
+			// wait container writes /tmp/argo in its tmp-dir-argo subPath).
+			root := src
 			src = filepath.Join(src, filepath.Clean("/"+sub))
 			if _, err := os.Stat(src); os.IsNotExist(err) {
-				if err := os.MkdirAll(src, 0o777); err != nil {
+				fi, err := os.Stat(root)
+				if err != nil {
 					return waitingErr("CreateContainerError", err)
+				}
+				if err := os.MkdirAll(src, fi.Mode().Perm()); err != nil {
+					return waitingErr("CreateContainerError", err)
+				}
+				for d := src; d != root && strings.HasPrefix(d, root); d = filepath.Dir(d) {
+					if err := os.Chmod(d, fi.Mode().Perm()); err != nil {
+						return waitingErr("CreateContainerError", err)
+					}
 				}
 			}
 		}

@@ -118,7 +118,7 @@ func TestPodRunsFromImage(t *testing.T) {
 			Containers: []corev1.Container{{Name: "main", Image: "reg.example/tweetflow-probe:v1",
 				Command: []string{"probe"},
 				Args: []string{"id", "print", "/work/from-init", "print", "/sec/key", "print", "/info/name",
-					"env", "FROM_IMAGE", "env", "S", "env", "EXPANDED", "touch", "/usr/x", "touch", "/work/ok", "exit", "7", "the reason"},
+					"env", "FROM_IMAGE", "env", "S", "env", "EXPANDED", "touch", "/usr/x", "touch", "/work/ok", "touch", "/sub/ok", "exit", "7", "the reason"},
 				Env: []corev1.EnvVar{
 					{Name: "S", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "key"}}},
 					{Name: "EXPANDED", Value: "$(S)-$(FROM_IMAGE)"},
@@ -127,7 +127,9 @@ func TestPodRunsFromImage(t *testing.T) {
 				},
 				SecurityContext: &corev1.SecurityContext{ReadOnlyRootFilesystem: &yes, AllowPrivilegeEscalation: &no},
 				VolumeMounts: []corev1.VolumeMount{{Name: "work", MountPath: "/work"}, {Name: "sec", MountPath: "/sec", ReadOnly: true},
-					{Name: "info", MountPath: "/info"}}}},
+					{Name: "info", MountPath: "/info"},
+					// A subPath the kubelet creates is writable like its emptyDir (Argo's tmp-dir-argo).
+					{Name: "work", MountPath: "/sub", SubPath: "0"}}}},
 		},
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns"}, Data: map[string][]byte{"key": []byte("s3cret")}}
@@ -172,6 +174,7 @@ func TestPodRunsFromImage(t *testing.T) {
 		`env EXPANDED="s3cret-yes"`,
 		"touch /usr/x: open /usr/x: read-only file system", // readOnlyRootFilesystem
 		"touch /work/ok: <nil>",
+		"touch /sub/ok: <nil>",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("main's output lacks %q", want)
