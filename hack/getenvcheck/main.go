@@ -31,7 +31,6 @@ var forbidden = map[string]bool{"Getenv": true, "LookupEnv": true, "Environ": tr
 var allowed = map[string]string{
 	// Composition roots: a main hands os.LookupEnv down.
 	"internal/component/main.go":            "the composition root of every component (Main, Run)",
-	"components/serve/main.go":              "serve's composition root",
 	"cmd/tweetflow/main.go":                 "the tweetflow CLI's composition root",
 	"images/build/main.go":                  "composition root of the image builder (SOURCE_DATE_EPOCH through settings.Resolve)",
 	"hack/chaos/main.go":                    "dev tool main: passes its environment on to the processes it starts",

@@ -271,7 +271,7 @@ var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &Evaluat
 // Components lists every component with a contract: the training
 // pipeline's, the stream scorer and the data loop's (label, annotate). The
 // reference docs cover these.
-var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &LoadPostgres)
+var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &Serve, &LoadPostgres)
 
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once
