@@ -38,7 +38,7 @@ var allowed = map[string]string{
 	"hack/argo-local/cmd/bootstrap/main.go": "dev tool main: $KUBECONFIG default of its flag",
 
 	// The Go runtime's own variables.
-	"internal/component/gc.go": "TuneGC defers to GOGC and GOMEMLIMIT when the runtime is told them",
+	"internal/component/gc.go": "TuneGC defers to GOGC when the runtime is told it",
 
 	// The local executor passes an environment on to the tasks it starts.
 	"pipelines/run/run.go":   "the tasks' default environment is this process' (WithEnv overrides it), as os/exec does",
