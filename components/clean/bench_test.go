@@ -62,14 +62,14 @@ func BenchmarkCleanStage(b *testing.B) {
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	component.TuneGC(200, 224<<20) // as main does
+	component.TuneGC(200) // as main does; the soft limit is --memory-limit below
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)
 	cpu0 := benchutil.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		args := []string{"clean", "--store", dir, "--run-id", "bench" + strconv.Itoa(i), "--progress", "none",
-			"--log-format", "json", "--termination-log", "", "--tweets", filepath.Join(dir, in)}
+			"--log-format", "json", "--termination-log", "", "--memory-limit", "224MiB", "--tweets", filepath.Join(dir, in)}
 		var errOut strings.Builder
 		if code := component.Run(ctx, stages.Clean, run, args, io.Discard, &errOut); code != 0 {
 			b.Fatalf("clean exited %d: %s", code, errOut.String())

@@ -59,14 +59,14 @@ func benchIngestStage(b *testing.B, format benchutil.Format) {
 	corpus := writeCorpus(b, dir, format, rows)
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	component.TuneGC(200, 224<<20) // as main does
+	component.TuneGC(200) // as main does; the soft limit is --memory-limit below
 	b.ReportAllocs()
 	b.ResetTimer()
 	hs := benchutil.StartHeapSampler(0)
 	cpu0 := benchutil.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		args := []string{"ingest", "--store", filepath.Join(dir, "store"), "--run-id", "bench" + strconv.Itoa(i),
-			"--progress", "none", "--log-format", "json", "--termination-log", "", "--sources", corpus}
+			"--progress", "none", "--log-format", "json", "--termination-log", "", "--memory-limit", "224MiB", "--sources", corpus}
 		var errOut strings.Builder
 		if code := component.Run(context.Background(), stages.Ingest, run, args, io.Discard, &errOut); code != 0 {
 			b.Fatalf("ingest exited %d: %s", code, errOut.String())

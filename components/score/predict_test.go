@@ -68,7 +68,9 @@ func (s *serveProc) url() string { return "http://127.0.0.1:" + strconv.Itoa(s.p
 // start starts the server and waits until it answers /readyz.
 func (s *serveProc) start(t *testing.T) {
 	t.Helper()
-	args := append([]string{"--addr", "127.0.0.1:" + strconv.Itoa(s.port), "--log-requests=false", "--reload-interval", "0"}, s.args...)
+	// serve runs in the component harness: its lease and run summary go to --store.
+	args := append([]string{"--addr", "127.0.0.1:" + strconv.Itoa(s.port), "--log-requests=false", "--reload-interval", "0",
+		"--store", t.TempDir()}, s.args...)
 	p, err := servertest.Start(exec.Command(s.bin, args...))
 	if err != nil {
 		t.Fatal(err)

@@ -1,20 +1,13 @@
 // Command serve is tweetflow's model server: it loads exported models
 // (local folders or s3:// URIs) and answers POST /predict, KServe v2
-// inference, health checks and Prometheus metrics. See `serve --help` and
-// package internal/serving.
+// inference, health checks and Prometheus metrics. It runs in the
+// component harness under its contract (stages.Serve). See `serve --help`,
+// docs/components.md and package internal/serving.
 package main
 
 import (
-	"context"
-	"io"
-	"net"
-	"os"
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr, nil)) }
-
-// run is runEnv with the process environment: this file is serve's
-// composition root.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening func(net.Addr)) int {
-	return runEnv(ctx, args, os.LookupEnv, stdout, stderr, listening)
-}
+func main() { component.Main(stages.Serve, newRun(nil)) }

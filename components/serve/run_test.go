@@ -4,17 +4,46 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
+
+// testStore is the artifact store of the tests' runs (the harness writes
+// each run's lease and summary there), outside the package folder.
+var testStore string
+
+func TestMain(m *testing.M) {
+	d, err := os.MkdirTemp("", "serve-test-store-")
+	if err != nil {
+		panic(err)
+	}
+	testStore = d
+	code := m.Run()
+	os.RemoveAll(d)
+	os.Exit(code)
+}
+
+// run is main without the process: serve's contract in the harness with
+// args, the process environment and the test store.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening func(net.Addr)) int {
+	args = slices.Concat(args[:1], []string{"--store", testStore}, args[1:])
+	return component.Run(ctx, stages.Serve, newRun(listening), args, stdout, stderr)
+}
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {
@@ -122,12 +151,29 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "--model", "x", "--log-format", "xml"},
 	} {
 		var out bytes.Buffer
-		if code := run(context.Background(), args, &out, &out, nil); code != exitUsage {
-			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, out.String())
+		if code := run(context.Background(), args, &out, &out, nil); code != component.ExitUsage {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, component.ExitUsage, out.String())
 		}
 	}
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"serve", "--model", t.TempDir()}, &out, &out, nil); code != exitRuntime {
+	if code := run(context.Background(), []string{"serve", "--model", t.TempDir()}, &out, &out, nil); code != component.ExitRuntime {
 		t.Errorf("missing model: exit %d: %s", code, out.String())
+	}
+}
+
+// TestContractDefaults: the contract's limit defaults are package
+// serving's, so serve without flags behaves like serving.New without
+// options.
+func TestContractDefaults(t *testing.T) {
+	for name, want := range map[string]string{
+		"max-body-bytes": strconv.Itoa(serving.DefaultMaxBodyBytes),
+		"max-text-chars": strconv.Itoa(serving.DefaultMaxTextRunes),
+		"max-batch":      strconv.Itoa(serving.DefaultMaxBatch),
+		"model-name":     serving.DefaultModelName,
+	} {
+		p, ok := stages.Serve.Param(name)
+		if !ok || p.Default != want {
+			t.Errorf("--%s default %q (declared %v), want %q", name, p.Default, ok, want)
+		}
 	}
 }

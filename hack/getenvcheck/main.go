@@ -31,7 +31,6 @@ var forbidden = map[string]bool{"Getenv": true, "LookupEnv": true, "Environ": tr
 var allowed = map[string]string{
 	// Composition roots: a main hands os.LookupEnv down.
 	"internal/component/main.go":            "the composition root of every component (Main, Run)",
-	"components/serve/main.go":              "serve's composition root",
 	"cmd/tweetflow/main.go":                 "the tweetflow CLI's composition root",
 	"images/build/main.go":                  "composition root of the image builder (SOURCE_DATE_EPOCH through settings.Resolve)",
 	"hack/chaos/main.go":                    "dev tool main: passes its environment on to the processes it starts",
@@ -39,7 +38,7 @@ var allowed = map[string]string{
 	"hack/argo-local/cmd/bootstrap/main.go": "dev tool main: $KUBECONFIG default of its flag",
 
 	// The Go runtime's own variables.
-	"internal/component/gc.go": "TuneGC defers to GOGC and GOMEMLIMIT when the runtime is told them",
+	"internal/component/gc.go": "TuneGC defers to GOGC when the runtime is told it",
 
 	// The local executor passes an environment on to the tasks it starts.
 	"pipelines/run/run.go":   "the tasks' default environment is this process' (WithEnv overrides it), as os/exec does",

@@ -23,6 +23,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 var update = flag.Bool("update", false, "copy the generated WorkflowTemplates into the chart (charts/tweetflow/files)")
@@ -327,6 +330,7 @@ func TestRenderDefaults(t *testing.T) {
 	if slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--model") }) {
 		t.Errorf("server args %q: no --model without server.model", c.Args)
 	}
+	checkServeArgs(t, c.Args)
 	// Without MinIO or keys, the Secret carries no credentials (AWS's own
 	// chain, e.g. IRSA, provides them).
 	if keys := m.secretKeys()[fullname+"-s3"]; !reflect.DeepEqual(keys, []string{"insecure", "path-style", "region"}) {
@@ -373,6 +377,7 @@ func TestRenderAllFeatures(t *testing.T) {
 	if c.Image != "ghcr.io/tweetflow/tweetflow-serve:1.2.3" || !slices.Contains(c.Args, "--model=s3://tweetflow/models/demo") {
 		t.Errorf("server image %q args %q", c.Image, c.Args)
 	}
+	checkServeArgs(t, c.Args)
 	if ps := d.Spec.Template.Spec.ImagePullSecrets; len(ps) != 1 || ps[0].Name != "regcred" {
 		t.Errorf("server pull secrets %v", ps)
 	}
@@ -903,5 +908,27 @@ func TestRenderServerAdminToken(t *testing.T) {
 	}
 	if ref := e.ValueFrom.SecretKeyRef; ref.Name != "reload-token" || ref.Key != "bearer" {
 		t.Errorf("TWEETFLOW_ADMIN_TOKEN from %s/%s; want reload-token/bearer", ref.Name, ref.Key)
+	}
+}
+
+// checkServeArgs: every server argument is a flag of serve's contract
+// (in the harness), and the harness's store is the writable /tmp (the
+// root filesystem is read-only).
+func checkServeArgs(t *testing.T, args []string) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, f := range component.App(stages.Serve, nil, io.Discard, io.Discard).Flags {
+		for _, n := range f.Names() {
+			known[n] = true
+		}
+	}
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !strings.HasPrefix(a, "--") || !known[name] {
+			t.Errorf("server arg %q is not a flag of serve", a)
+		}
+	}
+	if !slices.Contains(args, "--store=/tmp/tweetflow") {
+		t.Errorf("server args %q: want --store=/tmp/tweetflow", args)
 	}
 }

@@ -253,6 +253,11 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	if limit, from, err := setMemoryLimit(st.MemoryLimit, cgroupRoot); err != nil {
+		log.Warn("no soft memory limit", "error", err)
+	} else if limit > 0 {
+		log.Debug("soft memory limit", "bytes", limit, "from", from)
+	}
 	e := &Env{
 		Contract: &h.c, Log: log, Stdout: h.stdout, stderr: h.stderr,
 		params: map[string]string{}, lists: map[string][]string{},

@@ -248,7 +248,7 @@ func startServe(t *testing.T, model string) string {
 	addr := l.Addr().String()
 	l.Close()
 	var logs bytes.Buffer
-	cmd := exec.Command(filepath.Join(binaries(t), "serve"), "--model", model, "--addr", addr, "--reload-interval", "0")
+	cmd := exec.Command(filepath.Join(binaries(t), "serve"), "--model", model, "--addr", addr, "--reload-interval", "0", "--store", t.TempDir())
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

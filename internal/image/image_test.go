@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,6 +112,9 @@ func TestServingImageContents(t *testing.T) {
 	c := cf.Config
 	if strings.Join(c.Entrypoint, " ") != "/usr/local/bin/tweetflow-serve --model /models/run-42" || c.User != "65532:65532" {
 		t.Errorf("entrypoint %q user %q", c.Entrypoint, c.User)
+	}
+	if !slices.Contains(c.Env, "TWEETFLOW_STORE=/tmp/tweetflow") {
+		t.Errorf("env %q: want the harness's store in the writable /tmp", c.Env)
 	}
 	if _, ok := c.ExposedPorts["8080/tcp"]; !ok {
 		t.Errorf("ports %v", c.ExposedPorts)

@@ -96,6 +96,10 @@ func ServingImage(s Serving) (v1.Image, error) {
 			"SSL_CERT_FILE=" + CACertsPath,
 			"TWEETFLOW_ADDR=" + addr,
 			"TWEETFLOW_RELOAD_INTERVAL=0s",
+			// serve runs in the component harness, which keeps its lease
+			// and run summary in the store: the writable /tmp, as the
+			// root filesystem may be read-only and the user is not root.
+			"TWEETFLOW_STORE=/tmp/tweetflow",
 		},
 		User:         strconv.Itoa(NonRootUID) + ":" + strconv.Itoa(NonRootUID),
 		ExposedPorts: []string{strconv.Itoa(port) + "/tcp"},

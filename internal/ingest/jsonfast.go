@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"strconv"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/jsonstr"
 )
 
 // The fast JSONL path. jsonRowFast scans one line by hand, picks out the
@@ -85,63 +85,13 @@ func (s *jsonScanner) skipSpace() {
 // str scans a string starting at the opening quote; it returns the
 // content between the quotes and whether it holds a backslash escape.
 func (s *jsonScanner) str() (content []byte, escaped, ok bool) {
-	b := s.b
 	start := s.i + 1
-	i := start
-	for i < len(b) {
-		for i < len(b) && !strStop[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		switch {
-		case c == '"':
-			s.i = i + 1
-			return b[start:i], escaped, true
-		case c == '\\':
-			escaped = true
-			if i+1 >= len(b) {
-				return nil, false, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
-					return nil, false, false
-				}
-				i += 6
-			default:
-				return nil, false, false
-			}
-		case c < ' ':
-			return nil, false, false
-		default:
-			i++
-		}
+	n, escaped, ok := jsonstr.Scan(s.b[start:])
+	if !ok {
+		return nil, false, false
 	}
-	return nil, false, false
-}
-
-// strStop marks the bytes that end a plain run inside a string: the quote,
-// the backslash and the control characters (invalid in JSON strings).
-var strStop = func() (t [256]bool) {
-	for c := 0; c < ' '; c++ {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
-func isHex4(b []byte) bool {
-	for _, c := range b[:4] {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
+	s.i = start + n
+	return s.b[start : start+n-1], escaped, true
 }
 
 // number scans a number of the JSON grammar.
@@ -417,66 +367,11 @@ func (s *jsonScanner) object(o *jsonObj, inner bool) bool {
 func (v jsonSpan) isNull() bool { return len(v) == 0 || string(v) == "null" }
 
 // appendUnquoted appends the decoded content of a string value (with its
-// quotes) to dst exactly as encoding/json decodes it: standard escapes,
-// \uXXXX with surrogate pairs joined and an unpaired surrogate turned
-// into U+FFFD. The value was validated by the scanner and the line is
-// valid UTF-8.
+// quotes) to dst exactly as encoding/json decodes it (package jsonstr).
+// The value was validated by the scanner and the line is valid UTF-8.
 func appendUnquoted(dst []byte, v jsonSpan) []byte {
-	s := v[1 : len(v)-1]
-	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:i]...)
-		s = s[i:]
-		switch c := s[1]; c {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := jsonHex4(s[2:6])
-			s = s[6:]
-			if utf16.IsSurrogate(r) {
-				if len(s) >= 6 && s[0] == '\\' && s[1] == 'u' && isHex4(s[2:6]) {
-					if dec := utf16.DecodeRune(r, jsonHex4(s[2:6])); dec != utf8.RuneError {
-						s = s[6:]
-						dst = utf8.AppendRune(dst, dec)
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, c)
-		}
-		s = s[2:]
-	}
-}
-
-func jsonHex4(b []byte) rune {
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c <= '9':
-			c -= '0'
-		case c >= 'a':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
+	dst, _, _ = jsonstr.Append(dst, v[1:])
+	return dst
 }
 
 // jsonScalarFast renders a string or number value as text into dst, like

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/tweetflow/tweetflow/internal/jsonstr"
 )
 
 // predictReq is a decoded /predict body.
@@ -309,96 +310,22 @@ func (p *fastParser) str() (string, bool) {
 	return "", false
 }
 
-// escaped decodes a string with escapes into the arena.
+// escaped decodes a string with escapes into the arena (package
+// jsonstr): p.i is at its first backslash, start at its content.
 func (p *fastParser) escaped(start int) (string, bool) {
 	a0 := len(p.arena)
 	p.arena = append(p.arena, p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			s := p.arena[a0:]
-			if len(s) == 0 {
-				return "", true
-			}
-			return unsafe.String(&s[0], len(s)), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			p.arena = append(p.arena, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.b) {
-			return "", false
-		}
-		e := p.b[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			p.arena = append(p.arena, e)
-		case 'b':
-			p.arena = append(p.arena, '\b')
-		case 'f':
-			p.arena = append(p.arena, '\f')
-		case 'n':
-			p.arena = append(p.arena, '\n')
-		case 'r':
-			p.arena = append(p.arena, '\r')
-		case 't':
-			p.arena = append(p.arena, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", false
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					if r2, ok = p.hex4(); !ok {
-						return "", false
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-					} else {
-						p.i = save // not a pair: the second escape stands alone
-						r = utf8.RuneError
-					}
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			p.arena = utf8.AppendRune(p.arena, r)
-		default:
-			return "", false
-		}
+	var n int
+	var ok bool
+	if p.arena, n, ok = jsonstr.Append(p.arena, p.b[p.i:]); !ok {
+		return "", false
 	}
-	return "", false
-}
-
-func (p *fastParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.b) {
-		return 0, false
+	p.i += n
+	s := p.arena[a0:]
+	if len(s) == 0 {
+		return "", true
 	}
-	var r rune
-	for _, c := range p.b[p.i : p.i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	p.i += 4
-	return r, true
+	return unsafe.String(&s[0], len(s)), true
 }
 
 // appendString appends s as a JSON string (invalid UTF-8 becomes U+FFFD).

@@ -29,8 +29,9 @@
 // version is the newest by created_at, then by version. Reload rescans,
 // loads only new or changed folders (by manifest digest or file sizes and
 // times) and swaps the new Set in with an atomic pointer: requests in
-// flight finish on the Set they started with. Watch reloads periodically;
-// the serve component also reloads on SIGHUP and POST /admin/reload.
+// flight finish on the Set they started with. Server.Watch reloads
+// periodically and on a trigger (SIGHUP in the serve component); POST
+// /admin/reload reloads too.
 //
 // # HTTP API
 //

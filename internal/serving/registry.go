@@ -26,6 +26,11 @@ type Source struct {
 	Root string
 	// S3 holds the connection settings for s3:// URIs.
 	S3 artifact.S3Config
+	// Locations are model folders already resolved by the caller (the
+	// serve component's harness), each one version.
+	Locations []artifact.Location
+	// RootLocation, when its Store is set, is Root already resolved.
+	RootLocation artifact.Location
 }
 
 // Set is an immutable snapshot of the loaded models.
@@ -133,8 +138,8 @@ func newSet(models []*Model, now time.Time) *Set {
 func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.src.Root == "" && len(r.src.Models) == 0 {
-		return false, nil // static
+	if r.src.static() {
+		return false, nil
 	}
 	locs, err := r.locations(ctx)
 	if err != nil {
@@ -197,11 +202,24 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 	return changed, err
 }
 
+// static reports a source with no model folder: the registry keeps
+// the models it was given (StaticRegistry).
+func (s Source) static() bool {
+	return s.Root == "" && s.RootLocation.Store == nil && len(s.Models) == 0 && len(s.Locations) == 0
+}
+
 func (r *Registry) describe() string {
+	if r.src.RootLocation.Store != nil {
+		return r.src.RootLocation.URI()
+	}
 	if r.src.Root != "" {
 		return r.src.Root
 	}
-	return strings.Join(r.src.Models, ", ")
+	names := slices.Clone(r.src.Models)
+	for _, l := range r.src.Locations {
+		names = append(names, l.URI())
+	}
+	return strings.Join(names, ", ")
 }
 
 func sameModels(a, b []*Model) bool {
@@ -222,7 +240,7 @@ func sameModels(a, b []*Model) bool {
 
 // locations resolves the model folders of the source.
 func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
-	var out []artifact.Location
+	out := slices.Clone(r.src.Locations)
 	for _, u := range r.src.Models {
 		l, err := artifact.Resolve(ctx, u, r.src.S3)
 		if err != nil {
@@ -230,12 +248,15 @@ func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 		}
 		out = append(out, l)
 	}
-	if r.src.Root == "" {
-		return out, nil
-	}
-	root, err := artifact.Resolve(ctx, r.src.Root, r.src.S3)
-	if err != nil {
-		return nil, fmt.Errorf("resolving models folder %q: %w", r.src.Root, err)
+	root := r.src.RootLocation
+	if root.Store == nil {
+		if r.src.Root == "" {
+			return out, nil
+		}
+		var err error
+		if root, err = artifact.Resolve(ctx, r.src.Root, r.src.S3); err != nil {
+			return nil, fmt.Errorf("resolving models folder %q: %w", r.src.Root, err)
+		}
 	}
 	prefix := root.Key
 	if prefix != "" {
@@ -243,7 +264,7 @@ func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 	}
 	objs, err := root.Store.List(ctx, prefix)
 	if err != nil {
-		return nil, fmt.Errorf("listing models folder %q: %w", r.src.Root, err)
+		return nil, fmt.Errorf("listing models folder %q: %w", root.URI(), err)
 	}
 	seen := map[string]bool{}
 	for _, o := range objs {
@@ -278,23 +299,4 @@ func stamp(ctx context.Context, l artifact.Location) (string, error) {
 		fmt.Fprintf(&b, "%s %d %d\n", n, st.Size, st.ModTime.UnixNano())
 	}
 	return b.String(), nil
-}
-
-// Watch reloads every interval until ctx is done; errors are logged.
-func (r *Registry) Watch(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		return
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := r.Reload(ctx); err != nil && ctx.Err() == nil {
-				r.log.Warn("reloading models", "error", err)
-			}
-		}
-	}
 }

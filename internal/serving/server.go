@@ -125,6 +125,33 @@ func (s *Server) Reload(ctx context.Context) (bool, error) {
 	return changed, err
 }
 
+// Watch reloads the models every interval (0: never) and each time
+// trigger delivers a value (the serve component passes SIGHUP), until ctx
+// is done. Each reload is counted in the metrics like POST /admin/reload;
+// errors are logged. It is the one reload loop of the server.
+func (s *Server) Watch(ctx context.Context, interval time.Duration, trigger <-chan os.Signal) {
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		var why string
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			why = "interval"
+		case sig := <-trigger:
+			why = sig.String()
+		}
+		if _, err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.log.Warn("reloading models", "trigger", why, "error", err)
+		}
+	}
+}
+
 var (
 	jsonContentType = []string{"application/json"}
 	textContentType = []string{"text/plain; version=0.0.4; charset=utf-8"}

@@ -123,6 +123,10 @@ var (
 		Usage: "log level: debug, info, warn or error"}
 	Progress = &Setting{Name: "progress", Default: "auto", Category: CategoryOps, Env: []string{"TWEETFLOW_PROGRESS"},
 		Usage: "progress: auto (a bar in a terminal, log lines otherwise), bar, log or none"}
+	MemoryLimit = &Setting{Name: "memory-limit", Default: DefaultMemoryLimit, Category: CategoryOps,
+		Env: []string{"TWEETFLOW_MEMORY_LIMIT", "GOMEMLIMIT"},
+		Usage: "soft memory limit of the Go runtime: a percentage of the container's memory limit (cgroup v2 memory.max or v1 memory.limit_in_bytes; no limit when it has none), " +
+			"a size in GOMEMLIMIT's syntax (e.g. 224MiB) or off"}
 	LeaseTTL = &Setting{Name: "lease-ttl", Type: Duration, Default: artifact.DefaultLeaseTTL.String(), Category: CategoryOps,
 		Env:   []string{"TWEETFLOW_LEASE_TTL"},
 		Usage: "time after which the step's lease of a writer that stopped renewing it may be taken over"}
@@ -143,7 +147,7 @@ var (
 var S3 = []*Setting{S3Endpoint, S3Region, S3AccessKey, S3SecretKey, S3SessionToken, S3Insecure, S3PathStyle}
 
 // Common lists the settings every component takes.
-var Common = slices.Concat([]*Setting{Store}, S3, []*Setting{LogFormat, LogLevel, Progress, LeaseTTL})
+var Common = slices.Concat([]*Setting{Store}, S3, []*Setting{LogFormat, LogLevel, Progress, LeaseTTL, MemoryLimit})
 
 // All lists every declared setting.
 var All = slices.Concat(Common, []*Setting{PostgresDSN, CACerts, SourceDateEpoch, ImageSource})
@@ -157,6 +161,7 @@ type Settings struct {
 	LogLevel    string
 	Progress    string
 	LeaseTTL    time.Duration
+	MemoryLimit MemoryLimitSpec
 	PostgresDSN string
 	// CACerts is the CA bundle to copy into images.
 	CACerts string
@@ -201,6 +206,14 @@ func Resolve(flags, env Lookup, use []*Setting) (Settings, error) {
 			return Settings{}, &Error{src, fmt.Errorf("%q: want a positive duration such as 30s", v)}
 		}
 		s.LeaseTTL = d
+	}
+	if has(MemoryLimit) {
+		v, src, _ := r.value(MemoryLimit)
+		m, perr := ParseMemoryLimit(v)
+		if perr != nil {
+			return Settings{}, &Error{src, perr}
+		}
+		s.MemoryLimit = m
 	}
 	if has(SourceDateEpoch) {
 		s.SourceDate = time.Unix(0, 0).UTC()

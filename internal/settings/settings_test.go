@@ -67,7 +67,7 @@ func TestResolveOthers(t *testing.T) {
 	}{
 		{name: "defaults", use: settings.All, check: func(t *testing.T, s settings.Settings) {
 			want := settings.Settings{Store: ".tweetflow", LogFormat: "auto", LogLevel: "info", Progress: "auto",
-				LeaseTTL: s.LeaseTTL, CACerts: settings.DefaultCACerts, SourceDate: time.Unix(0, 0).UTC(), ImageSource: settings.DefaultImageSource}
+				LeaseTTL: s.LeaseTTL, MemoryLimit: settings.MemoryLimitSpec{Percent: 90}, CACerts: settings.DefaultCACerts, SourceDate: time.Unix(0, 0).UTC(), ImageSource: settings.DefaultImageSource}
 			if s != want || s.LeaseTTL <= 0 {
 				t.Errorf("got %+v, want %+v", s, want)
 			}

@@ -1,7 +1,10 @@
 package stages
 
 import (
+	"strconv"
+
 	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
@@ -123,6 +126,10 @@ var Embed = c.Contract{
 	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
 }
 
+// trainDefaults are the classifier's defaults (classifier.DefaultParams):
+// train's parameters declare them; they are not typed out again.
+var trainDefaults = classifier.DefaultParams()
+
 // Train trains the tweet classifier.
 var Train = c.Contract{
 	Name:    "train",
@@ -133,20 +140,20 @@ var Train = c.Contract{
 	Params: []c.Param{
 		{Name: "labels", Default: "three-class", Description: labelsHelp + " Training rows with other labels are skipped; data without any of the labels is an error."},
 		{Name: "positive-label", Description: positiveHelp + " Recorded in the model's metadata.json and ONNX metadata (positive_label)."},
-		{Name: "epochs", Type: c.Int, Default: "5", Min: c.F(1), Description: "Maximum training epochs (the learning rate decays linearly to 0 over them)."},
-		{Name: "learning-rate", Type: c.Float, Default: "0.2", Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
-		{Name: "dim", Type: c.Int, Default: "50", Min: c.F(1), Max: c.F(1000), Description: "Embedding dimension when no --vectors are given; with vectors, their dimension is used."},
-		{Name: "hidden", Type: c.Int, Default: "0", Min: c.F(0), Description: "Hidden layer width; 0 means a linear head."},
+		{Name: "epochs", Type: c.Int, Default: strconv.Itoa(trainDefaults.Epochs), Min: c.F(1), Description: "Maximum training epochs (the learning rate decays linearly to 0 over them)."},
+		{Name: "learning-rate", Type: c.Float, Default: strconv.FormatFloat(trainDefaults.LearningRate, 'g', -1, 64), Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
+		{Name: "dim", Type: c.Int, Default: strconv.Itoa(trainDefaults.Dim), Min: c.F(1), Max: c.F(1000), Description: "Embedding dimension when no --vectors are given; with vectors, their dimension is used."},
+		{Name: "hidden", Type: c.Int, Default: strconv.Itoa(trainDefaults.Hidden), Min: c.F(0), Description: "Hidden layer width; 0 means a linear head."},
 		{Name: "word-ngrams", Type: c.Int, Default: "2", Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
 		{Name: "char-ngrams", Default: "3-5", Description: "Character n-gram lengths as min-max, or 0 to disable."},
 		{Name: "buckets", Type: c.Int, Default: "100000", Min: c.F(0), Description: "Hash buckets for n-gram features (rows of the embedding table beyond the vocabulary)."},
 		{Name: "min-count", Type: c.Int, Default: "2", Min: c.F(1), Description: "Vocabulary: keep words seen at least this often."},
 		{Name: "lexicon", Default: "vader", Enum: []string{"vader", "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
 		{Name: "negation", Type: c.Bool, Default: "true", Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
-		{Name: "class-weights", Default: "balanced", Enum: []string{"balanced", "none"}, Description: "Weight classes inversely to their frequency, or not."},
-		{Name: "patience", Type: c.Int, Default: "3", Min: c.F(0), Description: "Epochs without validation improvement before stopping early; 0 runs every epoch and keeps the last one (for noisy validation sets such as weak labels)."},
-		{Name: "seed", Type: c.Int, Default: "1", Description: "Random seed."},
-		{Name: "threads", Type: c.Int, Default: "0", Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
+		{Name: "class-weights", Default: trainDefaults.ClassWeights, Enum: []string{classifier.WeightsBalanced, classifier.WeightsNone}, Description: "Weight classes inversely to their frequency, or not."},
+		{Name: "patience", Type: c.Int, Default: strconv.Itoa(trainDefaults.Patience), Min: c.F(0), Description: "Epochs without validation improvement before stopping early; 0 runs every epoch and keeps the last one (for noisy validation sets such as weak labels)."},
+		{Name: "seed", Type: c.Int, Default: strconv.FormatUint(trainDefaults.Seed, 10), Description: "Random seed."},
+		{Name: "threads", Type: c.Int, Default: strconv.Itoa(trainDefaults.Threads), Min: c.F(0), Description: "Worker threads; 0 uses every core. 1 with a seed is deterministic."},
 		{Name: "weak-labels", Default: "none", Enum: []string{"none", "hard", "soft"},
 			Description: "Training on the label stage's weak labels: none uses the label column as is; hard uses it (the label model's argmax) and drops rows below --min-label-confidence; soft also trains against label_probs (cross-entropy with the label model's probabilities). hard and soft need the label_probs column."},
 		{Name: "min-label-confidence", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1),
@@ -267,7 +274,7 @@ var All = []*c.Contract{&Ingest, &Clean, &BalanceSplit, &Embed, &Train, &Evaluat
 // Components lists every component with a contract: the training
 // pipeline's, the stream scorer and the data loop's (label, annotate). The
 // reference docs cover these.
-var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &LoadPostgres, &Collect)
+var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annotate, &Dashboard, &Serve, &LoadPostgres, &Collect)
 
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once

@@ -245,7 +245,7 @@ type exposure struct {
 }
 
 // RetryPolicy retries a failed step with exponential backoff. Usage errors
-// (exit code 2) and failed gates (exit code 3) are never retried (see
+// (component.ExitUsage) and failed gates (component.ExitGate) are never retried (see
 // RetryExpression). A zero Limit (NoRetries) disables retries.
 type RetryPolicy struct {
 	Limit   int

@@ -9,6 +9,8 @@ import (
 	apiv1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/tweetflow/tweetflow/internal/component"
 )
 
 // ResourceSpec is the CPU and memory of a component's container, in
@@ -46,13 +48,14 @@ var NoRetries = RetryPolicy{}
 // RetryExpression is the retry condition of every retried step, evaluated
 // by Argo with lastRetry.status and lastRetry.exitCode (a string; "-1" when
 // the pod never reported one): retry system errors (pod evicted, node
-// lost) and failures of the main container, except a usage error (exit 2:
-// rerunning cannot fix the arguments) and a failed quality gate (exit 3: a
-// verdict, not a glitch). The retry policy is Always, because Argo's
+// lost) and failures of the main container, except a usage error
+// (component.ExitUsage: rerunning cannot fix the arguments) and a failed
+// quality gate (component.ExitGate: a verdict, not a glitch). The retry policy is Always, because Argo's
 // OnError policy never retries a container that failed with a non-zero
 // exit code, which is how a component reports a transient S3 or network
 // error.
-const RetryExpression = `lastRetry.status == "Error" || (asInt(lastRetry.exitCode) != 2 && asInt(lastRetry.exitCode) != 3)`
+var RetryExpression = fmt.Sprintf(`lastRetry.status == "Error" || (asInt(lastRetry.exitCode) != %d && asInt(lastRetry.exitCode) != %d)`,
+	component.ExitUsage, component.ExitGate)
 
 // RunAsUser is the UID (and GID) component containers run as: the
 // "nonroot" user of distroless base images.
