@@ -12,7 +12,9 @@
 // and reads the output parameters back after the process exits.
 //
 // It honours `when` (comparisons a == b / a != b joined by && and ||),
-// continueOn.failed, the template's retryStrategy (limit, backoff with its
+// continueOn.failed (the run goes on; as in Argo's DAG assessment, a last
+// step skipped after a failure still fails the run, unless it continues on
+// failure itself), the template's retryStrategy (limit, backoff with its
 // factor and cap, and the retry expression evaluated with Argo's own
 // function map — asInt, asFloat, sprig — over lastRetry.exitCode,
 // lastRetry.status, lastRetry.duration and retries; WithMaxRetryWait caps

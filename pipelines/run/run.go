@@ -444,12 +444,72 @@ func (ex *execution) run(ctx context.Context) error {
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = fmt.Errorf("running workflow %q: %w", ex.report.Workflow, context.Cause(ctx))
 	}
+	if firstErr == nil {
+		firstErr = ex.assess()
+	}
 	for _, s := range ex.report.Steps {
 		if s.Status == Cancelled && s.Message == "" {
 			s.Message = "not run"
 		}
 	}
 	return firstErr
+}
+
+// assess decides the phase of a DAG whose tasks all ended, as Argo's
+// controller does (assessDAGPhase, workflow/controller/dag.go): each last
+// task (no task depends on it) takes its own phase when it ran, and when it
+// was skipped the phase of its branch: Failed when a task above it failed,
+// even one that continues on failure. A last task in a failed branch fails
+// the workflow unless it continues on failure itself. So a failed gate
+// (continueOn failed) whose export steps are skipped fails the run, as the
+// same workflow fails on Argo, with the gate's exit code and message.
+func (ex *execution) assess() error {
+	isDep := map[string]bool{}
+	for _, ds := range ex.deps {
+		for _, d := range ds {
+			isDep[d] = true
+		}
+	}
+	memo := map[string]string{}
+	// failedAbove is the failed task that decides name's branch phase, or "".
+	var failedAbove func(name string) string
+	failedAbove = func(name string) string {
+		if v, ok := memo[name]; ok {
+			return v
+		}
+		memo[name] = ""
+		v := ""
+		switch s := ex.steps[name]; {
+		case s != nil && s.Status == Succeeded:
+		case s != nil && s.Status == Failed:
+			v = name
+		default:
+			for _, d := range ex.deps[name] {
+				if f := failedAbove(d); f != "" {
+					v = f
+					break
+				}
+			}
+		}
+		memo[name] = v
+		return v
+	}
+	for _, t := range ex.tasks {
+		if isDep[t.Name] || (t.ContinueOn != nil && t.ContinueOn.Failed) {
+			continue
+		}
+		f := failedAbove(t.Name)
+		if f == "" {
+			continue
+		}
+		s := ex.steps[f]
+		msg := strings.TrimPrefix(firstLine(s.Message), fmt.Sprintf("step %q failed with exit code %d: ", f, s.ExitCode))
+		if f != t.Name {
+			msg = fmt.Sprintf("%s (it may fail without stopping the run, but %q after it was skipped, and a skipped last step takes its failed parent's phase: the workflow fails, as on Argo)", msg, t.Name)
+		}
+		return &StepError{Step: f, ExitCode: s.ExitCode, Message: msg}
+	}
+	return nil
 }
 
 func (ex *execution) ready(task string, done map[string]bool) bool {

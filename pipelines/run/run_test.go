@@ -321,11 +321,18 @@ func gatePipeline(pass string) *dsl.Pipeline {
 	return p
 }
 
+// TestRunGateFailureSkipsConditionalSteps: a failed gate (continueOn
+// failed) skips the steps it guards, and the run fails as the same
+// workflow fails on Argo: its last step was skipped after a failure (Argo's
+// assessDAGPhase gives it the failed parent's phase), with the gate's exit
+// code. Seen on the real engine (hack/argo-local) before the local
+// executor did the same.
 func TestRunGateFailureSkipsConditionalSteps(t *testing.T) {
 	h := newHarness(t)
 	rep, err := h.run(gatePipeline("false"))
-	if err != nil {
-		t.Fatalf("a failed gate guarding conditional steps must not fail the run: %v", err)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "fake-gate" || se.ExitCode != component.ExitGate || !strings.Contains(se.Message, `"package" after it was skipped`) {
+		t.Fatalf("a failed gate whose guarded last step is skipped: %v, want the gate's StepError as on Argo", err)
 	}
 	g := rep.Step("fake-gate")
 	if g.Status != Failed || g.ExitCode != component.ExitGate || g.Outputs["passed"] != "false" {
@@ -338,6 +345,25 @@ func TestRunGateFailureSkipsConditionalSteps(t *testing.T) {
 	}
 	if iv := h.intervals(); iv["export"][0] != 0 || iv["package"][0] != 0 {
 		t.Error("a skipped step ran")
+	}
+}
+
+// TestRunContinueOnFailureLastStepRuns: a step that fails with continueOn
+// does not fail the run when the last step after it runs and succeeds (its
+// own phase decides its branch, as in Argo), nor when it is a last step.
+func TestRunContinueOnFailureLastStepRuns(t *testing.T) {
+	h := newHarness(t)
+	p := dsl.New("continue")
+	bad := p.Step(fakeSrc, dsl.Set("exit", "1"), dsl.ContinueOnFailure())
+	p.Step(fakeSrc, dsl.Named("after"), dsl.After(bad))
+	if _, err := h.run(p); err != nil {
+		t.Fatalf("a step after a failure allowed by continueOn succeeded: %v\n%s", err, h.log.String())
+	}
+	h = newHarness(t)
+	p = dsl.New("continue-last")
+	p.Step(fakeSrc, dsl.Set("exit", "1"), dsl.ContinueOnFailure())
+	if _, err := h.run(p); err != nil {
+		t.Fatalf("a last step allowed to fail: %v", err)
 	}
 }
 

@@ -51,7 +51,13 @@ func TestLocalRunOfTheTemplate(t *testing.T) {
 			env := append(os.Environ(), "STAGEFAKE_GATE="+gate)
 			rep, err := run.Run(context.Background(), load(t), run.WithBinDir(bin), run.WithEnv(env), run.WithLog(&log),
 				run.WithParams(map[string]string{"store": store, "run-id": "e2e-" + gate, "sources": demoSources}))
-			if err != nil {
+			// A failed gate fails the run (exit 3 of the gate), as the same
+			// workflow fails on Argo, with export skipped.
+			var se *run.StepError
+			if gate == "fail" && (!errors.As(err, &se) || se.Step != "evaluate-gate" || se.ExitCode != 3) {
+				t.Fatalf("run with a failing gate: %v, want the gate's StepError\n%s", err, log.String())
+			}
+			if gate == "pass" && err != nil {
 				t.Fatalf("run: %v\n%s", err, log.String())
 			}
 			want := map[string]run.Status{}

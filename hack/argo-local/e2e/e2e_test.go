@@ -452,16 +452,16 @@ func TestTrainingOnArgo(t *testing.T) {
 	t.Run("gate-fails", func(t *testing.T) {
 		runID := "argo-fail-" + stamp
 		wf := c.wait(t, ctx, c.submit(t, ctx, "tweetflow-training", trainingParams(runID, "1")).Name, 40*time.Minute)
-		// KNOWN ENGINE DIFFERENCE (open, see hack/argo-local/README.md):
-		// the DSL marks the gate continueOn.failed so that a failed verdict
-		// does not fail the run, and `tweetflow run` succeeds; the real
-		// controller still fails the DAG, because its skipped leaf
-		// (build-serving-image) inherits the failed gate's phase and only a
-		// leaf's own continueOn is honoured (assessDAGPhase in
-		// workflow/controller/dag.go). This asserts what Argo does today.
+		// A failed gate fails the workflow: its skipped last step
+		// (build-serving-image) takes the failed gate's phase, and only a
+		// last step's own continueOn is honoured (assessDAGPhase in
+		// workflow/controller/dag.go). Found here first; `tweetflow run`
+		// succeeded on the same workflow until its executor did the same
+		// (pipelines/run TestRunGateFailureSkipsConditionalSteps,
+		// pipelines/training TestLocalRunOfTheTemplate/fail).
 		if wf.Status.Phase != wfv1.WorkflowFailed {
 			c.dump(t, wf)
-			t.Errorf("workflow %s: %s (%s): Argo v3.7.18 fails the DAG of a failed gate; if this changed, update the README's engine differences", wf.Name, wf.Status.Phase, wf.Status.Message)
+			t.Errorf("workflow %s: %s (%s): Argo v3.7.18 fails the DAG of a failed gate, and so does tweetflow run; if this changed, change pipelines/run's assess too", wf.Name, wf.Status.Phase, wf.Status.Message)
 		}
 		gate := node(t, wf, "evaluate-gate")
 		if gate.Phase != wfv1.NodeFailed {
