@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tweetflow/tweetflow/internal/collect"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/scoring"
-	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
@@ -44,17 +40,9 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	if err != nil {
 		return err
 	}
-	dsn := env.String("postgres-dsn") // with its env aliases (settings.PostgresDSN)
-	if dsn == "" {
-		return component.Usagef("no database: set --postgres-dsn or %s", strings.Join(settings.PostgresDSN.Env, " or "))
-	}
-	cfg, err := pgx.ParseConfig(dsn)
+	conn, err := stageio.ConnectPostgres(ctx, env)
 	if err != nil {
-		return component.Usagef("--postgres-dsn: parsing the connection string: %w", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	tbl, err := collect.Open(ctx, conn, table)

@@ -16,6 +16,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dashboard"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
@@ -47,7 +48,7 @@ func run(ctx context.Context, env *component.Env, listening func(net.Addr)) erro
 		return component.Usagef("--table: give at least one scores table")
 	}
 	for _, t := range tables {
-		if _, err := dashboard.ParseTable(t); err != nil {
+		if _, err := pgident.ParseTable(t); err != nil {
 			return component.Usagef("--table: %w", err)
 		}
 	}

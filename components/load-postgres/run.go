@@ -3,33 +3,22 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 	"github.com/tweetflow/tweetflow/internal/pgload"
-	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 )
 
 func run(ctx context.Context, env *component.Env) (err error) {
 	table := env.String("table")
-	if _, err := pgload.ParseTable(table); err != nil {
+	if _, err := pgident.ParseTable(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
-	dsn := env.String("postgres-dsn") // with its env aliases (settings.PostgresDSN)
-	if dsn == "" {
-		return component.Usagef("no database: set --postgres-dsn or %s", strings.Join(settings.PostgresDSN.Env, " or "))
-	}
-	cfg, err := pgx.ParseConfig(dsn)
+	conn, err := stageio.ConnectPostgres(ctx, env)
 	if err != nil {
-		return component.Usagef("--postgres-dsn: parsing the connection string: %w", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connecting to PostgreSQL at %s:%d/%s: %w", cfg.Host, cfg.Port, cfg.Database, err)
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	l, err := pgload.New(ctx, conn, table, env.Int("batch-size"))

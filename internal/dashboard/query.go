@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tweetflow/tweetflow/internal/pgident"
 	"github.com/tweetflow/tweetflow/internal/scoring"
 )
 
@@ -25,23 +25,6 @@ const (
 	ScoredAt  = "scored_at"
 	CreatedAt = "created_at"
 )
-
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-
-// ParseTable parses "table" or "schema.table" of plain SQL identifiers
-// (letters, digits, _), the names the scorer accepts.
-func ParseTable(name string) (pgx.Identifier, error) {
-	parts := strings.Split(name, ".")
-	if len(parts) > 2 {
-		return nil, fmt.Errorf("table %q: want table or schema.table", name)
-	}
-	for _, p := range parts {
-		if !identRe.MatchString(p) {
-			return nil, fmt.Errorf("table %q: %q is not a plain identifier (letters, digits, _)", name, p)
-		}
-	}
-	return pgx.Identifier(parts), nil
-}
 
 // Options say what Query reads.
 type Options struct {
@@ -150,7 +133,7 @@ func Query(ctx context.Context, db Querier, o Options) (*Snapshot, error) {
 	}
 	idents := make([]pgx.Identifier, len(o.Tables))
 	for i, t := range o.Tables {
-		id, err := ParseTable(t)
+		id, err := pgident.ParseTable(t)
 		if err != nil {
 			return nil, err
 		}

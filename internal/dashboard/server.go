@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/annotate"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 //go:embed templates/*.html
@@ -74,7 +75,7 @@ func NewServer(db DB, cfg Config) (*Server, error) {
 		cfg.Query.Labels = cfg.Model.Labels
 	}
 	for _, t := range cfg.Query.Tables {
-		if _, err := ParseTable(t); err != nil {
+		if _, err := pgident.ParseTable(t); err != nil {
 			return nil, err
 		}
 	}

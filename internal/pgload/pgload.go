@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 // Defaults.
@@ -26,22 +26,6 @@ const stageTable = "tweetflow_load_stage"
 var columns = []string{"id", "created_at", "user_name", "text", "label", "clean_text", "urls",
 	"label_confidence", "label_probs", "source"}
 
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-
-// ParseTable parses "table" or "schema.table" (plain SQL identifiers).
-func ParseTable(table string) (pgx.Identifier, error) {
-	parts := strings.Split(table, ".")
-	if len(parts) > 2 {
-		return nil, fmt.Errorf("parsing table name %q: want table or schema.table", table)
-	}
-	for _, p := range parts {
-		if !identRe.MatchString(p) {
-			return nil, fmt.Errorf("parsing table name %q: %q is not a plain identifier (letters, digits, _)", table, p)
-		}
-	}
-	return pgx.Identifier(parts), nil
-}
-
 // CreateTableSQL returns the statement creating the table when missing:
 //
 //	id                text PRIMARY KEY  the tweet id
@@ -55,7 +39,7 @@ func ParseTable(table string) (pgx.Identifier, error) {
 //	label_probs       jsonb             weak label's probability per class; NULL when unset
 //	source            text NOT NULL     where the row was read ("<file>:<line>")
 func CreateTableSQL(table string) (string, error) {
-	id, err := ParseTable(table)
+	id, err := pgident.ParseTable(table)
 	if err != nil {
 		return "", err
 	}
@@ -108,7 +92,7 @@ func New(ctx context.Context, conn *pgx.Conn, table string, batchSize int) (*Loa
 	if batchSize <= 0 {
 		batchSize = DefaultBatchSize
 	}
-	id, _ := ParseTable(table)
+	id, _ := pgident.ParseTable(table)
 	var set, cmpOld, cmpNew []string
 	for _, c := range columns[1:] {
 		set = append(set, c+" = EXCLUDED."+c)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 // DefaultFetch is how many rows one FETCH reads.
@@ -36,22 +36,6 @@ type Spec struct {
 	Query string // a SELECT (or any statement a cursor takes); empty when Table is set
 	Fetch int    // rows per FETCH
 	Name  string // the URI with its password hidden, for messages and Tweet.Source
-}
-
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-
-// tableIdent parses "table" or "schema.table" (plain SQL identifiers).
-func tableIdent(table string) (pgx.Identifier, error) {
-	parts := strings.Split(table, ".")
-	if len(parts) > 2 {
-		return nil, fmt.Errorf("parsing table name %q: want table or schema.table", table)
-	}
-	for _, p := range parts {
-		if !identRe.MatchString(p) {
-			return nil, fmt.Errorf("parsing table name %q: %q is not a plain identifier (letters, digits, _)", table, p)
-		}
-	}
-	return pgx.Identifier(parts), nil
 }
 
 // ParseURI parses postgres://[user[:password]@]host[:port]/db?table=T
@@ -85,7 +69,7 @@ func ParseURI(uri string) (Spec, error) {
 	case s.Table != "" && s.Query != "":
 		return Spec{}, fmt.Errorf("parsing %s: give table or query, not both", s.Name)
 	case s.Table != "":
-		if _, err := tableIdent(s.Table); err != nil {
+		if _, err := pgident.ParseTable(s.Table); err != nil {
 			return Spec{}, fmt.Errorf("parsing %s: %w", s.Name, err)
 		}
 	}
@@ -153,7 +137,7 @@ func Open(ctx context.Context, spec Spec, opts Options) (_ *Rows, err error) {
 	}
 	query := spec.Query
 	if spec.Table != "" {
-		id, _ := tableIdent(spec.Table)
+		id, _ := pgident.ParseTable(spec.Table)
 		query = "SELECT * FROM " + id.Sanitize()
 		cols, err := r.describe(ctx, query+" LIMIT 0")
 		if err != nil {

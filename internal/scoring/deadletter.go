@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 // DeadLetterSuffix names the default dead-letter table of a scores table:
@@ -113,7 +114,7 @@ func ParseRowSource(s string) (source string, partition int32, pos int64) {
 // A record dead-lettered again (a redelivery after a crash, a rerun on the
 // same file) overwrites its row.
 func CreateDeadLetterTableSQL(table string) (string, error) {
-	id, err := tableIdent(table)
+	id, err := pgident.ParseTable(table)
 	if err != nil {
 		return "", err
 	}
@@ -168,7 +169,7 @@ func NewDeadLetterSink(ctx context.Context, conn *pgx.Conn, table string) (*Dead
 	if _, err := migrate(ctx, conn, table, deadLetterMigration); err != nil {
 		return nil, err
 	}
-	id, _ := tableIdent(table)
+	id, _ := pgident.ParseTable(table)
 	return &DeadLetterSink{conn: conn, table: table, insert: `INSERT INTO ` + id.Sanitize() +
 		` (source, kafka_partition, position, raw, raw_bytes, reason, dead_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (source, kafka_partition, position) DO UPDATE SET raw = EXCLUDED.raw, raw_bytes = EXCLUDED.raw_bytes,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 // MigrationsTable records the schema steps applied to each table, in the
@@ -57,7 +59,7 @@ func indexName(id pgx.Identifier, col string) string {
 // scorers starting together apply each step once; a table that is up to
 // date costs one query. It returns the steps applied now.
 func migrate(ctx context.Context, conn *pgx.Conn, table string, m migration) (applied []int, err error) {
-	id, err := tableIdent(table)
+	id, err := pgident.ParseTable(table)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func migrate(ctx context.Context, conn *pgx.Conn, table string, m migration) (ap
 // name ("schema.prefix" works too).
 func VersionedTable(prefix string, version int) (string, error) {
 	name := fmt.Sprintf("%s%d", prefix, version)
-	if _, err := tableIdent(name); err != nil {
+	if _, err := pgident.ParseTable(name); err != nil {
 		return "", err
 	}
 	return name, nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tweetflow/tweetflow/internal/pgident"
 )
 
 // DefaultTable is the default PostgreSQL table of the scores.
@@ -46,7 +47,7 @@ var pgColumns = []string{"tweet_id", "model_version", "created_at", "user_name",
 //
 // Rescoring a tweet with the same model version overwrites its row.
 func CreateTableSQL(table string) (string, error) {
-	id, err := tableIdent(table)
+	id, err := pgident.ParseTable(table)
 	if err != nil {
 		return "", err
 	}
@@ -64,22 +65,6 @@ func CreateTableSQL(table string) (string, error) {
 	scored_at     timestamptz NOT NULL,
 	PRIMARY KEY (tweet_id, model_version)
 )`, nil
-}
-
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-
-// tableIdent parses "table" or "schema.table" (plain SQL identifiers).
-func tableIdent(table string) (pgx.Identifier, error) {
-	parts := strings.Split(table, ".")
-	if len(parts) > 2 {
-		return nil, fmt.Errorf("parsing table name %q: want table or schema.table", table)
-	}
-	for _, p := range parts {
-		if !identRe.MatchString(p) {
-			return nil, fmt.Errorf("parsing table name %q: %q is not a plain identifier (letters, digits, _)", table, p)
-		}
-	}
-	return pgx.Identifier(parts), nil
 }
 
 // PostgresOption configures a PostgresSink.
@@ -147,7 +132,7 @@ func NewPostgresSink(ctx context.Context, conn *pgx.Conn, opts ...PostgresOption
 		o(s)
 	}
 	var err error
-	if s.table, err = tableIdent(s.tableName); err != nil {
+	if s.table, err = pgident.ParseTable(s.tableName); err != nil {
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
