@@ -57,7 +57,7 @@ func (e *Env) pruneStaging(ctx context.Context, name string, loc artifact.Locati
 	cutoff := time.Now().Add(-artifact.DefaultStagingGrace)
 	var n int
 	var err error
-	if strings.HasPrefix(loc.Store.URI(loc.Key)+"/", step) {
+	if strings.HasPrefix(loc.Store.URI(loc.Key)+"/", step) || e.ownShard(loc) {
 		n, err = artifact.PruneStaleStaging(ctx, loc.Store, loc.Key, cutoff, e.owner)
 	} else {
 		// Written elsewhere (--out-*), where other steps may write too:
@@ -71,4 +71,18 @@ func (e *Env) pruneStaging(ctx context.Context, name string, loc artifact.Locati
 	if n > 0 {
 		e.Log.Info("removed staging files left by killed writers", "output", name, "files", n)
 	}
+}
+
+// ownShard reports whether loc is this step's shard of a fan-out: item
+// <index> of step <base> runs as step "<base>-<index>" and writes only
+// <store>/runs/<run-id>/<base>/.../shard-<index> (pipelines/shard), so the
+// staging there is its own to judge, as a step's own output is.
+func (e *Env) ownShard(loc artifact.Location) bool {
+	i := strings.LastIndexByte(e.Step, '-')
+	uri := strings.TrimSuffix(loc.Store.URI(loc.Key), "/")
+	if i <= 0 || !strings.HasSuffix(uri, "/shard-"+e.Step[i+1:]) {
+		return false
+	}
+	base := e.store.Store.URI(path.Join(e.store.Key, artifact.RunPrefix(e.RunID), e.Step[:i])) + "/"
+	return strings.HasPrefix(uri, base)
 }

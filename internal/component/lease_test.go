@@ -146,3 +146,51 @@ func hostname(t *testing.T) string {
 	}
 	return h
 }
+
+// TestFanOutItemRemovesItsShardStaging: item 0003 of a fan-out runs as step
+// "demo-0003" and writes runs/r1/demo/out/shard-0003. A killed earlier
+// attempt of that item left owned staging there (its lease dead); the next
+// attempt removes it, and leaves the staging of shard-0004 (another item,
+// maybe still running) alone. Found by make chaos (a parent killed while
+// clean-map(0) was writing its shard).
+func TestFanOutItemRemovesItsShardStaging(t *testing.T) {
+	ctx := context.Background()
+	store := t.TempDir()
+	st, err := artifact.NewFS(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard := func(i string) string { return artifact.OutputKey("r1", "demo", "out") + "/shard-" + i }
+	killed := artifact.NewOutputOwned(st, shard("0003"), "0123456789abcdef")
+	if err := killed.WriteFile(ctx, "part-0.parquet", strings.NewReader("half a file")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	w, err := st.Create(ctx, artifact.LeaseKey("r1", "demo-0003"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(`{"owner":"0123456789abcdef","host":"` + hostname(t) + `","pid":999999999,` +
+		`"acquired_at":"` + now.Format(time.RFC3339) + `","renewed_at":"` + now.Format(time.RFC3339) + `","expires_at":"` + now.Add(time.Hour).Format(time.RFC3339) + `"}`))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	neighbour := artifact.NewOutputOwned(st, shard("0004"), "fedcba9876543210")
+	if err := neighbour.WriteFile(ctx, "x", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runDemo(t, writeOut, "--store", store, "--run-id", "r1", "--step", "demo-0003",
+		"--out-out", "file://"+filepath.Join(store, filepath.FromSlash(shard("0003"))), "--termination-log", "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if areas, _ := artifact.StagingAreas(ctx, st, shard("0003")); len(areas) != 0 {
+		t.Errorf("staging of the item's shard after its next attempt: %q, want none", areas)
+	}
+	if _, err := artifact.ReadManifest(ctx, st, shard("0003")); err != nil {
+		t.Error(err)
+	}
+	if areas, _ := artifact.StagingAreas(ctx, st, shard("0004")); len(areas) != 1 {
+		t.Errorf("staging of another item's shard: %q, want it kept", areas)
+	}
+}
