@@ -8,7 +8,6 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/collect"
 	"github.com/tweetflow/tweetflow/internal/component"
-	"github.com/tweetflow/tweetflow/internal/ingest"
 	"github.com/tweetflow/tweetflow/internal/scoring"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
@@ -101,16 +100,7 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 		maxBad = -1 // bad rows go to the dead-letter table
 	}
 	prog := env.Progress("collecting", "rows", 0)
-	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: ingest.Options{
-		MaxBadRows: maxBad,
-		OnBadRow: func(b ingest.BadRow) {
-			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
-			if dead != nil {
-				dead.Add(scoring.BadRowDeadLetter(b, time.Now()))
-			}
-		},
-		OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) },
-	}})
+	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: scoring.FileIngestOptions(env.Log, maxBad, dead)})
 	prog.Add(ist.RowsOut)
 	prog.Done()
 	if dead != nil {

@@ -184,16 +184,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		opts = append(opts, scoring.WithAfterBatch(dead.Flush))
 	}
 	p := scoring.NewPipeline(scorer, sinks, opts...)
-	st, err := scoring.Stream(ctx, sources, p, ingest.Options{
-		MaxBadRows: maxBad,
-		OnBadRow: func(b ingest.BadRow) {
-			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
-			if dead != nil {
-				dead.Add(scoring.BadRowDeadLetter(b, time.Now()))
-			}
-		},
-		OnEmptySource: func(name string) { env.Log.Warn("empty source: no rows", "source", name) },
-	})
+	st, err := scoring.Stream(ctx, sources, p, scoring.FileIngestOptions(env.Log, maxBad, dead))
 	prog.Done()
 	if dead != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)

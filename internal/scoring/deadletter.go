@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,26 @@ func NewDeadLetter(source string, partition int32, pos int64, raw []byte, reason
 // BadRowDeadLetter is the dead letter of a bad row of a file.
 func BadRowDeadLetter(b ingest.BadRow, at time.Time) DeadLetter {
 	return NewDeadLetter(b.Source, NoPartition, int64(b.Line), b.Raw, b.Reason, at)
+}
+
+// FileIngestOptions are the ingest options of a stream component reading
+// files (score, collect): bad rows and empty sources logged, and, with a
+// dead-letter sink, every bad row queued there instead of counting against
+// maxBad (the stream goes on).
+func FileIngestOptions(log *slog.Logger, maxBad int, dead *DeadLetterSink) ingest.Options {
+	if dead != nil {
+		maxBad = -1
+	}
+	return ingest.Options{
+		MaxBadRows: maxBad,
+		OnBadRow: func(b ingest.BadRow) {
+			log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
+			if dead != nil {
+				dead.Add(BadRowDeadLetter(b, time.Now()))
+			}
+		},
+		OnEmptySource: func(name string) { log.Warn("empty source: no rows", "source", name) },
+	}
 }
 
 // RejectedDeadLetter is the dead letter of a row the PostgreSQL sink
