@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -51,23 +51,6 @@ func record(i int, variant string) []byte {
 	return b
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func count(t *testing.T, conn *pgx.Conn, query string) int {
 	t.Helper()
 	var n int
@@ -77,7 +60,7 @@ func count(t *testing.T, conn *pgx.Conn, query string) int {
 	return n
 }
 
-func waitCount(t *testing.T, conn *pgx.Conn, query string, n int, stderr *lockedBuffer, done chan int) {
+func waitCount(t *testing.T, conn *pgx.Conn, query string, n int, stderr *syncbuf.Buffer, done chan int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -177,7 +160,7 @@ func TestCollectKafkaToDataset(t *testing.T) {
 		"--kafka-topics", "tweets", "--flush-interval", "100ms", "--batch-size", "7")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- component.Run(ctx, stages.Collect, newRun(func(string) (string, bool) { return "", false }), args, &stdout, &stderr)

@@ -26,6 +26,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
 // childEnv makes the test binary run as the score command (see TestMain).
@@ -160,7 +161,7 @@ func assertCommitted(t *testing.T, c *kfake.Cluster, group string) {
 // child runs the score command as a separate process.
 type child struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr syncbuf.Buffer
 	done   chan struct{}
 	err    error
 }
@@ -254,7 +255,7 @@ func TestScoreKafkaKill9(t *testing.T) {
 // inProcess runs score in this process until stop is called; stop
 // cancels it (as SIGTERM does) and returns its exit code.
 type inProcess struct {
-	stdout, stderr lockedBuffer
+	stdout, stderr syncbuf.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 }

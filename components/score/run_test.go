@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -159,24 +159,6 @@ func TestScoreDatasetInput(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a goroutine-safe bytes.Buffer for a component's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func countRows(t *testing.T, conn *pgx.Conn, table string) int {
 	t.Helper()
 	var n int
@@ -195,7 +177,7 @@ func TestScoreStdinStreamToPostgres(t *testing.T) {
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
 	pr, pw := io.Pipe()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		args := append(st.Args("score", "r1"), "--model", modelURI, "--tweets", "-", "--postgres-dsn", db.DSN())

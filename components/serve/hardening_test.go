@@ -14,10 +14,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
 // startServe runs serve with args until the test ends and returns its base URL.
-func startServe(t *testing.T, logs *syncBuffer, args ...string) string {
+func startServe(t *testing.T, logs *syncbuf.Buffer, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
@@ -75,7 +77,7 @@ func TestLoopback(t *testing.T) {
 func TestServeAdminToken(t *testing.T) {
 	root := t.TempDir()
 	writeModel(t, filepath.Join(root, "run-1"), "run-1", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	if code := adminReload(t, startServe(t, &logs, "--models-dir", root, "--addr", "127.0.0.1:0"), ""); code != 200 {
 		t.Errorf("loopback, no token: %d, want 200", code)
 	}
@@ -99,7 +101,7 @@ func TestServeSwapModelsUnderLoad(t *testing.T) {
 	root := t.TempDir()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	writeModel(t, filepath.Join(root, "model-a"), "model-a", t0)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	t.Setenv("TWEETFLOW_ADMIN_TOKEN", "swap-token")
 	base := startServe(t, &logs, "--models-dir", root, "--addr", "127.0.0.1:0")
 

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
 // TestBinaryExitsZeroOnSIGTERM runs the real binary (component.Main):
@@ -24,7 +26,7 @@ func TestBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	}
 	root := filepath.Join(dir, "models")
 	writeModel(t, filepath.Join(root, "run-1"), "run-1", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	summary := filepath.Join(dir, "summary.json")
 	cmd := exec.Command(bin, "--models-dir", root, "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "store"),
 		"--reload-interval", "0", "--log-format", "json", "--summary-file", summary)
