@@ -95,12 +95,8 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	if err != nil {
 		return component.Usagef("--tweets: %w", err)
 	}
-	maxBad := env.Int("max-bad-rows")
-	if dead != nil {
-		maxBad = -1 // bad rows go to the dead-letter table
-	}
 	prog := env.Progress("collecting", "rows", 0)
-	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: scoring.FileIngestOptions(env.Log, maxBad, dead)})
+	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: scoring.FileIngestOptions(env.Log, env.Int("max-bad-rows"), dead)})
 	prog.Add(ist.RowsOut)
 	prog.Done()
 	if dead != nil {

@@ -177,14 +177,13 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 			scorer.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, rejected.Load(), kst.Commits)
 		return err
 	}
-	maxBad := env.Int("max-bad-rows")
 	if dead != nil {
-		maxBad = -1 // bad rows go to the dead-letter table
-		// Queued bad rows and refused rows are stored after each batch.
+		// Queued bad rows and refused rows are stored after each batch
+		// (bad rows go there instead of counting against --max-bad-rows).
 		opts = append(opts, scoring.WithAfterBatch(dead.Flush))
 	}
 	p := scoring.NewPipeline(scorer, sinks, opts...)
-	st, err := scoring.Stream(ctx, sources, p, scoring.FileIngestOptions(env.Log, maxBad, dead))
+	st, err := scoring.Stream(ctx, sources, p, scoring.FileIngestOptions(env.Log, env.Int("max-bad-rows"), dead))
 	prog.Done()
 	if dead != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
