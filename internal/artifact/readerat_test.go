@@ -38,6 +38,11 @@ func TestWithReaderAt(t *testing.T) {
 		err := artifact.WithReaderAt(ctx, tc.store, "a/obj", int64(len(want)), func(r io.ReaderAt, n int64) error {
 			if f, ok := r.(*os.File); ok && tc.buffered {
 				tmp = f.Name()
+				// Unlinked as soon as it is made: a killed process
+				// leaves nothing behind.
+				if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+					t.Errorf("buffered: %s visible while in use (%v)", tmp, err)
+				}
 			}
 			got := make([]byte, 25)
 			if _, err := r.ReadAt(got, 99_975); err != nil {

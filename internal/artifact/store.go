@@ -75,7 +75,9 @@ func WithReaderAt(ctx context.Context, s Store, key string, size int64, fn func(
 	if err != nil {
 		return fmt.Errorf("buffering %q: %w", s.URI(key), err)
 	}
-	defer os.Remove(tmp.Name())
+	// Unlinked at once: nothing is left behind however the process ends
+	// (Linux keeps the file while it is open).
+	_ = os.Remove(tmp.Name())
 	defer tmp.Close()
 	n, err := io.Copy(tmp, rc)
 	if err != nil {

@@ -215,9 +215,15 @@ func TestParquetSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, dataset.ShardName(0))
+	// The spool file of a stream is unlinked as soon as it is made, so a
+	// killed process leaves nothing behind: while rows are read, the
+	// temporary folder holds no file.
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
 	for _, viaStream := range []bool{false, true} {
 		var rows []dataset.Tweet
 		var bad []BadRow
+		var visible []string
 		src := Source{Name: p, Open: func() (io.ReadCloser, error) {
 			if viaStream {
 				b, err := os.ReadFile(p)
@@ -225,10 +231,18 @@ func TestParquetSource(t *testing.T) {
 			}
 			return os.Open(p)
 		}}
-		st, err := Ingest(context.Background(), []Source{src}, func(tw *dataset.Tweet) error { rows = append(rows, *tw); return nil },
-			Options{MaxBadRows: 5, OnBadRow: func(b BadRow) { bad = append(bad, b) }})
+		st, err := Ingest(context.Background(), []Source{src}, func(tw *dataset.Tweet) error {
+			if len(rows) == 0 {
+				visible, _ = filepath.Glob(filepath.Join(spool, "*"))
+			}
+			rows = append(rows, *tw)
+			return nil
+		}, Options{MaxBadRows: 5, OnBadRow: func(b BadRow) { bad = append(bad, b) }})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(visible) != 0 {
+			t.Errorf("stream %v: spool files visible while reading: %q", viaStream, visible)
 		}
 		if st.Sources[0].Format != FormatParquet || len(rows) != 48 || len(bad) != 2 || bad[0].Line != 7 || bad[1].Line != 9 {
 			t.Fatalf("stream %v: format %s, %d rows, bad %v", viaStream, st.Sources[0].Format, len(rows), bad)

@@ -17,7 +17,9 @@ func (p *parser) parquet(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("buffering parquet: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	// Unlinked at once: nothing is left behind however the process ends
+	// (Linux keeps the file while it is open).
+	_ = os.Remove(tmp.Name())
 	defer tmp.Close()
 	if _, err := io.Copy(tmp, r); err != nil {
 		return fmt.Errorf("buffering parquet: %w", err)
