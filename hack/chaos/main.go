@@ -45,7 +45,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
-	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 type config struct {
@@ -325,7 +325,7 @@ func rows(ctx context.Context, store, id string) (map[string]stepRows, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := run.ReadRun(ctx, loc, id)
+	info, err := runs.ReadRun(ctx, loc, id)
 	if err != nil {
 		return nil, err
 	}

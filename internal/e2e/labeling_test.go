@@ -12,6 +12,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/pipelines/labeling"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // TestLabelingPipelineOnDemoData runs the compiled labeling pipeline with
@@ -48,7 +49,7 @@ func TestLabelingPipelineOnDemoData(t *testing.T) {
 				t.Fatalf("run: %v\n%s", err, log.String())
 			}
 			for _, s := range rep.Steps {
-				if s.Status != run.Succeeded {
+				if s.Status != runs.Succeeded {
 					t.Errorf("%s: %s (%s)", s.Name, s.Status, s.Message)
 				}
 			}

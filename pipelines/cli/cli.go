@@ -21,6 +21,7 @@ import (
 	"github.com/tweetflow/tweetflow/pipelines/docs"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 	"github.com/tweetflow/tweetflow/pipelines/training"
 )
 
@@ -379,10 +380,10 @@ func runAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 
 // writeNext says what to do with a finished run: serve its exported model
 // (when the gate let export-onnx run), and look at the store's runs.
-func writeNext(w io.Writer, rep *run.Report, bin, store string) {
+func writeNext(w io.Writer, rep *runs.Report, bin, store string) {
 	fmt.Fprintln(w, "\nnext:")
 	for _, s := range rep.Steps {
-		if s.Status != run.Succeeded || s.Summary == nil || s.Summary.Component != stages.ExportONNX.Name {
+		if s.Status != runs.Succeeded || s.Summary == nil || s.Summary.Component != stages.ExportONNX.Name {
 			continue
 		}
 		if out, ok := s.Summary.Outputs[stages.ExportONNX.Outputs[0].Name]; ok {

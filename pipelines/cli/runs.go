@@ -16,7 +16,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/settings"
-	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // DefaultRunsLimit is how many runs `tweetflow runs` lists unless --limit.
@@ -99,7 +99,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				if err != nil {
 					return err
 				}
-				r, err := run.ReadRun(cc.Context, loc, cc.Args().First())
+				r, err := runs.ReadRun(cc.Context, loc, cc.Args().First())
 				if err != nil {
 					return err
 				}
@@ -131,16 +131,16 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				if err != nil {
 					return err
 				}
-				var runs [2]*run.RunInfo
+				var pair [2]*runs.RunInfo
 				for i, id := range ids {
 					if err := artifact.ValidateName("run ID", id); err != nil {
 						return usageError{err}
 					}
-					if runs[i], err = run.ReadRun(cc.Context, loc, id); err != nil {
+					if pair[i], err = runs.ReadRun(cc.Context, loc, id); err != nil {
 						return err
 					}
 				}
-				rows := run.Diff(runs[0], runs[1])
+				rows := runs.Diff(pair[0], pair[1])
 				if given(cc, "json").Bool("json") {
 					return writeJSON(stdout, rows)
 				}
@@ -176,7 +176,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 						return usageError{err}
 					}
 				}
-				return deleteRuns(cc, stdout, ids, run.DeleteOptions{})
+				return deleteRuns(cc, stdout, ids, runs.DeleteOptions{})
 			},
 		}, {
 			Name:      "prune",
@@ -202,7 +202,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 					if err != nil {
 						return err
 					}
-					rep, err := run.PruneStaging(cc.Context, loc, cc.Duration("staging-grace"), cc.Bool("dry-run"))
+					rep, err := runs.PruneStaging(cc.Context, loc, cc.Duration("staging-grace"), cc.Bool("dry-run"))
 					if err != nil {
 						return err
 					}
@@ -232,7 +232,7 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				if cc.Int("keep") < 0 || cc.Duration("older-than") < 0 {
 					return usageError{fmt.Errorf("--keep %d, --older-than %v: want zero or more", cc.Int("keep"), cc.Duration("older-than"))}
 				}
-				loc, runs, err := listRuns(cc)
+				loc, infos, err := listRuns(cc)
 				if err != nil {
 					return err
 				}
@@ -240,10 +240,10 @@ func runsCommand(stdout io.Writer) *ucli.Command {
 				if cc.IsSet("older-than") {
 					before = time.Now().Add(-cc.Duration("older-than"))
 				}
-				ids := run.PruneSelect(runs, cc.Int("keep"), before)
+				ids := runs.PruneSelect(infos, cc.Int("keep"), before)
 				if len(ids) == 0 {
-					fmt.Fprintf(stdout, "nothing to prune: %d runs in %s\n", len(runs), loc.URI())
-				} else if err := deleteRuns(cc, stdout, ids, run.DeleteOptions{KeepDependencies: true}); err != nil {
+					fmt.Fprintf(stdout, "nothing to prune: %d runs in %s\n", len(infos), loc.URI())
+				} else if err := deleteRuns(cc, stdout, ids, runs.DeleteOptions{KeepDependencies: true}); err != nil {
 					return err
 				}
 				return staging()
@@ -260,13 +260,13 @@ func deleteFlags() []ucli.Flag {
 }
 
 // deleteRuns deletes ids (or says what it would) and prints the outcome.
-func deleteRuns(cc *ucli.Context, stdout io.Writer, ids []string, opt run.DeleteOptions) error {
+func deleteRuns(cc *ucli.Context, stdout io.Writer, ids []string, opt runs.DeleteOptions) error {
 	loc, err := resolveStore(cc)
 	if err != nil {
 		return err
 	}
 	opt.DryRun, opt.Force = cc.Bool("dry-run"), cc.Bool("force")
-	rep, err := run.DeleteRuns(cc.Context, loc, ids, opt)
+	rep, err := runs.DeleteRuns(cc.Context, loc, ids, opt)
 	if err != nil {
 		return err
 	}
@@ -319,12 +319,12 @@ func resolveStore(cc *ucli.Context) (artifact.Location, error) {
 }
 
 // listRuns lists the runs of --store, newest first.
-func listRuns(cc *ucli.Context) (artifact.Location, []*run.RunInfo, error) {
+func listRuns(cc *ucli.Context) (artifact.Location, []*runs.RunInfo, error) {
 	loc, err := resolveStore(cc)
 	if err != nil {
 		return loc, nil, err
 	}
-	runs, err := run.ListRuns(cc.Context, loc)
+	runs, err := runs.ListRuns(cc.Context, loc)
 	return loc, runs, err
 }
 
@@ -336,7 +336,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // writeRunsTable prints a row per run: ID, start (UTC), seconds, steps,
 // status (with the failed steps), the gate's verdict and its metrics.
-func writeRunsTable(w io.Writer, runs []*run.RunInfo) error {
+func writeRunsTable(w io.Writer, runs []*runs.RunInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "RUN ID\tSTARTED (UTC)\tSECONDS\tSTEPS\tSTATUS\tGATE\tMETRICS\n")
 	for _, r := range runs {

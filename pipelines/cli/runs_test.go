@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/pipelines/cli"
-	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 func TestRunsCommand(t *testing.T) {
@@ -60,13 +60,13 @@ func TestRunsCommand(t *testing.T) {
 		t.Errorf("--limit 1: exit %d:\n%s", code, stdout)
 	}
 	code, stdout, _ = tf(t, "runs", "--store", store, "--json")
-	var runs []run.RunInfo
-	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &runs) != nil || len(runs) != 2 || len(runs[1].Steps) == 0 {
+	var infos []runs.RunInfo
+	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &infos) != nil || len(infos) != 2 || len(infos[1].Steps) == 0 {
 		t.Errorf("--json: exit %d:\n%s", code, stdout)
 	}
 	code, stdout, _ = tf(t, "runs", "--store", store, "--json", "show", "good")
-	var one run.RunInfo
-	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &one) != nil || one.ID != "good" || len(one.Steps) != len(runs[1].Steps) {
+	var one runs.RunInfo
+	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &one) != nil || one.ID != "good" || len(one.Steps) != len(infos[1].Steps) {
 		t.Errorf("runs --json show: exit %d:\n%s", code, stdout)
 	}
 
@@ -106,7 +106,7 @@ func TestRunsCommand(t *testing.T) {
 		t.Errorf("a run against itself: exit %d: %s", code, stdout)
 	}
 	code, stdout, _ = tf(t, "runs", "diff", "--store", store, "--json", "good", "gated")
-	var diff []run.DiffRow
+	var diff []runs.DiffRow
 	if code != cli.ExitOK || json.Unmarshal([]byte(stdout), &diff) != nil || len(diff) < 4 {
 		t.Errorf("runs diff --json: exit %d:\n%s", code, stdout)
 	}
@@ -149,12 +149,12 @@ func TestRunsDeleteAndPrune(t *testing.T) {
 	listed := func() string {
 		t.Helper()
 		_, stdout, _ := tf(t, "runs", "--store", store, "--json")
-		var runs []run.RunInfo
-		if err := json.Unmarshal([]byte(stdout), &runs); err != nil {
+		var infos []runs.RunInfo
+		if err := json.Unmarshal([]byte(stdout), &infos); err != nil {
 			t.Fatalf("runs --json: %v\n%s", err, stdout)
 		}
 		var ids []string
-		for _, r := range runs {
+		for _, r := range infos {
 			ids = append(ids, r.ID)
 		}
 		return strings.Join(ids, " ")

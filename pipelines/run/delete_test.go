@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 	"path"
 	"slices"
 	"strings"
@@ -49,12 +50,12 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 		t.Fatalf("r3: %d cache hits, want 2 (the test relies on r3 being a copy)", hits)
 	}
 	ids := func() []string {
-		runs, err := ListRuns(ctx, loc)
+		infos, err := runs.ListRuns(ctx, loc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []string
-		for _, r := range runs {
+		for _, r := range infos {
 			out = append(out, r.ID)
 		}
 		slices.Sort(out)
@@ -71,12 +72,12 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 	before := count("runs/r1")
 
 	// r2 reads r1: refused, nothing deleted.
-	if _, err := DeleteRuns(ctx, loc, []string{"r1"}, DeleteOptions{}); err == nil ||
+	if _, err := runs.DeleteRuns(ctx, loc, []string{"r1"}, runs.DeleteOptions{}); err == nil ||
 		!strings.Contains(err.Error(), `run "r1" is read by run(s) "r2"`) {
 		t.Errorf("deleting a run another reads: %v", err)
 	}
 	// A dry run counts and deletes nothing.
-	rep, err := DeleteRuns(ctx, loc, []string{"r1"}, DeleteOptions{DryRun: true, Force: true})
+	rep, err := runs.DeleteRuns(ctx, loc, []string{"r1"}, runs.DeleteOptions{DryRun: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 		t.Fatal("a dry run deleted something")
 	}
 	// Keeping dependencies (prune): r1 stays because r2 reads it, r3 goes.
-	rep, err = DeleteRuns(ctx, loc, []string{"r1", "r3"}, DeleteOptions{KeepDependencies: true})
+	rep, err = runs.DeleteRuns(ctx, loc, []string{"r1", "r3"}, runs.DeleteOptions{KeepDependencies: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 		t.Errorf("after deleting r3: runs %v, %d objects left in r3", got, count("runs/r3"))
 	}
 	// r1 and r2 together: allowed; the cache entries pointing into them go.
-	rep, err = DeleteRuns(ctx, loc, []string{"r2", "r1", "r1"}, DeleteOptions{})
+	rep, err = runs.DeleteRuns(ctx, loc, []string{"r2", "r1", "r1"}, runs.DeleteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,19 +139,19 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, opt := range []DeleteOptions{{}, {Force: true}} {
-		if _, err := DeleteRuns(ctx, loc, []string{"r4"}, opt); err == nil || !strings.Contains(err.Error(), `step a is being written by a (pid`) {
+	for _, opt := range []runs.DeleteOptions{{}, {Force: true}} {
+		if _, err := runs.DeleteRuns(ctx, loc, []string{"r4"}, opt); err == nil || !strings.Contains(err.Error(), `step a is being written by a (pid`) {
 			t.Errorf("deleting a run being written (%+v): %v", opt, err)
 		}
 	}
-	rep, err = DeleteRuns(ctx, loc, []string{"r4"}, DeleteOptions{KeepDependencies: true})
+	rep, err = runs.DeleteRuns(ctx, loc, []string{"r4"}, runs.DeleteOptions{KeepDependencies: true})
 	if err != nil || len(rep.Runs) != 0 || !strings.Contains(rep.Live["r4"], "step a held by a") {
 		t.Errorf("prune of a run being written: %+v, %v", rep, err)
 	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := DeleteRuns(ctx, loc, []string{"r4"}, DeleteOptions{DryRun: true}); err != nil || !slices.Equal(rep.Runs, []string{"r4"}) {
+	if rep, err := runs.DeleteRuns(ctx, loc, []string{"r4"}, runs.DeleteOptions{DryRun: true}); err != nil || !slices.Equal(rep.Runs, []string{"r4"}) {
 		t.Errorf("after the lease is released: %+v, %v", rep, err)
 	}
 
@@ -161,7 +162,7 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 		{[]string{"nope"}, "nothing under"},
 		{[]string{"../r4"}, "invalid run ID"},
 	} {
-		if _, err := DeleteRuns(ctx, loc, tc.ids, DeleteOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := runs.DeleteRuns(ctx, loc, tc.ids, runs.DeleteOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("DeleteRuns(%v): %v, want %q", tc.ids, err, tc.want)
 		}
 	}
@@ -172,9 +173,9 @@ func testDeleteRuns(t *testing.T, h *harness, storeURI string, env []string, loc
 
 func TestPruneSelect(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var runs []*RunInfo // newest first, a day apart
+	var infos []*runs.RunInfo // newest first, a day apart
 	for i := range 5 {
-		runs = append(runs, &RunInfo{ID: string(rune('e' - i)), Started: t0.AddDate(0, 0, 4-i)})
+		infos = append(infos, &runs.RunInfo{ID: string(rune('e' - i)), Started: t0.AddDate(0, 0, 4-i)})
 	}
 	for _, tc := range []struct {
 		name   string
@@ -189,7 +190,7 @@ func TestPruneSelect(t *testing.T) {
 		{"keep 4 older than day 2", 4, t0.AddDate(0, 0, 2), []string{"a"}},
 		{"keep 0, no cutoff", 0, time.Time{}, []string{"e", "d", "c", "b", "a"}},
 	} {
-		if got := PruneSelect(runs, tc.keep, tc.before); !slices.Equal(got, tc.want) {
+		if got := runs.PruneSelect(infos, tc.keep, tc.before); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}

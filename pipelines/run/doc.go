@@ -41,15 +41,9 @@
 // (WriteTable) lists each step's status, seconds, rows and output URIs,
 // read from the component's summary file.
 //
-// ListRuns and ReadRun read those summaries back from a store
-// (<store>/runs/<run-id>/<step>/_summary.json), so a run is visible whatever
-// executed it, this package or Argo: each RunInfo has its steps in start
-// order, its status, its gate's summary and a Report for WriteTable; Diff
-// lists the parameters, row counts and results that differ between two.
-// DeleteRuns removes runs (manifests first, summaries last) and the
-// step-cache entries that point into them, refusing, or with
-// KeepDependencies sparing, a run that a kept run reads; PruneSelect picks
-// the runs beyond the newest N or older than a time.
+// What a run leaves in the store (its step summaries) is read back, listed,
+// diffed and deleted by package pipelines/runs, the run catalog, which
+// does not import this package; Run returns the catalog's Report.
 //
 // Each step process runs in a process group of its own: cancelling a step
 // (a failure elsewhere, a deadline, Ctrl-C or SIGTERM of the executor)
@@ -60,8 +54,8 @@
 // the run lives) is removed by the next run. The components themselves hold
 // a lease on their step in the store (see internal/artifact), so a rerun
 // never publishes over a writer that is still alive, and remove the staging
-// files of killed writers; PruneStaging does the same store-wide for
-// `tweetflow runs prune`.
+// files of killed writers; runs.PruneStaging does the same store-wide
+// for `tweetflow runs prune`.
 //
 // Env vars that a template takes from a Secret are not resolved: a task
 // sees them only if they are set in the executor's environment.

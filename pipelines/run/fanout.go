@@ -11,6 +11,8 @@ import (
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // runFanOut runs a withParam task: one child task per item of the JSON
@@ -20,7 +22,7 @@ import (
 func (ex *execution) runFanOut(ctx context.Context, t wfv1.DAGTask) error {
 	start := time.Now()
 	fail := func(err error) error {
-		ex.setStep(t.Name, func(s *StepReport) { s.Status, s.Message = Failed, err.Error() })
+		ex.setStep(t.Name, func(s *runs.StepReport) { s.Status, s.Message = runs.Failed, err.Error() })
 		return fmt.Errorf("task %q: %w", t.Name, err)
 	}
 	raw, err := substitute(t.WithParam, ex.scope())
@@ -32,7 +34,7 @@ func (ex *execution) runFanOut(ctx context.Context, t wfv1.DAGTask) error {
 		return fail(fmt.Errorf("withParam %q is not a JSON list: %w", raw, err))
 	}
 	if len(items) == 0 {
-		ex.setStep(t.Name, func(s *StepReport) { s.Status, s.Message = Succeeded, "no items" })
+		ex.setStep(t.Name, func(s *runs.StepReport) { s.Status, s.Message = runs.Succeeded, "no items" })
 		return nil
 	}
 	children := make([]wfv1.DAGTask, len(items))
@@ -44,7 +46,7 @@ func (ex *execution) runFanOut(ctx context.Context, t wfv1.DAGTask) error {
 			return fail(err)
 		}
 		children[i] = c
-		sr := &StepReport{Name: c.Name, Template: t.Template, Status: Cancelled}
+		sr := &runs.StepReport{Name: c.Name, Template: t.Template, Status: runs.Cancelled}
 		ex.mu.Lock()
 		ex.steps[c.Name] = sr
 		// Children follow their parent in the report.
@@ -54,7 +56,7 @@ func (ex *execution) runFanOut(ctx context.Context, t wfv1.DAGTask) error {
 				at = j + 1 + i
 			}
 		}
-		ex.report.Steps = append(ex.report.Steps[:at], append([]*StepReport{sr}, ex.report.Steps[at:]...)...)
+		ex.report.Steps = append(ex.report.Steps[:at], append([]*runs.StepReport{sr}, ex.report.Steps[at:]...)...)
 		ex.mu.Unlock()
 	}
 	fmt.Fprintf(ex.log, "[%s] fanning out over %d items, %d at once\n", t.Name, len(items), ex.cfg.parallel)
@@ -87,16 +89,16 @@ func (ex *execution) runFanOut(ctx context.Context, t wfv1.DAGTask) error {
 	wg.Wait()
 	secs := time.Since(start).Seconds()
 	if len(errs) > 0 {
-		ex.setStep(t.Name, func(s *StepReport) {
-			s.Status, s.Seconds, s.Message = Failed, secs, fmt.Sprintf("%d of %d items failed", len(errs), len(items))
+		ex.setStep(t.Name, func(s *runs.StepReport) {
+			s.Status, s.Seconds, s.Message = runs.Failed, secs, fmt.Sprintf("%d of %d items failed", len(errs), len(items))
 		})
 		return errs[0]
 	}
 	if ctx.Err() != nil {
 		return nil // cancelled because of another task
 	}
-	ex.setStep(t.Name, func(s *StepReport) {
-		s.Status, s.Seconds, s.Message, s.Attempts = Succeeded, secs, fmt.Sprintf("%d items", len(items)), 1
+	ex.setStep(t.Name, func(s *runs.StepReport) {
+		s.Status, s.Seconds, s.Message, s.Attempts = runs.Succeeded, secs, fmt.Sprintf("%d items", len(items)), 1
 	})
 	fmt.Fprintf(ex.log, "[%s] %d items succeeded in %.1fs\n", t.Name, len(items), secs)
 	return nil

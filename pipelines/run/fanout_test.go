@@ -14,6 +14,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run/internal/fake"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // fanPipeline: fake-shard fans out over its files, fake-step reads the
@@ -49,12 +50,12 @@ func TestFanOutSameOutputWithOneOrMoreWorkers(t *testing.T) {
 		for _, s := range rep.Steps {
 			if strings.HasPrefix(s.Name, "fake-shard(") {
 				items++
-				if s.Status != Succeeded || s.Summary == nil || s.Summary.Step != fmt.Sprintf("fake-shard-%04d", items-1) {
+				if s.Status != runs.Succeeded || s.Summary == nil || s.Summary.Step != fmt.Sprintf("fake-shard-%04d", items-1) {
 					t.Errorf("%s: %s, summary %+v", s.Name, s.Status, s.Summary)
 				}
 			}
 		}
-		if items != len(files) || rep.Step("after").Status != Succeeded || rep.Step("fake-shard"+dsl.GatherSuffix).Status != Succeeded {
+		if items != len(files) || rep.Step("after").Status != runs.Succeeded || rep.Step("fake-shard"+dsl.GatherSuffix).Status != runs.Succeeded {
 			t.Fatalf("%d items; report %+v", items, rep.Steps)
 		}
 		store, err := artifact.NewFS(filepath.Join(h.dir, "store"))

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,10 +23,10 @@ func TestListRunsFS(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ListRuns(context.Background(), loc); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := runs.ListRuns(context.Background(), loc); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("ListRuns with a broken summary: %v, want an error naming %s", err, bad)
 	}
-	if _, err := ReadRun(context.Background(), loc, "first"); err == nil || !strings.Contains(err.Error(), bad) {
+	if _, err := runs.ReadRun(context.Background(), loc, "first"); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("ReadRun with a broken summary: %v, want an error naming %s", err, bad)
 	}
 }
@@ -40,8 +41,8 @@ func TestListRunsS3(t *testing.T) {
 // whose gate fails, one with a failing step) and reads them back.
 func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc artifact.Location) {
 	ctx := context.Background()
-	if runs, err := ListRuns(ctx, loc); err != nil || len(runs) != 0 {
-		t.Fatalf("empty store: %d runs, %v", len(runs), err)
+	if infos, err := runs.ListRuns(ctx, loc); err != nil || len(infos) != 0 {
+		t.Fatalf("empty store: %d runs, %v", len(infos), err)
 	}
 	ok := dsl.New("ok")
 	src := ok.Step(fakeSrc, dsl.Set("rows", "7"))
@@ -62,7 +63,7 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 		}
 	}
 
-	runs, err := ListRuns(ctx, loc)
+	infos, err := runs.ListRuns(ctx, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +77,11 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 		{"second", "gate-failed", []string{"fake-src", "fake-gate"}, "false"},
 		{"first", "succeeded", []string{"fake-src", "a"}, ""},
 	}
-	if len(runs) != len(wants) {
-		t.Fatalf("%d runs, want %d", len(runs), len(wants))
+	if len(infos) != len(wants) {
+		t.Fatalf("%d runs, want %d", len(infos), len(wants))
 	}
 	for i, w := range wants {
-		r := runs[i]
+		r := infos[i]
 		var steps []string
 		for _, s := range r.Steps {
 			steps = append(steps, s.Step)
@@ -98,17 +99,17 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 		if r.Started.IsZero() || r.Ended.Before(r.Started) || r.Seconds() <= 0 {
 			t.Errorf("%s: started %v, ended %v", r.ID, r.Started, r.Ended)
 		}
-		if i > 0 && !runs[i-1].Started.After(r.Started) {
-			t.Errorf("%s listed before %s but started %v, not after %v", runs[i-1].ID, r.ID, runs[i-1].Started, r.Started)
+		if i > 0 && !infos[i-1].Started.After(r.Started) {
+			t.Errorf("%s listed before %s but started %v, not after %v", infos[i-1].ID, r.ID, infos[i-1].Started, r.Started)
 		}
 	}
 
 	// One run, as the executor's table.
-	first, err := ReadRun(ctx, loc, "first")
+	first, err := runs.ReadRun(ctx, loc, "first")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Steps) != 2 || first.Steps[1].RowsOut != 5 || !first.Started.Equal(runs[2].Started) {
+	if len(first.Steps) != 2 || first.Steps[1].RowsOut != 5 || !first.Started.Equal(infos[2].Started) {
 		t.Fatalf("ReadRun(first): %+v", first)
 	}
 	var table strings.Builder
@@ -122,7 +123,7 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 			t.Errorf("table lacks %q:\n%s", s, out)
 		}
 	}
-	second, err := ReadRun(ctx, loc, "second")
+	second, err := runs.ReadRun(ctx, loc, "second")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +135,11 @@ func testListRuns(t *testing.T, h *harness, storeURI string, env []string, loc a
 		t.Errorf("gate table:\n%s", gateTable.String())
 	}
 
-	if _, err := ReadRun(ctx, loc, "nope"); err == nil || !strings.Contains(err.Error(), "no step summaries") ||
+	if _, err := runs.ReadRun(ctx, loc, "nope"); err == nil || !strings.Contains(err.Error(), "no step summaries") ||
 		!strings.Contains(err.Error(), loc.Store.URI("")) {
 		t.Errorf("ReadRun of a missing run: %v", err)
 	}
-	if _, err := ReadRun(ctx, loc, "../first"); err == nil || !strings.Contains(err.Error(), "invalid run ID") {
+	if _, err := runs.ReadRun(ctx, loc, "../first"); err == nil || !strings.Contains(err.Error(), "invalid run ID") {
 		t.Errorf("ReadRun of a bad ID: %v", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // RerunSpec says which step of an earlier run to run again, and how.
@@ -46,7 +47,7 @@ type RerunSpec struct {
 // ({{tasks.X.outputs.parameters.Y}}) are read from From's summaries; the
 // task's `when` is ignored (you asked for this step). Retries, deadlines and
 // the report work as in Run.
-func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opts ...Option) (*Report, error) {
+func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opts ...Option) (*runs.Report, error) {
 	cfg := config{params: map[string]string{}, parallel: 1, log: io.Discard,
 		now: time.Now, killGrace: 10 * time.Second, tailLines: 20}
 	for _, o := range opts {
@@ -126,7 +127,7 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	oldGlobals["workflow.parameters."+dsl.RunIDParam] = spec.From
 	for _, s := range ex.report.Steps {
 		if sum, ok := summaries[s.Name]; ok {
-			s.Status, s.Outputs = Succeeded, sum.Results
+			s.Status, s.Outputs = runs.Succeeded, sum.Results
 		}
 	}
 	tmplOf := templateByName(tmpl, task.Template)
@@ -189,11 +190,11 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	fmt.Fprintf(ex.log, "[%s] rerunning step %q of run %q as run %q\n", task.Name, task.Name, spec.From, spec.RunID)
 	start := time.Now()
 	err = ex.runTask(ctx, *task)
-	if err == nil && ex.steps[task.Name].Status == Failed {
+	if err == nil && ex.steps[task.Name].Status == runs.Failed {
 		err = errors.New(ex.steps[task.Name].Message)
 	}
 	rep := *ex.report
-	rep.Steps = []*StepReport{ex.steps[task.Name]}
+	rep.Steps = []*runs.StepReport{ex.steps[task.Name]}
 	rep.Seconds = time.Since(start).Seconds()
 	return &rep, err
 }
@@ -242,7 +243,7 @@ func s3Settings(env []string) (artifact.S3Config, error) {
 
 // readStoredSummary reads <store>/runs/<run>/<step>/_summary.json, or nil.
 func readStoredSummary(ctx context.Context, store artifact.Location, runID, step string) *component.Summary {
-	s, err := loadSummary(ctx, store.Store, path.Join(store.Key, artifact.SummaryKey(runID, step)))
+	s, err := runs.LoadSummary(ctx, store.Store, path.Join(store.Key, artifact.SummaryKey(runID, step)))
 	if err != nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // chainPipeline: fake-src -> mid (note exposed) -> fake-gate, and export
@@ -62,7 +63,7 @@ func TestRerunIntoNewRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rerun: %v\n%s", err, h.log.String())
 	}
-	if len(rep.Steps) != 1 || rep.Steps[0].Name != "mid" || rep.Steps[0].Status != Succeeded || rep.RunID != "new" {
+	if len(rep.Steps) != 1 || rep.Steps[0].Name != "mid" || rep.Steps[0].Status != runs.Succeeded || rep.RunID != "new" {
 		t.Fatalf("report %+v", rep)
 	}
 	newMid := summaryAt(t, store, "new", "mid")

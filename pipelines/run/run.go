@@ -19,6 +19,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // DefaultParallel is the default number of tasks run at once.
@@ -83,74 +84,6 @@ func WithKillGrace(d time.Duration) Option { return func(c *config) { c.killGrac
 // (the template's retryStrategy backoff otherwise; 0 keeps it).
 func WithMaxRetryWait(d time.Duration) Option { return func(c *config) { c.maxWait = d } }
 
-// Status of a step.
-type Status string
-
-// Step statuses.
-const (
-	Succeeded Status = "succeeded"
-	Failed    Status = "failed"
-	Skipped   Status = "skipped"   // its when condition was false
-	Cancelled Status = "cancelled" // stopped or never started because another step failed
-)
-
-// StepReport is what happened to one task.
-type StepReport struct {
-	Name     string  `json:"name"`
-	Template string  `json:"template"`
-	Status   Status  `json:"status"`
-	ExitCode int     `json:"exit_code"`
-	Attempts int     `json:"attempts"`
-	Seconds  float64 `json:"seconds"`
-	// Outputs are the task's output parameters.
-	Outputs map[string]string `json:"outputs,omitempty"`
-	// Summary is the component's run summary, when it wrote one.
-	Summary *component.Summary `json:"summary,omitempty"`
-	// Message explains a failure or a skip.
-	Message string `json:"message,omitempty"`
-	// Cached is true when the component restored its outputs from the
-	// step cache instead of running (its summary says cache: hit).
-	Cached bool `json:"cached,omitempty"`
-}
-
-// Report is the outcome of a run.
-type Report struct {
-	Workflow string `json:"workflow"`
-	UID      string `json:"uid"`
-	// RunID is the run-id parameter, or the UID when it is empty.
-	RunID   string            `json:"run_id"`
-	Params  map[string]string `json:"params"`
-	Steps   []*StepReport     `json:"steps"`
-	Seconds float64           `json:"seconds"`
-}
-
-// CacheCounts counts the steps that restored their outputs from the step
-// cache (hits) and those that ran with the cache on (misses).
-func (r *Report) CacheCounts() (hits, misses int) {
-	for _, s := range r.Steps {
-		if s.Summary == nil || s.Status != Succeeded {
-			continue
-		}
-		switch s.Summary.Cache {
-		case component.CacheHit:
-			hits++
-		case component.CacheMiss:
-			misses++
-		}
-	}
-	return hits, misses
-}
-
-// Step returns the named step's report, or nil.
-func (r *Report) Step(name string) *StepReport {
-	for _, s := range r.Steps {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
 // StepError is the error of a failed step.
 type StepError struct {
 	Step     string
@@ -190,7 +123,7 @@ func Load(path string) (*wfv1.WorkflowTemplate, error) {
 // entrypoint runs as a local process, independent tasks in parallel. It
 // returns the report, and an error (a *StepError for a failed step) when
 // the run failed; the report is filled in either case.
-func Run(ctx context.Context, tmpl *wfv1.WorkflowTemplate, opts ...Option) (*Report, error) {
+func Run(ctx context.Context, tmpl *wfv1.WorkflowTemplate, opts ...Option) (*runs.Report, error) {
 	cfg := config{params: map[string]string{}, parallel: DefaultParallel, log: io.Discard,
 		now: time.Now, killGrace: 10 * time.Second, tailLines: 20}
 	for _, o := range opts {
@@ -233,8 +166,8 @@ type execution struct {
 	tasks   []wfv1.DAGTask
 	deps    map[string][]string
 	globals map[string]string
-	report  *Report
-	steps   map[string]*StepReport
+	report  *runs.Report
+	steps   map[string]*runs.StepReport
 	log     *prefixLog
 
 	mu sync.Mutex // guards report step fields written by task goroutines
@@ -305,8 +238,8 @@ func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) 
 	}
 	ex := &execution{
 		cfg: cfg, tmpl: tmpl, dag: entry.DAG, tasks: entry.DAG.Tasks, deps: map[string][]string{},
-		globals: globals, steps: map[string]*StepReport{},
-		report: &Report{Workflow: name, UID: cfg.uid, RunID: runID, Params: params},
+		globals: globals, steps: map[string]*runs.StepReport{},
+		report: &runs.Report{Workflow: name, UID: cfg.uid, RunID: runID, Params: params},
 		log:    &prefixLog{w: cfg.log},
 	}
 	for _, t := range ex.tasks {
@@ -324,7 +257,7 @@ func newExecution(tmpl *wfv1.WorkflowTemplate, cfg *config) (*execution, error) 
 			return nil, err
 		}
 		ex.deps[t.Name] = deps
-		sr := &StepReport{Name: t.Name, Template: t.Template, Status: Cancelled}
+		sr := &runs.StepReport{Name: t.Name, Template: t.Template, Status: runs.Cancelled}
 		ex.steps[t.Name] = sr
 		ex.report.Steps = append(ex.report.Steps, sr)
 	}
@@ -413,12 +346,12 @@ func (ex *execution) run(ctx context.Context) error {
 				started[t.Name] = true
 				skip, why, err := ex.evalWhen(t)
 				if err != nil {
-					ex.setStep(t.Name, func(s *StepReport) { s.Status, s.Message = Failed, err.Error() })
+					ex.setStep(t.Name, func(s *runs.StepReport) { s.Status, s.Message = runs.Failed, err.Error() })
 					firstErr = fmt.Errorf("task %q: %w", t.Name, err)
 					break
 				}
 				if skip {
-					ex.setStep(t.Name, func(s *StepReport) { s.Status, s.Message = Skipped, why })
+					ex.setStep(t.Name, func(s *runs.StepReport) { s.Status, s.Message = runs.Skipped, why })
 					fmt.Fprintf(ex.log, "[%s] skipped: %s\n", t.Name, why)
 					done[t.Name] = true
 					progress = true // its dependents may be ready now
@@ -448,7 +381,7 @@ func (ex *execution) run(ctx context.Context) error {
 		firstErr = ex.assess()
 	}
 	for _, s := range ex.report.Steps {
-		if s.Status == Cancelled && s.Message == "" {
+		if s.Status == runs.Cancelled && s.Message == "" {
 			s.Message = "not run"
 		}
 	}
@@ -480,8 +413,8 @@ func (ex *execution) assess() error {
 		memo[name] = ""
 		v := ""
 		switch s := ex.steps[name]; {
-		case s != nil && s.Status == Succeeded:
-		case s != nil && s.Status == Failed:
+		case s != nil && s.Status == runs.Succeeded:
+		case s != nil && s.Status == runs.Failed:
 			v = name
 		default:
 			for _, d := range ex.deps[name] {
@@ -521,7 +454,7 @@ func (ex *execution) ready(task string, done map[string]bool) bool {
 	return true
 }
 
-func (ex *execution) setStep(name string, f func(*StepReport)) {
+func (ex *execution) setStep(name string, f func(*runs.StepReport)) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	f(ex.steps[name])
@@ -537,11 +470,11 @@ func (ex *execution) scope() map[string]any {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	for _, s := range ex.report.Steps {
-		if s.Status == Succeeded || s.Status == Failed {
+		if s.Status == runs.Succeeded || s.Status == runs.Failed {
 			m["tasks."+s.Name+".status"] = statusPhase(s.Status)
 			m["tasks."+s.Name+".exitCode"] = fmt.Sprint(s.ExitCode)
 		}
-		if s.Status == Skipped {
+		if s.Status == runs.Skipped {
 			m["tasks."+s.Name+".status"] = "Skipped"
 		}
 		for k, v := range s.Outputs {
@@ -551,8 +484,8 @@ func (ex *execution) scope() map[string]any {
 	return m
 }
 
-func statusPhase(s Status) string {
-	if s == Succeeded {
+func statusPhase(s runs.Status) string {
+	if s == runs.Succeeded {
 		return "Succeeded"
 	}
 	return "Failed"

@@ -21,6 +21,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run/internal/fake"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // The fake components are one small program (testdata/fakecomponent),
@@ -172,7 +173,7 @@ func (h *harness) fs() (string, artifact.Location) {
 	return store, loc
 }
 
-func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*Report, error) {
+func (h *harness) run(p *dsl.Pipeline, opts ...Option) (*runs.Report, error) {
 	h.t.Helper()
 	return Run(context.Background(), h.template(p), h.options(opts...)...)
 }
@@ -212,7 +213,7 @@ func TestRunOrderOutputsAndSummary(t *testing.T) {
 	before("a", "b")
 	before("b", "c")
 	for _, s := range rep.Steps {
-		if s.Status != Succeeded {
+		if s.Status != runs.Succeeded {
 			t.Errorf("step %s: %s %s", s.Name, s.Status, s.Message)
 		}
 	}
@@ -297,16 +298,16 @@ func TestRunFailureStopsWithMessage(t *testing.T) {
 	if !strings.Contains(strings.Join(se.Tail, "\n"), "about to fail: line one") {
 		t.Errorf("stderr tail %q lacks the component's output", se.Tail)
 	}
-	if got := rep.Step("slow").Status; got != Cancelled {
+	if got := rep.Step("slow").Status; got != runs.Cancelled {
 		t.Errorf("slow: %s, want cancelled", got)
 	}
-	if got := rep.Step("after-bad").Status; got != Cancelled {
+	if got := rep.Step("after-bad").Status; got != runs.Cancelled {
 		t.Errorf("after-bad: %s, want cancelled (never started)", got)
 	}
 	if iv := h.intervals(); iv["after-bad"][0] != 0 {
 		t.Error("after-bad started")
 	}
-	if rep.Step("bad").Status != Failed {
+	if rep.Step("bad").Status != runs.Failed {
 		t.Errorf("bad: %s", rep.Step("bad").Status)
 	}
 }
@@ -335,11 +336,11 @@ func TestRunGateFailureSkipsConditionalSteps(t *testing.T) {
 		t.Fatalf("a failed gate whose guarded last step is skipped: %v, want the gate's StepError as on Argo", err)
 	}
 	g := rep.Step("fake-gate")
-	if g.Status != Failed || g.ExitCode != component.ExitGate || g.Outputs["passed"] != "false" {
+	if g.Status != runs.Failed || g.ExitCode != component.ExitGate || g.Outputs["passed"] != "false" {
 		t.Errorf("gate: %+v", g)
 	}
 	for _, name := range []string{"export", "package"} {
-		if s := rep.Step(name); s.Status != Skipped {
+		if s := rep.Step(name); s.Status != runs.Skipped {
 			t.Errorf("%s: %s, want skipped", name, s.Status)
 		}
 	}
@@ -374,7 +375,7 @@ func TestRunGatePassPassesResults(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, h.log.String())
 	}
 	for _, s := range rep.Steps {
-		if s.Status != Succeeded {
+		if s.Status != runs.Succeeded {
 			t.Errorf("%s: %s", s.Name, s.Status)
 		}
 	}
@@ -397,7 +398,7 @@ func TestRunRetries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, h.log.String())
 	}
-	if s := rep.Step("fake-src"); s.Attempts != 3 || s.Status != Succeeded {
+	if s := rep.Step("fake-src"); s.Attempts != 3 || s.Status != runs.Succeeded {
 		t.Errorf("attempts %d status %s, want 3 succeeded", s.Attempts, s.Status)
 	}
 
@@ -422,7 +423,7 @@ func TestRunDeadlineKills(t *testing.T) {
 	if !errors.As(err, &se) || !strings.Contains(se.Message, "deadline") {
 		t.Fatalf("want a deadline StepError, got %v", err)
 	}
-	if s := rep.Step("fake-src"); s.Status != Failed {
+	if s := rep.Step("fake-src"); s.Status != runs.Failed {
 		t.Errorf("status %s", s.Status)
 	}
 }
@@ -470,6 +471,14 @@ func TestEvalCondition(t *testing.T) {
 		{"x == y || y == y", true, false},
 		{"true", true, false},
 		{"maybe", false, true},
+		// What only Argo's govaluate semantics give (the old hand parser
+		// refused these): numbers, regexps, negation, parentheses.
+		{"0.93 >= 0.9", true, false},
+		{"3 < 2", false, false},
+		{"'v12' =~ '^v[0-9]+$'", true, false},
+		{"!(a == b) && (c == c || d == e)", true, false},
+		{"passed == true", false, false},
+		{"1 +", false, true},
 	} {
 		got, err := evalCondition(tc.in)
 		if (err != nil) != tc.err || got != tc.want {

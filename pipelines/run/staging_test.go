@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 	"os"
 	"strings"
 	"testing"
@@ -70,11 +71,11 @@ func TestPruneStaging(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			rep, err := PruneStaging(ctx, loc, 24*time.Hour, true)
+			rep, err := runs.PruneStaging(ctx, loc, 24*time.Hour, true)
 			if err != nil || rep.Areas != 3 || rep.Objects != 3 || rep.Live != 2 {
 				t.Fatalf("dry run: %+v, %v; want 3 areas, 3 objects, 2 kept", rep, err)
 			}
-			if rep, err = PruneStaging(ctx, loc, 24*time.Hour, false); err != nil || rep.Areas != 3 {
+			if rep, err = runs.PruneStaging(ctx, loc, 24*time.Hour, false); err != nil || rep.Areas != 3 {
 				t.Fatalf("PruneStaging: %+v, %v", rep, err)
 			}
 			files, err := artifact.ListStaging(ctx, loc.Store, key("runs/"))

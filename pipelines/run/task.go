@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/Knetic/govaluate"
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v3/util/expr/argoexpr"
 	"github.com/argoproj/argo-workflows/v3/util/expr/env"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // runTask runs one task to the end (with retries) and records it. It
@@ -38,7 +40,7 @@ func (ex *execution) runTask(ctx context.Context, t wfv1.DAGTask) error {
 	tmpl := templateByName(ex.tmpl, t.Template)
 	res, err := ex.attempts(ctx, t, tmpl)
 	secs := time.Since(start).Seconds()
-	ex.setStep(t.Name, func(s *StepReport) {
+	ex.setStep(t.Name, func(s *runs.StepReport) {
 		s.Seconds = secs
 		s.Attempts = res.attempts
 		s.ExitCode = res.exitCode
@@ -47,11 +49,11 @@ func (ex *execution) runTask(ctx context.Context, t wfv1.DAGTask) error {
 		s.Cached = res.summary != nil && res.summary.Cache == component.CacheHit
 		switch {
 		case err == nil:
-			s.Status = Succeeded
+			s.Status = runs.Succeeded
 		case ctx.Err() != nil && res.exitCode != 0 && !res.deadline:
-			s.Status, s.Message = Cancelled, "stopped: another step failed"
+			s.Status, s.Message = runs.Cancelled, "stopped: another step failed"
 		default:
-			s.Status, s.Message = Failed, err.Error()
+			s.Status, s.Message = runs.Failed, err.Error()
 		}
 	})
 	if err == nil {
@@ -414,51 +416,36 @@ func readSummary(p string) *component.Summary {
 	return &s
 }
 
-// evalCondition evaluates a substituted Argo `when`: comparisons a == b or
-// a != b (operands bare or quoted), or true/false, joined by && and ||.
+// evalCondition evaluates a substituted Argo `when` as Argo's controller
+// does (workflow/controller/steps.go shouldExecute, v3.7.18): a govaluate
+// expression whose bare words are strings, so "passed == true", numeric
+// comparisons ("0.93 >= 0.9"), regular expressions ('v1' =~ 'v[0-9]'),
+// !, && and || and parentheses all mean on one machine what they mean on
+// the cluster; a result that is not a boolean is an error.
 func evalCondition(s string) (bool, error) {
-	s = strings.TrimSpace(s)
-	for _, or := range strings.Split(s, "||") {
-		all := true
-		for _, and := range strings.Split(or, "&&") {
-			ok, err := evalComparison(strings.TrimSpace(and))
-			if err != nil {
-				return false, err
-			}
-			all = all && ok
-		}
-		if all {
-			return true, nil
+	expr, err := govaluate.NewEvaluableExpression(s)
+	if err != nil {
+		return false, fmt.Errorf("invalid when expression %q: %w (hint: quote the operand)", s, err)
+	}
+	tokens := expr.Tokens()
+	for i, tok := range tokens {
+		if tok.Kind == govaluate.VARIABLE {
+			tok.Kind = govaluate.STRING
+			tokens[i] = tok
 		}
 	}
-	return false, nil
-}
-
-func evalComparison(s string) (bool, error) {
-	for _, op := range []string{"!=", "=="} {
-		if i := strings.Index(s, op); i >= 0 {
-			a, b := unquote(s[:i]), unquote(s[i+len(op):])
-			if strings.Contains(b, "==") || strings.Contains(b, "!=") {
-				return false, fmt.Errorf("unsupported condition %q", s)
-			}
-			return (a == b) == (op == "=="), nil
-		}
+	if expr, err = govaluate.NewEvaluableExpressionFromTokens(tokens); err != nil {
+		return false, fmt.Errorf("parsing when expression %q: %w", s, err)
 	}
-	switch unquote(s) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
+	v, err := expr.Evaluate(nil)
+	if err != nil {
+		return false, fmt.Errorf("evaluating when expression %q: %w", s, err)
 	}
-	return false, fmt.Errorf("unsupported condition %q: want a == b, a != b, true or false", s)
-}
-
-func unquote(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
-		return s[1 : len(s)-1]
+	ok, isBool := v.(bool)
+	if !isBool {
+		return false, fmt.Errorf("when expression %q gives %v, not a boolean", s, v)
 	}
-	return s
+	return ok, nil
 }
 
 func firstLine(s string) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/scoring"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // buildBinaries builds the score component and the tweetflow CLI (the
@@ -156,7 +157,7 @@ func TestLocalRunScoresEveryShard(t *testing.T) {
 			}
 			items := 0
 			for _, s := range rep.Steps {
-				if s.Status != run.Succeeded {
+				if s.Status != runs.Succeeded {
 					t.Errorf("%s: %s (%s)", s.Name, s.Status, s.Message)
 				}
 				if strings.HasPrefix(s.Name, "score(") {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // The checked-in template with the step cache: an identical second run
@@ -26,7 +27,7 @@ func TestLocalRunStepCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	runOnce := func(id string, params map[string]string) *run.Report {
+	runOnce := func(id string, params map[string]string) *runs.Report {
 		t.Helper()
 		p := map[string]string{"store": filepath.Join(dir, "store"), "run-id": id, "sources": src}
 		for k, v := range params {
@@ -38,11 +39,11 @@ func TestLocalRunStepCache(t *testing.T) {
 		}
 		return rep
 	}
-	ran := func(rep *run.Report) []string {
+	ran := func(rep *runs.Report) []string {
 		var out []string
 		for _, s := range rep.Steps {
 			// Components only: fan-out plans, gathers and parents have no summary.
-			if s.Status == run.Succeeded && s.Summary != nil && !s.Cached {
+			if s.Status == runs.Succeeded && s.Summary != nil && !s.Cached {
 				out = append(out, s.Name)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
 
 // buildStageFake builds testdata/stagefake once and links it under every
@@ -60,18 +61,18 @@ func TestLocalRunOfTheTemplate(t *testing.T) {
 			if gate == "pass" && err != nil {
 				t.Fatalf("run: %v\n%s", err, log.String())
 			}
-			want := map[string]run.Status{}
+			want := map[string]runs.Status{}
 			for _, c := range stages.All {
-				want[c.Name] = run.Succeeded
+				want[c.Name] = runs.Succeeded
 			}
 			if gate == "fail" {
-				want["evaluate-gate"] = run.Failed
-				want["export-onnx"] = run.Skipped
-				want["build-serving-image"] = run.Skipped
+				want["evaluate-gate"] = runs.Failed
+				want["export-onnx"] = runs.Skipped
+				want["build-serving-image"] = runs.Skipped
 			}
 			for _, s := range rep.Steps {
 				if _, ok := want[s.Name]; !ok {
-					want[s.Name] = run.Succeeded // the fan-out's plan, items and gather
+					want[s.Name] = runs.Succeeded // the fan-out's plan, items and gather
 				}
 				if s.Status != want[s.Name] {
 					t.Errorf("%s: %s (%s), want %s", s.Name, s.Status, s.Message, want[s.Name])

@@ -16,6 +16,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/run"
+	"github.com/tweetflow/tweetflow/pipelines/runs"
 	"github.com/tweetflow/tweetflow/pipelines/training"
 )
 
@@ -112,7 +113,7 @@ func TestLocalRunRetriesAndDeadlinesOfTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, log.String())
 	}
-	if s := rep.Step("clean"); s.Status != run.Succeeded || s.Attempts != 2 {
+	if s := rep.Step("clean"); s.Status != runs.Succeeded || s.Attempts != 2 {
 		t.Errorf("flaky clean: %s after %d attempts, want succeeded after 2", s.Status, s.Attempts)
 	}
 	if !strings.Contains(log.String(), "[clean] attempt 1 failed (exit code 1); retrying") {
@@ -135,10 +136,10 @@ func TestLocalRunRetriesAndDeadlinesOfTheTemplate(t *testing.T) {
 	if err == nil || !errorsAs(err, &se) || se.Step != "clean" || !strings.Contains(se.Message, "deadline of 1s exceeded") {
 		t.Fatalf("want clean killed by its deadline, got %v", err)
 	}
-	if s := rep.Step("clean"); s.Status != run.Failed || s.Attempts != limit+1 {
+	if s := rep.Step("clean"); s.Status != runs.Failed || s.Attempts != limit+1 {
 		t.Errorf("clean: %s after %d attempts, want failed after %d", s.Status, s.Attempts, limit+1)
 	}
-	if s := rep.Step("balance-split"); s.Status != run.Cancelled {
+	if s := rep.Step("balance-split"); s.Status != runs.Cancelled {
 		t.Errorf("balance-split after a failed clean: %s", s.Status)
 	}
 }

@@ -1,4 +1,4 @@
-package run
+package runs
 
 import (
 	"fmt"
@@ -7,7 +7,77 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tweetflow/tweetflow/internal/component"
 )
+
+// Status of a step.
+type Status string
+
+// Step statuses.
+const (
+	Succeeded Status = "succeeded"
+	Failed    Status = "failed"
+	Skipped   Status = "skipped"   // its when condition was false
+	Cancelled Status = "cancelled" // stopped or never started because another step failed
+)
+
+// StepReport is what happened to one task.
+type StepReport struct {
+	Name     string  `json:"name"`
+	Template string  `json:"template"`
+	Status   Status  `json:"status"`
+	ExitCode int     `json:"exit_code"`
+	Attempts int     `json:"attempts"`
+	Seconds  float64 `json:"seconds"`
+	// Outputs are the task's output parameters.
+	Outputs map[string]string `json:"outputs,omitempty"`
+	// Summary is the component's run summary, when it wrote one.
+	Summary *component.Summary `json:"summary,omitempty"`
+	// Message explains a failure or a skip.
+	Message string `json:"message,omitempty"`
+	// Cached is true when the component restored its outputs from the
+	// step cache instead of running (its summary says cache: hit).
+	Cached bool `json:"cached,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Workflow string `json:"workflow"`
+	UID      string `json:"uid"`
+	// RunID is the run-id parameter, or the UID when it is empty.
+	RunID   string            `json:"run_id"`
+	Params  map[string]string `json:"params"`
+	Steps   []*StepReport     `json:"steps"`
+	Seconds float64           `json:"seconds"`
+}
+
+// CacheCounts counts the steps that restored their outputs from the step
+// cache (hits) and those that ran with the cache on (misses).
+func (r *Report) CacheCounts() (hits, misses int) {
+	for _, s := range r.Steps {
+		if s.Summary == nil || s.Status != Succeeded {
+			continue
+		}
+		switch s.Summary.Cache {
+		case component.CacheHit:
+			hits++
+		case component.CacheMiss:
+			misses++
+		}
+	}
+	return hits, misses
+}
+
+// Step returns the named step's report, or nil.
+func (r *Report) Step(name string) *StepReport {
+	for _, s := range r.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
 
 // WriteTable prints one row per step: status, seconds, rows in and out
 // (from the component's summary), then a row per output URI and result.

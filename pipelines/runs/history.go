@@ -1,4 +1,4 @@
-package run
+package runs
 
 import (
 	"context"
@@ -133,7 +133,7 @@ func readRuns(ctx context.Context, loc artifact.Location, id string) (map[string
 		if len(parts) != 3 || parts[2] != artifact.SummaryFile { // nothing deeper
 			continue
 		}
-		s, err := loadSummary(ctx, loc.Store, o.Key)
+		s, err := LoadSummary(ctx, loc.Store, o.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -170,7 +170,8 @@ func (r *RunInfo) finish() {
 	}
 }
 
-func loadSummary(ctx context.Context, st artifact.Store, key string) (*component.Summary, error) {
+// LoadSummary reads the run summary (_summary.json) of a step at key.
+func LoadSummary(ctx context.Context, st artifact.Store, key string) (*component.Summary, error) {
 	rc, err := st.Open(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading step summary %q: %w", st.URI(key), err)
