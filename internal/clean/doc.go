@@ -79,10 +79,7 @@
 // labels, the other decides), and (row, decision) is read back in row
 // order by ProcessAll. Sort buffers take at most the spill memory (48 MiB
 // by default); the disk holds about 24 bytes a row for the ids, 16 for
-// the keys and 8 for the decisions. Measured with hack/bench.sh (RT=1,
-// the corpus of hack/gencorpus) for the clean stage process: peak RSS
-// 191 / 214 / 202 / 211 MiB at 0.4M / 1.6M / 4M / 10M rows on disk,
-// against 206 / 245 / 280 / 523 MiB with the hash tables; clean CPU time
-// is the same up to 1.6M rows (8.1 s vs 8.2 s) and half at 10M (47 s vs
-// 99 s: the 500 MiB tables miss the caches).
+// the keys and 8 for the decisions. hack/bench.sh
+// (RT=1) measures both modes' memory and time; the figures are in
+// docs/benchmarks.md.
 package clean

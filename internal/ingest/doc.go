@@ -175,16 +175,9 @@
 // U+FFFD). Differential tests (jsonfast_test.go) run both paths on edge
 // cases, on the demo and real tweets as JSONL (and on files named in
 // $TWEETFLOW_JSONL_DIFF), and in two fuzz targets (FuzzJSONLFast,
-// FuzzJSONLFastFields). Measured 2026-11-22 on 2 cores at load average
-// 0.9-3.0 (other builds running): go test -bench ReadJSONL (the 90k
-// shared tweets as gencorpus JSONL, in memory) 0.3M-0.53M rows/s and
-// 16.8 allocations a row through encoding/json, 2.6M-3.1M rows/s and 1.0
-// through the scanner. The ingest component on 1.6M gencorpus rows
-// (--rows 1600000 --seed 1, 268 MiB; --progress none, local store) took
-// 4.2-5.4 s wall (295k-380k rows/s, 4.9-5.9 user CPU-s) before and
-// 1.4-1.9 s (0.86M-1.16M rows/s, 1.8-2.4 user CPU-s, 85-95 MB RSS) after,
-// writing byte-identical Parquet shards; the same rows as Sentiment140
-// CSV took 1.6-1.8 s in the same runs.
+// FuzzJSONLFastFields). BenchmarkReadJSONL and the ingest
+// component's benchmark measure both paths; the figures are in
+// docs/benchmarks.md.
 //
 // # Tables
 //

@@ -106,22 +106,9 @@
 //
 // # Speed
 //
-// Measured with `go test -run '^$' -bench . -benchtime 5x ./internal/scoring/`
-// on 20k real tweets (NLTK samples) and a random-weight model of the
-// production shape (dim 50, 100k buckets, word and character n-grams), on
-// a 2-core machine shared with other builds (load average 11-13, so wall
-// rates varied 2-3x between runs; rates per CPU second of this process are
-// steadier): Scorer alone 100k-130k tweets/cpu-s (batches of 32 and 512;
-// 35k-130k tweets/s wall); the whole stream (JSONL parse, batches of 512,
-// score, store) into Parquet ~86k tweets/cpu-s (36k-67k tweets/s wall),
-// into a local PostgreSQL ~73k tweets/cpu-s (20k-28k tweets/s wall, the
-// server's own CPU not counted). From Kafka (BenchmarkKafka: an
-// in-process kfake broker, 3 partitions, a fresh consumer group per
-// iteration, commits included) in the same run as the file path at load
-// average ~25: 9.4k tweets/s wall and 57k tweets/cpu-s (broker included)
-// against 8.8k and 52k for file -> PostgreSQL. Scoring through the model
-// server (BenchmarkKafka/server beside BenchmarkKafka/inprocess): see
-// docs/benchmarks.md. Running the ONNX graph is three quarters
-// of the scoring time; cleaning (done twice: for clean_text, then again
-// idempotently inside the model) is under a tenth.
+// BenchmarkScorer, BenchmarkStream and BenchmarkKafka (`go test -run '^$'
+// -bench . ./internal/scoring/`; `make bench` runs them) measure the
+// scorer alone, the whole stream into Parquet and PostgreSQL, and the
+// Kafka path in process and through the model server. Their figures, with
+// the command and the machine's load, are in docs/benchmarks.md.
 package scoring

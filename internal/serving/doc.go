@@ -78,23 +78,7 @@
 //
 // # Performance
 //
-// Measured on the 2-core machine of the project with the demo model
-// (14,814 words, 100,000 buckets, 50-d) and the tweets of
-// twitter-2016test-A, before and after the featurizer's lookup table and
-// the shared chunks: SKIP_PEER=1 DURATION=8s chrt -f 10
-// hack/bench-serve.sh, four runs each, alternating, medians (load1 at the
-// start of a run 1.0-3.5, mostly the benchmark's own), server CPU per
-// request and tweets/s:
-//
-//	batch of 100:   950 µs -> 591 µs (-38%), 195k -> 310k tweets/s
-//	batch of 1000: 9.15 ms -> 5.43 ms (-41%), 205k -> 346k tweets/s
-//	single text:   55.9k -> 58.8k req/s; open-loop p99 at 5000 req/s
-//	               1.36 ms -> 1.34 ms
-//
-// BenchmarkRealBodies (in process, median of 5): batch of 100 9.56 ->
-// 6.20 µs CPU per text, 106k -> 254k texts/s (one client: both cores now
-// work on a batch of 100), 270 -> 78 allocations per request; batch of
-// 1000 9.47 -> 5.68 µs CPU per text. The CPU per text is now about 40%
-// featurizer (a quarter of that the tokenizer), 30% graph (20% the
-// embedding bag, memory bound), 13% cleaning, the rest JSON and HTTP.
+// hack/bench-serve.sh (wrk and an open-loop generator, beside a Flask
+// peer) and BenchmarkRealBodies measure the server; their figures, with
+// the command and the machine's load, are in docs/benchmarks.md.
 package serving
