@@ -655,9 +655,6 @@ func (e *Env) Output(name string) *artifact.Output {
 	return o
 }
 
-// StoreRoot is the resolved --store location.
-func (e *Env) StoreRoot() artifact.Location { return e.store }
-
 // S3Config is the S3 connection settings from flags/env.
 func (e *Env) S3Config() artifact.S3Config { return e.s3 }
 

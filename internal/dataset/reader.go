@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -289,33 +288,6 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 		return fe.err
 	}
 	return err
-}
-
-// ReadFile streams the rows of a local Parquet shard to fn (see ReadShard).
-func ReadFile(path string, fn func(*Tweet) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading dataset %q: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("reading dataset %q: %w", path, err)
-	}
-	var fe fnError
-	err = readShard(context.Background(), f, st.Size(), func(t *Tweet) error {
-		if err := fn(t); err != nil {
-			return fnError{err}
-		}
-		return nil
-	})
-	if errors.As(err, &fe) {
-		return fe.err
-	}
-	if err != nil {
-		return fmt.Errorf("reading dataset %q: %w", path, err)
-	}
-	return nil
 }
 
 // ShardFiles lists the Parquet shard names of a committed output, in name

@@ -41,19 +41,6 @@ func (c Compression) String() string {
 	return fmt.Sprintf("Compression(%d)", int(c))
 }
 
-// ParseCompression parses "zstd", "snappy" or "none".
-func ParseCompression(s string) (Compression, error) {
-	switch s {
-	case "zstd":
-		return Zstd, nil
-	case "snappy":
-		return Snappy, nil
-	case "none", "uncompressed":
-		return Uncompressed, nil
-	}
-	return 0, fmt.Errorf("parsing compression %q: want zstd, snappy or none", s)
-}
-
 func (c Compression) codec() compress.Compression {
 	switch c {
 	case Zstd:

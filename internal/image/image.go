@@ -3,14 +3,9 @@ package image
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"maps"
 	"net/http"
-	"os"
-	"path"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -155,48 +150,4 @@ func Push(ctx context.Context, img v1.Image, ref string, insecure bool, transpor
 		return "", err
 	}
 	return r.Context().Digest(d.String()).String(), nil
-}
-
-// FilesFromDir reads every regular file under dir into layer entries
-// below target (modes kept, owner root). Symlinks and special files are
-// skipped.
-func FilesFromDir(dir, target string) ([]File, error) {
-	var files []File
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		files = append(files, File{Path: path.Join(target, filepath.ToSlash(rel)), Mode: info.Mode().Perm() | 0o444, Data: b})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading folder %q: %w", dir, err)
-	}
-	slices.SortFunc(files, func(a, b File) int { return compareStrings(a.Path, b.Path) })
-	return files, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -28,9 +28,6 @@ type File struct {
 	UID, GID int
 }
 
-// Dir returns a folder entry.
-func Dir(p string, perm fs.FileMode) File { return File{Path: p, Mode: fs.ModeDir | perm} }
-
 // Layer builds a deterministic uncompressed tar of files (gzip-compressed
 // as an OCI layer): entries sorted by path, missing parent folders added
 // (0755, root), every time set to mtime, no user or group names. The same

@@ -31,9 +31,6 @@ type Classifier struct {
 	Labels []string
 }
 
-// Classes returns the number of output classes.
-func (c *Classifier) Classes() int { return c.Output.Out }
-
 // Validate reports whether the shapes of c are consistent.
 func (c *Classifier) Validate() error {
 	if c == nil {

@@ -50,17 +50,8 @@ func WithProducer(name, version string) Option {
 	return func(c *exportConfig) { c.producerName, c.producerVersion = name, version }
 }
 
-// WithDomain sets the model's reverse-DNS domain (default "tweetflow").
-func WithDomain(d string) Option { return func(c *exportConfig) { c.domain = d } }
-
-// WithGraphName sets the graph name (default "tweetflow_classifier").
-func WithGraphName(n string) Option { return func(c *exportConfig) { c.graphName = n } }
-
 // WithDocString sets the model's doc string.
 func WithDocString(s string) Option { return func(c *exportConfig) { c.docString = s } }
-
-// WithGraphDocString sets the graph's doc string.
-func WithGraphDocString(s string) Option { return func(c *exportConfig) { c.graphDoc = s } }
 
 // WithMetadata adds a metadata_props entry, e.g. the tokenizer settings as
 // JSON. Later calls with the same key win; an explicit LabelsKey entry

@@ -123,9 +123,6 @@ type loadConfig struct {
 // WithS3 sets the S3 connection settings used for s3:// URIs.
 func WithS3(cfg artifact.S3Config) LoadOption { return func(c *loadConfig) { c.s3 = cfg } }
 
-// WithVersion overrides the model version read from the model.
-func WithVersion(v string) LoadOption { return func(c *loadConfig) { c.version = v } }
-
 // Load loads the model folder at uri: a local path, file:// or s3:// URI.
 // When the folder is a committed artifact (it has a _SUCCESS.json manifest)
 // the files are checked against the manifest's SHA-256 sums; an s3 folder

@@ -213,12 +213,6 @@ func compilePhrase(s string) (phrase, bool) {
 	return p, true
 }
 
-// match reports whether the phrase occurs in the input: as consecutive
-// words (word boundaries, case-insensitive), or as a hashtag/mention whose
-// body is the phrase written as one word ("#deeplearning" for "deep
-// learning"; camel-case tags such as "#DeepLearning" are split into words).
-func (p *phrase) match(in *Input) bool { return p.matchIn(in, true) }
-
 // matchIn is match; with tags false only the words outside hashtags and
 // mentions count.
 func (p *phrase) matchIn(in *Input, tags bool) bool {

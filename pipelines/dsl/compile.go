@@ -67,11 +67,6 @@ func Version(v string) CompileOption { return func(c *compileConfig) { c.version
 // S3SecretKeys); empty disables the secret env.
 func S3Secret(name string) CompileOption { return func(c *compileConfig) { c.s3Secret = name } }
 
-// ImagePullPolicy sets the containers' pull policy (default: Kubernetes').
-func ImagePullPolicy(p string) CompileOption {
-	return func(c *compileConfig) { c.pullPolicy = apiv1.PullPolicy(p) }
-}
-
 // Parallelism limits the tasks of the DAG that run at once on a cluster
 // (the entrypoint template's parallelism; 0: no limit), fan-out items
 // included. Argo takes it as a number in the template, not a parameter.

@@ -48,9 +48,6 @@ type Option func(*Pipeline)
 // WithDescription sets the pipeline's description (shown in the Argo UI).
 func WithDescription(d string) Option { return func(p *Pipeline) { p.description = d } }
 
-// WithStoreDefault sets the default of the store parameter (DefaultStore otherwise).
-func WithStoreDefault(uri string) Option { return func(p *Pipeline) { p.storeDefault = uri } }
-
 // New starts a pipeline. It always has the store and run-id parameters.
 func New(name string, opts ...Option) *Pipeline {
 	p := &Pipeline{name: name, storeDefault: DefaultStore}

@@ -63,12 +63,6 @@ func (m *Model) Labels() []string { return m.labels }
 // Dim returns the embedding dimension.
 func (m *Model) Dim() int { return m.dim }
 
-// Hidden returns the hidden layer width, 0 without a hidden layer.
-func (m *Model) Hidden() int { return m.hidden }
-
-// Rows returns the number of embedding rows.
-func (m *Model) Rows() int { return m.rows }
-
 // Weights returns the parameters, sharing memory with the model: do not
 // modify them.
 func (m *Model) Weights() Weights {

@@ -126,10 +126,6 @@ type settings struct {
 	progressEvery int64
 }
 
-// WithParams replaces all hyper-parameters at once (options given after it
-// still apply).
-func WithParams(p Params) Option { return func(s *settings) { s.Params = p } }
-
 // WithArch selects SkipGram (default) or CBOW.
 func WithArch(a Arch) Option { return func(s *settings) { s.Arch = a } }
 

@@ -24,14 +24,6 @@ func init() {
 	}
 }
 
-// negLogSigmoid returns -log(sigma(x)) exactly; used outside the table range.
-func negLogSigmoid(x float32) float32 {
-	if x > 0 {
-		return float32(math.Log1p(math.Exp(-float64(x))))
-	}
-	return float32(-float64(x) + math.Log1p(math.Exp(float64(x))))
-}
-
 // aliasEntry is one cell of Walker's alias table.
 type aliasEntry struct {
 	prob  uint32 // keep the cell's own index when rnd32 < prob
