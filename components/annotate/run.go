@@ -101,7 +101,7 @@ func loadTasks(ctx context.Context, env *component.Env, store *annotate.Store) e
 		env.Log.Info("source table read", "table", table, "rows", n)
 	}
 	if loc, ok := env.Input("model"); ok && len(tasks) > 0 {
-		m, err := serving.Load(ctx, loc.URI(), serving.WithS3(env.S3Config()))
+		m, err := serving.LoadLocation(ctx, loc)
 		if err != nil {
 			return err
 		}

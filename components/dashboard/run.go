@@ -157,7 +157,7 @@ func loadModel(ctx context.Context, env *component.Env) (*dashboard.Model, error
 
 // readSummary reads the run summary at uri; nil when it does not exist.
 func readSummary(ctx context.Context, env *component.Env, uri string) ([]byte, error) {
-	loc, err := artifact.Resolve(ctx, uri, env.S3Config())
+	loc, err := env.Resolver().Resolve(ctx, uri)
 	if err != nil {
 		return nil, fmt.Errorf("reading the run summary %s: %w", uri, err)
 	}

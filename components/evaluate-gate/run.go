@@ -154,7 +154,7 @@ func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) e
 	var names []string
 	var bad int64
 	for _, l := range env.InputList("data") {
-		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
+		loc, ok, err := stageio.CommittedDataset(ctx, l, env.Resolver())
 		if err != nil {
 			return "", bad, err
 		}

@@ -194,7 +194,7 @@ func loadRules(ctx context.Context, env *component.Env, loc artifact.Location) (
 				uri = loc.Store.URI(path.Join(path.Dir(loc.Key), p))
 			}
 		}
-		return serving.Load(ctx, uri, serving.WithS3(env.S3Config()))
+		return serving.Load(ctx, uri, serving.WithResolver(env.Resolver()))
 	}
 	rules, err := weak.ParseRules(name, data, weak.ParseOptions{LoadModel: load})
 	if err != nil {
@@ -243,7 +243,7 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 	var srcNames []string
 	var badRows int64
 	for _, l := range locs {
-		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
+		loc, ok, err := stageio.CommittedDataset(ctx, l, env.Resolver())
 		if err != nil {
 			return err
 		}

@@ -146,7 +146,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 			return err
 		}
 	} else {
-		model, err := serving.Load(ctx, modelLoc.URI(), serving.WithS3(env.S3Config()))
+		model, err := serving.LoadLocation(ctx, modelLoc)
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]i
 				Open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
 			continue
 		}
-		loc, ok, err := stageio.CommittedDataset(ctx, l, env.S3Config())
+		loc, ok, err := stageio.CommittedDataset(ctx, l, env.Resolver())
 		if err != nil {
 			return nil, err
 		}

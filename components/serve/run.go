@@ -42,7 +42,7 @@ func newRun(listening func(net.Addr)) component.RunFunc {
 // SIGTERM/SIGINT), drains and returns nil: the harness exits 0.
 func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
 	log := env.Log
-	src := serving.Source{Locations: env.InputList("model"), S3: env.S3Config()}
+	src := serving.Source{Locations: env.InputList("model"), Resolver: env.Resolver()}
 	if root, ok := env.Input("models-dir"); ok {
 		src.RootLocation = root
 	}

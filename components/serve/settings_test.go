@@ -23,7 +23,7 @@ func TestSettingsTable(t *testing.T) {
 			var got artifact.S3Config
 			ran := false
 			capture := func(_ context.Context, env *component.Env) error {
-				got, ran = env.S3Config(), true
+				got, ran = env.Resolver().S3Config(), true
 				return nil
 			}
 			var stderr strings.Builder

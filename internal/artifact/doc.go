@@ -6,9 +6,13 @@
 // artifacttest, which pins down the exact semantics (key rules, List as a
 // plain string-prefix match sorted by key, ErrNotExist, Abort, Rename).
 //
-// Resolve turns an artifact URI ("s3://bucket/prefix", "file:///abs/path" or
-// a plain path) into a Store and a key, given the S3 connection settings
-// (an S3Config, which package settings resolves from flags and env).
+// A Resolver turns an artifact URI ("s3://bucket/prefix", "file:///abs/path"
+// or a plain path) into a Store and a key. Each binary builds one at its
+// composition root from its S3 settings (an S3Config, which package
+// settings resolves from flags and env, the same way in every binary) and
+// hands it down; it keeps one S3 client per bucket. Stages and libraries
+// take resolved Locations, or the Resolver when they must resolve a URI
+// themselves, and never build S3 settings of their own.
 //
 // On top of the stores, this package decides the run layout in one place:
 //

@@ -145,7 +145,7 @@ func TestFSURI(t *testing.T) {
 	} {
 		got := st.URI(key)
 		// Round trip: Resolve of the URI finds the same file.
-		loc, err := artifact.Resolve(context.Background(), got, artifact.S3Config{})
+		loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(context.Background(), got)
 		if err != nil {
 			t.Fatalf("Resolve(%q): %v", got, err)
 		}
@@ -167,7 +167,7 @@ func TestResolvedStoreKeepsExistingFolders(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(existing, "empty-sibling"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := artifact.Resolve(ctx, filepath.Join(existing, "new", "artifacts"), artifact.S3Config{})
+	loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(ctx, filepath.Join(existing, "new", "artifacts"))
 	if err != nil {
 		t.Fatal(err)
 	}

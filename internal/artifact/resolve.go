@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // S3Config holds the connection settings of the S3 store. Binaries fill it
@@ -32,22 +33,40 @@ type Location struct {
 // URI of the location.
 func (l Location) URI() string { return l.Store.URI(l.Key) }
 
+// A Resolver turns artifact URIs into locations with one set of S3
+// connection settings. A binary builds one at its composition root (from
+// its settings) and hands it down: every s3:// URI it resolves shares one
+// S3 client per bucket, and no stage or library builds S3 settings of its
+// own. A Resolver is safe for concurrent use; the zero value is not
+// usable (NewResolver).
+type Resolver struct {
+	s3     S3Config
+	mu     sync.Mutex
+	stores map[string]*S3 // by bucket
+}
+
+// NewResolver returns a Resolver that connects to S3 with cfg.
+func NewResolver(cfg S3Config) *Resolver {
+	return &Resolver{s3: cfg, stores: map[string]*S3{}}
+}
+
+// S3Config returns the S3 settings the Resolver connects with (to pass
+// them on to a child process's environment, say).
+func (r *Resolver) S3Config() S3Config { return r.s3 }
+
 // Resolve parses an artifact URI: "s3://bucket/prefix", "file:///abs/path"
 // or a plain local path (the embedded default). Schemes are case
 // insensitive.
 //
-// An s3 URI gives an S3 store on the bucket (see NewS3; no request is sent)
-// and the prefix as key. A local path is made absolute and the FS store is
-// rooted at its deepest existing folder (the path itself when it is a
-// folder, its parent when it is a file), with the rest as key: the store
-// never deletes a folder that existed before, and a missing path is not
-// created until something is written.
-func Resolve(ctx context.Context, uri string, cfg S3Config) (Location, error) {
+// An s3 URI gives the Resolver's S3 store on the bucket (see NewS3; no
+// request is sent) and the prefix as key. A local path is resolved by
+// ResolvePath.
+func (r *Resolver) Resolve(ctx context.Context, uri string) (Location, error) {
 	if uri == "" {
 		return Location{}, fmt.Errorf("resolving artifact URI: empty")
 	}
 	if !strings.Contains(uri, "://") {
-		return resolvePath(uri)
+		return ResolvePath(uri)
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
@@ -64,7 +83,7 @@ func Resolve(ctx context.Context, uri string, cfg S3Config) (Location, error) {
 				return Location{}, fmt.Errorf("parsing artifact URI %q: %w", uri, err)
 			}
 		}
-		st, err := NewS3(ctx, u.Host, cfg)
+		st, err := r.bucket(ctx, u.Host)
 		if err != nil {
 			return Location{}, fmt.Errorf("resolving artifact URI %q: %w", uri, err)
 		}
@@ -76,13 +95,33 @@ func Resolve(ctx context.Context, uri string, cfg S3Config) (Location, error) {
 		if u.Path == "" {
 			return Location{}, fmt.Errorf("parsing artifact URI %q: missing path", uri)
 		}
-		return resolvePath(u.Path)
+		return ResolvePath(u.Path)
 	default:
 		return Location{}, fmt.Errorf("parsing artifact URI %q: unsupported scheme %q (use a path, file:// or s3://)", uri, u.Scheme)
 	}
 }
 
-func resolvePath(p string) (Location, error) {
+// bucket returns the one S3 store of the bucket, made on first use.
+func (r *Resolver) bucket(ctx context.Context, name string) (*S3, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st, ok := r.stores[name]; ok {
+		return st, nil
+	}
+	st, err := NewS3(ctx, name, r.s3)
+	if err != nil {
+		return nil, err
+	}
+	r.stores[name] = st
+	return st, nil
+}
+
+// ResolvePath resolves a local path: it is made absolute and the FS store
+// is rooted at its deepest existing folder (the path itself when it is a
+// folder, its parent when it is a file), with the rest as key: the store
+// never deletes a folder that existed before, and a missing path is not
+// created until something is written.
+func ResolvePath(p string) (Location, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return Location{}, fmt.Errorf("resolving path %q: %w", p, err)

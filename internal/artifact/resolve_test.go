@@ -2,9 +2,11 @@ package artifact_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
@@ -52,7 +54,7 @@ func TestResolve(t *testing.T) {
 		{uri: "http://example.com/x", wantErr: "unsupported scheme"},
 	} {
 		t.Run(tc.uri, func(t *testing.T) {
-			loc, err := artifact.Resolve(ctx, tc.uri, cfg)
+			loc, err := artifact.NewResolver(cfg).Resolve(ctx, tc.uri)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -91,5 +93,51 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(base, "dir", "new")); err == nil {
 		t.Error("Resolve created a missing folder")
+	}
+}
+
+// TestResolverSharesOneStorePerBucket: every URI on a bucket resolves to
+// the one S3 store (one client) of the Resolver, also when resolved
+// concurrently; another bucket or another Resolver gets its own.
+func TestResolverSharesOneStorePerBucket(t *testing.T) {
+	ctx := context.Background()
+	cfg := artifact.S3Config{Endpoint: "127.0.0.1:1", Insecure: true} // never contacted
+	r := artifact.NewResolver(cfg)
+	if r.S3Config() != cfg {
+		t.Fatalf("S3Config() = %+v, want %+v", r.S3Config(), cfg)
+	}
+	stores := make([]artifact.Store, 16)
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loc, err := r.Resolve(ctx, fmt.Sprintf("s3://bucket/runs/r%d", i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			stores[i] = loc.Store
+		}()
+	}
+	wg.Wait()
+	for i, st := range stores {
+		if st != stores[0] {
+			t.Fatalf("URI %d on the bucket got store %p, want the shared %p", i, st, stores[0])
+		}
+	}
+	other, err := r.Resolve(ctx, "s3://other/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Store == stores[0] {
+		t.Error("another bucket shares the store of the first")
+	}
+	again, err := artifact.NewResolver(cfg).Resolve(ctx, "s3://bucket/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Store == stores[0] {
+		t.Error("a second Resolver shares the first one's store")
 	}
 }

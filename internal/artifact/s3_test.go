@@ -90,7 +90,7 @@ func TestS3URI(t *testing.T) {
 func TestS3ResolveReachesTheBucket(t *testing.T) {
 	ctx := context.Background()
 	_, srv := newS3(t)
-	loc, err := artifact.Resolve(ctx, "s3://"+srv.Bucket+"/some/prefix/", srv.Config())
+	loc, err := artifact.NewResolver(srv.Config()).Resolve(ctx, "s3://"+srv.Bucket+"/some/prefix/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func (e *Env) cacheLookup(ctx context.Context) (key string, spec *stepcache.Spec
 		return key, &s, nil
 	}
 	resolve := func(ctx context.Context, uri string) (artifact.Location, error) {
-		return artifact.Resolve(ctx, uri, e.s3)
+		return e.resolver.Resolve(ctx, uri)
 	}
 	manifests, err := entry.Check(ctx, resolve)
 	for _, name := range e.outOrder {
@@ -173,7 +173,7 @@ func (e *Env) resetOutputs(ctx context.Context) {
 		if err := o.Abort(ctx); err != nil {
 			e.Log.Warn("discarding staged output", "output", name, "error", err)
 		}
-		loc, err := artifact.Resolve(ctx, o.URI(), e.s3)
+		loc, err := e.resolver.Resolve(ctx, o.URI())
 		if err != nil {
 			loc = e.stepLocation(name)
 		}

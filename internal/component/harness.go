@@ -186,7 +186,7 @@ type Env struct {
 	Stdout   io.Writer // human-readable output (tables, paths)
 
 	store    artifact.Location
-	s3       artifact.S3Config
+	resolver *artifact.Resolver
 	settings settings.Settings
 	// settingText is the text of the contract's own Settings (cache key).
 	settingText map[string]string
@@ -264,7 +264,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		inputs: map[string][]artifact.Location{}, outputs: map[string]*artifact.Output{},
 		settings:    st,
 		settingText: map[string]string{},
-		s3:          st.S3,
+		resolver:    artifact.NewResolver(st.S3),
 		progress:    st.Progress,
 		summaryFile: cc.String(FlagSummaryFile),
 		resultsDir:  cc.String(FlagResultsDir),
@@ -322,7 +322,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		return nil, &UsageError{Err: fmt.Errorf("--%s: %w", FlagStep, err)}
 	}
 	ctx := cc.Context
-	e.store, err = artifact.Resolve(ctx, st.Store, e.s3)
+	e.store, err = e.resolver.Resolve(ctx, st.Store)
 	if err != nil {
 		return nil, &UsageError{Err: fmt.Errorf("--%s: %w", FlagStore, err)}
 	}
@@ -362,7 +362,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 				e.inputs[a.Name] = append(e.inputs[a.Name], artifact.Location{Key: u})
 				continue
 			}
-			loc, err := artifact.Resolve(ctx, u, e.s3)
+			loc, err := e.resolver.Resolve(ctx, u)
 			if err != nil {
 				return nil, &UsageError{Err: fmt.Errorf("--%s: %w", a.Name, err)}
 			}
@@ -372,7 +372,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 	for _, a := range c.Outputs {
 		var loc artifact.Location
 		if v := cc.String(OutputFlag(a.Name)); v != "" {
-			loc, err = artifact.Resolve(ctx, v, e.s3)
+			loc, err = e.resolver.Resolve(ctx, v)
 			if err != nil {
 				return nil, &UsageError{Err: fmt.Errorf("--%s: %w", OutputFlag(a.Name), err)}
 			}
@@ -655,8 +655,11 @@ func (e *Env) Output(name string) *artifact.Output {
 	return o
 }
 
-// S3Config is the S3 connection settings from flags/env.
-func (e *Env) S3Config() artifact.S3Config { return e.s3 }
+// Resolver is the one artifact resolver of the process, built from the
+// S3 settings of the flags and environment: a stage that must resolve a
+// URI it was not given as an input (a model named in a rules file, a
+// dashboard's table of run outputs) resolves it here.
+func (e *Env) Resolver() *artifact.Resolver { return e.resolver }
 
 // Settings are the shared settings the component takes (settings.Common
 // and the contract's Settings), resolved from flags and env.

@@ -38,7 +38,7 @@ func (e *Env) takeLease(ctx context.Context) (*artifact.Lease, context.Context, 
 	e.owner = lease.Owner()
 	for _, name := range e.outOrder {
 		o := e.outputs[name]
-		loc, err := artifact.Resolve(ctx, o.URI(), e.s3)
+		loc, err := e.resolver.Resolve(ctx, o.URI())
 		if err != nil {
 			loc = e.stepLocation(name)
 		}

@@ -22,7 +22,7 @@ func TestSettingsTable(t *testing.T) {
 			var got artifact.S3Config
 			ran := false
 			probe := func(_ context.Context, e *Env) error {
-				got, ran = e.S3Config(), true
+				got, ran = e.Resolver().S3Config(), true
 				return nil
 			}
 			var out, errb bytes.Buffer

@@ -528,7 +528,7 @@ func TestReadOutputEmptyPrefix(t *testing.T) {
 	if _, err := out.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	loc, err := artifact.Resolve(ctx, filepath.Join(dir, "ds"), artifact.S3Config{})
+	loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(ctx, filepath.Join(dir, "ds"))
 	if err != nil {
 		t.Fatal(err)
 	}

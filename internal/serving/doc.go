@@ -7,7 +7,8 @@
 // A model folder is the export-onnx output: model.onnx plus featurizer.json
 // and vocab.txt (the featurizer that maps cleaned text to token ids) and an
 // optional metadata.json. Load reads one from a local path, file:// or
-// s3:// URI (artifact.Resolve); a committed folder (with _SUCCESS.json) has
+// s3:// URI (with the caller's artifact.Resolver), LoadLocation from a
+// location the caller resolved; a committed folder (with _SUCCESS.json) has
 // its files checked against the manifest. Readers trust only committed
 // outputs: an s3 folder must be committed, and a local folder without
 // _SUCCESS.json is served only when it is not a tweetflow output at all (a

@@ -116,12 +116,16 @@ func (m *Model) Graph() *runtime.Model { return m.graph }
 type LoadOption func(*loadConfig)
 
 type loadConfig struct {
-	s3      artifact.S3Config
-	version string
+	resolver *artifact.Resolver
+	version  string
 }
 
-// WithS3 sets the S3 connection settings used for s3:// URIs.
-func WithS3(cfg artifact.S3Config) LoadOption { return func(c *loadConfig) { c.s3 = cfg } }
+// WithResolver sets the artifact resolver of the caller (its composition
+// root's) for the URI given to Load. Default: one with the S3 credential
+// chain and no other S3 settings.
+func WithResolver(r *artifact.Resolver) LoadOption {
+	return func(c *loadConfig) { c.resolver = r }
+}
 
 // Load loads the model folder at uri: a local path, file:// or s3:// URI.
 // When the folder is a committed artifact (it has a _SUCCESS.json manifest)
@@ -132,11 +136,20 @@ func Load(ctx context.Context, uri string, opts ...LoadOption) (*Model, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	loc, err := artifact.Resolve(ctx, uri, cfg.s3)
+	if cfg.resolver == nil {
+		cfg.resolver = artifact.NewResolver(artifact.S3Config{})
+	}
+	loc, err := cfg.resolver.Resolve(ctx, uri)
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", uri, err)
 	}
 	return loadLocation(ctx, loc, uri, cfg)
+}
+
+// LoadLocation loads the model folder at a location the caller already
+// resolved (a component's input), as Load does.
+func LoadLocation(ctx context.Context, loc artifact.Location) (*Model, error) {
+	return loadLocation(ctx, loc, loc.URI(), loadConfig{})
 }
 
 func loadLocation(ctx context.Context, loc artifact.Location, source string, cfg loadConfig) (*Model, error) {

@@ -24,8 +24,9 @@ type Source struct {
 	// Root is a folder (path or URI) with one model folder per version; the
 	// folders are rescanned on every reload.
 	Root string
-	// S3 holds the connection settings for s3:// URIs.
-	S3 artifact.S3Config
+	// Resolver resolves Models and Root (the caller's, built at its
+	// composition root); nil: one with the S3 credential chain only.
+	Resolver *artifact.Resolver
 	// Locations are model folders already resolved by the caller (the
 	// serve component's harness), each one version.
 	Locations []artifact.Location
@@ -94,7 +95,10 @@ func NewRegistry(src Source, opts ...RegistryOption) *Registry {
 	for _, o := range opts {
 		o(r)
 	}
-	r.opts = []LoadOption{WithS3(src.S3)}
+	if r.src.Resolver == nil {
+		r.src.Resolver = artifact.NewResolver(artifact.S3Config{})
+	}
+	r.opts = []LoadOption{WithResolver(r.src.Resolver)}
 	return r
 }
 
@@ -159,7 +163,7 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 			newStamp[uri], newByURI[uri] = st, old
 			continue
 		}
-		m, lerr := loadLocation(ctx, l, uri, loadConfig{s3: r.src.S3})
+		m, lerr := loadLocation(ctx, l, uri, loadConfig{resolver: r.src.Resolver})
 		if lerr != nil {
 			errs = append(errs, lerr)
 			if old != nil {
@@ -242,7 +246,7 @@ func sameModels(a, b []*Model) bool {
 func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 	out := slices.Clone(r.src.Locations)
 	for _, u := range r.src.Models {
-		l, err := artifact.Resolve(ctx, u, r.src.S3)
+		l, err := r.src.Resolver.Resolve(ctx, u)
 		if err != nil {
 			return nil, fmt.Errorf("resolving model %q: %w", u, err)
 		}
@@ -254,7 +258,7 @@ func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 			return out, nil
 		}
 		var err error
-		if root, err = artifact.Resolve(ctx, r.src.Root, r.src.S3); err != nil {
+		if root, err = r.src.Resolver.Resolve(ctx, r.src.Root); err != nil {
 			return nil, fmt.Errorf("resolving models folder %q: %w", r.src.Root, err)
 		}
 	}

@@ -39,7 +39,7 @@ func TestS3Models(t *testing.T) {
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	put("s3-a", t0)
-	m, err := Load(ctx, "s3://"+srv.Bucket+"/models/s3-a", WithS3(srv.Config()))
+	m, err := Load(ctx, "s3://"+srv.Bucket+"/models/s3-a", WithResolver(artifact.NewResolver(srv.Config())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +57,11 @@ func TestS3Models(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(ctx, "s3://"+srv.Bucket+"/models/half", WithS3(srv.Config())); !errors.Is(err, artifact.ErrNotCommitted) {
+	if _, err := Load(ctx, "s3://"+srv.Bucket+"/models/half", WithResolver(artifact.NewResolver(srv.Config()))); !errors.Is(err, artifact.ErrNotCommitted) {
 		t.Fatalf("uncommitted folder: %v", err)
 	}
 	// A registry over the root picks up a newer version on reload.
-	reg := NewRegistry(Source{Root: "s3://" + srv.Bucket + "/models", S3: srv.Config()})
+	reg := NewRegistry(Source{Root: "s3://" + srv.Bucket + "/models", Resolver: artifact.NewResolver(srv.Config())})
 	if _, err := reg.Reload(ctx); err == nil {
 		t.Error("the uncommitted folder should be reported")
 	}

@@ -31,7 +31,7 @@ func TestWatch(t *testing.T) {
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	write("v1", t0)
-	loc, err := artifact.Resolve(context.Background(), root, artifact.S3Config{})
+	loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func ExpandSources(ctx context.Context, locs []artifact.Location, ro ingest.Read
 
 // CommittedDataset reports whether a Sources location is a committed
 // tweetflow dataset (an output with a manifest) and returns it resolved.
-func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Config) (artifact.Location, bool, error) {
+func CommittedDataset(ctx context.Context, l artifact.Location, res *artifact.Resolver) (artifact.Location, bool, error) {
 	if l.Store == nil {
 		// Only an existing folder can be a dataset. Anything else (a file,
 		// a glob, a missing path, a symbolic link loop, a FIFO) is left to
@@ -66,7 +66,7 @@ func CommittedDataset(ctx context.Context, l artifact.Location, s3 artifact.S3Co
 				return l, false, nil
 			}
 		}
-		r, err := artifact.Resolve(ctx, l.Key, s3)
+		r, err := res.Resolve(ctx, l.Key)
 		if err != nil {
 			return l, false, nil // a glob or a missing path: not a dataset
 		}

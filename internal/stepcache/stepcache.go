@@ -264,7 +264,7 @@ func LocalDigest(pattern string) (string, error) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(m, artifact.ManifestName)); err == nil && len(matches) == 1 {
-			loc, err := artifact.Resolve(context.Background(), m, artifact.S3Config{})
+			loc, err := artifact.ResolvePath(m)
 			if err != nil {
 				return "", err
 			}

@@ -114,7 +114,7 @@ func TestEntryOnFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	entryRoundTrip(t, artifact.Location{Store: fs, Key: "tf"}, func(ctx context.Context, uri string) (artifact.Location, error) {
-		return artifact.Resolve(ctx, uri, artifact.S3Config{})
+		return artifact.NewResolver(artifact.S3Config{}).Resolve(ctx, uri)
 	})
 	if _, err := os.Stat(filepath.Join(dir, "tf", "cache", "k1.json")); err != nil {
 		t.Errorf("entry not at <root>/cache/<key>.json: %v", err)
@@ -123,12 +123,12 @@ func TestEntryOnFS(t *testing.T) {
 
 func TestEntryOnS3(t *testing.T) {
 	srv := miniotest.Shared(t)
-	root, err := artifact.Resolve(context.Background(), "s3://"+srv.Bucket+"/tf", srv.Config())
+	root, err := artifact.NewResolver(srv.Config()).Resolve(context.Background(), "s3://"+srv.Bucket+"/tf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	entryRoundTrip(t, root, func(ctx context.Context, uri string) (artifact.Location, error) {
-		return artifact.Resolve(ctx, uri, srv.Config())
+		return artifact.NewResolver(srv.Config()).Resolve(ctx, uri)
 	})
 	// Raw sources in a bucket: a content digest that follows every byte.
 	ctx := context.Background()

@@ -93,14 +93,15 @@ func getenv(cc *ucli.Context) func(string) string {
 	return func(name string) string { v, _ := l(name); return v }
 }
 
-// s3Config resolves the S3 settings from the environment like every
-// tweetflow binary (settings.Resolve); tweetflow has no S3 flags.
-func s3Config(cc *ucli.Context) (artifact.S3Config, error) {
+// resolver is the artifact resolver of the command, with the S3 settings
+// resolved from the environment like every tweetflow binary's
+// (settings.Resolve); tweetflow has no S3 flags.
+func resolver(cc *ucli.Context) (*artifact.Resolver, error) {
 	st, err := settings.Resolve(nil, lookupEnv(cc), settings.S3)
 	if err != nil {
-		return artifact.S3Config{}, usageError{err}
+		return nil, usageError{err}
 	}
-	return st.S3, nil
+	return artifact.NewResolver(st.S3), nil
 }
 
 // App builds the tweetflow CLI; env is the environment (see Main).

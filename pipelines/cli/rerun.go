@@ -99,7 +99,11 @@ func rerunAction(cc *ucli.Context, stdout, stderr io.Writer) error {
 	if _, given := params[dsl.StoreParam]; !given || cc.IsSet("store") {
 		params[dsl.StoreParam] = cc.String("store")
 	}
-	opts := []run.Option{run.WithBinDir(cc.String("bin")), run.WithParams(params)}
+	res, err := resolver(cc)
+	if err != nil {
+		return err
+	}
+	opts := []run.Option{run.WithBinDir(cc.String("bin")), run.WithParams(params), run.WithResolver(res)}
 	if d := cc.String("work-dir"); d != "" {
 		opts = append(opts, run.WithWorkDir(d))
 	}

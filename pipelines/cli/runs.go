@@ -307,11 +307,11 @@ func given(cc *ucli.Context, name string) *ucli.Context {
 }
 
 func resolveStore(cc *ucli.Context) (artifact.Location, error) {
-	s3, err := s3Config(cc)
+	res, err := resolver(cc)
 	if err != nil {
 		return artifact.Location{}, err
 	}
-	loc, err := artifact.Resolve(cc.Context, given(cc, "store").String("store"), s3)
+	loc, err := res.Resolve(cc.Context, given(cc, "store").String("store"))
 	if err != nil {
 		return artifact.Location{}, usageError{fmt.Errorf("--store: %w", err)}
 	}

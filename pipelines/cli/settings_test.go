@@ -14,7 +14,7 @@ import (
 )
 
 // TestSettingsTable feeds the shared environments to the S3 settings path
-// of tweetflow runs, rerun's store and shards (s3Config of the App built
+// of tweetflow runs, rerun's store and shards (resolver of the App built
 // with that environment): they must equal every component's.
 func TestSettingsTable(t *testing.T) {
 	for _, tc := range settingstest.Cases {
@@ -23,7 +23,10 @@ func TestSettingsTable(t *testing.T) {
 			var err error
 			app := App(io.Discard, io.Discard, settings.Map(tc.Env))
 			app.Commands = append(app.Commands, &ucli.Command{Name: "probe", Action: func(cc *ucli.Context) error {
-				got, err = s3Config(cc)
+				var res *artifact.Resolver
+				if res, err = resolver(cc); err == nil {
+					got = res.S3Config()
+				}
 				return nil
 			}})
 			if rerr := app.RunContext(context.Background(), []string{"tweetflow", "probe"}); rerr != nil {

@@ -12,7 +12,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/pipelines/shard"
 )
 
@@ -50,15 +49,15 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 					if (len(sources) == 0) == (ds == "") {
 						return usageError{errors.New("give either --sources or --dataset")}
 					}
-					s3, err := s3Config(cc)
+					res, err := resolver(cc)
 					if err != nil {
 						return err
 					}
 					var items []shard.Item
 					if ds != "" {
-						items, err = shard.PlanDataset(cc.Context, ds, s3)
+						items, err = shard.PlanDataset(cc.Context, ds, res)
 					} else {
-						items, err = shard.Plan(cc.Context, sources, s3, func(path string) {
+						items, err = shard.Plan(cc.Context, sources, res, func(path string) {
 							fmt.Fprintf(cc.App.ErrWriter, "shards plan: warning: %s is empty: skipped\n", path)
 						})
 					}
@@ -103,11 +102,11 @@ func shardsCommand(stdout io.Writer) *ucli.Command {
 					if cc.Int("count") < 1 {
 						return usageError{errors.New("--count must be at least 1")}
 					}
-					s3, err := s3Config(cc)
+					res, err := resolver(cc)
 					if err != nil {
 						return err
 					}
-					loc, err := artifact.Resolve(cc.Context, cc.String("out"), s3)
+					loc, err := res.Resolve(cc.Context, cc.String("out"))
 					if err != nil {
 						return err
 					}

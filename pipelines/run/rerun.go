@@ -100,11 +100,13 @@ func Rerun(ctx context.Context, tmpl *wfv1.WorkflowTemplate, spec RerunSpec, opt
 	if task == nil {
 		return nil, fmt.Errorf("rerunning step %q: the entrypoint is not a DAG", spec.Step)
 	}
-	s3, err := s3Settings(cfg.env)
-	if err != nil {
-		return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
+	res := cfg.resolver
+	if res == nil {
+		if res, err = envResolver(cfg.env); err != nil {
+			return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
+		}
 	}
-	store, err := artifact.Resolve(ctx, ex.report.Params[dsl.StoreParam], s3)
+	store, err := res.Resolve(ctx, ex.report.Params[dsl.StoreParam])
 	if err != nil {
 		return nil, fmt.Errorf("rerunning step %q: %w", spec.Step, err)
 	}
@@ -234,11 +236,15 @@ func toAny(m map[string]string) map[string]any {
 	return out
 }
 
-// s3Settings are the S3 settings of env, the environment the tasks get,
-// resolved as they resolve them (settings.Resolve).
-func s3Settings(env []string) (artifact.S3Config, error) {
+// envResolver is the artifact resolver of env, the environment the tasks
+// get, with the S3 settings resolved as they resolve them
+// (settings.Resolve).
+func envResolver(env []string) (*artifact.Resolver, error) {
 	st, err := settings.Resolve(nil, settings.EnvList(env), settings.S3)
-	return st.S3, err
+	if err != nil {
+		return nil, err
+	}
+	return artifact.NewResolver(st.S3), nil
 }
 
 // readStoredSummary reads <store>/runs/<run>/<step>/_summary.json, or nil.

@@ -52,7 +52,7 @@ func TestRerunIntoNewRun(t *testing.T) {
 	if _, err := Run(ctx, wt, h.options(WithParams(map[string]string{"run-id": "old", "note": "first"}))...); err != nil {
 		t.Fatalf("run: %v\n%s", err, h.log.String())
 	}
-	store, err := artifact.Resolve(ctx, storeDir, artifact.S3Config{})
+	store, err := artifact.NewResolver(artifact.S3Config{}).Resolve(ctx, storeDir)
 	if err != nil {
 		t.Fatal(err)
 	}

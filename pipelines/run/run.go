@@ -17,6 +17,7 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	argotemplate "github.com/argoproj/argo-workflows/v3/util/template"
 
+	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 	"github.com/tweetflow/tweetflow/pipelines/runs"
@@ -37,6 +38,7 @@ type config struct {
 	killGrace time.Duration
 	tailLines int
 	maxWait   time.Duration
+	resolver  *artifact.Resolver
 }
 
 // Option configures Run.
@@ -71,6 +73,12 @@ func WithLog(w io.Writer) Option { return func(c *config) { c.log = w } }
 // Secret-backed env vars of the template are not resolved: a task sees
 // them only when they are set in this environment.
 func WithEnv(env []string) Option { return func(c *config) { c.env = env } }
+
+// WithResolver sets the artifact resolver the executor itself reads the
+// store with (Rerun's past summaries); the composition root builds it from
+// its settings. Default: one built from the task environment's settings
+// (WithEnv), as every task builds its own.
+func WithResolver(r *artifact.Resolver) Option { return func(c *config) { c.resolver = r } }
 
 // WithUID sets the workflow UID (default: a fresh component.NewRunID); it
 // is the run ID when the run-id parameter is empty.

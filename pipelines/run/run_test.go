@@ -145,7 +145,7 @@ func (h *harness) s3() (storeURI string, env []string, loc artifact.Location) {
 	env = []string{"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey,
 		"AWS_REGION=" + miniotest.Region, "S3_FORCE_PATH_STYLE=true", eventsEnv + "=" + h.events, "PATH=/usr/bin:/bin"}
 	storeURI = "s3://" + srv.Bucket + "/tf"
-	loc, err := artifact.Resolve(context.Background(), storeURI, srv.Config())
+	loc, err := artifact.NewResolver(srv.Config()).Resolve(context.Background(), storeURI)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func (h *harness) into(storeURI string, env []string, runID string) []Option {
 func (h *harness) fs() (string, artifact.Location) {
 	h.t.Helper()
 	store := filepath.Join(h.dir, "store")
-	loc, err := artifact.Resolve(context.Background(), store, artifact.S3Config{})
+	loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(context.Background(), store)
 	if err != nil {
 		h.t.Fatal(err)
 	}

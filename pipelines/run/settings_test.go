@@ -18,7 +18,7 @@ func TestSettingsTable(t *testing.T) {
 			for k, v := range tc.Env {
 				env = append(env, k+"="+v)
 			}
-			got, err := s3Settings(env)
+			res, err := envResolver(env)
 			if tc.ErrSource != "" {
 				var se *settings.Error
 				if !errors.As(err, &se) || se.Source != tc.ErrSource {
@@ -29,7 +29,7 @@ func TestSettingsTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.Want {
+			if got := res.S3Config(); got != tc.Want {
 				t.Errorf("S3 = %+v, want %+v", got, tc.Want)
 			}
 		})

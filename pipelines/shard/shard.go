@@ -41,7 +41,7 @@ func Index(i int) string { return fmt.Sprintf("%04d", i) }
 // would read them. Empty local files get no item (ingest would fail on a
 // shard with no rows): each is passed to onEmpty (a warning), and a plan
 // whose files are all empty fails.
-func Plan(ctx context.Context, sources []string, cfg artifact.S3Config, onEmpty func(path string)) ([]Item, error) {
+func Plan(ctx context.Context, sources []string, res *artifact.Resolver, onEmpty func(path string)) ([]Item, error) {
 	var uris, local, empty []string
 	flush := func() error {
 		if len(local) == 0 {
@@ -84,7 +84,7 @@ func Plan(ctx context.Context, sources []string, cfg artifact.S3Config, onEmpty 
 		if err := flush(); err != nil {
 			return nil, err
 		}
-		loc, err := artifact.Resolve(ctx, s, cfg)
+		loc, err := res.Resolve(ctx, s)
 		if err != nil {
 			return nil, fmt.Errorf("planning shards: %w", err)
 		}
@@ -121,8 +121,8 @@ const ShardsMeta = "shards"
 // count), with the folder's URI, or a single item, the dataset itself,
 // when it was not gathered. A fan-out over a dataset thus keeps the shards
 // of the fan-out that wrote it.
-func PlanDataset(ctx context.Context, uri string, cfg artifact.S3Config) ([]Item, error) {
-	loc, err := artifact.Resolve(ctx, uri, cfg)
+func PlanDataset(ctx context.Context, uri string, res *artifact.Resolver) ([]Item, error) {
+	loc, err := res.Resolve(ctx, uri)
 	if err != nil {
 		return nil, fmt.Errorf("planning shards of %q: %w", uri, err)
 	}

@@ -27,7 +27,7 @@ func TestPlanLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var empty []string
-	items, err := shard.Plan(context.Background(), []string{dir, filepath.Join(dir, "a.csv")}, artifact.S3Config{}, func(p string) { empty = append(empty, p) })
+	items, err := shard.Plan(context.Background(), []string{dir, filepath.Join(dir, "a.csv")}, artifact.NewResolver(artifact.S3Config{}), func(p string) { empty = append(empty, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +46,11 @@ func TestPlanLocal(t *testing.T) {
 	if len(empty) != 1 || empty[0] != filepath.Join(dir, "empty.csv") {
 		t.Errorf("empty files reported: %v, want [%s]", empty, filepath.Join(dir, "empty.csv"))
 	}
-	if _, err := shard.Plan(context.Background(), []string{filepath.Join(dir, "*.parquet")}, artifact.S3Config{}, nil); !errors.Is(err, shard.ErrBadSources) {
+	if _, err := shard.Plan(context.Background(), []string{filepath.Join(dir, "*.parquet")}, artifact.NewResolver(artifact.S3Config{}), nil); !errors.Is(err, shard.ErrBadSources) {
 		t.Errorf("a glob matching nothing: %v, want ErrBadSources", err)
 	}
 	// Only empty files: the plan fails, naming them.
-	_, err = shard.Plan(context.Background(), []string{filepath.Join(dir, "empty.csv")}, artifact.S3Config{}, nil)
+	_, err = shard.Plan(context.Background(), []string{filepath.Join(dir, "empty.csv")}, artifact.NewResolver(artifact.S3Config{}), nil)
 	if !errors.Is(err, shard.ErrBadSources) || !strings.Contains(err.Error(), "every source is empty") || !strings.Contains(err.Error(), "empty.csv") {
 		t.Errorf("only empty files: %v, want ErrBadSources naming empty.csv", err)
 	}
@@ -109,7 +109,7 @@ func TestPlanS3(t *testing.T) {
 	}
 	srv := miniotest.Start(t)
 	ctx := context.Background()
-	root, err := artifact.Resolve(ctx, "s3://"+srv.Bucket, srv.Config())
+	root, err := artifact.NewResolver(srv.Config()).Resolve(ctx, "s3://"+srv.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestPlanS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, err := shard.Plan(ctx, []string{"s3://" + srv.Bucket + "/raw"}, srv.Config(), nil)
+	items, err := shard.Plan(ctx, []string{"s3://" + srv.Bucket + "/raw"}, artifact.NewResolver(srv.Config()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,13 +146,13 @@ func TestPlanDataset(t *testing.T) {
 	for i := range 3 {
 		commitShard(t, fs, out.Key+"/"+shard.Dir(shard.Index(i)), map[string]string{"part-00000.parquet": fmt.Sprint(i)})
 	}
-	if _, err := shard.PlanDataset(ctx, out.URI(), artifact.S3Config{}); err == nil {
+	if _, err := shard.PlanDataset(ctx, out.URI(), artifact.NewResolver(artifact.S3Config{})); err == nil {
 		t.Error("planned an output that is not gathered (nor committed)")
 	}
 	if _, err := shard.Gather(ctx, out, 3); err != nil {
 		t.Fatal(err)
 	}
-	items, err := shard.PlanDataset(ctx, out.URI(), artifact.S3Config{})
+	items, err := shard.PlanDataset(ctx, out.URI(), artifact.NewResolver(artifact.S3Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestPlanDataset(t *testing.T) {
 			t.Errorf("item %d: index %q", i, it.Index)
 		}
 		// Each item is a committed dataset of its own.
-		loc, err := artifact.Resolve(ctx, it.URI, artifact.S3Config{})
+		loc, err := artifact.NewResolver(artifact.S3Config{}).Resolve(ctx, it.URI)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestPlanDataset(t *testing.T) {
 		}
 	}
 	single := artifact.Location{Store: fs, Key: "runs/r/clean-map/tweets/shard-0001"}
-	items, err = shard.PlanDataset(ctx, single.URI(), artifact.S3Config{})
+	items, err = shard.PlanDataset(ctx, single.URI(), artifact.NewResolver(artifact.S3Config{}))
 	if err != nil || len(items) != 1 || items[0].URI != single.URI() || items[0].Index != "0000" {
 		t.Errorf("a dataset not gathered: %+v, %v; want itself", items, err)
 	}
@@ -192,7 +192,7 @@ func TestPlanDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := "postgres://u@h/db?table=raw_tweet_dataset_0"
-	items, err := shard.Plan(context.Background(), []string{db, a}, artifact.S3Config{}, nil)
+	items, err := shard.Plan(context.Background(), []string{db, a}, artifact.NewResolver(artifact.S3Config{}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

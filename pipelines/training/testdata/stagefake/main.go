@@ -59,7 +59,7 @@ func run(ctx context.Context, e *component.Env) error {
 		for _, loc := range e.InputList(in.Name) {
 			if loc.Store == nil {
 				var err error
-				if loc, err = artifact.Resolve(ctx, loc.Key, e.S3Config()); err != nil {
+				if loc, err = e.Resolver().Resolve(ctx, loc.Key); err != nil {
 					return err
 				}
 			}
