@@ -297,6 +297,7 @@ var KafkaParams = []c.Param{
 	{Name: "kafka-group", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
 	{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
 	{Name: "kafka-max-message-bytes", Type: c.Int, Default: "1048576", Min: c.F(1), Description: "Larger Kafka messages are dead letters."},
+	{Name: "kafka-session-timeout", Type: c.Duration, Default: "45s", Min: c.F(0), Description: "Kafka consumer group session timeout: a member that sends no heartbeat for this long (a crashed or killed consumer) is removed and its partitions reassigned; the broker bounds it (group.min/max.session.timeout.ms)."},
 }
 
 // The contracts that read raw tweet files take the column mapping too.
