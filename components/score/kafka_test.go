@@ -17,13 +17,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/kafkatest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
@@ -31,28 +30,6 @@ import (
 
 // childEnv makes the test binary run as the score command (see TestMain).
 const childEnv = "TWEETFLOW_TEST_SCORE_CHILD"
-
-// newCluster starts an in-process Kafka-protocol cluster (franz-go's
-// kfake) with topic "tweets" of partitions partitions.
-func newCluster(t *testing.T, partitions int32) *kfake.Cluster {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "tweets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-func kclient(t *testing.T, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("tweets")}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
 
 // tweetRecord is tweet i as a Kafka message, cycling through the three
 // formats score decodes: tweetflow JSON, Twitter API v1.1 and v2 objects.
@@ -77,16 +54,7 @@ func tweetRecord(i int) []byte {
 // produce publishes tweets from..to-1 (keyed by id, so spread over the partitions).
 func produce(t *testing.T, cl *kgo.Client, from, to int) {
 	t.Helper()
-	var rs []*kgo.Record
-	for i := from; i < to; i++ {
-		rs = append(rs, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: tweetRecord(i)})
-		if len(rs) == 1000 || i == to-1 {
-			if err := cl.ProduceSync(context.Background(), rs...).FirstErr(); err != nil {
-				t.Fatalf("producing: %v", err)
-			}
-			rs = rs[:0]
-		}
-	}
+	kafkatest.Produce(t, cl, from, to, tweetRecord)
 }
 
 // tableIDs returns the tweet ids in the scores table.
@@ -137,27 +105,6 @@ func waitRowsIn(t *testing.T, conn *pgx.Conn, table string, n int, timeout time.
 	}
 }
 
-// assertCommitted checks that the group committed the end offset of every partition.
-func assertCommitted(t *testing.T, c *kfake.Cluster, group string) {
-	t.Helper()
-	adm := kadm.NewClient(kclient(t, c))
-	ctx := context.Background()
-	ends, err := adm.ListEndOffsets(ctx, "tweets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	committed, err := adm.FetchOffsets(ctx, group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends.Each(func(o kadm.ListedOffset) {
-		got, ok := committed.Lookup(o.Topic, o.Partition)
-		if !ok || got.At != o.Offset {
-			t.Errorf("partition %d: committed %d (found %v), end offset %d", o.Partition, got.At, ok, o.Offset)
-		}
-	})
-}
-
 // child runs the score command as a separate process.
 type child struct {
 	cmd    *exec.Cmd
@@ -203,8 +150,8 @@ func TestScoreKafkaKill9(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 3)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 3)
+	prod := kc.Client(t)
 	produce(t, prod, 0, first)
 	poison := [][]byte{[]byte("{not json"), []byte(`{"id": "5", "text": ""}`)}
 	for _, p := range poison {
@@ -248,7 +195,7 @@ func TestScoreKafkaKill9(t *testing.T) {
 	if n := countRows(t, conn, "tweet_scores_dead_letters"); n != len(poison) {
 		t.Errorf("%d dead letters, want %d", n, len(poison))
 	}
-	assertCommitted(t, kc, "g1")
+	kc.AssertCommitted(t, "g1")
 	t.Logf("killed with %d of %d rows stored; the restart stored the rest", killedAt, first)
 }
 
@@ -322,8 +269,8 @@ func TestScoreKafkaDeadLetters(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 1)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 1)
+	prod := kc.Client(t)
 	big := append([]byte(`{"id": "77", "text": "`), bytes.Repeat([]byte("x"), 5000)...)
 	big = append(big, `"}`...)
 	values := [][]byte{tweetRecord(0), []byte("{not json"), tweetRecord(1), []byte(`{"id": "5", "text": "  "}`), {},
@@ -360,7 +307,7 @@ func TestScoreKafkaDeadLetters(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT text FROM tweet_scores WHERE tweet_id = '6'").Scan(&text); err != nil || text != `nul \u0000 kept` {
 		t.Errorf("the tweet with a NUL: %q, %v", text, err)
 	}
-	assertCommitted(t, kc, "tweetflow-score")
+	kc.AssertCommitted(t, "tweetflow-score")
 	if !strings.Contains(r.stdout.String(), "5 dead letters") {
 		t.Errorf("stdout %q", r.stdout.String())
 	}
@@ -428,8 +375,8 @@ func TestScoreKafkaRebalance(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 6)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 6)
+	prod := kc.Client(t)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // published at a steady pace while the group changes
@@ -454,7 +401,7 @@ func TestScoreKafkaRebalance(t *testing.T) {
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
 	}
-	assertCommitted(t, kc, "g2")
+	kc.AssertCommitted(t, "g2")
 	scored := func(out string) int {
 		m := regexp.MustCompile(`(\d+) Kafka records, (\d+) scored`).FindStringSubmatch(out)
 		if m == nil {
@@ -480,8 +427,8 @@ func TestScoreTablePrefix(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 1)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 1)
+	prod := kc.Client(t)
 	produce(t, prod, 0, 5)
 	if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: []byte("{bad")}).FirstErr(); err != nil {
 		t.Fatal(err)

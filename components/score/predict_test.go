@@ -21,6 +21,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/kafkatest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -392,8 +393,8 @@ func TestScorePredictKafkaServerGone(t *testing.T) {
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
 	st := stagetest.NewFS(t)
-	kc := newCluster(t, 3)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 3)
+	prod := kc.Client(t)
 	produce(t, prod, 0, first)
 	args := func(run string) []string {
 		return append(st.Args("score", run), "--predict-url", srv.url(), "--postgres-dsn", db.DSN(),
@@ -425,6 +426,6 @@ func TestScorePredictKafkaServerGone(t *testing.T) {
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
 	}
-	assertCommitted(t, kc, "g1")
+	kc.AssertCommitted(t, "g1")
 	t.Logf("the first consumer stored %d rows before failing; the second the rest", stored)
 }

@@ -83,16 +83,29 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		return component.Usagef("missing input --model (the exported model folder): give a path or s3:// URI, or --predict-url to score through a model server")
 	}
 
-	out := env.Output("scores")
-	pq := scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
-		scoring.WithShardRows(env.Int("shard-rows")))
-	sinks := []scoring.Sink{pq}
 	dsn := env.String("postgres-dsn")
-	if dlTable == "" && topics != nil && dsn != "" {
+	if topics != nil && dsn == "" {
+		// A stream never ends on its own: a stopped run publishes no
+		// output, so the Parquet output would never be published while
+		// the offsets of its rows were committed.
+		return component.Usagef("consuming Kafka needs a database: set --postgres-dsn or %s (the scores of a stream go to PostgreSQL; the Parquet output is for file runs)", dsnEnv)
+	}
+	var sinks []scoring.Sink
+	closeSinks := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	if topics == nil {
+		out := env.Output("scores")
+		sinks = append(sinks, scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
+			scoring.WithShardRows(env.Int("shard-rows"))))
+	}
+	if dlTable == "" && topics != nil {
 		dlTable = defaultDL
 	}
 	if dlTable != "" && dsn == "" {
-		pq.Close()
+		closeSinks()
 		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, dsnEnv)
 	}
 	var dead *scoring.DeadLetterSink
@@ -101,7 +114,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	if dsn != "" {
 		if dlTable != "" {
 			if dead, err = scoring.OpenDeadLetters(ctx, dsn, dlTable); err != nil {
-				pq.Close()
+				closeSinks()
 				return err
 			}
 			defer func() {
@@ -123,7 +136,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		}
 		pg, err = scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table), scoring.WithOnReject(onReject))
 		if err != nil {
-			pq.Close()
+			closeSinks()
 			return err
 		}
 		sinks = append(sinks, pg)

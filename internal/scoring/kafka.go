@@ -136,6 +136,8 @@ func ConsumeKafka(ctx context.Context, p BatchStore, opts KafkaOptions) (KafkaSt
 		kgo.ConsumeTopics(opts.Topics...),
 		kgo.ConsumerGroup(opts.Group),
 		kgo.SessionTimeout(opts.SessionTimeout),
+		// franz-go's default heartbeat (3s) must stay below the session timeout.
+		kgo.HeartbeatInterval(min(3*time.Second, opts.SessionTimeout/3)),
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),

@@ -207,3 +207,22 @@ func (b *lockedBuffer) tail() string {
 	defer b.mu.Unlock()
 	return Tail(b.buf.String())
 }
+
+// SignalAndWait sends sig to the process and waits for it to exit, at
+// most timeout (then it kills it and fails t). It returns the time from
+// the signal to the exit and the exit code (-1 for a death by signal).
+func SignalAndWait(t testing.TB, p *Proc, sig os.Signal, timeout time.Duration) (time.Duration, int) {
+	t.Helper()
+	start := time.Now()
+	if err := p.Signal(sig); err != nil {
+		t.Fatalf("sending %v: %v", sig, err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		t.Fatalf("the process did not exit within %v of %v:\n%s", timeout, sig, p.Tail())
+	}
+	return time.Since(start), p.cmd.ProcessState.ExitCode()
+}
