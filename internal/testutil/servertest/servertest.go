@@ -226,3 +226,24 @@ func SignalAndWait(t testing.TB, p *Proc, sig os.Signal, timeout time.Duration) 
 	}
 	return time.Since(start), p.cmd.ProcessState.ExitCode()
 }
+
+// WaitUntil polls cond every 50ms until it holds; it fails t when
+// timeout passes first, or when one of procs exits meanwhile (with its
+// output). what names the awaited state in the failure.
+func WaitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool, procs ...*Proc) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		for _, p := range procs {
+			select {
+			case <-p.exited:
+				t.Fatalf("waiting for %s: the process exited (%v):\n%s", what, p.waitErr, p.Tail())
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not reached after %v", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
