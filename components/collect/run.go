@@ -121,4 +121,3 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 		ist.RowsIn, len(ist.Sources), table, st.Inserted, st.Duplicates, ist.BadRows, st.Batches)
 	return nil
 }
-

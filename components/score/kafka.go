@@ -36,4 +36,3 @@ func consumeKafka(ctx context.Context, env *component.Env, p *scoring.Pipeline, 
 	}
 	return st, err
 }
-

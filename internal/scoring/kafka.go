@@ -42,7 +42,7 @@ type KafkaOptions struct {
 	// DefaultSessionTimeout): a member silent this long (killed) loses
 	// its partitions.
 	SessionTimeout time.Duration
-	LabelMap        *ingest.LabelMap // nil: labels kept as they are
+	LabelMap       *ingest.LabelMap // nil: labels kept as they are
 
 	// DeadLetters, when set, stores the poison messages of a batch (and
 	// the rows the PostgreSQL sink refused, queued with Add) before its
