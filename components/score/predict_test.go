@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -27,16 +29,10 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
 
-// buildServe builds the real model server (components/serve) into a
-// temporary folder.
+// buildServe builds the real model server (components/serve).
 func buildServe(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "serve")
-	cmd := exec.Command("go", "build", "-o", bin, "../serve")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building serve: %v\n%s", err, out)
-	}
-	return bin
+	return stagetest.BuildComponents(t, "serve")["serve"]
 }
 
 // serveProc is the serve binary on a fixed loopback port, which a
@@ -428,4 +424,75 @@ func TestScorePredictKafkaServerGone(t *testing.T) {
 	}
 	kc.AssertCommitted(t, "g1")
 	t.Logf("the first consumer stored %d rows before failing; the second the rest", stored)
+}
+
+// TestScorePredictRefusedTexts runs the real score and serve binaries: a
+// Kafka stream scored through a server with small limits (100
+// characters a text, 2000 bytes a request) holds texts over the
+// character limit and one whose request alone is over the body limit.
+// They go to the dead-letter table with the server's reason, the stream
+// goes on (every other tweet stored once), and the closing line and the
+// run summary count them (refused_texts); SIGTERM ends it with exit 0.
+func TestScorePredictRefusedTexts(t *testing.T) {
+	const total = 600
+	bins := stagetest.BuildComponents(t, "score", "serve")
+	modelDir := filepath.Join(t.TempDir(), "m1")
+	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+	srv := newServe(t, bins["serve"], "--model", modelDir, "--max-text-chars", "100", "--max-body-bytes", "2000")
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	st := stagetest.NewFS(t)
+	kc := kafkatest.Start(t, "tweets", 2)
+	tooLong := map[int]int{7: 150, 150: 101, 151: 300, 420: 3000} // i -> text length
+	kafkatest.Produce(t, kc.Client(t), 0, total, func(i int) []byte {
+		if n, ok := tooLong[i]; ok {
+			b, _ := json.Marshal(map[string]any{"id": strconv.Itoa(100000 + i), "text": strings.Repeat("z", n)})
+			return b
+		}
+		return tweetRecord(i)
+	})
+	p := st.StartBinary(t, bins["score"], "score", "r1", []string{"DATABASE_URL=" + db.DSN()}, "--predict-url", srv.url(),
+		"--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "gr", "--batch-size", "100", "--flush-interval", "100ms")
+	servertest.WaitUntil(t, time.Minute, "every tweet stored or dead-lettered", func() bool {
+		var n int
+		_ = conn.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM tweet_scores) + (SELECT count(*) FROM tweet_scores_dead_letters)").Scan(&n)
+		return n >= total
+	}, p)
+	took, code := servertest.SignalAndWait(t, p, syscall.SIGTERM, time.Minute)
+	t.Logf("score (Kafka through serve): SIGTERM to exit %v", took.Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("score exited %d on SIGTERM:\n%s", code, p.Tail())
+	}
+	var want []string
+	for _, id := range wantIDs(0, total) {
+		i, _ := strconv.Atoi(id)
+		if _, ok := tooLong[i-100000]; !ok {
+			want = append(want, id)
+		}
+	}
+	if ids := tableIDs(t, conn); !slices.Equal(ids, want) {
+		t.Fatalf("%d rows in the table, want the %d tweets not refused, once each", len(ids), len(want))
+	}
+	dead := deadLetters(t, conn, "tweet_scores_dead_letters")
+	if len(dead) != len(tooLong) {
+		t.Fatalf("%d dead letters, want the %d refused texts: %+v", len(dead), len(tooLong), dead)
+	}
+	for _, d := range dead {
+		n := len(d.Raw)
+		wantReason := "longer than 100 characters"
+		if n > 2000 {
+			wantReason = "HTTP 413"
+		}
+		if d.Source != "tweets" || !strings.Contains(d.Reason, "refused by the model server") || !strings.Contains(d.Reason, wantReason) ||
+			!slices.Contains(slices.Collect(maps.Values(tooLong)), n) {
+			t.Errorf("dead letter %s/%d/%d: %d bytes, reason %q; want a refused text, %q", d.Source, d.Partition, d.Position, n, d.Reason, wantReason)
+		}
+	}
+	if !strings.Contains(p.Tail(), fmt.Sprintf("%d refused by the model server", len(tooLong))) {
+		t.Errorf("the closing line does not count the refused texts:\n%s", p.Tail())
+	}
+	if sum := st.Summary(t, "r1", "score"); sum.Extra["refused_texts"] != float64(len(tooLong)) || sum.Status != "succeeded" {
+		t.Errorf("summary: status %q, refused_texts %v, want succeeded and %d", sum.Status, sum.Extra["refused_texts"], len(tooLong))
+	}
+	kc.AssertCommitted(t, "gr")
 }
