@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -495,4 +496,110 @@ func TestScorePredictRefusedTexts(t *testing.T) {
 		t.Errorf("summary: status %q, refused_texts %v, want succeeded and %d", sum.Status, sum.Extra["refused_texts"], len(tooLong))
 	}
 	kc.AssertCommitted(t, "gr")
+}
+
+// TestScoreKafkaStopWhileServerDown: a SIGTERM that comes while the model
+// server is down leaves score retrying the batch in flight. Within the
+// retry budget a second signal ends the process at once; otherwise the
+// budget does, with a failure (exit 1). Either way no offset was committed
+// past what was stored, and a new consumer, with the server back, stores
+// every tweet exactly once.
+func TestScoreKafkaStopWhileServerDown(t *testing.T) {
+	tests := []struct {
+		name, budget string
+		second       bool // send a second SIGTERM
+		wantCode     int  // -1: killed by the signal
+	}{
+		{"second signal", "1m", true, -1},
+		{"retry budget", "3s", false, 1},
+	}
+	bins := stagetest.BuildComponents(t, "score", "serve")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const first, total = 1000, 1500
+			modelDir := filepath.Join(t.TempDir(), "m1")
+			writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+			srv := newServe(t, bins["serve"], "--model", modelDir)
+			db := pgtest.Shared(t)
+			conn := db.Connect(t)
+			st := stagetest.NewFS(t)
+			kc := kafkatest.Start(t, "tweets", 2)
+			prod := kc.Client(t)
+			produce(t, prod, 0, first)
+			env := []string{"DATABASE_URL=" + db.DSN()}
+			args := []string{"--predict-url", srv.url(), "--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "gd",
+				"--batch-size", "100", "--flush-interval", "100ms", "--predict-retry-budget", tt.budget, "--kafka-session-timeout", "2s"}
+			a := st.StartBinary(t, bins["score"], "score", "r1", env, args...)
+			waitRows(t, conn, first, time.Minute, func() string { return exitedMsg(a) })
+			srv.kill()
+			produce(t, prod, first, total)
+			servertest.WaitUntil(t, time.Minute, "a retry", func() bool { return strings.Contains(a.Tail(), "retrying") }, a)
+			start := time.Now()
+			if err := a.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if tt.second {
+				time.Sleep(time.Second)
+				if msg := exitedMsg(a); msg != "" {
+					t.Fatalf("score did not wait for the batch in flight: %s", msg)
+				}
+				took, code := servertest.SignalAndWait(t, a, syscall.SIGTERM, 10*time.Second)
+				t.Logf("second SIGTERM to exit: %v (exit code %d)", took.Round(time.Millisecond), code)
+				if code != tt.wantCode {
+					t.Fatalf("exit code %d after the second signal, want %d:\n%s", code, tt.wantCode, a.Tail())
+				}
+			} else {
+				select {
+				case <-a.Exited():
+				case <-time.After(time.Minute):
+					t.Fatalf("score did not stop within a minute: %s", a.Tail())
+				}
+				t.Logf("SIGTERM to exit with the server down (budget %s): %v", tt.budget, time.Since(start).Round(time.Millisecond))
+				if code := exitCode(a); code != tt.wantCode || !strings.Contains(a.Tail(), "retry budget "+tt.budget) {
+					t.Fatalf("exit code %d, want %d and the budget named:\n%s", code, tt.wantCode, a.Tail())
+				}
+			}
+			// Nothing committed that is not stored.
+			stored := map[string]bool{}
+			for _, id := range tableIDs(t, conn) {
+				stored[id] = true
+			}
+			if c := kc.Committed(t, "gd").Total(); c > int64(len(stored)) {
+				t.Errorf("%d offsets committed, %d tweets stored", c, len(stored))
+			}
+
+			srv.start(t)
+			b := st.StartBinary(t, bins["score"], "score", "r2", env, args...)
+			waitRows(t, conn, total, 2*time.Minute, func() string { return exitedMsg(b) })
+			if _, code := servertest.SignalAndWait(t, b, syscall.SIGTERM, time.Minute); code != 0 {
+				t.Fatalf("the second consumer exited %d:\n%s", code, b.Tail())
+			}
+			if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
+				t.Fatalf("%d rows, want each of the %d tweets once", len(ids), total)
+			}
+			kc.AssertCommitted(t, "gd")
+		})
+	}
+}
+
+// exitedMsg is "" while p runs, else its exit and output.
+func exitedMsg(p *servertest.Proc) string {
+	select {
+	case <-p.Exited():
+		return fmt.Sprintf("score exited (%v): %s", p.Err(), p.Tail())
+	default:
+		return ""
+	}
+}
+
+// exitCode is the exit code of an exited process (-1: killed by a signal).
+func exitCode(p *servertest.Proc) int {
+	var ee *exec.ExitError
+	if errors.As(p.Err(), &ee) {
+		return ee.ExitCode()
+	}
+	if p.Err() == nil {
+		return 0
+	}
+	return -2
 }

@@ -59,16 +59,7 @@ func TestScoreKafkaSIGTERM(t *testing.T) {
 		"--batch-size", "300", "--flush-interval", "100ms", "--kafka-session-timeout", "2s"}
 
 	a := st.StartBinary(t, bin, "score", "r1", env, args...)
-	exited := func(p *servertest.Proc) func() string {
-		return func() string {
-			select {
-			case <-p.Exited():
-				return "score exited: " + p.Tail()
-			default:
-				return ""
-			}
-		}
-	}
+	exited := func(p *servertest.Proc) func() string { return func() string { return exitedMsg(p) } }
 	waitRows(t, conn, 3000, 2*time.Minute, exited(a))
 	took, code := servertest.SignalAndWait(t, a, syscall.SIGTERM, time.Minute)
 	t.Logf("score (Kafka): SIGTERM to exit %v, exit code %d", took.Round(time.Millisecond), code)
