@@ -79,15 +79,7 @@ func (r *collectRig) waitRows(t *testing.T, n int, procs ...*servertest.Proc) {
 // ids are the tweet ids in the table, sorted.
 func (r *collectRig) ids(t *testing.T) []string {
 	t.Helper()
-	rows, err := r.conn.Query(context.Background(), "SELECT id FROM raw_tweet_dataset_0 ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return pgtest.Strings(t, r.conn, "SELECT id FROM raw_tweet_dataset_0 ORDER BY id")
 }
 
 // idsOf are the ids of tweets idx, sorted as the table orders them.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,12 +23,10 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/kafkatest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
+	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
-
-// childEnv makes the test binary run as the score command (see TestMain).
-const childEnv = "TWEETFLOW_TEST_SCORE_CHILD"
 
 // tweetRecord is tweet i as a Kafka message, cycling through the three
 // formats score decodes: tweetflow JSON, Twitter API v1.1 and v2 objects.
@@ -60,15 +57,7 @@ func produce(t *testing.T, cl *kgo.Client, from, to int) {
 // tableIDs returns the tweet ids in the scores table.
 func tableIDs(t *testing.T, conn *pgx.Conn) []string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT tweet_id FROM tweet_scores ORDER BY tweet_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return pgtest.Strings(t, conn, "SELECT tweet_id FROM tweet_scores ORDER BY tweet_id")
 }
 
 func wantIDs(from, to int) []string {
@@ -105,41 +94,8 @@ func waitRowsIn(t *testing.T, conn *pgx.Conn, table string, n int, timeout time.
 	}
 }
 
-// child runs the score command as a separate process.
-type child struct {
-	cmd    *exec.Cmd
-	stderr syncbuf.Buffer
-	done   chan struct{}
-	err    error
-}
-
-func startChild(t *testing.T, args []string, env ...string) *child {
-	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], args[1:]...), done: make(chan struct{})}
-	c.cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	c.cmd.Stderr = &c.stderr
-	c.cmd.Stdout = &c.stderr
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.err = c.cmd.Wait(); close(c.done) }()
-	t.Cleanup(func() {
-		c.cmd.Process.Kill()
-		<-c.done
-	})
-	return c
-}
-
-func (c *child) exited() string {
-	select {
-	case <-c.done:
-		return fmt.Sprintf("score exited (%v): %s", c.err, c.stderr.String())
-	default:
-		return ""
-	}
-}
-
-// TestScoreKafkaKill9 kills the consumer process (SIGKILL) mid-stream,
+// TestScoreKafkaKill9 kills the consumer process (the real binary) with
+// SIGKILL mid-stream,
 // publishes more tweets while it is down and restarts it: every tweet is
 // exactly once in the table, every poison message once in the dead-letter
 // table, and the group's committed offsets reach the end of every
@@ -159,35 +115,26 @@ func TestScoreKafkaKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	args := func(run string) []string {
-		return append(st.Args("score", run), "--model", modelURI, "--kafka-brokers", strings.Join(kc.ListenAddrs(), ","),
-			"--kafka-topics", "tweets", "--kafka-group", "g1", "--batch-size", "500", "--flush-interval", "200ms")
-	}
-	env := "DATABASE_URL=" + db.DSN()
+	bin := stagetest.BuildComponents(t, "score")["score"]
+	env := []string{"DATABASE_URL=" + db.DSN()}
+	args := []string{"--model", modelURI, "--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "g1",
+		"--batch-size", "500", "--flush-interval", "200ms", "--kafka-session-timeout", "2s"}
 
-	a := startChild(t, args("r1"), env)
-	waitRows(t, conn, 1500, 2*time.Minute, a.exited)
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-a.done
+	a := st.StartBinary(t, bin, "score", "r1", env, args...)
+	waitRows(t, conn, 1500, 2*time.Minute, func() string { return exitedMsg(a) })
+	a.Stop(syscall.SIGKILL, 10*time.Second)
 	killedAt := countRows(t, conn, "tweet_scores")
 	if killedAt >= first {
 		t.Fatalf("the consumer stored all %d rows before the kill: the test did not kill it mid-stream", killedAt)
 	}
 	produce(t, prod, first, total) // published while the consumer is down
 
-	b := startChild(t, args("r2"), env)
-	waitRows(t, conn, total, 3*time.Minute, b.exited)
+	b := st.StartBinary(t, bin, "score", "r2", env, args...)
+	waitRows(t, conn, total, 3*time.Minute, func() string { return exitedMsg(b) })
 	// The dead letters and the last commit come after the rows: stop
 	// gracefully, then check.
-	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-b.done:
-	case <-time.After(time.Minute):
-		t.Fatalf("score did not stop within a minute of SIGTERM: %s", b.stderr.String())
+	if _, code := servertest.SignalAndWait(t, b, syscall.SIGTERM, time.Minute); code != 0 {
+		t.Fatalf("score exited %d on SIGTERM:\n%s", code, b.Tail())
 	}
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving"
@@ -383,16 +384,8 @@ func waitDefault(t *testing.T, base, version string) {
 // back a new consumer of the group stores every tweet exactly once.
 func TestScorePredictKafkaServerGone(t *testing.T) {
 	const first, total = 2000, 3000
-	bin := buildServe(t)
-	modelDir := filepath.Join(t.TempDir(), "m1")
-	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
-	srv := newServe(t, bin, "--model", modelDir)
-	db := pgtest.Shared(t)
-	conn := db.Connect(t)
-	st := stagetest.NewFS(t)
-	kc := kafkatest.Start(t, "tweets", 3)
-	prod := kc.Client(t)
-	produce(t, prod, 0, first)
+	r := newPredictKafka(t, buildServe(t), 3, first)
+	srv, db, conn, st, kc, prod := r.srv, r.db, r.conn, r.st, r.kc, r.prod
 	args := func(run string) []string {
 		return append(st.Args("score", run), "--predict-url", srv.url(), "--postgres-dsn", db.DSN(),
 			"--kafka-brokers", strings.Join(kc.ListenAddrs(), ","), "--kafka-topics", "tweets", "--kafka-group", "g1",
@@ -517,15 +510,8 @@ func TestScoreKafkaStopWhileServerDown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const first, total = 1000, 1500
-			modelDir := filepath.Join(t.TempDir(), "m1")
-			writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
-			srv := newServe(t, bins["serve"], "--model", modelDir)
-			db := pgtest.Shared(t)
-			conn := db.Connect(t)
-			st := stagetest.NewFS(t)
-			kc := kafkatest.Start(t, "tweets", 2)
-			prod := kc.Client(t)
-			produce(t, prod, 0, first)
+			r := newPredictKafka(t, bins["serve"], 2, first)
+			srv, db, conn, st, kc, prod := r.srv, r.db, r.conn, r.st, r.kc, r.prod
 			env := []string{"DATABASE_URL=" + db.DSN()}
 			args := []string{"--predict-url", srv.url(), "--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "gd",
 				"--batch-size", "100", "--flush-interval", "100ms", "--predict-retry-budget", tt.budget, "--kafka-session-timeout", "2s"}
@@ -602,4 +588,28 @@ func exitCode(p *servertest.Proc) int {
 		return 0
 	}
 	return -2
+}
+
+// predictKafka is what a test of score consuming Kafka through the model
+// server needs: serve on model m1, a database, a store, a kfake cluster
+// with the first tweets published.
+type predictKafka struct {
+	srv  *serveProc
+	db   *pgtest.Server
+	conn *pgx.Conn
+	st   *stagetest.Store
+	kc   *kafkatest.Cluster
+	prod *kgo.Client
+}
+
+func newPredictKafka(t *testing.T, serveBin string, partitions int32, first int) *predictKafka {
+	t.Helper()
+	modelDir := filepath.Join(t.TempDir(), "m1")
+	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+	r := &predictKafka{srv: newServe(t, serveBin, "--model", modelDir), db: pgtest.Shared(t), st: stagetest.NewFS(t),
+		kc: kafkatest.Start(t, "tweets", partitions)}
+	r.conn = r.db.Connect(t)
+	r.prod = r.kc.Client(t)
+	produce(t, r.prod, 0, first)
+	return r
 }
