@@ -76,15 +76,19 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 		if err != nil {
 			return err
 		}
+		sinceStop, release := scoring.StopClock(ctx)
+		defer release()
 		kst, err := scoring.ConsumeKafka(ctx, tbl, opts)
 		st := tbl.Stats()
 		env.AddRows(kst.Records, st.Inserted)
 		fmt.Fprintf(env.Stdout, "collect: %d Kafka records into %s: %d new tweets, %d duplicates, %d dead letters, %d batches, %d offset commits\n",
 			kst.Records, table, st.Inserted, st.Duplicates, kst.DeadLetters, st.Batches, kst.Commits)
-		if err != nil && ctx.Err() != nil && onlyCancelled(err) {
-			// SIGTERM: the batch in hand was stored and committed; a
-			// graceful stop is the normal end of a consumer (exit 0).
-			env.Log.Info("stopped: the batch in hand was stored and its offsets committed")
+		if scoring.StoppedCleanly(ctx, err) {
+			// SIGTERM: the batch in flight was stored in PostgreSQL, then
+			// its offsets committed; a graceful stop is the normal end of a
+			// consumer (exit 0).
+			env.Log.Info("stopped on signal: the batch in flight was stored and its Kafka offsets committed",
+				"records", kst.Records, "offset_commits", kst.Commits, "stop_seconds", sinceStop().Seconds())
 			env.Stopped()
 			return nil
 		}
@@ -116,18 +120,4 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	fmt.Fprintf(env.Stdout, "collect: %d rows from %d sources into %s: %d new tweets, %d duplicates, %d bad rows, %d batches\n",
 		ist.RowsIn, len(ist.Sources), table, st.Inserted, st.Duplicates, ist.BadRows, st.Batches)
 	return nil
-}
-
-// onlyCancelled reports whether err holds nothing but context
-// cancellations (no store or commit failure joined to them).
-func onlyCancelled(err error) bool {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if e != nil && !onlyCancelled(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

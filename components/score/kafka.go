@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 
 	"github.com/tweetflow/tweetflow/internal/component"
@@ -23,9 +22,17 @@ func consumeKafka(ctx context.Context, env *component.Env, p *scoring.Pipeline, 
 	if err != nil {
 		return scoring.KafkaStats{}, err
 	}
+	sinceStop, release := scoring.StopClock(ctx)
+	defer release()
 	st, err := scoring.ConsumeKafka(ctx, p, opts)
-	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		env.Log.Info("stopped: the batch in hand was stored and its offsets committed")
+	if scoring.StoppedCleanly(ctx, err) {
+		// SIGTERM: the batch in flight was stored (PostgreSQL first),
+		// its dead letters too, then its offsets committed: a graceful
+		// stop is the normal end of a consumer (exit 0).
+		env.Log.Info("stopped on signal: the batch in flight was stored and its Kafka offsets committed",
+			"records", st.Records, "offset_commits", st.Commits, "stop_seconds", sinceStop().Seconds())
+		env.Stopped()
+		return st, nil
 	}
 	return st, err
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,42 +16,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/kafkatest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
+	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
-
-// childEnv makes the test binary run as the score command (see TestMain).
-const childEnv = "TWEETFLOW_TEST_SCORE_CHILD"
-
-// newCluster starts an in-process Kafka-protocol cluster (franz-go's
-// kfake) with topic "tweets" of partitions partitions.
-func newCluster(t *testing.T, partitions int32) *kfake.Cluster {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "tweets"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-func kclient(t *testing.T, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("tweets")}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
 
 // tweetRecord is tweet i as a Kafka message, cycling through the three
 // formats score decodes: tweetflow JSON, Twitter API v1.1 and v2 objects.
@@ -77,30 +51,13 @@ func tweetRecord(i int) []byte {
 // produce publishes tweets from..to-1 (keyed by id, so spread over the partitions).
 func produce(t *testing.T, cl *kgo.Client, from, to int) {
 	t.Helper()
-	var rs []*kgo.Record
-	for i := from; i < to; i++ {
-		rs = append(rs, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: tweetRecord(i)})
-		if len(rs) == 1000 || i == to-1 {
-			if err := cl.ProduceSync(context.Background(), rs...).FirstErr(); err != nil {
-				t.Fatalf("producing: %v", err)
-			}
-			rs = rs[:0]
-		}
-	}
+	kafkatest.Produce(t, cl, from, to, tweetRecord)
 }
 
 // tableIDs returns the tweet ids in the scores table.
 func tableIDs(t *testing.T, conn *pgx.Conn) []string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT tweet_id FROM tweet_scores ORDER BY tweet_id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return pgtest.Strings(t, conn, "SELECT tweet_id FROM tweet_scores ORDER BY tweet_id")
 }
 
 func wantIDs(from, to int) []string {
@@ -137,62 +94,8 @@ func waitRowsIn(t *testing.T, conn *pgx.Conn, table string, n int, timeout time.
 	}
 }
 
-// assertCommitted checks that the group committed the end offset of every partition.
-func assertCommitted(t *testing.T, c *kfake.Cluster, group string) {
-	t.Helper()
-	adm := kadm.NewClient(kclient(t, c))
-	ctx := context.Background()
-	ends, err := adm.ListEndOffsets(ctx, "tweets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	committed, err := adm.FetchOffsets(ctx, group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends.Each(func(o kadm.ListedOffset) {
-		got, ok := committed.Lookup(o.Topic, o.Partition)
-		if !ok || got.At != o.Offset {
-			t.Errorf("partition %d: committed %d (found %v), end offset %d", o.Partition, got.At, ok, o.Offset)
-		}
-	})
-}
-
-// child runs the score command as a separate process.
-type child struct {
-	cmd    *exec.Cmd
-	stderr syncbuf.Buffer
-	done   chan struct{}
-	err    error
-}
-
-func startChild(t *testing.T, args []string, env ...string) *child {
-	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], args[1:]...), done: make(chan struct{})}
-	c.cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	c.cmd.Stderr = &c.stderr
-	c.cmd.Stdout = &c.stderr
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { c.err = c.cmd.Wait(); close(c.done) }()
-	t.Cleanup(func() {
-		c.cmd.Process.Kill()
-		<-c.done
-	})
-	return c
-}
-
-func (c *child) exited() string {
-	select {
-	case <-c.done:
-		return fmt.Sprintf("score exited (%v): %s", c.err, c.stderr.String())
-	default:
-		return ""
-	}
-}
-
-// TestScoreKafkaKill9 kills the consumer process (SIGKILL) mid-stream,
+// TestScoreKafkaKill9 kills the consumer process (the real binary) with
+// SIGKILL mid-stream,
 // publishes more tweets while it is down and restarts it: every tweet is
 // exactly once in the table, every poison message once in the dead-letter
 // table, and the group's committed offsets reach the end of every
@@ -203,8 +106,8 @@ func TestScoreKafkaKill9(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 3)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 3)
+	prod := kc.Client(t)
 	produce(t, prod, 0, first)
 	poison := [][]byte{[]byte("{not json"), []byte(`{"id": "5", "text": ""}`)}
 	for _, p := range poison {
@@ -212,35 +115,26 @@ func TestScoreKafkaKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	args := func(run string) []string {
-		return append(st.Args("score", run), "--model", modelURI, "--kafka-brokers", strings.Join(kc.ListenAddrs(), ","),
-			"--kafka-topics", "tweets", "--kafka-group", "g1", "--batch-size", "500", "--flush-interval", "200ms")
-	}
-	env := "DATABASE_URL=" + db.DSN()
+	bin := stagetest.BuildComponents(t, "score")["score"]
+	env := []string{"DATABASE_URL=" + db.DSN()}
+	args := []string{"--model", modelURI, "--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "g1",
+		"--batch-size", "500", "--flush-interval", "200ms", "--kafka-session-timeout", "2s"}
 
-	a := startChild(t, args("r1"), env)
-	waitRows(t, conn, 1500, 2*time.Minute, a.exited)
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-a.done
+	a := st.StartBinary(t, bin, "score", "r1", env, args...)
+	waitRows(t, conn, 1500, 2*time.Minute, func() string { return exitedMsg(a) })
+	a.Stop(syscall.SIGKILL, 10*time.Second)
 	killedAt := countRows(t, conn, "tweet_scores")
 	if killedAt >= first {
 		t.Fatalf("the consumer stored all %d rows before the kill: the test did not kill it mid-stream", killedAt)
 	}
 	produce(t, prod, first, total) // published while the consumer is down
 
-	b := startChild(t, args("r2"), env)
-	waitRows(t, conn, total, 3*time.Minute, b.exited)
+	b := st.StartBinary(t, bin, "score", "r2", env, args...)
+	waitRows(t, conn, total, 3*time.Minute, func() string { return exitedMsg(b) })
 	// The dead letters and the last commit come after the rows: stop
 	// gracefully, then check.
-	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-b.done:
-	case <-time.After(time.Minute):
-		t.Fatalf("score did not stop within a minute of SIGTERM: %s", b.stderr.String())
+	if _, code := servertest.SignalAndWait(t, b, syscall.SIGTERM, time.Minute); code != 0 {
+		t.Fatalf("score exited %d on SIGTERM:\n%s", code, b.Tail())
 	}
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
@@ -248,7 +142,7 @@ func TestScoreKafkaKill9(t *testing.T) {
 	if n := countRows(t, conn, "tweet_scores_dead_letters"); n != len(poison) {
 		t.Errorf("%d dead letters, want %d", n, len(poison))
 	}
-	assertCommitted(t, kc, "g1")
+	kc.AssertCommitted(t, "g1")
 	t.Logf("killed with %d of %d rows stored; the restart stored the rest", killedAt, first)
 }
 
@@ -322,8 +216,8 @@ func TestScoreKafkaDeadLetters(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 1)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 1)
+	prod := kc.Client(t)
 	big := append([]byte(`{"id": "77", "text": "`), bytes.Repeat([]byte("x"), 5000)...)
 	big = append(big, `"}`...)
 	values := [][]byte{tweetRecord(0), []byte("{not json"), tweetRecord(1), []byte(`{"id": "5", "text": "  "}`), {},
@@ -360,7 +254,7 @@ func TestScoreKafkaDeadLetters(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT text FROM tweet_scores WHERE tweet_id = '6'").Scan(&text); err != nil || text != `nul \u0000 kept` {
 		t.Errorf("the tweet with a NUL: %q, %v", text, err)
 	}
-	assertCommitted(t, kc, "tweetflow-score")
+	kc.AssertCommitted(t, "tweetflow-score")
 	if !strings.Contains(r.stdout.String(), "5 dead letters") {
 		t.Errorf("stdout %q", r.stdout.String())
 	}
@@ -428,8 +322,8 @@ func TestScoreKafkaRebalance(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 6)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 6)
+	prod := kc.Client(t)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // published at a steady pace while the group changes
@@ -454,7 +348,7 @@ func TestScoreKafkaRebalance(t *testing.T) {
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
 	}
-	assertCommitted(t, kc, "g2")
+	kc.AssertCommitted(t, "g2")
 	scored := func(out string) int {
 		m := regexp.MustCompile(`(\d+) Kafka records, (\d+) scored`).FindStringSubmatch(out)
 		if m == nil {
@@ -480,8 +374,8 @@ func TestScoreTablePrefix(t *testing.T) {
 	modelURI, _ := commitModel(t, st, "m1")
 	db := pgtest.Shared(t)
 	conn := db.Connect(t)
-	kc := newCluster(t, 1)
-	prod := kclient(t, kc)
+	kc := kafkatest.Start(t, "tweets", 1)
+	prod := kc.Client(t)
 	produce(t, prod, 0, 5)
 	if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: []byte("{bad")}).FirstErr(); err != nil {
 		t.Fatal(err)

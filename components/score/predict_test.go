@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -16,26 +19,22 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/testutil/kafkatest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/servertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
 
-// buildServe builds the real model server (components/serve) into a
-// temporary folder.
+// buildServe builds the real model server (components/serve).
 func buildServe(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "serve")
-	cmd := exec.Command("go", "build", "-o", bin, "../serve")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building serve: %v\n%s", err, out)
-	}
-	return bin
+	return stagetest.BuildComponents(t, "serve")["serve"]
 }
 
 // serveProc is the serve binary on a fixed loopback port, which a
@@ -385,16 +384,8 @@ func waitDefault(t *testing.T, base, version string) {
 // back a new consumer of the group stores every tweet exactly once.
 func TestScorePredictKafkaServerGone(t *testing.T) {
 	const first, total = 2000, 3000
-	bin := buildServe(t)
-	modelDir := filepath.Join(t.TempDir(), "m1")
-	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
-	srv := newServe(t, bin, "--model", modelDir)
-	db := pgtest.Shared(t)
-	conn := db.Connect(t)
-	st := stagetest.NewFS(t)
-	kc := newCluster(t, 3)
-	prod := kclient(t, kc)
-	produce(t, prod, 0, first)
+	r := newPredictKafka(t, buildServe(t), 3, first)
+	srv, db, conn, st, kc, prod := r.srv, r.db, r.conn, r.st, r.kc, r.prod
 	args := func(run string) []string {
 		return append(st.Args("score", run), "--predict-url", srv.url(), "--postgres-dsn", db.DSN(),
 			"--kafka-brokers", strings.Join(kc.ListenAddrs(), ","), "--kafka-topics", "tweets", "--kafka-group", "g1",
@@ -425,6 +416,200 @@ func TestScorePredictKafkaServerGone(t *testing.T) {
 	if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
 		t.Fatalf("%d rows in the table, want each of the %d tweets once", len(ids), total)
 	}
-	assertCommitted(t, kc, "g1")
+	kc.AssertCommitted(t, "g1")
 	t.Logf("the first consumer stored %d rows before failing; the second the rest", stored)
+}
+
+// TestScorePredictRefusedTexts runs the real score and serve binaries: a
+// Kafka stream scored through a server with small limits (100
+// characters a text, 2000 bytes a request) holds texts over the
+// character limit and one whose request alone is over the body limit.
+// They go to the dead-letter table with the server's reason, the stream
+// goes on (every other tweet stored once), and the closing line and the
+// run summary count them (refused_texts); SIGTERM ends it with exit 0.
+func TestScorePredictRefusedTexts(t *testing.T) {
+	const total = 600
+	bins := stagetest.BuildComponents(t, "score", "serve")
+	modelDir := filepath.Join(t.TempDir(), "m1")
+	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+	srv := newServe(t, bins["serve"], "--model", modelDir, "--max-text-chars", "100", "--max-body-bytes", "2000")
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	st := stagetest.NewFS(t)
+	kc := kafkatest.Start(t, "tweets", 2)
+	tooLong := map[int]int{7: 150, 150: 101, 151: 300, 420: 3000} // i -> text length
+	kafkatest.Produce(t, kc.Client(t), 0, total, func(i int) []byte {
+		if n, ok := tooLong[i]; ok {
+			b, _ := json.Marshal(map[string]any{"id": strconv.Itoa(100000 + i), "text": strings.Repeat("z", n)})
+			return b
+		}
+		return tweetRecord(i)
+	})
+	p := st.StartBinary(t, bins["score"], "score", "r1", []string{"DATABASE_URL=" + db.DSN()}, "--predict-url", srv.url(),
+		"--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "gr", "--batch-size", "100", "--flush-interval", "100ms")
+	servertest.WaitUntil(t, time.Minute, "every tweet stored or dead-lettered", func() bool {
+		var n int
+		_ = conn.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM tweet_scores) + (SELECT count(*) FROM tweet_scores_dead_letters)").Scan(&n)
+		return n >= total
+	}, p)
+	took, code := servertest.SignalAndWait(t, p, syscall.SIGTERM, time.Minute)
+	t.Logf("score (Kafka through serve): SIGTERM to exit %v", took.Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("score exited %d on SIGTERM:\n%s", code, p.Tail())
+	}
+	var want []string
+	for _, id := range wantIDs(0, total) {
+		i, _ := strconv.Atoi(id)
+		if _, ok := tooLong[i-100000]; !ok {
+			want = append(want, id)
+		}
+	}
+	if ids := tableIDs(t, conn); !slices.Equal(ids, want) {
+		t.Fatalf("%d rows in the table, want the %d tweets not refused, once each", len(ids), len(want))
+	}
+	dead := deadLetters(t, conn, "tweet_scores_dead_letters")
+	if len(dead) != len(tooLong) {
+		t.Fatalf("%d dead letters, want the %d refused texts: %+v", len(dead), len(tooLong), dead)
+	}
+	for _, d := range dead {
+		n := len(d.Raw)
+		wantReason := "longer than 100 characters"
+		if n > 2000 {
+			wantReason = "HTTP 413"
+		}
+		if d.Source != "tweets" || !strings.Contains(d.Reason, "refused by the model server") || !strings.Contains(d.Reason, wantReason) ||
+			!slices.Contains(slices.Collect(maps.Values(tooLong)), n) {
+			t.Errorf("dead letter %s/%d/%d: %d bytes, reason %q; want a refused text, %q", d.Source, d.Partition, d.Position, n, d.Reason, wantReason)
+		}
+	}
+	if !strings.Contains(p.Tail(), fmt.Sprintf("%d refused by the model server", len(tooLong))) {
+		t.Errorf("the closing line does not count the refused texts:\n%s", p.Tail())
+	}
+	if sum := st.Summary(t, "r1", "score"); sum.Extra["refused_texts"] != float64(len(tooLong)) || sum.Status != "succeeded" {
+		t.Errorf("summary: status %q, refused_texts %v, want succeeded and %d", sum.Status, sum.Extra["refused_texts"], len(tooLong))
+	}
+	kc.AssertCommitted(t, "gr")
+}
+
+// TestScoreKafkaStopWhileServerDown: a SIGTERM that comes while the model
+// server is down leaves score retrying the batch in flight. Within the
+// retry budget a second signal ends the process at once; otherwise the
+// budget does, with a failure (exit 1). Either way no offset was committed
+// past what was stored, and a new consumer, with the server back, stores
+// every tweet exactly once.
+func TestScoreKafkaStopWhileServerDown(t *testing.T) {
+	tests := []struct {
+		name, budget string
+		second       bool // send a second SIGTERM
+		wantCode     int  // -1: killed by the signal
+	}{
+		{"second signal", "1m", true, -1},
+		{"retry budget", "3s", false, 1},
+	}
+	bins := stagetest.BuildComponents(t, "score", "serve")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const first, total = 1000, 1500
+			r := newPredictKafka(t, bins["serve"], 2, first)
+			srv, db, conn, st, kc, prod := r.srv, r.db, r.conn, r.st, r.kc, r.prod
+			env := []string{"DATABASE_URL=" + db.DSN()}
+			args := []string{"--predict-url", srv.url(), "--kafka-brokers", kc.Brokers(), "--kafka-topics", "tweets", "--kafka-group", "gd",
+				"--batch-size", "100", "--flush-interval", "100ms", "--predict-retry-budget", tt.budget, "--kafka-session-timeout", "2s"}
+			a := st.StartBinary(t, bins["score"], "score", "r1", env, args...)
+			waitRows(t, conn, first, time.Minute, func() string { return exitedMsg(a) })
+			srv.kill()
+			produce(t, prod, first, total)
+			servertest.WaitUntil(t, time.Minute, "a retry", func() bool { return strings.Contains(a.Tail(), "retrying") }, a)
+			start := time.Now()
+			if err := a.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if tt.second {
+				time.Sleep(time.Second)
+				if msg := exitedMsg(a); msg != "" {
+					t.Fatalf("score did not wait for the batch in flight: %s", msg)
+				}
+				took, code := servertest.SignalAndWait(t, a, syscall.SIGTERM, 10*time.Second)
+				t.Logf("second SIGTERM to exit: %v (exit code %d)", took.Round(time.Millisecond), code)
+				if code != tt.wantCode {
+					t.Fatalf("exit code %d after the second signal, want %d:\n%s", code, tt.wantCode, a.Tail())
+				}
+			} else {
+				select {
+				case <-a.Exited():
+				case <-time.After(time.Minute):
+					t.Fatalf("score did not stop within a minute: %s", a.Tail())
+				}
+				t.Logf("SIGTERM to exit with the server down (budget %s): %v", tt.budget, time.Since(start).Round(time.Millisecond))
+				if code := exitCode(a); code != tt.wantCode || !strings.Contains(a.Tail(), "retry budget "+tt.budget) {
+					t.Fatalf("exit code %d, want %d and the budget named:\n%s", code, tt.wantCode, a.Tail())
+				}
+			}
+			// Nothing committed that is not stored.
+			stored := map[string]bool{}
+			for _, id := range tableIDs(t, conn) {
+				stored[id] = true
+			}
+			if c := kc.Committed(t, "gd").Total(); c > int64(len(stored)) {
+				t.Errorf("%d offsets committed, %d tweets stored", c, len(stored))
+			}
+
+			srv.start(t)
+			b := st.StartBinary(t, bins["score"], "score", "r2", env, args...)
+			waitRows(t, conn, total, 2*time.Minute, func() string { return exitedMsg(b) })
+			if _, code := servertest.SignalAndWait(t, b, syscall.SIGTERM, time.Minute); code != 0 {
+				t.Fatalf("the second consumer exited %d:\n%s", code, b.Tail())
+			}
+			if ids := tableIDs(t, conn); !slices.Equal(ids, wantIDs(0, total)) {
+				t.Fatalf("%d rows, want each of the %d tweets once", len(ids), total)
+			}
+			kc.AssertCommitted(t, "gd")
+		})
+	}
+}
+
+// exitedMsg is "" while p runs, else its exit and output.
+func exitedMsg(p *servertest.Proc) string {
+	select {
+	case <-p.Exited():
+		return fmt.Sprintf("score exited (%v): %s", p.Err(), p.Tail())
+	default:
+		return ""
+	}
+}
+
+// exitCode is the exit code of an exited process (-1: killed by a signal).
+func exitCode(p *servertest.Proc) int {
+	var ee *exec.ExitError
+	if errors.As(p.Err(), &ee) {
+		return ee.ExitCode()
+	}
+	if p.Err() == nil {
+		return 0
+	}
+	return -2
+}
+
+// predictKafka is what a test of score consuming Kafka through the model
+// server needs: serve on model m1, a database, a store, a kfake cluster
+// with the first tweets published.
+type predictKafka struct {
+	srv  *serveProc
+	db   *pgtest.Server
+	conn *pgx.Conn
+	st   *stagetest.Store
+	kc   *kafkatest.Cluster
+	prod *kgo.Client
+}
+
+func newPredictKafka(t *testing.T, serveBin string, partitions int32, first int) *predictKafka {
+	t.Helper()
+	modelDir := filepath.Join(t.TempDir(), "m1")
+	writeModelDir(t, modelDir, servingtest.Options{Version: "m1", Seed: 3})
+	r := &predictKafka{srv: newServe(t, serveBin, "--model", modelDir), db: pgtest.Shared(t), st: stagetest.NewFS(t),
+		kc: kafkatest.Start(t, "tweets", partitions)}
+	r.conn = r.db.Connect(t)
+	r.prod = r.kc.Client(t)
+	produce(t, r.prod, 0, first)
+	return r
 }

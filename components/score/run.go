@@ -83,16 +83,29 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		return component.Usagef("missing input --model (the exported model folder): give a path or s3:// URI, or --predict-url to score through a model server")
 	}
 
-	out := env.Output("scores")
-	pq := scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
-		scoring.WithShardRows(env.Int("shard-rows")))
-	sinks := []scoring.Sink{pq}
 	dsn := env.String("postgres-dsn")
-	if dlTable == "" && topics != nil && dsn != "" {
+	if topics != nil && dsn == "" {
+		// A stream never ends on its own: a stopped run publishes no
+		// output, so the Parquet output would never be published while
+		// the offsets of its rows were committed.
+		return component.Usagef("consuming Kafka needs a database: set --postgres-dsn or %s (the scores of a stream go to PostgreSQL; the Parquet output is for file runs)", dsnEnv)
+	}
+	var sinks []scoring.Sink
+	closeSinks := func() {
+		for _, s := range sinks {
+			s.Close()
+		}
+	}
+	if topics == nil {
+		out := env.Output("scores")
+		sinks = append(sinks, scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
+			scoring.WithShardRows(env.Int("shard-rows"))))
+	}
+	if dlTable == "" && topics != nil {
 		dlTable = defaultDL
 	}
 	if dlTable != "" && dsn == "" {
-		pq.Close()
+		closeSinks()
 		return component.Usagef("--dead-letter-table %s needs a database: set --postgres-dsn or %s", dlTable, dsnEnv)
 	}
 	var dead *scoring.DeadLetterSink
@@ -101,7 +114,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	if dsn != "" {
 		if dlTable != "" {
 			if dead, err = scoring.OpenDeadLetters(ctx, dsn, dlTable); err != nil {
-				pq.Close()
+				closeSinks()
 				return err
 			}
 			defer func() {
@@ -123,7 +136,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		}
 		pg, err = scoring.OpenPostgres(ctx, dsn, scoring.WithTable(table), scoring.WithOnReject(onReject))
 		if err != nil {
-			pq.Close()
+			closeSinks()
 			return err
 		}
 		sinks = append(sinks, pg)
@@ -138,11 +151,22 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	}()
 
 	var scorer scoring.Scorer
+	var refused atomic.Int64 // texts the model server refused
 	if predictURL != "" {
 		if haveModel {
 			env.Log.Info("scoring through the model server: the --model input is not loaded", "predict_url", predictURL, "model", modelLoc.URI())
 		}
-		if scorer, err = httpScorer(ctx, env, predictURL, pg, table); err != nil {
+		// A text the server refuses (too long, a request too large even
+		// alone) is skipped, logged and dead-lettered when a table is
+		// set; the stream goes on.
+		onRefused := func(r scoring.RefusedText) {
+			refused.Add(1)
+			env.Log.Warn("text refused by the model server", "tweet", r.Tweet.ID, "source", r.Tweet.Source, "error", r.Err)
+			if dead != nil {
+				dead.Add(scoring.RefusedDeadLetter(r, time.Now()))
+			}
+		}
+		if scorer, err = httpScorer(ctx, env, predictURL, pg, table, onRefused); err != nil {
 			return err
 		}
 	} else {
@@ -170,11 +194,12 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		env.AddRows(kst.Records, ps.RowsOut)
 		env.SetExtra("dead_letters", kst.DeadLetters)
 		env.SetExtra("rejected_rows", rejected.Load())
+		env.SetExtra("refused_texts", refused.Load())
 		env.SetExtra("batches", ps.Batches)
 		env.SetExtra("labels", ps.Labels)
 		env.SetExtra("model_version", scorer.Version())
-		fmt.Fprintf(env.Stdout, "score: model %s: %d Kafka records, %d scored in %d batches, %d dead letters, %d refused by PostgreSQL, %d offset commits\n",
-			scorer.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, rejected.Load(), kst.Commits)
+		fmt.Fprintf(env.Stdout, "score: model %s: %d Kafka records, %d scored in %d batches, %d dead letters, %d refused by the model server, %d refused by PostgreSQL, %d offset commits\n",
+			scorer.Version(), kst.Records, ps.RowsOut, ps.Batches, kst.DeadLetters, refused.Load(), rejected.Load(), kst.Commits)
 		return err
 	}
 	if dead != nil {
@@ -194,13 +219,14 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		env.SetExtra("dead_letters", dead.Stored())
 	}
 	env.SetExtra("rejected_rows", rejected.Load())
+	env.SetExtra("refused_texts", refused.Load())
 	env.AddRows(st.RowsIn, st.RowsOut)
 	env.AddBytesIn(st.Ingest.BytesRead)
 	env.SetExtra("bad_rows", st.BadRows)
 	env.SetExtra("batches", st.Batches)
 	env.SetExtra("labels", st.Labels)
 	env.SetExtra("model_version", scorer.Version())
-	report(env, scorer, st)
+	report(env, scorer, st, refused.Load())
 	return err
 }
 
@@ -275,12 +301,13 @@ func datasetSources(ctx context.Context, loc artifact.Location, lm *ingest.Label
 }
 
 // report prints what was scored.
-func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats) {
+func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats, refused int64) {
 	var parts []string
 	for _, l := range slices.Sorted(maps.Keys(st.Labels)) {
 		parts = append(parts, fmt.Sprintf("%s %d", l, st.Labels[l]))
 	}
-	fmt.Fprintf(env.Stdout, "score: model %s: %d tweets read, %d scored in %d batches, %d bad", scorer.Version(), st.RowsIn, st.RowsOut, st.Batches, st.BadRows)
+	fmt.Fprintf(env.Stdout, "score: model %s: %d tweets read, %d scored in %d batches, %d bad, %d refused by the model server",
+		scorer.Version(), st.RowsIn, st.RowsOut, st.Batches, st.BadRows, refused)
 	if len(parts) > 0 {
 		fmt.Fprintf(env.Stdout, "; %s", strings.Join(parts, ", "))
 	}
@@ -289,9 +316,10 @@ func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats) {
 
 // httpScorer connects to the model server at base (--predict-url): its
 // model's labels must be those the table holds, when it holds rows.
-func httpScorer(ctx context.Context, env *component.Env, base string, pg *scoring.PostgresSink, table string) (*scoring.HTTPScorer, error) {
+func httpScorer(ctx context.Context, env *component.Env, base string, pg *scoring.PostgresSink, table string, onRefused func(scoring.RefusedText)) (*scoring.HTTPScorer, error) {
 	o := scoring.HTTPOptions{
 		URL:         base,
+		OnRefused:   onRefused,
 		Concurrency: env.Int("predict-concurrency"),
 		RetryBudget: env.Duration("predict-retry-budget"),
 		OnRetry: func(r scoring.RetryInfo) {

@@ -27,14 +27,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/syncbuf"
 )
 
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		// The test binary re-executed as the score command (kill -9 tests).
-		main()
-		return
-	}
-	pgtest.Main(m)
-}
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // commitModel commits a servingtest model as the export-onnx output of run.
 func commitModel(t *testing.T, st *stagetest.Store, runID string) (string, *serving.Model) {

@@ -9,7 +9,11 @@
 // (after a crash, before its Kafka offsets were committed) changes
 // nothing. Table implements scoring.BatchStore, so scoring.ConsumeKafka
 // drives it with the same batching, dead letters and commit-after-store
-// as the scorer; Collect reads files (ingest sources) in batches.
+// as the scorer; Collect reads files (ingest sources) in batches. The
+// table is exactly once under redelivery, crashes (kill -9) and
+// rebalances, and a SIGTERM stores and commits the batch in flight before
+// the component exits 0 (see "Delivery guarantees and stopping" in
+// package scoring).
 //
 // The schema is migrated like the scores tables (scoring.Migrate,
 // recorded in tweetflow_migrations). The package reads no flags and no

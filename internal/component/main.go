@@ -11,9 +11,19 @@ import (
 // This file is the composition root of every component: the only place
 // of the package that reads the process (environment, arguments, signals).
 
-// Main is all a component's main function calls.
+// Main is all a component's main function calls. The first SIGTERM or
+// SIGINT cancels the run's context (a stream finishes and commits the
+// batch in flight, a server drains); the signals then get their default
+// action back, so a second one ends the process at once.
 func Main(c Contract, run RunFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, stop restores the default action: a second
+	// signal ends the process (exit status 128+signal) without waiting
+	// for the graceful stop.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, c, run, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -90,6 +90,17 @@ func RejectedDeadLetter(r RejectedRow, at time.Time) DeadLetter {
 	return NewDeadLetter(src, part, pos, []byte(r.Row.Text), fmt.Sprintf("refused by PostgreSQL (tweet %s): %v", r.Row.ID, r.Err), at)
 }
 
+// RefusedDeadLetter is the dead letter of a text the model server
+// refused (HTTPOptions.OnRefused); its position comes from the tweet's
+// Source as for RejectedDeadLetter, Raw is the raw text.
+func RefusedDeadLetter(r RefusedText, at time.Time) DeadLetter {
+	src, part, pos := ParseRowSource(r.Tweet.Source)
+	if src == "" {
+		src = "tweet:" + r.Tweet.ID
+	}
+	return NewDeadLetter(src, part, pos, []byte(r.Tweet.Text), r.Reason(), at)
+}
+
 // KafkaSourceName is the ingest source name of the records of a Kafka
 // partition: a record's Tweet.Source (and Row.Source) is
 // "kafka:<topic>:<partition>:<offset>".

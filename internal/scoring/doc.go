@@ -26,8 +26,14 @@
 //     the text options GET /models lists for the version that answered.
 //     Requests that cannot reach the server, or get 5xx, 429 or 408, are
 //     retried with exponential backoff and jitter within RetryBudget,
-//     then fail naming the server, the attempts and the last error; a
-//     4xx fails at once naming the tweet the server refused. The labels
+//     then fail naming the server, the attempts and the last error. A
+//     text the server refuses (a 4xx naming it, e.g. longer than its
+//     limit) is, with HTTPOptions.OnRefused, dropped from the request,
+//     which is sent again without it, and reported once its batch is
+//     scored (score dead-letters it: refused_texts); a request over the
+//     server's body (413) or batch limit is split in halves down to one
+//     text, refused in turn. Without OnRefused a 4xx fails at once naming
+//     the tweet. The labels
 //     are checked against those already stored (HTTPOptions.Labels, e.g.
 //     PostgresSink.Labels of the table) at start and whenever an answer
 //     comes from a model version not seen yet (a reload on the server):
@@ -103,6 +109,42 @@
 // upserted table). Rebalances are blocked while a batch is in hand and let
 // through only after it is stored and committed; cancellation (SIGTERM)
 // stores and commits the batch in hand, then leaves the group.
+// KafkaOptions.SessionTimeout (--kafka-session-timeout, default 45s) is
+// how long a silent member (killed) keeps its partitions.
+//
+// # Delivery guarantees and stopping
+//
+// Exactly once: the PostgreSQL scores table (upsert by tweet id and
+// model version), collect's raw table (ON CONFLICT (id) DO NOTHING) and
+// the dead-letter table (keyed by position). A batch is one transaction,
+// and its offsets are committed only after that transaction and its dead
+// letters are: delivery is at least once, a batch redelivered after a
+// crash is stored again without a second row (a rescored row only gets a
+// new scored_at). Nothing is committed that is not stored: after a failed
+// batch ConsumeKafka stores and commits nothing more.
+//
+// Parquet is not a stream output: an artifact output is published only
+// when a run ends well, and a consumer only ends on a signal, after which
+// the component harness publishes no output (component.Env.Stopped).
+// Rows written only to Parquet would be lost while their offsets were
+// committed, so score refuses Kafka without a database and writes no
+// Parquet from Kafka. In a file or standard-input run a SIGTERM stores the
+// buffered tweets in PostgreSQL and ends the run as interrupted (non-zero):
+// the staged Parquet shards are discarded, nothing is published, and a
+// rerun (idempotent in the table) writes the whole output.
+//
+// Stopping a consumer: the first SIGTERM or SIGINT cancels the context;
+// ConsumeKafka stops polling, scores and stores the batch in hand (the
+// model server's retry budget and the write timeout bound it), stores its
+// dead letters, commits its offsets and leaves the group (committing
+// the revoked partitions once more). StoppedCleanly tells that end (the
+// error holds only the cancellation) from a failure on the way; score and
+// collect then log "stopped on signal" with stop_seconds and exit 0. A
+// store or commit failure during the stop exits non-zero with nothing
+// more committed. A second signal ends the process at once
+// (component.Main gives the signals their default action back): the
+// batch in flight is then not committed and is redelivered to the next
+// member. Measured stop latencies: docs/benchmarks.md.
 //
 // # Speed
 //

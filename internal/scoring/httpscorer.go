@@ -72,6 +72,15 @@ type HTTPOptions struct {
 	LabelsFrom string
 	// OnRetry, when set, is called before each wait between attempts.
 	OnRetry func(RetryInfo)
+	// OnRefused, when set, makes the texts the server refuses skipped
+	// instead of failing the batch: a 4xx naming one text (e.g. longer
+	// than the server's limit) drops that text and resends the rest; a
+	// 413 (body too large) or a batch over the server's limit splits the
+	// request in halves, down to one text, which is then refused. Each
+	// refused tweet is reported once its batch is scored (not for a batch
+	// that fails), from the goroutine calling ScoreInto, in batch order.
+	// Without it a refused text fails the batch, naming the tweet.
+	OnRefused func(RefusedText)
 	// Clock stamps ScoredAt (default time.Now).
 	Clock func() time.Time
 }
@@ -322,6 +331,17 @@ func (s *HTTPScorer) do(req *http.Request) ([]byte, error) {
 	return nil, permanent(err)
 }
 
+// RefusedText is a tweet the model server refused to score.
+type RefusedText struct {
+	Tweet dataset.Tweet
+	Err   *StatusError // the server's answer, naming the text
+}
+
+// Reason says why the text was refused, for a dead letter.
+func (r RefusedText) Reason() string {
+	return fmt.Sprintf("refused by the model server (tweet %s): %v", r.Tweet.ID, r.Err)
+}
+
 // StatusError is a model server's answer other than 200.
 type StatusError struct {
 	Code  int
@@ -380,17 +400,19 @@ func (s *HTTPScorer) backoff(attempt int) time.Duration {
 // ScoreInto scores tweets through the server: the batch is split in
 // requests sent concurrently (at most Concurrency in flight), each
 // retried within the budget. When any request fails, ScoreInto returns
-// the error and no row of the batch. A request the server refuses (4xx)
-// fails with the tweet it names, when it names one.
+// the error and no row of the batch. A text the server refuses (a 4xx
+// naming it) is skipped and reported through OnRefused when that is set
+// (there is no row for it); otherwise it fails the batch, naming the
+// tweet.
 func (s *HTTPScorer) ScoreInto(ctx context.Context, dst []Row, tweets []dataset.Tweet) ([]Row, error) {
 	if len(tweets) == 0 {
 		return dst, nil
 	}
 	type chunk struct {
-		lo, hi int
-		model  *remoteModel
-		probs  []float32 // in the scorer's label order
-		clean  []string
+		lo, hi  int
+		done    bool
+		parts   []answered
+		refused []RefusedText
 	}
 	var chunks []*chunk
 	for lo := 0; lo < len(tweets); {
@@ -419,29 +441,112 @@ send:
 		}
 		wg.Go(func() {
 			defer func() { <-s.sem }()
+			sub := tweets[c.lo:c.hi]
+			idx := make([]int, len(sub))
+			for i := range idx {
+				idx[i] = i
+			}
 			var err error
-			if c.model, c.probs, err = s.predict(cctx, tweets[c.lo:c.hi]); err != nil {
+			if c.parts, err = s.predictAll(cctx, sub, idx, &c.refused); err != nil {
 				cancel(err)
 				return
 			}
-			c.clean = make([]string, c.hi-c.lo)
-			for i := range c.clean {
-				c.clean[i] = c.model.cleaner.Clean(tweets[c.lo+i].Text)
+			for k := range c.parts {
+				p := &c.parts[k]
+				p.clean = make([]string, len(p.tweets))
+				for i := range p.tweets {
+					p.clean[i] = p.model.cleaner.Clean(p.tweets[i].Text)
+				}
 			}
+			c.done = true
 		})
 	}
 	wg.Wait()
 	for _, c := range chunks {
-		if c.model == nil { // not sent, or failed: cctx holds why
+		if !c.done { // not sent, or failed: cctx holds why
 			return dst, fmt.Errorf("scoring %d tweets: %w", len(tweets), context.Cause(cctx))
 		}
 	}
 	at := s.o.Clock().UTC().Truncate(time.Millisecond)
+	var last *remoteModel
 	for _, c := range chunks {
-		dst = appendRows(dst, tweets[c.lo:c.hi], c.clean, c.probs, s.labels, c.model.version, at)
+		for _, p := range c.parts {
+			dst = appendRows(dst, p.tweets, p.clean, p.probs, s.labels, p.model.version, at)
+			last = p.model
+		}
 	}
-	s.latest.Store(chunks[len(chunks)-1].model)
+	if last != nil {
+		s.latest.Store(last)
+	}
+	if s.o.OnRefused != nil {
+		for _, c := range chunks {
+			for _, r := range c.refused {
+				s.o.OnRefused(r)
+			}
+		}
+	}
 	return dst, nil
+}
+
+// answered is the answer to one request: the tweets it scored (in
+// order), the model that answered and the probabilities in the scorer's
+// label order.
+type answered struct {
+	tweets []dataset.Tweet
+	model  *remoteModel
+	probs  []float32
+	clean  []string
+}
+
+// predictAll scores tweets[idx...] in as few requests as the server
+// takes: without OnRefused one request, whose failure is returned. With
+// it, a text the server names as refused is dropped (appended to
+// refused) and the rest sent again, and a request too large for the
+// server is split in halves (a single text too large is refused).
+func (s *HTTPScorer) predictAll(ctx context.Context, tweets []dataset.Tweet, idx []int, refused *[]RefusedText) ([]answered, error) {
+	var out []answered
+	for len(idx) > 0 {
+		sub := tweets
+		if len(idx) != len(tweets) {
+			sub = make([]dataset.Tweet, len(idx))
+			for j, i := range idx {
+				sub[j] = tweets[i]
+			}
+		}
+		rm, probs, err := s.predict(ctx, sub)
+		if err == nil {
+			return append(out, answered{tweets: sub, model: rm, probs: probs}), nil
+		}
+		se, ok := errors.AsType[*StatusError](err)
+		if !ok || s.o.OnRefused == nil {
+			return nil, err
+		}
+		tooLarge := se.Code == http.StatusRequestEntityTooLarge ||
+			(se.Code == http.StatusBadRequest && se.Field == "texts") // more texts than the server's batch limit
+		i, named := fieldIndex(se.Field)
+		switch {
+		case tooLarge && len(idx) > 1:
+			mid := len(idx) / 2
+			a, err := s.predictAll(ctx, tweets, idx[:mid:mid], refused)
+			if err != nil {
+				return nil, err
+			}
+			b, err := s.predictAll(ctx, tweets, idx[mid:], refused)
+			if err != nil {
+				return nil, err
+			}
+			return append(append(out, a...), b...), nil
+		case se.Code == http.StatusRequestEntityTooLarge:
+			*refused = append(*refused, RefusedText{Tweet: tweets[idx[0]], Err: se})
+			return out, nil
+		case named && i < len(idx) && (se.Code == http.StatusBadRequest || se.Code == http.StatusUnprocessableEntity):
+			*refused = append(*refused, RefusedText{Tweet: tweets[idx[i]], Err: se})
+			idx = append(idx[:i:i], idx[i+1:]...)
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // predict sends one request and returns the model that answered and the
@@ -475,7 +580,7 @@ func (s *HTTPScorer) predict(ctx context.Context, tweets []dataset.Tweet) (*remo
 		return nil
 	})
 	if err != nil {
-		if se, ok := errors.AsType[*StatusError](err); ok {
+		if se, ok := errors.AsType[*StatusError](err); ok && s.o.OnRefused == nil {
 			if i, ok := fieldIndex(se.Field); ok && i < len(tweets) {
 				t := &tweets[i]
 				return nil, nil, fmt.Errorf("tweet %q (%s): %w", t.ID, t.Source, err)

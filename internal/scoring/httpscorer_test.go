@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 )
@@ -252,5 +254,89 @@ func TestOrderedProbs(t *testing.T) {
 		if (err != nil) != tc.err || (!tc.err && (!slices.Equal(o.keys, tc.keys) || !slices.Equal(o.vals, tc.vals))) {
 			t.Errorf("%s: keys %q vals %v err %v", tc.in, o.keys, o.vals, err)
 		}
+	}
+}
+
+// TestHTTPScorerRefused: against the real serving handler with small
+// limits (100 characters a text, 4 texts and 400 bytes a request), a
+// batch of 30 tweets with texts over the character limit (400 answers
+// naming the text) and one whose request alone is over the body limit
+// (413): with OnRefused, the too-large requests are split, exactly the
+// refused tweets are reported (in batch order, with the server's answer)
+// and every other tweet is scored as in process; without it, the batch
+// fails naming the first refused tweet.
+func TestHTTPScorerRefused(t *testing.T) {
+	m := loadModel(t, t.TempDir(), servingtest.Options{Version: "v1", Seed: 5})
+	ts := httptest.NewServer(serving.New(serving.StaticRegistry(m),
+		serving.WithMaxTextRunes(100), serving.WithMaxBatch(4), serving.WithMaxBodyBytes(400)))
+	defer ts.Close()
+	in := tweets(30)
+	wantRefused := map[int]int{4: http.StatusBadRequest, 5: http.StatusBadRequest, 17: http.StatusRequestEntityTooLarge, 29: http.StatusBadRequest}
+	for i, code := range wantRefused {
+		n := 150 // over 100 characters, a request of its own fits 400 bytes
+		if code == http.StatusRequestEntityTooLarge {
+			n = 500
+		}
+		in[i].Text = strings.Repeat("y", n)
+	}
+	var accepted []dataset.Tweet
+	for i := range in {
+		if _, ok := wantRefused[i]; !ok {
+			accepted = append(accepted, in[i])
+		}
+	}
+	ms, err := NewScorer(m, WithClock(fixedClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ms.Score(accepted)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var refused []RefusedText
+	hs, err := NewHTTPScorer(context.Background(), HTTPOptions{URL: ts.URL, Clock: fixedClock(), Concurrency: 2,
+		OnRefused: func(r RefusedText) { refused = append(refused, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := hs.ScoreInto(context.Background(), nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d (the tweets not refused)", len(got), len(want))
+	}
+	for i := range got {
+		if g, w := toCmp(&got[i]), toCmp(&want[i]); g != w {
+			t.Fatalf("row %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+	var gotIDs, wantIDs []string
+	for _, r := range refused {
+		gotIDs = append(gotIDs, r.Tweet.ID)
+		i := slices.IndexFunc(in, func(tw dataset.Tweet) bool { return tw.ID == r.Tweet.ID })
+		if code, ok := wantRefused[i]; !ok || r.Err == nil || r.Err.Code != code || !strings.Contains(r.Reason(), r.Tweet.ID) {
+			t.Errorf("refused tweet %s: %+v, want HTTP %d", r.Tweet.ID, r.Err, code)
+		}
+	}
+	for _, i := range slices.Sorted(maps.Keys(wantRefused)) {
+		wantIDs = append(wantIDs, in[i].ID)
+	}
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("refused %q, want %q in batch order", gotIDs, wantIDs)
+	}
+	if r := refused[0]; !strings.Contains(r.Err.Msg, "longer than 100 characters") {
+		t.Errorf("reason %q", r.Reason())
+	}
+
+	// Without OnRefused the batch fails, naming the tweet.
+	strict, err := NewHTTPScorer(context.Background(), HTTPOptions{URL: ts.URL, RequestTexts: 4, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := strict.ScoreInto(context.Background(), nil, in)
+	if err == nil || len(rows) != 0 || !strings.Contains(err.Error(), `tweet "1004"`) {
+		t.Errorf("without OnRefused: %d rows, error %v; want no row and an error naming tweet 1004", len(rows), err)
 	}
 }

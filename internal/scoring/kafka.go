@@ -20,6 +20,10 @@ import (
 // decodes; larger ones are dead letters.
 const DefaultMaxMessageBytes = 1 << 20
 
+// DefaultSessionTimeout is the consumer group session timeout of
+// ConsumeKafka (franz-go's default).
+const DefaultSessionTimeout = 45 * time.Second
+
 // KafkaOptions configures ConsumeKafka.
 type KafkaOptions struct {
 	Client   []kgo.Opt // how to reach the cluster (kafka.Config.Opts)
@@ -34,7 +38,11 @@ type KafkaOptions struct {
 	FlushInterval time.Duration
 	// MaxMessageBytes: larger messages are dead letters (default DefaultMaxMessageBytes).
 	MaxMessageBytes int
-	LabelMap        *ingest.LabelMap // nil: labels kept as they are
+	// SessionTimeout is the consumer group session timeout (default
+	// DefaultSessionTimeout): a member silent this long (killed) loses
+	// its partitions.
+	SessionTimeout time.Duration
+	LabelMap       *ingest.LabelMap // nil: labels kept as they are
 
 	// DeadLetters, when set, stores the poison messages of a batch (and
 	// the rows the PostgreSQL sink refused, queued with Add) before its
@@ -114,6 +122,9 @@ func ConsumeKafka(ctx context.Context, p BatchStore, opts KafkaOptions) (KafkaSt
 	if opts.MaxMessageBytes <= 0 {
 		opts.MaxMessageBytes = DefaultMaxMessageBytes
 	}
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = DefaultSessionTimeout
+	}
 	c := &consumer{p: p, o: opts, dec: ingest.NewRecordDecoder(opts.LabelMap), names: map[string]map[int32]string{},
 		committed: map[string]map[int32]kgo.EpochOffset{}}
 	start := kgo.NewOffset().AtEnd()
@@ -124,6 +135,9 @@ func ConsumeKafka(ctx context.Context, p BatchStore, opts KafkaOptions) (KafkaSt
 	kopts := append(append([]kgo.Opt{}, opts.Client...),
 		kgo.ConsumeTopics(opts.Topics...),
 		kgo.ConsumerGroup(opts.Group),
+		kgo.SessionTimeout(opts.SessionTimeout),
+		// franz-go's default heartbeat (3s) must stay below the session timeout.
+		kgo.HeartbeatInterval(min(3*time.Second, opts.SessionTimeout/3)),
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),

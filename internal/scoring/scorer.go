@@ -69,8 +69,9 @@ type Model interface {
 // batch endpoint. A Pipeline calls ScoreInto from one goroutine at a time.
 type Scorer interface {
 	// ScoreInto cleans and scores tweets and appends one Row per tweet, in
-	// order, to dst (reusing its capacity). On error it returns dst
-	// without rows of the batch.
+	// order, to dst (reusing its capacity), but for tweets the scorer
+	// refused and reported (HTTPOptions.OnRefused). On error it returns
+	// dst without rows of the batch.
 	ScoreInto(ctx context.Context, dst []Row, tweets []dataset.Tweet) ([]Row, error)
 	// Labels names the classes in output order (those of the latest
 	// model version that scored).

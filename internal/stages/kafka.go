@@ -50,6 +50,7 @@ func KafkaOptions(env *c.Env, cfg kafka.Config, topics []string, dead *scoring.D
 		BatchSize:       env.Int("batch-size"),
 		FlushInterval:   env.Duration("flush-interval"),
 		MaxMessageBytes: env.Int("kafka-max-message-bytes"),
+		SessionTimeout:  env.Duration("kafka-session-timeout"),
 		DeadLetters:     dead,
 		OnDeadLetter: func(d scoring.DeadLetter) {
 			env.Log.Warn("dead letter", "topic", d.Source, "partition", d.Partition, "offset", d.Position, "bytes", d.RawSize, "reason", d.Reason)

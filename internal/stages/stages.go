@@ -246,14 +246,14 @@ var Score = c.Contract{
 	Params: []c.Param{
 		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of raw --tweets files; '-' is always JSONL."},
 		{Name: "batch-size", Type: c.Int, Default: "512", Min: c.F(1), Description: "Tweets scored and stored per batch (and per PostgreSQL transaction)."},
-		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written. Prefer the env var: flags show in process lists."},
+		{Name: "postgres-dsn", Setting: settings.PostgresDSN, Secret: true, Description: "PostgreSQL connection string (postgres://user:pass@host/db); empty uses DATABASE_URL, and without either only the Parquet output is written (file runs: consuming Kafka needs a database). Prefer the env var: flags show in process lists."},
 		{Name: "flush-interval", Type: c.Duration, Default: "1s", Description: "Store a partial batch once its first tweet has waited this long (streams); 0 waits for full batches."},
 		{Name: "table", Default: "tweet_scores", Description: "PostgreSQL table for the scores; created when missing, its schema migrated on start (idempotent)."},
 		{Name: "table-prefix", Description: "Name the tables from a prefix and --table-version, as <prefix><version> (e.g. tweet_scores_ and 0: tweet_scores_0; the Kafka dead letters then default to tweet_scores_0_dead_letters); overrides --table."},
 		{Name: "table-version", Type: c.Int, Default: "0", Min: c.F(0), Description: "Version in the table names made from --table-prefix."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0), Description: "Bad input rows to skip before failing (batch runs; with a dead-letter table bad rows are stored there and do not count)."},
 		{Name: "dead-letter-table", Description: "PostgreSQL table for dead letters (bad rows, poison Kafka messages, rows PostgreSQL refuses: raw bytes, topic/partition/offset or file/line, reason, time); created when missing. Empty: <table>_dead_letters (tweet_scores_dead_letters by default) when consuming Kafka with a database, else none (bad file rows count against --max-bad-rows)."},
-		{Name: "predict-url", Description: "Score through a tweetflow model server (serve) at this base URL (http://host:port) instead of loading --model: batches go to its POST /predict, texts are cleaned for clean_text with the options its GET /models lists, and rows carry the version that answered. Its model's labels must be those the table already holds (checked at start and whenever the answering version changes)."},
+		{Name: "predict-url", Description: "Score through a tweetflow model server (serve) at this base URL (http://host:port) instead of loading --model: batches go to its POST /predict, texts are cleaned for clean_text with the options its GET /models lists, and rows carry the version that answered. A text the server refuses (too long; a request too large is split down to it) is dead-lettered with the server's reason and counted (refused_texts). Its model's labels must be those the table already holds (checked at start and whenever the answering version changes)."},
 		{Name: "predict-concurrency", Type: c.Int, Default: "4", Min: c.F(1), Description: "With --predict-url: most requests in flight; a batch is split in up to this many requests (of at most 256 texts), and reading waits while they are out (backpressure)."},
 		{Name: "predict-retry-budget", Type: c.Duration, Default: "1m", Min: c.F(0), Description: "With --predict-url: how long a request is retried while the server is unreachable or answers 5xx/429/408 (exponential backoff from 100ms to 5s, with jitter); past it score fails, and the batch is not stored (nor its Kafka offsets committed). 0 fails at the first error."},
 		{Name: "predict-timeout", Type: c.Duration, Default: "30s", Min: c.F(0), Description: "With --predict-url: longest time one request may take before it is retried; 0 uses 30s."},
@@ -263,7 +263,7 @@ var Score = c.Contract{
 		{Name: "model", Kind: c.Files, From: "export-onnx/onnx", Optional: true, Description: "the exported model folder (model.onnx and tokenizer files); required unless --predict-url is set"},
 		{Name: "tweets", Kind: c.Sources, List: true, Optional: true, Description: "tweets to score: paths, globs, folders, s3:// prefixes, a dataset, or '-' for standard input (required unless --kafka-topics is set)"},
 	},
-	Outputs:   []c.Artifact{{Name: "scores", Kind: c.Dataset, Description: "the scored tweets"}},
+	Outputs:   []c.Artifact{{Name: "scores", Kind: c.Dataset, Description: "the scored tweets (file and stdin runs; a Kafka consumer stores them only in PostgreSQL, as a stopped run publishes no output)"}},
 	Shardable: true,
 	NoCache:   true, // PostgreSQL writes are a side effect a cache hit would skip
 }
@@ -297,6 +297,7 @@ var KafkaParams = []c.Param{
 	{Name: "kafka-group", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
 	{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
 	{Name: "kafka-max-message-bytes", Type: c.Int, Default: "1048576", Min: c.F(1), Description: "Larger Kafka messages are dead letters."},
+	{Name: "kafka-session-timeout", Type: c.Duration, Default: "45s", Min: c.F(0), Description: "Kafka consumer group session timeout: a member that sends no heartbeat for this long (a crashed or killed consumer) is removed and its partitions reassigned; the broker bounds it (group.min/max.session.timeout.ms)."},
 }
 
 // The contracts that read raw tweet files take the column mapping too.

@@ -68,6 +68,20 @@ func (s *Server) Connect(t testing.TB) *pgx.Conn {
 	return c
 }
 
+// Strings runs query and returns its one text column, in order.
+func Strings(t testing.TB, conn *pgx.Conn, query string, args ...any) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
 // NewDatabase returns a copy of s with a fresh empty database on the same server.
 func (s *Server) NewDatabase(t testing.TB) *Server {
 	t.Helper()

@@ -207,3 +207,43 @@ func (b *lockedBuffer) tail() string {
 	defer b.mu.Unlock()
 	return Tail(b.buf.String())
 }
+
+// SignalAndWait sends sig to the process and waits for it to exit, at
+// most timeout (then it kills it and fails t). It returns the time from
+// the signal to the exit and the exit code (-1 for a death by signal).
+func SignalAndWait(t testing.TB, p *Proc, sig os.Signal, timeout time.Duration) (time.Duration, int) {
+	t.Helper()
+	start := time.Now()
+	if err := p.Signal(sig); err != nil {
+		t.Fatalf("sending %v: %v", sig, err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		t.Fatalf("the process did not exit within %v of %v:\n%s", timeout, sig, p.Tail())
+	}
+	return time.Since(start), p.cmd.ProcessState.ExitCode()
+}
+
+// WaitUntil polls cond every 50ms until it holds; it fails t when
+// timeout passes first, or when one of procs exits meanwhile (with its
+// output). what names the awaited state in the failure.
+func WaitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool, procs ...*Proc) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		for _, p := range procs {
+			select {
+			case <-p.exited:
+				t.Fatalf("waiting for %s: the process exited (%v):\n%s", what, p.waitErr, p.Tail())
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not reached after %v", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

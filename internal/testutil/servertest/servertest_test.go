@@ -81,3 +81,35 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail = %q", got)
 	}
 }
+
+func TestSignalAndWait(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	tests := []struct {
+		name   string
+		script string
+		want   int
+	}{
+		{"trapped: exit 0", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done", 0},
+		{"trapped: exit 3", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.05; done", 3},
+		{"killed by the signal", "echo ready; exec sleep 60", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Start(exec.Command(sh, "-c", tt.script))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Stop(syscall.SIGKILL, time.Second) })
+			for !strings.Contains(p.Tail(), "ready") {
+				time.Sleep(10 * time.Millisecond)
+			}
+			took, code := SignalAndWait(t, p, syscall.SIGTERM, 10*time.Second)
+			if code != tt.want || took <= 0 || took > 10*time.Second {
+				t.Errorf("exit code %d after %v, want %d", code, took, tt.want)
+			}
+		})
+	}
+}
