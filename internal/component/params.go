@@ -197,3 +197,25 @@ func (f paramField) set(v reflect.Value, env *Env) error {
 	}
 	return nil
 }
+
+// DecodeDefaults decodes the contract's defaults into a P: the
+// parameters a component gets with no flag and no environment set (for
+// tests that hold a library's defaults to the contract's).
+func DecodeDefaults[P any](c *Contract) (P, error) {
+	e := &Env{Contract: c, params: map[string]string{}, lists: map[string][]string{}}
+	for _, p := range c.Params {
+		v := p.Default
+		switch p.Type {
+		case Bool:
+			if v == "" {
+				v = "false"
+			}
+		case Strings:
+			e.lists[p.Name] = splitList(v)
+		}
+		e.params[p.Name] = v
+	}
+	var p P
+	err := Decode(e, &p)
+	return p, err
+}

@@ -5,6 +5,7 @@ import (
 
 	c "github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
@@ -126,9 +127,30 @@ var Embed = c.Contract{
 	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
 }
 
-// trainDefaults are the classifier's defaults (classifier.DefaultParams):
-// train's parameters declare them; they are not typed out again.
-var trainDefaults = classifier.DefaultParams()
+// trainDefaults and featDefaults are the classifier's and featurizer's
+// defaults (classifier.DefaultParams, featurize.DefaultSettings): train's
+// parameters declare them; they are not typed out again
+// (TestTrainDefaultsAreTheClassifiers decodes them back).
+var (
+	trainDefaults = classifier.DefaultParams()
+	featDefaults  = featurize.DefaultSettings()
+)
+
+// charNgramsDefault is featDefaults' character n-gram range as --char-ngrams text.
+func charNgramsDefault() string {
+	if featDefaults.CharMax == 0 {
+		return "0"
+	}
+	return strconv.Itoa(featDefaults.CharMin) + "-" + strconv.Itoa(featDefaults.CharMax)
+}
+
+// lexiconDefault is featDefaults' lexicon as --lexicon text.
+func lexiconDefault() string {
+	if featDefaults.Lexicon == "" {
+		return "none"
+	}
+	return featDefaults.Lexicon
+}
 
 // Train trains the tweet classifier.
 var Train = c.Contract{
@@ -144,12 +166,12 @@ var Train = c.Contract{
 		{Name: "learning-rate", Type: c.Float, Default: strconv.FormatFloat(trainDefaults.LearningRate, 'g', -1, 64), Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
 		{Name: "dim", Type: c.Int, Default: strconv.Itoa(trainDefaults.Dim), Min: c.F(1), Max: c.F(1000), Description: "Embedding dimension when no --vectors are given; with vectors, their dimension is used."},
 		{Name: "hidden", Type: c.Int, Default: strconv.Itoa(trainDefaults.Hidden), Min: c.F(0), Description: "Hidden layer width; 0 means a linear head."},
-		{Name: "word-ngrams", Type: c.Int, Default: "2", Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
-		{Name: "char-ngrams", Default: "3-5", Description: "Character n-gram lengths as min-max, or 0 to disable."},
-		{Name: "buckets", Type: c.Int, Default: "100000", Min: c.F(0), Description: "Hash buckets for n-gram features (rows of the embedding table beyond the vocabulary)."},
-		{Name: "min-count", Type: c.Int, Default: "2", Min: c.F(1), Description: "Vocabulary: keep words seen at least this often."},
-		{Name: "lexicon", Default: "vader", Enum: []string{"vader", "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
-		{Name: "negation", Type: c.Bool, Default: "true", Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
+		{Name: "word-ngrams", Type: c.Int, Default: strconv.Itoa(featDefaults.WordNgrams), Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
+		{Name: "char-ngrams", Default: charNgramsDefault(), Description: "Character n-gram lengths as min-max, or 0 to disable."},
+		{Name: "buckets", Type: c.Int, Default: strconv.Itoa(featDefaults.Buckets), Min: c.F(0), Description: "Hash buckets for n-gram features (rows of the embedding table beyond the vocabulary)."},
+		{Name: "min-count", Type: c.Int, Default: strconv.Itoa(featDefaults.MinCount), Min: c.F(1), Description: "Vocabulary: keep words seen at least this often."},
+		{Name: "lexicon", Default: lexiconDefault(), Enum: []string{featurize.LexiconVADER, "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
+		{Name: "negation", Type: c.Bool, Default: strconv.FormatBool(featDefaults.Negation), Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
 		{Name: "class-weights", Default: trainDefaults.ClassWeights, Enum: []string{classifier.WeightsBalanced, classifier.WeightsNone}, Description: "Weight classes inversely to their frequency, or not."},
 		{Name: "patience", Type: c.Int, Default: strconv.Itoa(trainDefaults.Patience), Min: c.F(0), Description: "Epochs without validation improvement before stopping early; 0 runs every epoch and keeps the last one (for noisy validation sets such as weak labels)."},
 		{Name: "seed", Type: c.Int, Default: strconv.FormatUint(trainDefaults.Seed, 10), Description: "Random seed."},
