@@ -10,6 +10,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
@@ -215,6 +216,11 @@ type EvaluateGateParams struct {
 	RawReadFields
 	MaxBadRows    int    `param:"max-bad-rows"`
 	PositiveLabel string `param:"positive-label"`
+}
+
+// Thresholds returns the gate's thresholds by metric (metrics.Gated).
+func (p EvaluateGateParams) Thresholds() map[metrics.Headline]float64 {
+	return map[metrics.Headline]float64{metrics.ROCAUC: p.MinROCAUC, metrics.PRAUC: p.MinPRAUC, metrics.MacroRecall: p.MinMacroRecall}
 }
 
 // ExportONNXParams are export-onnx's parameters.

@@ -1,9 +1,11 @@
 package stages
 
 import (
+	"strconv"
 	"testing"
 
 	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 )
 
 // paramsOf pairs every contract with the check of its parameters struct.
@@ -41,5 +43,33 @@ func TestParamsMatchContracts(t *testing.T) {
 	}
 	if len(paramsOf) != len(Components) {
 		t.Errorf("paramsOf has %d contracts, Components %d", len(paramsOf), len(Components))
+	}
+}
+
+// TestGateThresholdsFollowTheMetricNames: each gated metric's threshold
+// parameter (metrics.Gated) is the field Thresholds reports for it.
+func TestGateThresholdsFollowTheMetricNames(t *testing.T) {
+	ct := EvaluateGate
+	ct.Params = append([]c.Param(nil), EvaluateGate.Params...)
+	want := map[string]float64{}
+	for i, p := range ct.Params {
+		if _, ok := metrics.GatedByParam(p.Name); ok {
+			v := 0.125 * float64(i+1)
+			ct.Params[i].Default = strconv.FormatFloat(v, 'g', -1, 64)
+			want[p.Name] = v
+		}
+	}
+	p, err := c.DecodeDefaults[EvaluateGateParams](&ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := p.Thresholds()
+	if len(th) != len(metrics.Gated) || len(want) != len(metrics.Gated) {
+		t.Fatalf("%d thresholds, %d threshold parameters, %d gated metrics", len(th), len(want), len(metrics.Gated))
+	}
+	for _, h := range metrics.Gated {
+		if got, ok := th[h]; !ok || got != want[h.Param] {
+			t.Errorf("threshold of %s = %v (%v), want --%s's %v", h.Key, got, ok, h.Param, want[h.Param])
+		}
 	}
 }

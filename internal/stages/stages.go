@@ -6,6 +6,7 @@ import (
 	c "github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
@@ -198,9 +199,9 @@ var EvaluateGate = c.Contract{
 		"names the metric, its value and the threshold, and reports passed=false so the pipeline skips export. " +
 		"--data takes a dataset or any file ingest reads; raw files are ingested and cleaned as the model's training data was.",
 	Params: []c.Param{
-		{Name: "min-roc-auc", Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
-		{Name: "min-pr-auc", Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
-		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
+		{Name: metrics.ROCAUC.Param, Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
+		{Name: metrics.PRAUC.Param, Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
+		{Name: metrics.MacroRecall.Param, Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
 		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of --data when it is a raw file."},
 		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
@@ -212,13 +213,16 @@ var EvaluateGate = c.Contract{
 		{Name: "data", Kind: c.Sources, From: "balance-split/test", Description: "labeled data: a dataset or raw files ingest reads"},
 	},
 	Outputs: []c.Artifact{{Name: "metrics", Kind: c.Files, Description: "metrics.json and report.html"}},
-	Results: []c.Result{
-		{Name: "passed", Description: "true when every threshold is met"},
-		{Name: "roc-auc", Description: "ROC-AUC"},
-		{Name: "pr-auc", Description: "PR-AUC (average precision)"},
-		{Name: "macro-recall", Description: "macro-averaged recall"},
-		{Name: "accuracy", Description: "accuracy"},
-	},
+	Results: gateResults(),
+}
+
+// gateResults are evaluate-gate's results: passed and the metrics.Reported.
+func gateResults() []c.Result {
+	rs := []c.Result{{Name: "passed", Description: "true when every threshold is met"}}
+	for _, h := range metrics.Reported {
+		rs = append(rs, c.Result{Name: h.Result, Description: h.Description})
+	}
+	return rs
 }
 
 // ExportONNX writes the model as ONNX.
