@@ -127,7 +127,7 @@ func run(ctx context.Context, env *component.Env, p stages.EvaluateGateParams) e
 
 	env.AddRows(rows+badRows, int64(len(y)))
 	passed := len(failed) == 0
-	env.SetResult("passed", strconv.FormatBool(passed))
+	env.SetResult(metrics.GatePassed, strconv.FormatBool(passed))
 	for _, r := range metrics.Reported {
 		v, _ := m.Metric(r.Key)
 		env.SetResult(r.Result, strconv.FormatFloat(v, 'f', 4, 64))

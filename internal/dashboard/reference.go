@@ -149,7 +149,7 @@ func LoadModel(metricsJSON, summaryJSON, metadataJSON io.Reader) (*Model, error)
 			return nil, fmt.Errorf("reading the evaluate-gate run summary: %w", err)
 		}
 		m.RunID = sum.RunID
-		if v, ok := sum.Results["passed"]; ok {
+		if v, ok := sum.Results[metrics.GatePassed]; ok {
 			b, err := strconv.ParseBool(v)
 			if err == nil {
 				m.Passed = &b

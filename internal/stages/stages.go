@@ -218,7 +218,7 @@ var EvaluateGate = c.Contract{
 
 // gateResults are evaluate-gate's results: passed and the metrics.Reported.
 func gateResults() []c.Result {
-	rs := []c.Result{{Name: "passed", Description: "true when every threshold is met"}}
+	rs := []c.Result{{Name: metrics.GatePassed, Description: "true when every threshold is met"}}
 	for _, h := range metrics.Reported {
 		rs = append(rs, c.Result{Name: h.Result, Description: h.Description})
 	}

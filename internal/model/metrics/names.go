@@ -20,6 +20,10 @@ type Headline struct {
 	Description  string // of the result, one phrase
 }
 
+// GatePassed is the result evaluate-gate reports its decision as
+// ("true" when every threshold of Gated is met).
+const GatePassed = "passed"
+
 // The headline metrics.
 var (
 	Accuracy       = Headline{Key: "accuracy", Title: "accuracy", Result: "accuracy", Description: "accuracy"}
