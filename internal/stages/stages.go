@@ -305,7 +305,7 @@ var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annota
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once
 // here, added to every contract that reads raw files (init below) and
-// decoded by DecodeColumns.
+// decoded into ColumnFields.
 var ColumnParams = []c.Param{
 	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header; the column of a postgres:// table or query source); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
 	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled (a postgres:// source: its label column when it has one). Values go through --label-map."},
