@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -71,5 +72,44 @@ func TestGateThresholdsFollowTheMetricNames(t *testing.T) {
 		if got, ok := th[h]; !ok || got != want[h.Param] {
 			t.Errorf("threshold of %s = %v (%v), want --%s's %v", h.Key, got, ok, h.Param, want[h.Param])
 		}
+	}
+}
+
+// TestParamValueTypes: the parameter types that parse their text once
+// accept the forms their help names and refuse others.
+func TestParamValueTypes(t *testing.T) {
+	tests := []struct {
+		name, in string
+		v        interface{ UnmarshalText([]byte) error }
+		want     string // fmt %v of the value; "" = an error
+	}{
+		{"char-ngrams range", "3-5", &CharNgrams{}, "&{3 5}"},
+		{"char-ngrams single", "4", &CharNgrams{}, "&{4 4}"},
+		{"char-ngrams off", "0", &CharNgrams{}, "&{0 0}"},
+		{"char-ngrams bad", "x-y", &CharNgrams{}, ""},
+		{"format", "CSV", &Format{}, "&{csv}"},
+		{"format bad", "xml", &Format{}, ""},
+		{"label map empty", "", &LabelMap{}, "&{<nil>}"},
+		{"label map bad", "0->", &LabelMap{}, ""},
+		{"labels", "AI,OTHER", &LabelSet{}, "AI,OTHER"}, // labelset.Spec.String
+		{"labels bad", "AI", &LabelSet{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.v.UnmarshalText([]byte(tt.in))
+			if tt.want == "" {
+				if err == nil {
+					t.Errorf("%q: no error, got %v", tt.in, tt.v)
+				}
+				return
+			}
+			if got := fmt.Sprintf("%v", tt.v); err != nil || got != tt.want {
+				t.Errorf("%q: %s, %v; want %s", tt.in, got, err, tt.want)
+			}
+		})
+	}
+	var lm LabelMap
+	if err := lm.UnmarshalText([]byte("0->negative,4->positive")); err != nil || lm.Map == nil {
+		t.Fatalf("label map: %v, %v", lm.Map, err)
 	}
 }
