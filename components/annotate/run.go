@@ -20,6 +20,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // dsnEnv names the env vars of --postgres-dsn for error messages: the
@@ -39,22 +40,24 @@ func subcommand(args []string) []string {
 // newRun returns the RunFunc; listening, when not nil, gets the bound
 // address of the web server.
 func newRun(listening func(net.Addr)) component.RunFunc {
-	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, listening) }
+	return component.Typed(func(ctx context.Context, env *component.Env, p stages.AnnotateParams) error {
+		return run(ctx, env, p, listening)
+	})
 }
 
-func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
-	dsn := env.String("postgres-dsn")
+func run(ctx context.Context, env *component.Env, p stages.AnnotateParams, listening func(net.Addr)) error {
+	dsn := p.PostgresDSN
 	if dsn == "" {
 		return component.Usagef("--postgres-dsn: give the annotation database (or set %s)", dsnEnv)
 	}
-	mode := env.String("mode")
-	labels := env.Strings("labels")
+	mode := p.Mode
+	labels := p.Labels
 	if mode == "serve" {
 		if err := annotate.CheckLabels(labels); err != nil {
 			return component.Usagef("--labels: %w", err)
 		}
 	}
-	if t := env.String("source-table"); t != "" && !tableRe.MatchString(t) {
+	if t := p.SourceTable; t != "" && !tableRe.MatchString(t) {
 		return component.Usagef("--source-table: %q is not a table or schema.table of plain identifiers (letters, digits, _)", t)
 	}
 	store, err := annotate.Open(ctx, dsn)
@@ -62,22 +65,22 @@ func run(ctx context.Context, env *component.Env, listening func(net.Addr)) erro
 		return err
 	}
 	defer store.Close()
-	store.SetAssignmentTTL(env.Duration("assignment-ttl"))
+	store.SetAssignmentTTL(p.AssignmentTTL)
 	if mode == "export" {
-		return export(ctx, env, store)
+		return export(ctx, env, p, store)
 	}
-	if err := loadTasks(ctx, env, store); err != nil {
+	if err := loadTasks(ctx, env, p, store); err != nil {
 		return err
 	}
-	return serve(ctx, env, store, labels, listening)
+	return serve(ctx, env, p, store, labels, listening)
 }
 
 var tableRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
 
 // loadTasks reads the tweets input and the source table into tasks,
 // predicts them with the model when one is given and stores them.
-func loadTasks(ctx context.Context, env *component.Env, store *annotate.Store) error {
-	limit := env.Int("max-tasks")
+func loadTasks(ctx context.Context, env *component.Env, p stages.AnnotateParams, store *annotate.Store) error {
+	limit := p.MaxTasks
 	full := func(n int) bool { return limit > 0 && n >= limit }
 	var tasks []annotate.Task
 	if loc, ok := env.Input("tweets"); ok {
@@ -93,7 +96,7 @@ func loadTasks(ctx context.Context, env *component.Env, store *annotate.Store) e
 			return err
 		}
 	}
-	if table := env.String("source-table"); table != "" && !full(len(tasks)) {
+	if table := p.SourceTable; table != "" && !full(len(tasks)) {
 		n, err := readTable(ctx, store, table, limit-len(tasks), func(t annotate.Task) { tasks = append(tasks, t) })
 		if err != nil {
 			return err
@@ -110,7 +113,7 @@ func loadTasks(ctx context.Context, env *component.Env, store *annotate.Store) e
 		}
 		env.Log.Info("predicted", "model", m.Version(), "labels", strings.Join(m.Labels(), ","), "tasks", len(tasks))
 	}
-	share, seed := env.Float("overlap"), int64(env.Int("seed"))
+	share, seed := p.Overlap, int64(p.Seed)
 	overlap := 0
 	for i := range tasks {
 		tasks[i].Wanted = 1
@@ -158,12 +161,12 @@ func readTable(ctx context.Context, store *annotate.Store, table string, limit i
 	return n, nil
 }
 
-func serve(ctx context.Context, env *component.Env, store *annotate.Store, labels []string, listening func(net.Addr)) error {
+func serve(ctx context.Context, env *component.Env, p stages.AnnotateParams, store *annotate.Store, labels []string, listening func(net.Addr)) error {
 	h, err := annotate.NewServer(store, labels, env.Log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", env.String("addr"))
+	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		return component.Usagef("--addr: %w", err)
 	}
@@ -178,8 +181,8 @@ func serve(ctx context.Context, env *component.Env, store *annotate.Store, label
 	return env.ServeHTTP(ctx, srv, ln)
 }
 
-func export(ctx context.Context, env *component.Env, store *annotate.Store) (err error) {
-	w := stageio.DatasetWriter(ctx, env.Output("golden"), env.Int("shard-rows"))
+func export(ctx context.Context, env *component.Env, p stages.AnnotateParams, store *annotate.Store) (err error) {
+	w := stageio.DatasetWriter(ctx, env.Output("golden"), p.ShardRows)
 	st, err := annotate.Export(ctx, store, w.Write)
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("writing the golden set: %w", cerr)

@@ -8,19 +8,17 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
-	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/split"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 var outputs = []string{"train", "validation", "validation-balanced", "test"}
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.BalanceSplitParams) error {
 	in, _ := env.Input("tweets")
-	spec, err := labelset.Parse(env.String("labels"))
-	if err != nil {
-		return component.Usagef("--labels: %w", err)
-	}
+	spec := p.Labels.Spec
+	var err error
 
 	// Pass 1 ("all" only): the labels present.
 	var seen []string
@@ -94,12 +92,12 @@ func run(ctx context.Context, env *component.Env) error {
 		env.Log.Warn("--labels none: rows with labels are split like the others, at random", "labeled_rows", labeled)
 	}
 	plan, err := split.New(classes, len(labels), split.Config{
-		Seed:           uint64(env.Int("seed")),
-		Train:          env.Float("train-fraction"),
-		Validation:     env.Float("validation-fraction"),
-		TrainBalance:   env.String("train-balance"),
-		TestRows:       env.Int("test-rows"),
-		ValidationRows: env.Int("validation-rows"),
+		Seed:           uint64(p.Seed),
+		Train:          p.TrainFraction,
+		Validation:     p.ValidationFraction,
+		TrainBalance:   p.TrainBalance,
+		TestRows:       p.TestRows,
+		ValidationRows: p.ValidationRows,
 	})
 	if err != nil {
 		return component.Usagef("%w", err)
@@ -108,7 +106,7 @@ func run(ctx context.Context, env *component.Env) error {
 	// Pass 2: stream rows again, in input order, into the four outputs.
 	writers := map[string]*dataset.ShardWriter{}
 	for _, o := range outputs {
-		writers[o] = stageio.DatasetWriter(ctx, env.Output(o), env.Int("shard-rows"))
+		writers[o] = stageio.DatasetWriter(ctx, env.Output(o), p.ShardRows)
 	}
 	var rowsOut int64
 	i := 0

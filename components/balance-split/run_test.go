@@ -60,7 +60,7 @@ func runSplitCode(dir, run string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-var runFn = run
+var runFn = component.Typed(run)
 
 func digests(t *testing.T, store *artifact.FS, run string) map[string]string {
 	t.Helper()

@@ -9,4 +9,4 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { component.Main(stages.BuildServingImage, run) }
+func main() { component.MainOf(stages.BuildServingImage, run) }

@@ -17,10 +17,11 @@ import (
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/image"
 	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/version"
 )
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.BuildServingImageParams) error {
 	in, _ := env.Input("onnx")
 	files, err := readModel(ctx, in)
 	if err != nil {
@@ -34,7 +35,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	env.Log.Info("model checked", "version", m.Version(), "labels", m.Labels(), "files", len(files))
 
-	binPath, err := findServer(env.String("server-binary"))
+	binPath, err := findServer(p.ServerBinary)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return fmt.Errorf("computing image digest: %w", err)
 	}
-	tag := env.String("tag")
+	tag := p.Tag
 	if tag == "" {
 		tag = env.RunID
 	}
@@ -90,9 +91,9 @@ func run(ctx context.Context, env *component.Env) error {
 	env.SetResult("image", "")
 	fmt.Fprintf(env.Stdout, "image %s (model %s, tag %s)\n", d, m.Version(), tag)
 
-	if reg := env.String("registry"); reg != "" {
-		ref := strings.TrimSuffix(reg, "/") + "/" + env.String("repository") + ":" + tag
-		pushed, err := image.Push(ctx, img, ref, env.Bool("insecure-registry"), nil)
+	if reg := p.Registry; reg != "" {
+		ref := strings.TrimSuffix(reg, "/") + "/" + p.Repository + ":" + tag
+		pushed, err := image.Push(ctx, img, ref, p.InsecureRegistry, nil)
 		if err != nil {
 			return err
 		}

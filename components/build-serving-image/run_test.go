@@ -65,7 +65,7 @@ func runStage(t *testing.T, args ...string) (int, map[string]string, string) {
 	results := t.TempDir()
 	var out bytes.Buffer
 	args = append([]string{"build-serving-image", "--results-dir", results, "--log-format", "json", "--progress", "none"}, args...)
-	code := component.Run(context.Background(), stages.BuildServingImage, run, args, &out, &out)
+	code := component.Run(context.Background(), stages.BuildServingImage, component.Typed(run), args, &out, &out)
 	res := map[string]string{}
 	for _, n := range []string{"digest", "image"} {
 		b, _ := os.ReadFile(filepath.Join(results, n))

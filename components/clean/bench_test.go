@@ -71,7 +71,7 @@ func BenchmarkCleanStage(b *testing.B) {
 		args := []string{"clean", "--store", dir, "--run-id", "bench" + strconv.Itoa(i), "--progress", "none",
 			"--log-format", "json", "--termination-log", "", "--memory-limit", "224MiB", "--tweets", filepath.Join(dir, in)}
 		var errOut strings.Builder
-		if code := component.Run(ctx, stages.Clean, run, args, io.Discard, &errOut); code != 0 {
+		if code := component.Run(ctx, stages.Clean, component.Typed(run), args, io.Discard, &errOut); code != 0 {
 			b.Fatalf("clean exited %d: %s", code, errOut.String())
 		}
 	}

@@ -13,26 +13,13 @@ import (
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
-// cleanerOptions maps the stage's parameters to the text cleaner's options.
-func cleanerOptions(env *component.Env) text.Options {
-	o := text.DefaultOptions()
-	o.URLs = text.Mode(env.String("urls"))
-	o.Mentions = text.Mode(env.String("mentions"))
-	o.Emojis = text.Mode(env.String("emojis"))
-	o.Lowercase = env.Bool("lowercase")
-	o.StripRT = env.Bool("strip-rt")
-	o.SqueezeRepeats = env.Bool("squeeze-repeats")
-	o.StripHashSign = env.Bool("strip-hash")
-	o.TrailingHashtags = text.Mode(env.String("trailing-hashtags"))
-	return o
-}
-
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.CleanParams) error {
 	in, _ := env.Input("tweets")
-	opts := cleanerOptions(env)
+	opts := p.CleanerOptions()
 	cleaner, err := text.NewCleaner(text.WithOptions(opts))
 	if err != nil {
 		return component.Usagef("configuring the cleaner: %w", err)
@@ -40,9 +27,9 @@ func run(ctx context.Context, env *component.Env) error {
 	popts := []clean.Option{clean.WithCleaner(cleaner)}
 	// Counting labels needs only id, text and label: skip decoding the rest.
 	observeCols := []string{dataset.ColLabel}
-	switch mode := env.String("mode"); mode {
+	switch mode := p.Mode; mode {
 	case "map":
-		return runMap(ctx, env, in, cleaner)
+		return runMap(ctx, env, in, p.ShardRows, cleaner)
 	case "reduce":
 		if err := checkMapped(ctx, in, cleaner.Options()); err != nil {
 			return err
@@ -50,8 +37,8 @@ func run(ctx context.Context, env *component.Env) error {
 		popts = append(popts, clean.WithPrecleaned())
 		observeCols = append(observeCols, dataset.ColCleanText)
 	}
-	if env.String("state") == "disk" {
-		dir := env.String("spill-dir")
+	if p.State == "disk" {
+		dir := p.SpillDir
 		if dir != "" {
 			fi, err := os.Stat(dir)
 			if err == nil && !fi.IsDir() {
@@ -63,28 +50,28 @@ func run(ctx context.Context, env *component.Env) error {
 		}
 		popts = append(popts, clean.WithSpill(dir, 0))
 	}
-	p, err := clean.NewProcessor(popts...)
+	proc, err := clean.NewProcessor(popts...)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
+	defer proc.Close()
 	// Pass 1: count labels (majority) and, with --state disk, decide every
 	// row on disk; in memory with --conflicts first, one pass is enough.
-	if majority := env.String("conflicts") == "majority"; majority || p.Spills() {
+	if majority := p.Conflicts == "majority"; majority || proc.Spills() {
 		prog := env.Progress("planning (pass 1 of 2)", "rows", 0)
-		err := p.Plan(ctx, readRows(ctx, in, prog, observeCols), 0, majority)
+		err := proc.Plan(ctx, readRows(ctx, in, prog, observeCols), 0, majority)
 		prog.Done()
 		if err != nil {
 			return err
 		}
 	}
-	err = writeCleaned(ctx, env, in, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
-		return p.ProcessAll(ctx, rows, 0, write)
+	err = writeCleaned(ctx, env, in, p.ShardRows, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
+		return proc.ProcessAll(ctx, rows, 0, write)
 	})
 	if err != nil {
 		return err
 	}
-	st := p.Stats()
+	st := proc.Stats()
 	env.AddRows(st.In, st.Out)
 	env.SetExtra("clean", st)
 	env.Log.Info("cleaned", "rows_in", st.In, "rows_out", st.Out,
@@ -99,10 +86,10 @@ func run(ctx context.Context, env *component.Env) error {
 // writeCleaned runs process over the input rows (with a progress line)
 // into the tweets output, then closes it and writes the cleaner's options
 // beside the shards: what every mode of clean ends with.
-func writeCleaned(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner,
+func writeCleaned(ctx context.Context, env *component.Env, in artifact.Location, shardRows int, cleaner *text.Cleaner,
 	process func(rows clean.RowSource, write func(*dataset.Tweet) error) error) error {
 	out := env.Output("tweets")
-	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
+	w := stageio.DatasetWriter(ctx, out, shardRows)
 	prog := env.Progress("cleaning", "rows", 0)
 	err := process(readRows(ctx, in, prog, nil), w.Write)
 	prog.Done()
@@ -121,9 +108,9 @@ func writeCleaned(ctx context.Context, env *component.Env, in artifact.Location,
 // runMap is --mode map: it cleans the text of every row (no row is
 // dropped) and writes them with the cleaner's options, for a later
 // --mode reduce over the gathered shards.
-func runMap(ctx context.Context, env *component.Env, in artifact.Location, cleaner *text.Cleaner) error {
+func runMap(ctx context.Context, env *component.Env, in artifact.Location, shardRows int, cleaner *text.Cleaner) error {
 	var n int64
-	err := writeCleaned(ctx, env, in, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
+	err := writeCleaned(ctx, env, in, shardRows, cleaner, func(rows clean.RowSource, write func(*dataset.Tweet) error) error {
 		return rows(func(t *dataset.Tweet) error {
 			clean.Preclean(cleaner, t)
 			n++

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/clean"
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
@@ -17,7 +18,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
-var runFn = run
+var runFn = component.Typed(run)
 
 // linkRe matches a web link that starts a word (links glued to a word, as
 // in "T.dothttp://youtu.be/x", and bare "http:// ..." are not links).

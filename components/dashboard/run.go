@@ -19,6 +19,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/pgident"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // dsnEnv names the env vars of --postgres-dsn for error messages: the
@@ -35,15 +36,17 @@ const (
 // newRun returns the RunFunc; listening, when not nil, gets the bound
 // address of the web server.
 func newRun(listening func(net.Addr)) component.RunFunc {
-	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, listening) }
+	return component.Typed(func(ctx context.Context, env *component.Env, p stages.DashboardParams) error {
+		return run(ctx, env, p, listening)
+	})
 }
 
-func run(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
-	dsn := env.String("postgres-dsn")
+func run(ctx context.Context, env *component.Env, p stages.DashboardParams, listening func(net.Addr)) error {
+	dsn := p.PostgresDSN
 	if dsn == "" {
 		return component.Usagef("--postgres-dsn: give the database of the scores tables (or set %s)", dsnEnv)
 	}
-	tables := env.Strings("table")
+	tables := p.Tables
 	if len(tables) == 0 {
 		return component.Usagef("--table: give at least one scores table")
 	}
@@ -52,12 +55,12 @@ func run(ctx context.Context, env *component.Env, listening func(net.Addr)) erro
 			return component.Usagef("--table: %w", err)
 		}
 	}
-	width := env.Duration("bucket")
+	width := p.Bucket
 	if width < time.Second || width%time.Second != 0 {
 		return component.Usagef("--bucket: %s is not whole seconds of at least 1s (e.g. 30s, 5m, 1h, 24h)", width)
 	}
-	if env.Duration("query-timeout") < time.Second {
-		return component.Usagef("--query-timeout: %s is below 1s", env.Duration("query-timeout"))
+	if p.QueryTimeout < time.Second {
+		return component.Usagef("--query-timeout: %s is below 1s", p.QueryTimeout)
 	}
 	model, err := loadModel(ctx, env)
 	if err != nil {
@@ -84,26 +87,26 @@ func run(ctx context.Context, env *component.Env, listening func(net.Addr)) erro
 	h, err := dashboard.NewServer(pool, dashboard.Config{
 		Query: dashboard.Options{
 			Tables:     tables,
-			TimeColumn: env.String("time-column"),
+			TimeColumn: p.TimeColumn,
 			Width:      width,
-			Buckets:    env.Int("buckets"),
-			Latest:     env.Int("latest"),
-			Sample:     env.Int("sample"),
-			Top:        env.Int("top"),
-			Focus:      env.String("label"),
+			Buckets:    p.Buckets,
+			Latest:     p.Latest,
+			Sample:     p.Sample,
+			Top:        p.Top,
+			Focus:      p.Label,
 		},
 		Model:        model,
-		Bins:         env.Int("bins"),
-		PSIThreshold: env.Float("psi-threshold"),
-		KSThreshold:  env.Float("ks-threshold"),
-		Refresh:      env.Duration("refresh"),
-		QueryTimeout: env.Duration("query-timeout"),
+		Bins:         p.Bins,
+		PSIThreshold: p.PSIThreshold,
+		KSThreshold:  p.KSThreshold,
+		Refresh:      p.Refresh,
+		QueryTimeout: p.QueryTimeout,
 		Log:          env.Log,
 	})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, env, h, tables, model, listening)
+	return serve(ctx, env, p, h, tables, model, listening)
 }
 
 // loadModel reads --metrics (metrics.json and the run summary beside it)
@@ -194,13 +197,13 @@ func readFile(ctx context.Context, loc artifact.Location, name string) ([]byte, 
 	return b, nil
 }
 
-func serve(ctx context.Context, env *component.Env, h http.Handler, tables []string, m *dashboard.Model, listening func(net.Addr)) error {
-	ln, err := net.Listen("tcp", env.String("addr"))
+func serve(ctx context.Context, env *component.Env, p stages.DashboardParams, h http.Handler, tables []string, m *dashboard.Model, listening func(net.Addr)) error {
+	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		return component.Usagef("--addr: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: env.Duration("query-timeout") + 30*time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: p.QueryTimeout + 30*time.Second, IdleTimeout: 120 * time.Second}
 	version := ""
 	if m != nil {
 		version = m.Version

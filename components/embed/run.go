@@ -11,6 +11,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // Files of the vectors output.
@@ -22,25 +23,25 @@ const (
 
 var errStop = errors.New("stop")
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.EmbedParams) error {
 	in, _ := env.Input("train")
 	arch := word2vec.SkipGram
-	if env.String("algorithm") == "cbow" {
+	if p.Algorithm == "cbow" {
 		arch = word2vec.CBOW
 	}
 	opts := []word2vec.Option{
 		word2vec.WithArch(arch),
-		word2vec.WithDim(env.Int("dim")),
-		word2vec.WithWindow(env.Int("window")),
-		word2vec.WithNegative(env.Int("negative")),
-		word2vec.WithMinCount(env.Int("min-count")),
-		word2vec.WithSample(env.Float("sample")),
-		word2vec.WithEpochs(env.Int("epochs")),
-		word2vec.WithAlpha(env.Float("alpha"), env.Float("alpha")/250),
-		word2vec.WithSeed(uint64(env.Int("seed"))),
+		word2vec.WithDim(p.Dim),
+		word2vec.WithWindow(p.Window),
+		word2vec.WithNegative(p.Negative),
+		word2vec.WithMinCount(p.MinCount),
+		word2vec.WithSample(p.Sample),
+		word2vec.WithEpochs(p.Epochs),
+		word2vec.WithAlpha(p.Alpha, p.Alpha/250),
+		word2vec.WithSeed(uint64(p.Seed)),
 		word2vec.WithShuffle(true), // the data is grouped by topic and date: shuffled, the loss falls every epoch
 	}
-	if n := env.Int("threads"); n > 0 {
+	if n := p.Threads; n > 0 {
 		opts = append(opts, word2vec.WithThreads(n))
 	}
 	var prog *component.Progress
@@ -77,7 +78,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 	if err != nil {
 		if errors.Is(err, word2vec.ErrEmptyVocabulary) {
-			return fmt.Errorf("training word2vec on %q: no word appears --min-count=%d times in %d rows; lower --min-count or give more data: %w", in.URI(), env.Int("min-count"), rows, err)
+			return fmt.Errorf("training word2vec on %q: no word appears --min-count=%d times in %d rows; lower --min-count or give more data: %w", in.URI(), p.MinCount, rows, err)
 		}
 		return fmt.Errorf("training word2vec on %q: %w", in.URI(), err)
 	}
@@ -95,6 +96,6 @@ func run(ctx context.Context, env *component.Env) error {
 	env.SetExtra("word2vec", map[string]any{"vocabulary": m.Len(), "raw_words": st.RawWords, "epoch_loss": st.EpochLoss,
 		"words_per_second": st.WordsPerSec(), "train_seconds": st.TrainTime.Seconds()})
 	fmt.Fprintf(env.Stdout, "embed: %d words x %d dims from %d tweets, %.0f words/s, loss per epoch %.4f\n",
-		m.Len(), env.Int("dim"), rows, st.WordsPerSec(), st.EpochLoss)
+		m.Len(), p.Dim, rows, st.WordsPerSec(), st.EpochLoss)
 	return nil
 }

@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/clean"
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
 
-var runFn = run
+var runFn = component.Typed(run)
 
 // debianPython has gensim (python3-gensim); plain python3 may not.
 const debianPython = "/usr/bin/python3"

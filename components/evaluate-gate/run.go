@@ -28,12 +28,7 @@ const (
 	ReportFile  = "report.html"
 )
 
-// gate is one threshold of the gate: metric name in metrics.json and the parameter that sets it.
-type gate struct{ metric, param string }
-
-var gates = []gate{{"roc_auc", "min-roc-auc"}, {"pr_auc", "min-pr-auc"}, {"macro_recall", "min-macro-recall"}}
-
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.EvaluateGateParams) error {
 	modelLoc, _ := env.Input("model")
 	lm, err := stageio.LoadModel(ctx, modelLoc)
 	if err != nil {
@@ -67,7 +62,7 @@ func run(ctx context.Context, env *component.Env) error {
 		y = append(y, c)
 		return nil
 	}
-	dataName, badRows, err := readData(ctx, env, add)
+	dataName, badRows, err := readData(ctx, env, p, add)
 	env.SetExtra("bad_rows", badRows)
 	if err != nil {
 		return err
@@ -83,7 +78,7 @@ func run(ctx context.Context, env *component.Env) error {
 		recorded = lm.Meta.PositiveLabel
 	}
 	var mopts []metrics.Option
-	if pos, err := labelset.Positive(labels, env.String("positive-label"), recorded); err != nil {
+	if pos, err := labelset.Positive(labels, p.PositiveLabel, recorded); err != nil {
 		return component.Usagef("--positive-label: %w", err)
 	} else if pos >= 0 {
 		mopts = append(mopts, metrics.WithPositive(pos))
@@ -96,19 +91,20 @@ func run(ctx context.Context, env *component.Env) error {
 
 	var checks []report.GateCheck
 	var failed []string
-	for _, g := range gates {
-		th := env.Float(g.param)
-		if g.param == "min-macro-recall" && th == 0 {
+	thresholds := p.Thresholds()
+	for _, g := range metrics.Gated {
+		th := thresholds[g]
+		if g.Disabled(th) {
 			continue
 		}
-		v, err := m.Metric(g.metric)
+		v, err := m.Metric(g.Key)
 		if err != nil {
 			return err
 		}
 		pass := !math.IsNaN(v) && v >= th
-		checks = append(checks, report.GateCheck{Metric: g.metric, Value: v, Op: ">=", Threshold: th, Pass: pass})
+		checks = append(checks, report.GateCheck{Metric: g.Key, Value: v, Op: ">=", Threshold: th, Pass: pass})
 		if !pass {
-			failed = append(failed, fmt.Sprintf("%s %.4f is below --%s %.4f", g.metric, v, g.param, th))
+			failed = append(failed, fmt.Sprintf("%s %.4f is below --%s %.4f", g.Key, v, g.Param, th))
 		}
 	}
 	version := modelLoc.URI()
@@ -131,12 +127,10 @@ func run(ctx context.Context, env *component.Env) error {
 
 	env.AddRows(rows+badRows, int64(len(y)))
 	passed := len(failed) == 0
-	env.SetResult("passed", strconv.FormatBool(passed))
-	for _, r := range []struct {
-		name, metric string
-	}{{"roc-auc", "roc_auc"}, {"pr-auc", "pr_auc"}, {"macro-recall", "macro_recall"}, {"accuracy", "accuracy"}} {
-		v, _ := m.Metric(r.metric)
-		env.SetResult(r.name, strconv.FormatFloat(v, 'f', 4, 64))
+	env.SetResult(metrics.GatePassed, strconv.FormatBool(passed))
+	for _, r := range metrics.Reported {
+		v, _ := m.Metric(r.Key)
+		env.SetResult(r.Result, strconv.FormatFloat(v, 'f', 4, 64))
 	}
 	if !passed {
 		return &component.ExitError{Code: component.ExitGate, KeepOutputs: true,
@@ -150,7 +144,7 @@ func run(ctx context.Context, env *component.Env) error {
 // files in any format ingest reads. Bad rows of raw files are skipped up to
 // --max-bad-rows (over every file), as ingest does; their count is
 // returned, also with an error.
-func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) error) (string, int64, error) {
+func readData(ctx context.Context, env *component.Env, p stages.EvaluateGateParams, fn func(*dataset.Tweet) error) (string, int64, error) {
 	var names []string
 	var bad int64
 	for _, l := range env.InputList("data") {
@@ -165,7 +159,7 @@ func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) e
 			}
 			continue
 		}
-		name, n, err := ingestRaw(ctx, env, l, fn, env.Int("max-bad-rows")-int(bad))
+		name, n, err := ingestRaw(ctx, env, p, l, fn, p.MaxBadRows-int(bad))
 		bad += n
 		if err != nil {
 			return "", bad, err
@@ -176,12 +170,8 @@ func readData(ctx context.Context, env *component.Env, fn func(*dataset.Tweet) e
 }
 
 // ingestRaw reads the raw files of l, failing on more than maxBad bad rows.
-func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (string, int64, error) {
-	ro, err := stages.DecodeRawRead(env)
-	if err != nil {
-		return "", 0, err
-	}
-	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
+func ingestRaw(ctx context.Context, env *component.Env, p stages.EvaluateGateParams, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (string, int64, error) {
+	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, p.ReadOptions())
 	if err != nil {
 		return "", 0, component.Usagef("--data: %w", err)
 	}
@@ -193,7 +183,7 @@ func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn 
 		return "", st.BadRows, fmt.Errorf("reading --data: %w", err)
 	}
 	if st.BadRows > 0 {
-		fmt.Fprintf(env.Stdout, "evaluate-gate: %d bad rows of --data skipped (limit --max-bad-rows %d)\n", st.BadRows, env.Int("max-bad-rows"))
+		fmt.Fprintf(env.Stdout, "evaluate-gate: %d bad rows of --data skipped (limit --max-bad-rows %d)\n", st.BadRows, p.MaxBadRows)
 	}
 	name := l.Key
 	if l.Store != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
@@ -27,7 +28,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
-var runFn = run
+var runFn = component.Typed(run)
 
 const debianPython = "/usr/bin/python3" // has sklearn (python3-sklearn)
 

@@ -7,4 +7,4 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { component.Main(stages.ExportONNX, run) }
+func main() { component.MainOf(stages.ExportONNX, run) }

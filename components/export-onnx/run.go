@@ -12,6 +12,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/text"
 	"github.com/tweetflow/tweetflow/internal/version"
 )
@@ -24,7 +25,7 @@ const positiveKey = "positive_label"
 // probabilities and the exported graph's.
 const maxVerifyDiff = 1e-5
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.ExportONNXParams) error {
 	in, _ := env.Input("model")
 	lm, err := stageio.LoadModel(ctx, in)
 	if err != nil {
@@ -34,7 +35,7 @@ func run(ctx context.Context, env *component.Env) error {
 	if err != nil {
 		return fmt.Errorf("exporting model %q: %w", in.URI(), err)
 	}
-	if env.Bool("verify") {
+	if p.Verify {
 		diff, n, err := Verify(lm, b)
 		if err != nil {
 			return fmt.Errorf("verifying the exported graph: %w", err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/onnx"
@@ -24,7 +25,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/text"
 )
 
-var runFn = run
+var runFn = component.Typed(run)
 
 const debianPython = "/usr/bin/python3" // has the onnx package (python3-onnx)
 

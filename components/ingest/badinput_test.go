@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/badinput"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -16,7 +17,7 @@ func TestIngestBrokenInputs(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			s := stagetest.NewFS(t)
 			path := c.Make(t, t.TempDir())
-			r := s.Run(t, stages.Ingest, run, "r", "--sources", path, "--label-map", "*",
+			r := s.Run(t, stages.Ingest, component.Typed(run), "r", "--sources", path, "--label-map", "*",
 				"--label-column", "label", "--id-column", "id", "--max-bad-rows", "10")
 			o := badinput.Outcome{Code: r.Code, Stderr: r.Stderr, Published: -1}
 			if _, ok := s.Manifest(t, "r", "ingest", "tweets"); ok {

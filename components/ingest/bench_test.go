@@ -68,7 +68,7 @@ func benchIngestStage(b *testing.B, format benchutil.Format) {
 		args := []string{"ingest", "--store", filepath.Join(dir, "store"), "--run-id", "bench" + strconv.Itoa(i),
 			"--progress", "none", "--log-format", "json", "--termination-log", "", "--memory-limit", "224MiB", "--sources", corpus}
 		var errOut strings.Builder
-		if code := component.Run(context.Background(), stages.Ingest, run, args, io.Discard, &errOut); code != 0 {
+		if code := component.Run(context.Background(), stages.Ingest, component.Typed(run), args, io.Discard, &errOut); code != 0 {
 			b.Fatalf("ingest exited %d: %s", code, errOut.String())
 		}
 	}

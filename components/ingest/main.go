@@ -11,5 +11,5 @@ import (
 // is the harness's: 90% of the pod's memory limit (--memory-limit).
 func main() {
 	component.TuneGC(200)
-	component.Main(stages.Ingest, run)
+	component.MainOf(stages.Ingest, run)
 }

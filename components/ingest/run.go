@@ -11,23 +11,20 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func run(ctx context.Context, env *component.Env) error {
-	ro, err := stages.DecodeRawRead(env)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, env *component.Env, p stages.IngestParams) error {
+	ro := p.ReadOptions()
 	sources, err := stageio.ExpandSources(ctx, env.InputList("sources"), ro)
 	if err != nil {
 		return component.Usagef("--sources: %w", err)
 	}
 	out := env.Output("tweets")
-	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
+	w := stageio.DatasetWriter(ctx, out, p.ShardRows)
 	prog := env.Progress("ingesting", "rows", 0)
 	st, err := ingest.Ingest(ctx, sources, func(t *dataset.Tweet) error {
 		prog.Add(1)
 		return w.Write(t)
 	}, ingest.Options{
-		MaxBadRows: env.Int("max-bad-rows"),
+		MaxBadRows: p.MaxBadRows,
 		OnBadRow: func(b ingest.BadRow) {
 			env.Log.Warn("bad row", "source", b.Source, "line", b.Line, "reason", b.Reason)
 		},

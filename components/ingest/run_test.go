@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
@@ -22,7 +23,7 @@ import (
 // The S3 test shares one MinIO server (see miniotest).
 func TestMain(m *testing.M) { miniotest.Main(m) }
 
-var runFn = run
+var runFn = component.Typed(run)
 
 // lines returns the non-blank lines of a file, without line ends.
 func lines(t *testing.T, p string) []string {

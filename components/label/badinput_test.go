@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/badinput"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -28,7 +29,7 @@ func TestLabelBrokenInputs(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			runID := "r" + string(rune('a'+i/26)) + string(rune('a'+i%26))
 			path := c.Make(t, t.TempDir())
-			r := s.Run(t, stages.Label, run, runID, "--rules", rules, "--tweets", tweets, "--golden", path, "--model", "majority",
+			r := s.Run(t, stages.Label, component.Typed(run), runID, "--rules", rules, "--tweets", tweets, "--golden", path, "--model", "majority",
 				"--label-column", "label", "--id-column", "id", "--max-bad-rows", "10")
 			o := badinput.Outcome{Code: r.Code, Stderr: r.Stderr, Published: -1}
 			if _, ok := s.Manifest(t, runID, "label", "report"); ok {
@@ -58,7 +59,7 @@ func TestLabelRulesFIFO(t *testing.T) {
 		t.Skipf("mkfifo: %v", err)
 	}
 	done := make(chan stagetest.Result, 1)
-	go func() { done <- s.Run(t, stages.Label, run, "r1", "--rules", p) }()
+	go func() { done <- s.Run(t, stages.Label, component.Typed(run), "r1", "--rules", p) }()
 	select {
 	case r := <-done:
 		if r.Code == 0 || !strings.Contains(r.Stderr, "named pipe (FIFO)") || !strings.Contains(r.Stderr, p) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/browsertest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -30,7 +31,7 @@ func TestReportInBrowser(t *testing.T) {
 	ctx := browsertest.Start(t, reportWidth, 900)
 	s := stagetest.NewFS(t)
 	s.WriteTweets(t, "r1", "balance-split", "train", sampleTweets(t))
-	s.MustRun(t, stages.Label, run, "r1", "--rules", rules, "--golden", sample, "--golden-format", "jsonl")
+	s.MustRun(t, stages.Label, component.Typed(run), "r1", "--rules", rules, "--golden", sample, "--golden-format", "jsonl")
 	var rep weak.Report
 	if err := json.Unmarshal(s.File(t, "r1", "label", "report", SummaryJSON), &rep); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 )
@@ -52,9 +53,9 @@ func TestLabelGoldenCSVThroughColumnFlags(t *testing.T) {
 	}
 
 	golden := regexp.MustCompile(`labeling functions on (\d+) golden rows`)
-	fromJSONL := s.MustRun(t, stages.Label, run, "j", "--tweets", s.URI("r1", "balance-split", "train"),
+	fromJSONL := s.MustRun(t, stages.Label, component.Typed(run), "j", "--tweets", s.URI("r1", "balance-split", "train"),
 		"--rules", rules, "--golden", sample, "--golden-format", "jsonl")
-	fromCSV := s.MustRun(t, stages.Label, run, "c", "--tweets", s.URI("r1", "balance-split", "train"),
+	fromCSV := s.MustRun(t, stages.Label, component.Typed(run), "c", "--tweets", s.URI("r1", "balance-split", "train"),
 		"--rules", rules, "--golden", path, "--text-column", "body", "--label-column", "answer", "--id-column", "tweet_id")
 	mj, mc := golden.FindStringSubmatch(fromJSONL.Stdout), golden.FindStringSubmatch(fromCSV.Stdout)
 	if mj == nil || mc == nil || mj[1] != mc[1] || mj[1] == "0" {
@@ -78,7 +79,7 @@ func TestLabelGoldenCSVThroughColumnFlags(t *testing.T) {
 		}
 	}
 
-	res := s.Run(t, stages.Label, run, "bad", "--tweets", s.URI("r1", "balance-split", "train"),
+	res := s.Run(t, stages.Label, component.Typed(run), "bad", "--tweets", s.URI("r1", "balance-split", "train"),
 		"--rules", rules, "--golden", path, "--text-column", "body", "--label-column", "label")
 	if res.Code == 0 || !regexp.MustCompile(`column "label" \(--label-column\) is not in the header`).MatchString(res.Stderr) {
 		t.Errorf("misspelt column: exit %d\n%s", res.Code, res.Stderr)

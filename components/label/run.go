@@ -27,7 +27,7 @@ const (
 	EvaluationJSON = "evaluation.json"
 )
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, lp stages.LabelParams) error {
 	rulesLoc, _ := env.Input("rules")
 	rules, err := loadRules(ctx, env, rulesLoc)
 	if err != nil {
@@ -39,12 +39,12 @@ func run(ctx context.Context, env *component.Env) error {
 		names[i] = lf.Name()
 	}
 	var prior []float64
-	if s := env.String("class-balance"); s != "" {
+	if s := lp.ClassBalance; s != "" {
 		if prior, err = parseBalance(s, k); err != nil {
 			return component.Usagef("--class-balance: %w", err)
 		}
 	}
-	modelKind := env.String("model")
+	modelKind := lp.Model
 	if modelKind == "generative" && len(rules.LFs) < weak.MinLFs {
 		return component.Usagef("--model generative: the rules file has %d labeling functions, the generative model needs at least %d (use --model majority)", len(rules.LFs), weak.MinLFs)
 	}
@@ -75,7 +75,7 @@ func run(ctx context.Context, env *component.Env) error {
 	var learned []float64
 	if len(rules.LFs) >= weak.MinLFs {
 		ds, err = weak.FitDawidSkene(votes, weak.DSOptions{Classes: k, ClassBalance: prior,
-			Seed: uint64(env.Int("seed")), Restarts: env.Int("restarts")})
+			Seed: uint64(lp.Seed), Restarts: lp.Restarts})
 		if err != nil && modelKind == "generative" {
 			return err
 		}
@@ -94,8 +94,8 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 
 	out := env.Output("tweets")
-	w := stageio.DatasetWriter(ctx, out, env.Int("shard-rows"))
-	minConf := env.Float("min-confidence")
+	w := stageio.DatasetWriter(ctx, out, lp.ShardRows)
+	minConf := lp.MinConfidence
 	var written, lowConf int64
 	for i, p := range res.Predictions {
 		if p.Label == weak.Abstain {
@@ -141,7 +141,7 @@ func run(ctx context.Context, env *component.Env) error {
 
 	report := env.Output("report")
 	if golden := env.InputList("golden"); len(golden) > 0 {
-		if err := evaluateGolden(ctx, env, golden, rules, names, ds, rep); err != nil {
+		if err := evaluateGolden(ctx, env, lp, golden, rules, names, ds, rep); err != nil {
 			return err
 		}
 		if err := stageio.WriteWith(ctx, report, EvaluationJSON, func(w io.Writer) error { return weak.WriteJSON(w, rep.Evaluation) }); err != nil {
@@ -222,7 +222,7 @@ func parseBalance(s string, k int) ([]float64, error) {
 // evaluateGolden votes on the golden rows, scores majority vote and (with a
 // fitted generative model) the generative model against their hand labels
 // and adds the LF table of the golden rows to rep.
-func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Location, rules *weak.Rules, names []string, ds *weak.DSModel, rep *weak.Report) error {
+func evaluateGolden(ctx context.Context, env *component.Env, lp stages.LabelParams, locs []artifact.Location, rules *weak.Rules, names []string, ds *weak.DSModel, rep *weak.Report) error {
 	classOf := map[string]int{}
 	for i, l := range rules.Labels {
 		classOf[strings.ToLower(l)] = i
@@ -254,7 +254,7 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 			}
 			continue
 		}
-		n, err := ingestRaw(ctx, env, l, fn, env.Int("max-bad-rows")-int(badRows))
+		n, err := ingestRaw(ctx, env, lp, l, fn, lp.MaxBadRows-int(badRows))
 		badRows += n
 		env.SetExtra("bad_rows", badRows)
 		if err != nil {
@@ -320,11 +320,8 @@ func evaluateGolden(ctx context.Context, env *component.Env, locs []artifact.Loc
 
 // ingestRaw reads the raw --golden files of l, failing on more than maxBad
 // bad rows (ingest's rule); it returns the bad row count.
-func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (int64, error) {
-	ro, err := stages.DecodeRawReadFrom(env, "golden-format", "golden-label-map")
-	if err != nil {
-		return 0, err
-	}
+func ingestRaw(ctx context.Context, env *component.Env, lp stages.LabelParams, l artifact.Location, fn func(*dataset.Tweet) error, maxBad int) (int64, error) {
+	ro := lp.GoldenReadOptions()
 	src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ro)
 	if err != nil {
 		return 0, component.Usagef("--golden: %w", err)
@@ -337,7 +334,7 @@ func ingestRaw(ctx context.Context, env *component.Env, l artifact.Location, fn 
 		return st.BadRows, fmt.Errorf("reading --golden: %w", err)
 	}
 	if st.BadRows > 0 {
-		fmt.Fprintf(env.Stdout, "label: %d bad rows of --golden skipped (limit --max-bad-rows %d)\n", st.BadRows, env.Int("max-bad-rows"))
+		fmt.Fprintf(env.Stdout, "label: %d bad rows of --golden skipped (limit --max-bad-rows %d)\n", st.BadRows, lp.MaxBadRows)
 	}
 	return st.BadRows, nil
 }

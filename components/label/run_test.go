@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/stages"
@@ -49,7 +50,7 @@ func TestLabelWithGolden(t *testing.T) {
 	s := stagetest.NewFS(t)
 	in := sampleTweets(t)
 	s.WriteTweets(t, "r1", "balance-split", "train", in)
-	res := s.MustRun(t, stages.Label, run, "r1", "--rules", rules, "--golden", sample, "--golden-format", "jsonl")
+	res := s.MustRun(t, stages.Label, component.Typed(run), "r1", "--rules", rules, "--golden", sample, "--golden-format", "jsonl")
 	for _, want := range []string{"coverage", "overlaps", "conflicts", "ai_field_terms", "learned acc.", "emp. acc.", "generative vs golden", "majority   vs golden"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
@@ -99,7 +100,7 @@ func TestLabelWithGolden(t *testing.T) {
 	}
 
 	// Deterministic: a second run gives the same dataset bytes.
-	s.MustRun(t, stages.Label, run, "r2", "--rules", rules, "--tweets", s.URI("r1", "balance-split", "train"))
+	s.MustRun(t, stages.Label, component.Typed(run), "r2", "--rules", rules, "--tweets", s.URI("r1", "balance-split", "train"))
 	if a, b := s.MustManifest(t, "r1", "label", "tweets").Digest(), s.MustManifest(t, "r2", "label", "tweets").Digest(); a != b {
 		t.Errorf("two runs differ: %s vs %s", a, b)
 	}
@@ -120,7 +121,7 @@ rules:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.MustRun(t, stages.Label, run, "r1", "--rules", conflicting, "--model", "majority", "--min-confidence", "0.99")
+	s.MustRun(t, stages.Label, component.Typed(run), "r1", "--rules", conflicting, "--model", "majority", "--min-confidence", "0.99")
 	for _, tw := range s.Tweets(t, "r1", "label", "tweets") {
 		if tw.LabelConfidence < 0.99 {
 			t.Fatalf("row %s kept with confidence %g < 0.99", tw.ID, tw.LabelConfidence)
@@ -159,7 +160,7 @@ func TestLabelBadRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--rules", write(tc.name, tc.body)}, tc.args...)
-			r := s.Run(t, stages.Label, run, "r1", args...)
+			r := s.Run(t, stages.Label, component.Typed(run), "r1", args...)
 			if r.Code == 0 {
 				t.Fatal("want a non-zero exit")
 			}
@@ -217,7 +218,7 @@ rules:
 	s.WriteTweets(t, "g", "annotate", "golden", []dataset.Tweet{
 		{ID: "g1", Text: texts[0], Label: "positive"}, {ID: "g2", Text: texts[1], Label: "NEGATIVE"}, {ID: "g3", Text: "meh", Label: "unsure"},
 	})
-	res := s.MustRun(t, stages.Label, run, "r1", "--rules", rulesPath, "--model", "majority", "--golden", s.URI("g", "annotate", "golden"))
+	res := s.MustRun(t, stages.Label, component.Typed(run), "r1", "--rules", rulesPath, "--model", "majority", "--golden", s.URI("g", "annotate", "golden"))
 	if !strings.Contains(res.Stdout, "2 golden rows") {
 		t.Errorf("want 2 golden rows (unsure skipped):\n%s", res.Stdout)
 	}

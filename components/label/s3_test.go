@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/miniotest"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
@@ -32,11 +33,11 @@ func TestLabelRulesFromS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	uri := "s3://" + srv.Bucket + "/root/rules/ai.yaml"
-	res := st.MustRun(t, stages.Label, run, "r1", "--rules", uri)
+	res := st.MustRun(t, stages.Label, component.Typed(run), "r1", "--rules", uri)
 	if !strings.Contains(res.Stdout, "ai_field_terms") || len(st.Tweets(t, "r1", "label", "tweets")) == 0 {
 		t.Fatalf("no labels from the S3 rules:\n%s", res.Stdout)
 	}
-	r := st.Run(t, stages.Label, run, "r2", "--rules", "s3://"+srv.Bucket+"/root/rules/missing.yaml", "--tweets", st.URI("r1", "balance-split", "train"))
+	r := st.Run(t, stages.Label, component.Typed(run), "r2", "--rules", "s3://"+srv.Bucket+"/root/rules/missing.yaml", "--tweets", st.URI("r1", "balance-split", "train"))
 	if r.Code == 0 || !strings.Contains(r.Stderr, "missing.yaml") {
 		t.Fatalf("missing rules: exit %d\n%s", r.Code, r.Stderr)
 	}

@@ -8,4 +8,4 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { component.Main(stages.LoadPostgres, run) }
+func main() { component.MainOf(stages.LoadPostgres, run) }

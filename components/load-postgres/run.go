@@ -9,10 +9,11 @@ import (
 	"github.com/tweetflow/tweetflow/internal/pgident"
 	"github.com/tweetflow/tweetflow/internal/pgload"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func run(ctx context.Context, env *component.Env) (err error) {
-	table := env.String("table")
+func run(ctx context.Context, env *component.Env, p stages.LoadPostgresParams) (err error) {
+	table := p.Table
 	if _, err := pgident.ParseTable(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
@@ -21,7 +22,7 @@ func run(ctx context.Context, env *component.Env) (err error) {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	l, err := pgload.New(ctx, conn, table, env.Int("batch-size"))
+	l, err := pgload.New(ctx, conn, table, p.BatchSize)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func TestLoadPostgres(t *testing.T) {
 	st.WriteTweets(t, "r1", "clean", "clean", tw)
 	args := []string{"--data", st.URI("r1", "clean", "clean"), "--postgres-dsn", db.DSN(), "--table", "public.tweets_0", "--batch-size", "7"}
 
-	r := st.MustRun(t, stages.LoadPostgres, run, "r1", args...)
+	r := st.MustRun(t, stages.LoadPostgres, component.Typed(run), "r1", args...)
 	if !strings.Contains(r.Stdout, "50 rows") || !strings.Contains(r.Stdout, "in 8 batches: 50 inserted, 0 updated, 0 unchanged") {
 		t.Errorf("stdout %q", r.Stdout)
 	}
@@ -92,7 +92,7 @@ func TestLoadPostgres(t *testing.T) {
 	want[4].Text = `nul \u0000 inside`
 	checkTable(t, conn, "tweets_0", want)
 
-	r = st.MustRun(t, stages.LoadPostgres, run, "r2", args...)
+	r = st.MustRun(t, stages.LoadPostgres, component.Typed(run), "r2", args...)
 	if !strings.Contains(r.Stdout, "0 inserted, 0 updated, 50 unchanged") {
 		t.Errorf("second load: stdout %q", r.Stdout)
 	}
@@ -109,7 +109,7 @@ func TestLoadPostgres(t *testing.T) {
 	tw2 = append(tw2, tw2[2]) // a repeated id: the last row wins
 	st.WriteTweets(t, "r3", "clean", "clean", tw2)
 	args[1] = st.URI("r3", "clean", "clean")
-	r = st.MustRun(t, stages.LoadPostgres, run, "r3", args...)
+	r = st.MustRun(t, stages.LoadPostgres, component.Typed(run), "r3", args...)
 	if !strings.Contains(r.Stdout, "46 rows") || !strings.Contains(r.Stdout, "5 inserted, 2 updated, 39 unchanged") {
 		t.Errorf("changed load: stdout %q", r.Stdout)
 	}
@@ -139,7 +139,7 @@ func TestLoadPostgresUsage(t *testing.T) {
 		{"unreachable", []string{"--data", data, "--postgres-dsn", "postgres://u:pw@127.0.0.1:1/db?connect_timeout=2"}, component.ExitRuntime, "connecting to PostgreSQL at 127.0.0.1:1/db"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := st.Run(t, stages.LoadPostgres, run, "", tc.args...)
+			r := st.Run(t, stages.LoadPostgres, component.Typed(run), "", tc.args...)
 			if r.Code != tc.code || !strings.Contains(r.Stderr, tc.want) || strings.Contains(r.Stderr, "pw@") {
 				t.Errorf("exit %d, want %d with %q: %s", r.Code, tc.code, tc.want, r.Stderr)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/serving"
+	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/version"
 )
 
@@ -35,12 +36,14 @@ func loopback(addr string) bool {
 // newRun returns the RunFunc; listening, when not nil, gets the bound
 // address of the server.
 func newRun(listening func(net.Addr)) component.RunFunc {
-	return func(ctx context.Context, env *component.Env) error { return serve(ctx, env, listening) }
+	return component.Typed(func(ctx context.Context, env *component.Env, p stages.ServeParams) error {
+		return serve(ctx, env, p, listening)
+	})
 }
 
 // serve loads the models, serves until ctx ends (the harness's
 // SIGTERM/SIGINT), drains and returns nil: the harness exits 0.
-func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) error {
+func serve(ctx context.Context, env *component.Env, p stages.ServeParams, listening func(net.Addr)) error {
 	log := env.Log
 	src := serving.Source{Locations: env.InputList("model"), Resolver: env.Resolver()}
 	if root, ok := env.Input("models-dir"); ok {
@@ -71,23 +74,23 @@ func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) er
 	def := reg.Current().Default()
 	log.Info("models loaded", "default", def.Version(), "labels", def.Labels(), "seconds", time.Since(start).Seconds())
 
-	addr := env.String("addr")
+	addr := p.Addr
 	opts := []serving.Option{
-		serving.WithMaxBodyBytes(int64(env.Int("max-body-bytes"))),
-		serving.WithMaxTextRunes(env.Int("max-text-chars")),
-		serving.WithMaxBatch(env.Int("max-batch")),
-		serving.WithModelName(env.String("model-name")),
+		serving.WithMaxBodyBytes(p.MaxBodyBytes),
+		serving.WithMaxTextRunes(p.MaxTextChars),
+		serving.WithMaxBatch(p.MaxBatch),
+		serving.WithModelName(p.ModelName),
 		serving.WithServerLogger(log),
 	}
-	switch token := env.String("admin-token"); {
+	switch token := p.AdminToken; {
 	case token != "":
 		opts = append(opts, serving.WithAdminToken(token))
 	case !loopback(addr):
 		opts = append(opts, serving.WithAdminDisabled())
 		log.Info("POST /admin/reload is disabled: no --admin-token on a non-loopback address (SIGHUP still reloads)")
 	}
-	if env.Bool("log-requests") {
-		opts = append(opts, serving.WithAccessLog(log, env.Int("log-sample")))
+	if p.LogRequests {
+		opts = append(opts, serving.WithAccessLog(log, p.LogSample))
 	}
 	srv := serving.New(reg, opts...)
 
@@ -95,9 +98,9 @@ func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) er
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go srv.Watch(ctx, env.Duration("reload-interval"), hup)
+	go srv.Watch(ctx, p.ReloadInterval, hup)
 
-	if da := env.String("debug-addr"); da != "" {
+	if da := p.DebugAddr; da != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -109,19 +112,19 @@ func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) er
 			}
 		}()
 	}
-	readTimeout := env.Duration("read-timeout")
+	readTimeout := p.ReadTimeout
 	hs := &http.Server{
 		Addr:              addr,
 		Handler:           srv,
 		ReadTimeout:       readTimeout,
 		ReadHeaderTimeout: min(readTimeout, 5*time.Second),
-		WriteTimeout:      env.Duration("write-timeout"),
-		IdleTimeout:       env.Duration("idle-timeout"),
+		WriteTimeout:      p.WriteTimeout,
+		IdleTimeout:       p.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Drain: on SIGTERM mark not ready, wait --drain-delay, then shut down.
-	drain := env.Duration("drain-delay")
+	drain := p.DrainDelay
 	serveCtx, cancelServe := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelServe()
 	go func() {
@@ -135,7 +138,7 @@ func serve(ctx context.Context, env *component.Env, listening func(net.Addr)) er
 		time.Sleep(drain)
 		cancelServe()
 	}()
-	err := serving.ListenAndServe(serveCtx, hs, env.Duration("shutdown-timeout"), func(a net.Addr) {
+	err := serving.ListenAndServe(serveCtx, hs, p.ShutdownTimeout, func(a net.Addr) {
 		log.Info("listening", "addr", a.String(), "version", version.Version)
 		if listening != nil {
 			listening(a)

@@ -7,4 +7,4 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { component.Main(stages.Train, run) }
+func main() { component.MainOf(stages.Train, run) }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,18 +16,16 @@ import (
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
 	"github.com/tweetflow/tweetflow/internal/stageio"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // VectorsFile is the file of the embed output that train reads.
 const VectorsFile = "vectors.bin"
 
-func run(ctx context.Context, env *component.Env) error {
+func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 	trainLoc, _ := env.Input("train")
 	validLoc, _ := env.Input("validation")
-	spec, err := labelset.Parse(env.String("labels"))
-	if err != nil {
-		return component.Usagef("--labels: %w", err)
-	}
+	spec := p.Labels.Spec
 	if spec.IsNone() {
 		return component.Usagef("--labels none: train needs labeled data; label it first (the label stage) or name the labels to train on: %s", labelset.Forms)
 	}
@@ -37,6 +34,7 @@ func run(ctx context.Context, env *component.Env) error {
 	var labels []string
 	classOf := map[string]int{}
 	if !spec.IsAll() {
+		var err error
 		if labels, err = spec.Labels(nil); err != nil {
 			return component.Usagef("--labels: %w", err)
 		}
@@ -44,7 +42,7 @@ func run(ctx context.Context, env *component.Env) error {
 			classOf[l] = i
 		}
 	}
-	settings, err := featurizerSettings(env)
+	settings, err := featurizerSettings(p)
 	if err != nil {
 		return err
 	}
@@ -57,7 +55,7 @@ func run(ctx context.Context, env *component.Env) error {
 	var trainLabels []int32
 	var rows, unlabeled int64
 	var other []string // a few labels outside the set, for the error
-	wl := newWeakLabels(env, labels)
+	wl := newWeakLabels(p, labels)
 	if wl.mode == "soft" && spec.IsAll() {
 		return component.Usagef("--weak-labels soft with --labels all: name the labels in class order (e.g. --labels AI,OTHER), the soft targets follow that order")
 	}
@@ -119,7 +117,7 @@ func run(ctx context.Context, env *component.Env) error {
 	if skipped > 0 {
 		env.Log.Warn("training rows without one of the labels were skipped", "rows", skipped, "unlabeled", unlabeled, "labels", strings.Join(labels, ","))
 	}
-	positive, err := labelset.Positive(labels, env.String("positive-label"), spec.DefaultPositive())
+	positive, err := labelset.Positive(labels, p.PositiveLabel, spec.DefaultPositive())
 	if err != nil {
 		return component.Usagef("--positive-label: %w", err)
 	}
@@ -151,14 +149,7 @@ func run(ctx context.Context, env *component.Env) error {
 	}
 
 	opts := []classifier.Option{
-		classifier.WithDim(env.Int("dim")),
-		classifier.WithHidden(env.Int("hidden")),
-		classifier.WithEpochs(env.Int("epochs")),
-		classifier.WithLearningRate(env.Float("learning-rate")),
-		classifier.WithClassWeights(env.String("class-weights")),
-		classifier.WithPatience(env.Int("patience")),
-		classifier.WithSeed(uint64(env.Int("seed"))),
-		classifier.WithThreads(env.Int("threads")),
+		classifier.WithParams(p.ClassifierParams()),
 	}
 	data := []classifier.DataDigest{digest(ctx, "train", trainLoc, len(trainLabels)), digest(ctx, "validation", validLoc, len(valid.Labels))}
 	if vecLoc, ok := env.Input("vectors"); ok {
@@ -173,7 +164,7 @@ func run(ctx context.Context, env *component.Env) error {
 		data = append(data, digest(ctx, "vectors", vecLoc, vec.Len()))
 		env.Log.Info("initialising word rows from word2vec", "words", vec.Len(), "dim", vec.Dim)
 	}
-	ep := env.Progress("training", "epochs", int64(env.Int("epochs")))
+	ep := env.Progress("training", "epochs", int64(p.Epochs))
 	opts = append(opts, classifier.WithOnEpoch(func(s classifier.EpochStats) {
 		ep.Set(int64(s.Epoch))
 		env.Log.Info("epoch", "epoch", s.Epoch, "train_loss", round(s.TrainLoss), "validation_loss", round(s.ValidationLoss),
@@ -225,31 +216,10 @@ func run(ctx context.Context, env *component.Env) error {
 	return nil
 }
 
-func featurizerSettings(env *component.Env) (featurize.Settings, error) {
-	s := featurize.DefaultSettings()
-	s.WordNgrams = env.Int("word-ngrams")
-	s.MinCount = env.Int("min-count")
-	s.Negation = env.Bool("negation")
-	s.Lexicon = ""
-	if env.String("lexicon") == "vader" {
-		s.Lexicon = featurize.LexiconVADER
-	}
-	s.Buckets = env.Int("buckets")
-	switch cg := env.String("char-ngrams"); cg {
-	case "0", "":
-		s.CharMin, s.CharMax = 0, 0
-	default:
-		lo, hi, ok := strings.Cut(cg, "-")
-		if !ok {
-			hi = lo
-		}
-		a, err1 := strconv.Atoi(lo)
-		b, err2 := strconv.Atoi(hi)
-		if err1 != nil || err2 != nil {
-			return s, component.Usagef("--char-ngrams %q: want min-max like 3-5, a single length, or 0", cg)
-		}
-		s.CharMin, s.CharMax = a, b
-	}
+// featurizerSettings returns the featurizer's settings train's
+// parameters set, checked.
+func featurizerSettings(p stages.TrainParams) (featurize.Settings, error) {
+	s := p.FeaturizerSettings()
 	if err := s.Validate(); err != nil {
 		return s, component.Usagef("featurizer settings: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/labelset"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
@@ -19,7 +20,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/testutil/synthcorpus"
 )
 
-var runFn = run
+var runFn = component.Typed(run)
 
 // small is the training flags of the tests: a small, fast model.
 var small = []string{"--dim", "16", "--buckets", "20000", "--epochs", "10", "--learning-rate", "0.5", "--threads", "1"}

@@ -6,6 +6,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
 // weakLabels applies --weak-labels and --min-label-confidence to the
@@ -19,8 +20,8 @@ type weakLabels struct {
 	dropped int64
 }
 
-func newWeakLabels(env *component.Env, labels []string) *weakLabels {
-	return &weakLabels{mode: env.String("weak-labels"), minConf: env.Float("min-label-confidence"), labels: labels}
+func newWeakLabels(p stages.TrainParams, labels []string) *weakLabels {
+	return &weakLabels{mode: p.WeakLabels, minConf: p.MinLabelConfidence, labels: labels}
 }
 
 // add reports whether to train on t (whose label is one of the classes).

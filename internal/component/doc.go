@@ -17,6 +17,14 @@
 // also written to /dev/termination-log when writable, atomic commit of the
 // outputs, and a machine-readable summary (rows in/out, bytes, seconds).
 //
+// A component's run function takes its parameters as a struct
+// (MainOf, Typed): the harness validates the flag and env values against
+// the contract, then decodes them once into the struct's fields by their
+// `param:"<flag>"` tags (embedded structs are shared groups; a field whose
+// type is an encoding.TextUnmarshaler parses its value there, and a value
+// it refuses is a usage error naming the flag). CheckParams holds a struct
+// to its contract: one field of a fitting type per parameter, no other.
+//
 // With --step-cache the harness first computes the step's cache key
 // (binary, contract, parameters and input contents, see internal/stepcache)
 // and, when <store>/cache holds a valid entry for it, restores the cached

@@ -588,7 +588,9 @@ func writeFileAtomic(p string, b []byte) error {
 	return os.Rename(tmp, p)
 }
 
-// String returns a parameter's value as text.
+// String returns a parameter's value as text. Components take their
+// parameters decoded into a struct instead (Typed); String and the typed
+// accessors below serve those not converted yet and shared helpers.
 func (e *Env) String(name string) string {
 	v, ok := e.params[name]
 	if !ok {

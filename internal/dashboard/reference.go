@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tweetflow/tweetflow/internal/model/metrics"
 )
@@ -76,6 +75,10 @@ func ReferenceFromROC(label string, roc metrics.ROCCurve, support, n int) (Refer
 	ref.Exact = roc.Len() < metrics.DefaultMaxCurvePoints
 	return ref, nil
 }
+
+// shownMetrics are the headline metrics of metrics.json the dashboard
+// shows when the gate's run summary is missing.
+var shownMetrics = []metrics.Headline{metrics.ROCAUC, metrics.PRAUC, metrics.MacroRecall, metrics.MacroF1, metrics.Accuracy}
 
 // GateCheck is one threshold of the evaluation gate.
 type GateCheck struct {
@@ -146,7 +149,7 @@ func LoadModel(metricsJSON, summaryJSON, metadataJSON io.Reader) (*Model, error)
 			return nil, fmt.Errorf("reading the evaluate-gate run summary: %w", err)
 		}
 		m.RunID = sum.RunID
-		if v, ok := sum.Results["passed"]; ok {
+		if v, ok := sum.Results[metrics.GatePassed]; ok {
 			b, err := strconv.ParseBool(v)
 			if err == nil {
 				m.Passed = &b
@@ -168,27 +171,26 @@ func LoadModel(metricsJSON, summaryJSON, metadataJSON io.Reader) (*Model, error)
 	if m.Positive == "" {
 		m.Positive = rep.PositiveLabel
 	}
-	for _, k := range []string{"roc_auc", "pr_auc", "macro_recall", "macro_f1", "accuracy"} {
-		if v, err := rep.Metric(k); err == nil {
-			m.Metrics[k] = v
+	for _, h := range shownMetrics {
+		if v, err := rep.Metric(h.Key); err == nil {
+			m.Metrics[h.Key] = v
 		}
 	}
 	if sum != nil {
 		for _, k := range slices.Sorted(maps.Keys(sum.Params)) {
-			metric, ok := strings.CutPrefix(k, "min-")
+			g, ok := metrics.GatedByParam(k)
 			if !ok {
 				continue
 			}
-			metric = strings.ReplaceAll(metric, "-", "_")
 			th, err := strconv.ParseFloat(sum.Params[k], 64)
 			if err != nil {
 				continue
 			}
-			v, err := rep.Metric(metric)
-			if err != nil || (th == 0 && metric == "macro_recall") { // 0 disables it
+			v, err := rep.Metric(g.Key)
+			if err != nil || g.Disabled(th) {
 				continue
 			}
-			m.Gate = append(m.Gate, GateCheck{Metric: metric, Value: v, Threshold: th, Pass: !math.IsNaN(v) && v >= th})
+			m.Gate = append(m.Gate, GateCheck{Metric: g.Key, Value: v, Threshold: th, Pass: !math.IsNaN(v) && v >= th})
 		}
 	}
 	for _, l := range rep.Labels {

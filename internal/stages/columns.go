@@ -5,6 +5,11 @@ import (
 	"github.com/tweetflow/tweetflow/internal/ingest"
 )
 
+// DecodeColumns and DecodeRawRead read the ColumnParams and raw-file
+// parameters one by one, for the components not yet decoding their
+// parameters into a struct (score, collect: ScoreParams, CollectParams).
+// The others take ColumnFields and RawReadFields.
+
 // DecodeColumns reads the ColumnParams of a component that declares them.
 func DecodeColumns(env *c.Env) ingest.Columns {
 	return ingest.Columns{
@@ -21,22 +26,14 @@ func DecodeColumns(env *c.Env) ingest.Columns {
 // contract that declares all three. Bad values are usage errors naming the
 // flag.
 func DecodeRawRead(env *c.Env) (ingest.ReadOptions, error) {
-	return DecodeRawReadFrom(env, "format", "label-map")
-}
-
-// DecodeRawReadFrom is DecodeRawRead for a contract whose format and label
-// map parameters have other names (label's golden-format and
-// golden-label-map).
-func DecodeRawReadFrom(env *c.Env, formatParam, labelMapParam string) (ingest.ReadOptions, error) {
-	format, err := ingest.ParseFormat(env.String(formatParam))
-	if err != nil {
-		return ingest.ReadOptions{}, c.Usagef("--%s: %w", formatParam, err)
+	var f RawReadFields
+	if err := f.Format.UnmarshalText([]byte(env.String("format"))); err != nil {
+		return ingest.ReadOptions{}, c.Usagef("--format: %w", err)
 	}
-	var lm *ingest.LabelMap
-	if spec := env.String(labelMapParam); spec != "" {
-		if lm, err = ingest.ParseLabelMap(spec); err != nil {
-			return ingest.ReadOptions{}, c.Usagef("--%s: %w", labelMapParam, err)
-		}
+	if err := f.LabelMap.UnmarshalText([]byte(env.String("label-map"))); err != nil {
+		return ingest.ReadOptions{}, c.Usagef("--label-map: %w", err)
 	}
-	return ingest.ReadOptions{Format: format, LabelMap: lm, Columns: DecodeColumns(env)}, nil
+	ro := f.ReadOptions()
+	ro.Columns = DecodeColumns(env)
+	return ro, nil
 }

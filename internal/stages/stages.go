@@ -5,6 +5,8 @@ import (
 
 	c "github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
@@ -126,9 +128,30 @@ var Embed = c.Contract{
 	Outputs: []c.Artifact{{Name: "vectors", Kind: c.Files, Description: "word vectors and vocabulary"}},
 }
 
-// trainDefaults are the classifier's defaults (classifier.DefaultParams):
-// train's parameters declare them; they are not typed out again.
-var trainDefaults = classifier.DefaultParams()
+// trainDefaults and featDefaults are the classifier's and featurizer's
+// defaults (classifier.DefaultParams, featurize.DefaultSettings): train's
+// parameters declare them; they are not typed out again
+// (TestTrainDefaultsAreTheClassifiers decodes them back).
+var (
+	trainDefaults = classifier.DefaultParams()
+	featDefaults  = featurize.DefaultSettings()
+)
+
+// charNgramsDefault is featDefaults' character n-gram range as --char-ngrams text.
+func charNgramsDefault() string {
+	if featDefaults.CharMax == 0 {
+		return "0"
+	}
+	return strconv.Itoa(featDefaults.CharMin) + "-" + strconv.Itoa(featDefaults.CharMax)
+}
+
+// lexiconDefault is featDefaults' lexicon as --lexicon text.
+func lexiconDefault() string {
+	if featDefaults.Lexicon == "" {
+		return "none"
+	}
+	return featDefaults.Lexicon
+}
 
 // Train trains the tweet classifier.
 var Train = c.Contract{
@@ -144,12 +167,12 @@ var Train = c.Contract{
 		{Name: "learning-rate", Type: c.Float, Default: strconv.FormatFloat(trainDefaults.LearningRate, 'g', -1, 64), Min: c.F(0), Description: "Initial learning rate, decayed linearly."},
 		{Name: "dim", Type: c.Int, Default: strconv.Itoa(trainDefaults.Dim), Min: c.F(1), Max: c.F(1000), Description: "Embedding dimension when no --vectors are given; with vectors, their dimension is used."},
 		{Name: "hidden", Type: c.Int, Default: strconv.Itoa(trainDefaults.Hidden), Min: c.F(0), Description: "Hidden layer width; 0 means a linear head."},
-		{Name: "word-ngrams", Type: c.Int, Default: "2", Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
-		{Name: "char-ngrams", Default: "3-5", Description: "Character n-gram lengths as min-max, or 0 to disable."},
-		{Name: "buckets", Type: c.Int, Default: "100000", Min: c.F(0), Description: "Hash buckets for n-gram features (rows of the embedding table beyond the vocabulary)."},
-		{Name: "min-count", Type: c.Int, Default: "2", Min: c.F(1), Description: "Vocabulary: keep words seen at least this often."},
-		{Name: "lexicon", Default: "vader", Enum: []string{"vader", "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
-		{Name: "negation", Type: c.Bool, Default: "true", Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
+		{Name: "word-ngrams", Type: c.Int, Default: strconv.Itoa(featDefaults.WordNgrams), Min: c.F(1), Max: c.F(5), Description: "Longest word n-gram hashed into features."},
+		{Name: "char-ngrams", Default: charNgramsDefault(), Description: "Character n-gram lengths as min-max, or 0 to disable."},
+		{Name: "buckets", Type: c.Int, Default: strconv.Itoa(featDefaults.Buckets), Min: c.F(0), Description: "Hash buckets for n-gram features (rows of the embedding table beyond the vocabulary)."},
+		{Name: "min-count", Type: c.Int, Default: strconv.Itoa(featDefaults.MinCount), Min: c.F(1), Description: "Vocabulary: keep words seen at least this often."},
+		{Name: "lexicon", Default: lexiconDefault(), Enum: []string{featurize.LexiconVADER, "none"}, Description: "Add VADER sentiment-lexicon valence features, or not."},
+		{Name: "negation", Type: c.Bool, Default: strconv.FormatBool(featDefaults.Negation), Description: "Mark words after a negation ('not good' -> 'good_NEG') until punctuation."},
 		{Name: "class-weights", Default: trainDefaults.ClassWeights, Enum: []string{classifier.WeightsBalanced, classifier.WeightsNone}, Description: "Weight classes inversely to their frequency, or not."},
 		{Name: "patience", Type: c.Int, Default: strconv.Itoa(trainDefaults.Patience), Min: c.F(0), Description: "Epochs without validation improvement before stopping early; 0 runs every epoch and keeps the last one (for noisy validation sets such as weak labels)."},
 		{Name: "seed", Type: c.Int, Default: strconv.FormatUint(trainDefaults.Seed, 10), Description: "Random seed."},
@@ -176,9 +199,9 @@ var EvaluateGate = c.Contract{
 		"names the metric, its value and the threshold, and reports passed=false so the pipeline skips export. " +
 		"--data takes a dataset or any file ingest reads; raw files are ingested and cleaned as the model's training data was.",
 	Params: []c.Param{
-		{Name: "min-roc-auc", Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
-		{Name: "min-pr-auc", Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
-		{Name: "min-macro-recall", Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
+		{Name: metrics.ROCAUC.Param, Type: c.Float, Default: "0.75", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable ROC-AUC (0-1)."},
+		{Name: metrics.PRAUC.Param, Type: c.Float, Default: "0.6", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable PR-AUC / average precision (0-1)."},
+		{Name: metrics.MacroRecall.Param, Type: c.Float, Default: "0", Min: c.F(0), Max: c.F(1), Description: "Lowest acceptable macro recall (0-1); 0 disables."},
 		{Name: "format", Default: "auto", Enum: formatNames, Description: "Format of --data when it is a raw file."},
 		{Name: "label-map", Description: "Label mapping for raw --data files, e.g. '0->negative,4->positive'."},
 		{Name: "max-bad-rows", Type: c.Int, Default: "10", Min: c.F(0),
@@ -190,13 +213,16 @@ var EvaluateGate = c.Contract{
 		{Name: "data", Kind: c.Sources, From: "balance-split/test", Description: "labeled data: a dataset or raw files ingest reads"},
 	},
 	Outputs: []c.Artifact{{Name: "metrics", Kind: c.Files, Description: "metrics.json and report.html"}},
-	Results: []c.Result{
-		{Name: "passed", Description: "true when every threshold is met"},
-		{Name: "roc-auc", Description: "ROC-AUC"},
-		{Name: "pr-auc", Description: "PR-AUC (average precision)"},
-		{Name: "macro-recall", Description: "macro-averaged recall"},
-		{Name: "accuracy", Description: "accuracy"},
-	},
+	Results: gateResults(),
+}
+
+// gateResults are evaluate-gate's results: passed and the metrics.Reported.
+func gateResults() []c.Result {
+	rs := []c.Result{{Name: metrics.GatePassed, Description: "true when every threshold is met"}}
+	for _, h := range metrics.Reported {
+		rs = append(rs, c.Result{Name: h.Result, Description: h.Description})
+	}
+	return rs
 }
 
 // ExportONNX writes the model as ONNX.
@@ -279,7 +305,7 @@ var Components = append(append([]*c.Contract{}, All...), &Score, &Label, &Annota
 // ColumnParams map the columns of delimited files with a header (format
 // csv or tsv, or auto-detected) to tweet fields. They are declared once
 // here, added to every contract that reads raw files (init below) and
-// decoded by DecodeColumns.
+// decoded into ColumnFields.
 var ColumnParams = []c.Param{
 	{Name: "text-column", Default: "text", Description: "Header column holding the tweet text (CSV/TSV with a header; the column of a postgres:// table or query source); auto detection takes a file whose first line is a header with this column as CSV/TSV."},
 	{Name: "label-column", Description: "Header column holding the label (CSV/TSV); empty: the rows are unlabeled (a postgres:// source: its label column when it has one). Values go through --label-map."},

@@ -6,8 +6,15 @@ import (
 	"strings"
 )
 
-// MetricNames lists the headline metric names Metric accepts.
-var MetricNames = []string{"accuracy", "macro_recall", "macro_precision", "macro_f1", "roc_auc", "pr_auc"}
+// MetricNames lists the headline metric names Metric accepts (the keys of
+// Headlines).
+var MetricNames = func() []string {
+	var names []string
+	for _, h := range Headlines {
+		names = append(names, h.Key)
+	}
+	return names
+}()
 
 // Metric returns a metric by its metrics.json name, for gates and scripts.
 // name is a headline key (see MetricNames) or
@@ -16,17 +23,17 @@ var MetricNames = []string{"accuracy", "macro_recall", "macro_precision", "macro
 // NaN when the metric is undefined; an unknown name is an error.
 func (r *Report) Metric(name string) (float64, error) {
 	switch name {
-	case "accuracy":
+	case Accuracy.Key:
 		return r.Accuracy, nil
-	case "macro_recall":
+	case MacroRecall.Key:
 		return float64(r.MacroRecall), nil
-	case "macro_precision":
+	case MacroPrecision.Key:
 		return float64(r.MacroPrecision), nil
-	case "macro_f1":
+	case MacroF1.Key:
 		return float64(r.MacroF1), nil
-	case "roc_auc":
+	case ROCAUC.Key:
 		return float64(r.ROCAUC), nil
-	case "pr_auc":
+	case PRAUC.Key:
 		return float64(r.PRAUC), nil
 	}
 	rest, ok := strings.CutPrefix(name, "per_class.")
