@@ -16,11 +16,13 @@ import (
 // newRun returns the run function; lookup reads the Kafka SASL/TLS
 // settings from the environment (os.LookupEnv in main).
 func newRun(lookup func(string) (string, bool)) component.RunFunc {
-	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, lookup) }
+	return component.Typed(func(ctx context.Context, env *component.Env, p stages.CollectParams) error {
+		return run(ctx, env, p, lookup)
+	})
 }
 
-func run(ctx context.Context, env *component.Env, lookup func(string) (string, bool)) error {
-	kcfg, topics, err := stages.DecodeKafka(env, lookup)
+func run(ctx context.Context, env *component.Env, p stages.CollectParams, lookup func(string) (string, bool)) error {
+	kcfg, topics, err := p.KafkaFields.Config(env.Contract.Name, lookup)
 	if err != nil {
 		return err
 	}
@@ -31,15 +33,12 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	case topics != nil && len(files) > 0:
 		return component.Usagef("--tweets and --kafka-topics: collect reads one or the other")
 	}
-	table, err := scoring.VersionedTable(env.String("table-prefix"), env.Int("table-version"))
+	table, err := scoring.VersionedTable(p.TablePrefix, p.TableVersion)
 	if err != nil {
 		return component.Usagef("--table-prefix: %w", err)
 	}
-	ro, err := stages.DecodeRawRead(env)
-	if err != nil {
-		return err
-	}
-	conn, err := stageio.ConnectPostgres(ctx, env)
+	ro := p.ReadOptions()
+	conn, err := stageio.ConnectPostgres(ctx, p.PostgresDSN)
 	if err != nil {
 		return err
 	}
@@ -50,7 +49,7 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	}
 	env.SetExtra("postgres_table", table)
 	var dead *scoring.DeadLetterSink
-	deadTable := env.String("dead-letter-table")
+	deadTable := p.DeadLetterTable
 	if deadTable == "" && topics != nil {
 		deadTable = scoring.DeadLetterTableFor(table)
 	}
@@ -72,7 +71,7 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 	}()
 
 	if topics != nil {
-		opts, err := stages.KafkaOptions(env, kcfg, topics, dead)
+		opts, err := p.KafkaFields.Options(env, kcfg, topics, p.BatchSize, p.FlushInterval, dead)
 		if err != nil {
 			return err
 		}
@@ -100,7 +99,7 @@ func run(ctx context.Context, env *component.Env, lookup func(string) (string, b
 		return component.Usagef("--tweets: %w", err)
 	}
 	prog := env.Progress("collecting", "rows", 0)
-	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: env.Int("batch-size"), Ingest: scoring.FileIngestOptions(env.Log, env.Int("max-bad-rows"), dead)})
+	ist, err := tbl.Collect(ctx, sources, collect.FileOptions{BatchSize: p.BatchSize, Ingest: scoring.FileIngestOptions(env.Log, p.MaxBadRows, dead)})
 	prog.Add(ist.RowsOut)
 	prog.Done()
 	if dead != nil {

@@ -17,7 +17,7 @@ func run(ctx context.Context, env *component.Env, p stages.LoadPostgresParams) (
 	if _, err := pgident.ParseTable(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
-	conn, err := stageio.ConnectPostgres(ctx, env)
+	conn, err := stageio.ConnectPostgres(ctx, p.PostgresDSN)
 	if err != nil {
 		return err
 	}

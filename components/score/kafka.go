@@ -12,13 +12,13 @@ import (
 
 // kafkaSettings reads the Kafka flags and the SASL/TLS settings (from
 // the environment only); topics is nil when Kafka is not used.
-func kafkaSettings(env *component.Env) (kafka.Config, []string, error) {
-	return stages.DecodeKafka(env, os.LookupEnv)
+func kafkaSettings(env *component.Env, k stages.KafkaFields) (kafka.Config, []string, error) {
+	return k.Config(env.Contract.Name, os.LookupEnv)
 }
 
 // consumeKafka runs the consumer until ctx is done (SIGTERM).
-func consumeKafka(ctx context.Context, env *component.Env, p *scoring.Pipeline, cfg kafka.Config, topics []string, dead *scoring.DeadLetterSink) (scoring.KafkaStats, error) {
-	opts, err := stages.KafkaOptions(env, cfg, topics, dead)
+func consumeKafka(ctx context.Context, env *component.Env, sp stages.ScoreParams, p *scoring.Pipeline, cfg kafka.Config, topics []string, dead *scoring.DeadLetterSink) (scoring.KafkaStats, error) {
+	opts, err := sp.KafkaFields.Options(env, cfg, topics, sp.BatchSize, sp.FlushInterval, dead)
 	if err != nil {
 		return scoring.KafkaStats{}, err
 	}

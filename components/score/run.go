@@ -32,33 +32,30 @@ const stdinName = "-"
 // (settings.PostgresDSN).
 var dsnEnv = strings.Join(settings.PostgresDSN.Env, " or ")
 
-// flushIntervalParam bounds how long a partial batch waits (streams).
-const (
-	flushIntervalParam = "flush-interval"
-)
-
 // newRun returns the component's RunFunc reading '-' from stdin.
 func newRun(stdin io.Reader) component.RunFunc {
-	return func(ctx context.Context, env *component.Env) error { return run(ctx, env, stdin) }
+	return component.Typed(func(ctx context.Context, env *component.Env, sp stages.ScoreParams) error {
+		return run(ctx, env, sp, stdin)
+	})
 }
 
-func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
-	table := env.String("table")
-	if prefix := env.String("table-prefix"); prefix != "" {
-		if table, err = scoring.VersionedTable(prefix, env.Int("table-version")); err != nil {
+func run(ctx context.Context, env *component.Env, sp stages.ScoreParams, stdin io.Reader) (err error) {
+	table := sp.Table
+	if prefix := sp.TablePrefix; prefix != "" {
+		if table, err = scoring.VersionedTable(prefix, sp.TableVersion); err != nil {
 			return component.Usagef("--table-prefix: %w", err)
 		}
 	}
 	if _, err := scoring.CreateTableSQL(table); err != nil {
 		return component.Usagef("--table: %w", err)
 	}
-	kcfg, topics, err := kafkaSettings(env)
+	kcfg, topics, err := kafkaSettings(env, sp.KafkaFields)
 	if err != nil {
 		return err
 	}
 	var sources []ingest.Source
 	if topics == nil {
-		if sources, err = tweetSources(ctx, env, stdin); err != nil {
+		if sources, err = tweetSources(ctx, env, sp, stdin); err != nil {
 			return err
 		}
 		if len(sources) == 0 && len(env.InputList("tweets")) == 0 {
@@ -67,14 +64,14 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	} else if len(env.InputList("tweets")) > 0 {
 		return component.Usagef("--tweets and --kafka-topics: give one source of tweets")
 	}
-	dlTable := env.String("dead-letter-table")
+	dlTable := sp.DeadLetterTable
 	defaultDL := scoring.DeadLetterTableFor(table) // used when consuming Kafka
 	if dlTable != "" {
 		if _, err := scoring.CreateDeadLetterTableSQL(dlTable); err != nil {
 			return component.Usagef("--dead-letter-table: %w", err)
 		}
 	}
-	predictURL := env.String("predict-url")
+	predictURL := sp.PredictURL
 	modelLoc, haveModel := env.Input("model")
 	if u, err := url.Parse(predictURL); predictURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return component.Usagef("--predict-url %q: want the model server's base URL, http(s)://host:port", predictURL)
@@ -83,7 +80,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		return component.Usagef("missing input --model (the exported model folder): give a path or s3:// URI, or --predict-url to score through a model server")
 	}
 
-	dsn := env.String("postgres-dsn")
+	dsn := sp.PostgresDSN
 	if topics != nil && dsn == "" {
 		// A stream never ends on its own: a stopped run publishes no
 		// output, so the Parquet output would never be published while
@@ -99,7 +96,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	if topics == nil {
 		out := env.Output("scores")
 		sinks = append(sinks, scoring.NewParquetSink(func(name string) (io.WriteCloser, error) { return out.Create(ctx, name) },
-			scoring.WithShardRows(env.Int("shard-rows"))))
+			scoring.WithShardRows(sp.ShardRows)))
 	}
 	if dlTable == "" && topics != nil {
 		dlTable = defaultDL
@@ -166,7 +163,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 				dead.Add(scoring.RefusedDeadLetter(r, time.Now()))
 			}
 		}
-		if scorer, err = httpScorer(ctx, env, predictURL, pg, table, onRefused); err != nil {
+		if scorer, err = httpScorer(ctx, env, sp, pg, table, onRefused); err != nil {
 			return err
 		}
 	} else {
@@ -182,13 +179,13 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 
 	prog := env.Progress("scoring", "tweets", 0)
 	opts := []scoring.PipelineOption{
-		scoring.WithBatchSize(env.Int("batch-size")),
-		scoring.WithFlushInterval(flushInterval(env)),
+		scoring.WithBatchSize(sp.BatchSize),
+		scoring.WithFlushInterval(sp.FlushInterval),
 		scoring.WithOnBatch(func(b scoring.BatchInfo) { prog.Add(int64(b.Rows)) }),
 	}
 	if topics != nil {
 		p := scoring.NewPipeline(scorer, sinks, opts...)
-		kst, err := consumeKafka(ctx, env, p, kcfg, topics, dead)
+		kst, err := consumeKafka(ctx, env, sp, p, kcfg, topics, dead)
 		prog.Done()
 		ps := p.Stats()
 		env.AddRows(kst.Records, ps.RowsOut)
@@ -208,7 +205,7 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 		opts = append(opts, scoring.WithAfterBatch(dead.Flush))
 	}
 	p := scoring.NewPipeline(scorer, sinks, opts...)
-	st, err := scoring.Stream(ctx, sources, p, scoring.FileIngestOptions(env.Log, env.Int("max-bad-rows"), dead))
+	st, err := scoring.Stream(ctx, sources, p, scoring.FileIngestOptions(env.Log, sp.MaxBadRows, dead))
 	prog.Done()
 	if dead != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -230,20 +227,12 @@ func run(ctx context.Context, env *component.Env, stdin io.Reader) (err error) {
 	return err
 }
 
-// flushInterval reads --flush-interval when the contract has it.
-func flushInterval(env *component.Env) time.Duration {
-	return env.Duration(flushIntervalParam)
-}
-
 // tweetSources turns the --tweets locations into ingest sources: '-' is
 // standard input (JSONL), a committed dataset gives its Parquet shards,
 // anything else is expanded like ingest's --sources. Input labels are
 // ignored (any label is accepted).
-func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]ingest.Source, error) {
-	format, err := ingest.ParseFormat(env.String("format"))
-	if err != nil {
-		return nil, component.Usagef("--format: %w", err)
-	}
+func tweetSources(ctx context.Context, env *component.Env, sp stages.ScoreParams, stdin io.Reader) ([]ingest.Source, error) {
+	format := sp.Format.Format
 	anyLabel, _ := ingest.ParseLabelMap("*")
 	var out []ingest.Source
 	stdinUsed := false
@@ -269,7 +258,7 @@ func tweetSources(ctx context.Context, env *component.Env, stdin io.Reader) ([]i
 			out = append(out, src...)
 			continue
 		}
-		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ingest.ReadOptions{Format: format, LabelMap: anyLabel, Columns: stages.DecodeColumns(env)})
+		src, err := stageio.ExpandSources(ctx, []artifact.Location{l}, ingest.ReadOptions{Format: format, LabelMap: anyLabel, Columns: sp.Columns()})
 		if err != nil {
 			return nil, component.Usagef("--tweets: %w", err)
 		}
@@ -316,12 +305,12 @@ func report(env *component.Env, scorer scoring.Scorer, st scoring.StreamStats, r
 
 // httpScorer connects to the model server at base (--predict-url): its
 // model's labels must be those the table holds, when it holds rows.
-func httpScorer(ctx context.Context, env *component.Env, base string, pg *scoring.PostgresSink, table string, onRefused func(scoring.RefusedText)) (*scoring.HTTPScorer, error) {
+func httpScorer(ctx context.Context, env *component.Env, sp stages.ScoreParams, pg *scoring.PostgresSink, table string, onRefused func(scoring.RefusedText)) (*scoring.HTTPScorer, error) {
 	o := scoring.HTTPOptions{
-		URL:         base,
+		URL:         sp.PredictURL,
 		OnRefused:   onRefused,
-		Concurrency: env.Int("predict-concurrency"),
-		RetryBudget: env.Duration("predict-retry-budget"),
+		Concurrency: sp.PredictConcurrency,
+		RetryBudget: sp.PredictRetryBudget,
 		OnRetry: func(r scoring.RetryInfo) {
 			env.Log.Warn("model server request failed; retrying", "request", r.What, "attempt", r.Attempt, "wait", r.Wait.Round(time.Millisecond), "error", r.Err)
 		},
@@ -329,7 +318,7 @@ func httpScorer(ctx context.Context, env *component.Env, base string, pg *scorin
 	if o.RetryBudget <= 0 {
 		o.RetryBudget = -1 // no retries
 	}
-	if timeout := env.Duration("predict-timeout"); timeout > 0 {
+	if timeout := sp.PredictTimeout; timeout > 0 {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = o.Concurrency
 		o.Client = &http.Client{Timeout: timeout, Transport: tr}

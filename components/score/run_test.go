@@ -317,8 +317,8 @@ func TestScoreEmptyInput(t *testing.T) {
 	}
 }
 
-// TestFlushIntervalParam checks that --flush-interval is used once the
-// contract declares it, and the default applies until then.
+// TestFlushIntervalParam checks that --flush-interval decodes into
+// ScoreParams, with its default when it is not given.
 func TestFlushIntervalParam(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -329,7 +329,7 @@ func TestFlushIntervalParam(t *testing.T) {
 		{[]string{"--flush-interval", "0s"}, 0},
 	} {
 		var got time.Duration
-		capture := func(_ context.Context, env *component.Env) error { got = flushInterval(env); return nil }
+		capture := component.Typed(func(_ context.Context, _ *component.Env, sp stages.ScoreParams) error { got = sp.FlushInterval; return nil })
 		args := append([]string{"score", "--store", t.TempDir(), "--progress", "none", "--termination-log", "", "--model", "x", "--tweets", "-"}, tc.args...)
 		var errb bytes.Buffer
 		if code := component.Run(context.Background(), stages.Score, capture, args, io.Discard, &errb); code != 0 {

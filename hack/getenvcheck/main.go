@@ -46,13 +46,14 @@ var allowed = map[string]string{
 
 	// Not yet declared settings (issue 13): Kafka's SASL/TLS settings.
 	"components/score/kafka.go":  "Kafka SASL/TLS settings (TWEETFLOW_KAFKA_*), read through kafka.Security's lookup; not yet declared settings",
-	"components/collect/main.go": "collect's composition root: hands os.LookupEnv to stages.DecodeKafka for the Kafka SASL/TLS settings (TWEETFLOW_KAFKA_*); not yet declared settings",
+	"components/collect/main.go": "collect's composition root: hands os.LookupEnv to stages.KafkaFields.Config for the Kafka SASL/TLS settings (TWEETFLOW_KAFKA_*); not yet declared settings",
 
 	// Test support: processes started by tests, and helpers gated by env.
 	"pipelines/training/testdata/stagefake/main.go":      "a fake component for executor tests, steered by STAGEFAKE_* env",
 	"pipelines/run/internal/fake/fake.go":                "a fake component for executor tests, steered by env",
 	"hack/argo-local/cmd/kubelet/testdata/probe/main.go": "a probe binary that prints its environment for the kubelet test",
 	"internal/testutil/pgtest/pgtest.go":                 "test helper: finds PostgreSQL, cleans the server's environment",
+	"internal/testutil/stagetest/build.go":               "test helper: starts a component binary with the test process' environment plus the test's",
 	"internal/testutil/browsertest/browsertest.go":       "test helper: TWEETFLOW_REQUIRE_BROWSER and the artifacts folder",
 	"internal/testutil/miniotest/miniotest.go":           "test helper: finds MinIO, cleans the server's environment",
 	"internal/testutil/stagetest/stagetest.go":           "test helper: shared test data folder and its requirement",

@@ -11,12 +11,11 @@ import (
 	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
-// ConnectPostgres connects to the database of a component's
+// ConnectPostgres connects to the database of a component's decoded
 // --postgres-dsn (declared with settings.PostgresDSN, so its env aliases
 // apply). No DSN or one that does not parse is a usage error; the
 // connection error names host, port and database, never the password.
-func ConnectPostgres(ctx context.Context, env *component.Env) (*pgx.Conn, error) {
-	dsn := env.String("postgres-dsn")
+func ConnectPostgres(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	if dsn == "" {
 		return nil, component.Usagef("no database: set --postgres-dsn or %s", strings.Join(settings.PostgresDSN.Env, " or "))
 	}

@@ -2,17 +2,16 @@ package stages
 
 import "time"
 
-// The typed parameters of the stream stages (score, collect). Their
-// components still read their parameters one by one; these structs are
-// declared (and checked against the contracts) for their conversion.
+// The typed parameters of the stream stages (score, collect).
 
 // KafkaFields are the KafkaParams: a Kafka source.
 type KafkaFields struct {
-	KafkaBrokers         []string `param:"kafka-brokers"`
-	KafkaTopics          []string `param:"kafka-topics"`
-	KafkaGroup           string   `param:"kafka-group"`
-	KafkaStart           string   `param:"kafka-start"`
-	KafkaMaxMessageBytes int      `param:"kafka-max-message-bytes"`
+	KafkaBrokers         []string      `param:"kafka-brokers"`
+	KafkaTopics          []string      `param:"kafka-topics"`
+	KafkaGroup           string        `param:"kafka-group"`
+	KafkaStart           string        `param:"kafka-start"`
+	KafkaMaxMessageBytes int           `param:"kafka-max-message-bytes"`
+	KafkaSessionTimeout  time.Duration `param:"kafka-session-timeout"`
 }
 
 // ScoreParams are score's parameters.

@@ -316,7 +316,7 @@ var ColumnParams = []c.Param{
 
 // KafkaParams configure a Kafka source (score, collect): declared once
 // here, added to those contracts (init below, the group defaulting to
-// tweetflow-<component>) and decoded by DecodeKafka.
+// tweetflow-<component>) and decoded into KafkaFields (Config, Options).
 var KafkaParams = []c.Param{
 	{Name: "kafka-brokers", Type: c.Strings, Description: "Kafka bootstrap brokers (host:port); with --kafka-topics, the component consumes Kafka instead of reading files, until SIGTERM. SASL/TLS settings come only from env: TWEETFLOW_KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, TWEETFLOW_KAFKA_TLS, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME."},
 	{Name: "kafka-topics", Type: c.Strings, Description: "Kafka topics to consume (messages: one tweet each, tweetflow JSON or Twitter API v1.1/v2 objects)."},
