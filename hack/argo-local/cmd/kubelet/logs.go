@@ -212,16 +212,14 @@ func streamLogs(ctx context.Context, w http.ResponseWriter, file string, done <-
 		if err != nil {
 			return err
 		}
-		// Write every line known to be complete: the next one has started,
-		// or the container has exited or is not followed (then the line
-		// is what is there so far).
+		// Write every complete line: the next one has started, or it ends
+		// with a newline, or the container has exited. Without follow a
+		// partial last line is written as it is so far.
 		for len(lines) > 0 {
 			start, end := lines[0].off, fi.Size()
 			last := len(lines) == 1
 			if !last {
 				end = lines[1].off
-			} else if !exited && o.follow {
-				break
 			}
 			b := make([]byte, end-start)
 			if _, err := f.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
@@ -231,6 +229,8 @@ func streamLogs(ctx context.Context, w http.ResponseWriter, file string, done <-
 				// Lines started after the records were read: keep to the first.
 				if i := bytes.IndexByte(b, '\n'); i >= 0 {
 					b = b[:i+1]
+				} else if o.follow {
+					break
 				}
 			}
 			if o.timestamps {
