@@ -41,6 +41,15 @@ func (r *podRun) execIn(container string, argv []string, stdin io.Reader, stdout
 	if len(argv) == 0 {
 		return 0, fmt.Errorf("no command to run in container %s", container)
 	}
+	// A container reported running may still be entering its root.
+	if c := r.container(container); c != nil {
+		select {
+		case <-c.ready:
+		case <-c.done:
+		case <-time.After(time.Minute):
+			return 0, fmt.Errorf("container %q in pod %q did not start within a minute", container, r.pod.Name)
+		}
+	}
 	// Open the container's root and PID namespace while it is known not to
 	// have exited: its PID cannot belong to another process yet (see
 	// ctrRun.exited). The descriptors keep referring to them afterwards.

@@ -126,6 +126,9 @@ func nsexec(arg string) {
 		}
 	}
 	fail("decoding the container spec", json.Unmarshal([]byte(arg), &s))
+	// fd 3 is the kubelet's readiness pipe: it closes when the exec below
+	// succeeds (or this process exits).
+	syscall.CloseOnExec(3)
 	fail("making mounts private", syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
 	fail("mounting the root overlay", syscall.Mount("overlay", s.Root, "overlay", 0,
 		"lowerdir="+s.Lower+",upperdir="+s.Upper+",workdir="+s.Work))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -89,6 +90,10 @@ type ctrRun struct {
 	// stays taken until then), so a PID read under r.mu while !exited is
 	// the container's, never a reused one. Guarded by the podRun's mu.
 	exited bool
+	// ready is closed once PID 1 has entered the container's root and
+	// exec'd the container's command (or failed to): an exec before that
+	// would see the host's root.
+	ready chan struct{}
 	// done is closed when the container has exited and all its output is
 	// in the log.
 	done chan struct{}
@@ -489,14 +494,25 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, vols map
 	// the lines of stdout and stderr interleave whole, as in a kubelet's log.
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID}
+	// nsexec holds the write end of this pipe (fd 3, close-on-exec) until
+	// it execs the container's command: EOF means the container's root and
+	// user are in place (or nsexec failed).
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return waitingErr("StartError", err)
+	}
+	defer readyR.Close()
+	cmd.ExtraFiles = []*os.File{readyW}
 	r.mu.Lock()
 	if r.stopping {
 		r.mu.Unlock()
+		readyW.Close()
 		return waitingErr("Terminated", fmt.Errorf("pod is being deleted"))
 	}
 	started := metav1.Now()
 	err = cmd.Start()
-	ctr := &ctrRun{spec: spec, log: lw, done: make(chan struct{})}
+	readyW.Close()
+	ctr := &ctrRun{spec: spec, log: lw, ready: make(chan struct{}), done: make(chan struct{})}
 	if err == nil {
 		ctr.proc = cmd.Process
 		r.ctrs[c.Name] = ctr
@@ -505,6 +521,8 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, vols map
 	if err != nil {
 		return waitingErr("StartError", err)
 	}
+	_, _ = io.Copy(io.Discard, readyR)
+	close(ctr.ready)
 	id := fmt.Sprintf("argo-local://%s/%s/%d", r.pod.UID, c.Name, cmd.Process.Pid)
 	// The host PID, for tests that kill a container's process like the OOM killer would.
 	_ = os.WriteFile(filepath.Join(r.dir, c.Name+".pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)

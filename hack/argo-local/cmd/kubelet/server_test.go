@@ -128,18 +128,6 @@ func TestExecAndLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The container has written its three lines and sleeps.
-	logFile := filepath.Join(root, "pods", "uid-exec", "logs", "main.log")
-	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-		if b, _ := os.ReadFile(logFile); string(b) == "a\nb\nc\n" {
-			break
-		}
-		if time.Since(start) > 30*time.Second {
-			b, _ := os.ReadFile(logFile)
-			t.Fatalf("the container did not start: log %q", b)
-		}
-	}
-
 	execIn := func(container string, cmd ...string) (string, string, error) {
 		q := url.Values{"output": {"1"}, "error": {"1"}, "command": cmd}
 		u, _ := url.Parse(base + "/exec/ns/p/" + container + "?" + q.Encode())
@@ -153,6 +141,28 @@ func TestExecAndLogs(t *testing.T) {
 		err = x.StreamWithContext(ectx, remotecommand.StreamOptions{Stdout: &stdout, Stderr: &stderr})
 		return stdout.String(), stderr.String(), err
 	}
+	// An exec as soon as the container is started runs in its root, even
+	// if its first process is still setting it up.
+	for start := time.Now(); r.container("main") == nil; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the container was not started in 30 s")
+		}
+	}
+	if out, errOut, err := execIn("main", "probe", "print", "/etc/hostname"); err != nil || out != "file /etc/hostname: \"p\\n\" <nil>\n" {
+		t.Errorf("exec right after the start: %q %q %v, want the container's /etc/hostname", out, errOut, err)
+	}
+	// The container has written its three lines and sleeps.
+	logFile := filepath.Join(root, "pods", "uid-exec", "logs", "main.log")
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if b, _ := os.ReadFile(logFile); string(b) == "a\nb\nc\n" {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			b, _ := os.ReadFile(logFile)
+			t.Fatalf("the container did not start: log %q", b)
+		}
+	}
+
 	exitCode := func(err error) int {
 		var e utilexec.ExitError
 		if errors.As(err, &e) {
