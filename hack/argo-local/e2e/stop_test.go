@@ -249,6 +249,69 @@ spec:
 		}
 	})
 
+	// A step that ignores SIGTERM: the workflow ends Failed at once, its pod
+	// is labelled completed and so leaves the controller's pod informer, and
+	// the killContainers action queued for after the grace period finds no
+	// pod and execs no `argoexec kill 9 1` (which would not help either: the
+	// kernel drops a SIGKILL sent to PID 1, Argo's emissary, from inside
+	// its PID namespace). The step runs on until its pod is deleted.
+	t.Run("terminate-ignored", func(t *testing.T) {
+		const grace = 3
+		wf := c.createWorkflow(t, ctx, fmt.Sprintf(`
+metadata: {generateName: stop-ignored-}
+spec:
+  serviceAccountName: tweetflow-workflow
+  podSpecPatch: '{"terminationGracePeriodSeconds": %d}'
+  entrypoint: long
+  templates:`, grace)+step("long", "ignore, '600'"))
+		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
+		patched := time.Now()
+		if _, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Patch(ctx, wf.Name, types.MergePatchType,
+			[]byte(`{"spec":{"shutdown":"Terminate"}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		done := c.wait(t, ctx, wf.Name, 2*time.Minute)
+		if done.Status.Phase != wfv1.WorkflowFailed {
+			t.Errorf("workflow %s (%s), want Failed", done.Status.Phase, done.Status.Message)
+		}
+		// Past the grace period the controller's killContainers action
+		// would exec `argoexec kill 9 1`: see whether it did (the kubelet
+		// stand-in logs every exec) and whether main still runs.
+		time.Sleep(time.Until(patched.Add((grace + 5) * time.Second)))
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(c.kubelet), "logs", "kubelet.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kill9 := strings.Contains(string(b), fmt.Sprintf(`pod %s/%s: exec in main: ["/var/run/argo/argoexec" "kill" "9" "1"]`, c.ns, pod.Name))
+		p, err := c.kube.CoreV1().Pods(c.ns).Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := false
+		for _, s := range p.Status.ContainerStatuses {
+			running = running || (s.Name == "main" && s.State.Running != nil)
+		}
+		t.Logf("terminate-ignored: workflow %s %.1fs after the patch; %ds after it (grace %ds): kill 9 1 exec'd in main: %v, main still running: %v, pod labelled completed: %q",
+			done.Status.Phase, done.Status.FinishedAt.Sub(patched).Seconds(), grace+5, grace, kill9, running, p.Labels["workflows.argoproj.io/completed"])
+		if !running {
+			t.Errorf("main ended although it ignores SIGTERM: Argo v3.7.18 sent no SIGKILL that reached it before; if Argo changed how it kills, update the README")
+		}
+		// Only the pod's deletion (the kubelet's SIGKILL from outside) ends it.
+		grace0 := int64(1)
+		if err := c.kube.CoreV1().Pods(c.ns).Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &grace0}); err != nil {
+			t.Fatal(err)
+		}
+		for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+			if _, err := c.kube.CoreV1().Pods(c.ns).Get(ctx, pod.Name, metav1.GetOptions{}); err != nil {
+				t.Logf("pod deleted %.1fs after the delete", time.Since(start).Seconds())
+				break
+			}
+			if time.Since(start) > time.Minute {
+				t.Fatalf("pod %s not gone a minute after its deletion", pod.Name)
+			}
+		}
+	})
+
 	t.Run("active-deadline", func(t *testing.T) {
 		const deadline = 10
 		wf := c.createWorkflow(t, ctx, fmt.Sprintf(`

@@ -2,6 +2,7 @@
 // how the real engine stops a step.
 //
 //	stopper sleep SECONDS     print "started", sleep, print "done"; on SIGTERM print "SIGTERM" and exit 143
+//	stopper ignore SECONDS    print "started", ignore SIGTERM, sleep, print "done"
 //	stopper echo TEXT CODE    print TEXT on stdout and "to stderr" on stderr, exit CODE
 package main
 
@@ -20,14 +21,18 @@ func main() {
 		os.Exit(2)
 	}
 	switch os.Args[1] {
-	case "sleep":
+	case "sleep", "ignore":
 		n, err := strconv.Atoi(os.Args[2])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "stopper sleep:", err)
 			os.Exit(2)
 		}
 		term := make(chan os.Signal, 1)
-		signal.Notify(term, syscall.SIGTERM)
+		if os.Args[1] == "ignore" {
+			signal.Ignore(syscall.SIGTERM)
+		} else {
+			signal.Notify(term, syscall.SIGTERM)
+		}
 		fmt.Println("started")
 		select {
 		case <-term:
