@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -71,6 +72,10 @@ func (r *podRun) execIn(container string, argv []string, stdin io.Reader, stdout
 		}
 	}
 	r.mu.Unlock()
+	if errors.Is(err, fs.ErrNotExist) {
+		// PID 1 has exited and is not reaped yet: /proc/<pid>/root is gone.
+		return 0, fmt.Errorf("container %q in pod %q is not running (it is exiting)", container, r.pod.Name)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("container %q: %w", container, err)
 	}
