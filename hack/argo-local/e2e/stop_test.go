@@ -163,6 +163,9 @@ func TestStopOnArgo(t *testing.T) {
 	// without its bucket each wait container, and so each step, fails.
 	c.ensureBucket(t, ctx)
 	image := c.stopperImage(t)
+	// step is a template running stopper with args; workflow is a Workflow
+	// of the templates (entrypoint main) under the chart's service
+	// account, with the extra spec fields of spec (YAML lines).
 	step := func(name, args string) string {
 		return fmt.Sprintf(`
   - name: %s
@@ -171,14 +174,17 @@ func TestStopOnArgo(t *testing.T) {
       command: [/usr/local/bin/stopper]
       args: [%s]`, name, image, args)
 	}
-
-	t.Run("terminate", func(t *testing.T) {
-		wf := c.createWorkflow(t, ctx, `
-metadata: {generateName: stop-terminate-}
+	workflow := func(prefix, spec, templates string) string {
+		return fmt.Sprintf(`
+metadata: {generateName: %s-}
 spec:
   serviceAccountName: tweetflow-workflow
-  entrypoint: long
-  templates:`+step("long", "sleep, '600'"))
+  entrypoint: main%s
+  templates:%s`, prefix, spec, templates)
+	}
+
+	t.Run("terminate", func(t *testing.T) {
+		wf := c.createWorkflow(t, ctx, workflow("stop-terminate", "", step("main", "sleep, '600'")))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 
 		// pods/exec and pods/log through the API server, on the running pod.
@@ -257,13 +263,8 @@ spec:
 	// its PID namespace). The step runs on until its pod is deleted.
 	t.Run("terminate-ignored", func(t *testing.T) {
 		const grace = 3
-		wf := c.createWorkflow(t, ctx, fmt.Sprintf(`
-metadata: {generateName: stop-ignored-}
-spec:
-  serviceAccountName: tweetflow-workflow
-  podSpecPatch: '{"terminationGracePeriodSeconds": %d}'
-  entrypoint: long
-  templates:`, grace)+step("long", "ignore, '600'"))
+		wf := c.createWorkflow(t, ctx, workflow("stop-ignored",
+			fmt.Sprintf("\n  podSpecPatch: '{\"terminationGracePeriodSeconds\": %d}'", grace), step("main", "ignore, '600'")))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 		patched := time.Now()
 		if _, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Patch(ctx, wf.Name, types.MergePatchType,
@@ -315,13 +316,8 @@ spec:
 
 	t.Run("active-deadline", func(t *testing.T) {
 		const deadline = 10
-		wf := c.createWorkflow(t, ctx, fmt.Sprintf(`
-metadata: {generateName: stop-deadline-}
-spec:
-  serviceAccountName: tweetflow-workflow
-  activeDeadlineSeconds: %d
-  entrypoint: long
-  templates:`, deadline)+step("long", "sleep, '600'"))
+		wf := c.createWorkflow(t, ctx, workflow("stop-deadline",
+			fmt.Sprintf("\n  activeDeadlineSeconds: %d", deadline), step("main", "sleep, '600'")))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 		created, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Get(ctx, wf.Name, metav1.GetOptions{})
 		if err != nil {
@@ -359,22 +355,12 @@ spec:
 	})
 
 	t.Run("daemon", func(t *testing.T) {
-		wf := c.createWorkflow(t, ctx, `
-metadata: {generateName: stop-daemon-}
-spec:
-  serviceAccountName: tweetflow-workflow
-  entrypoint: main
-  templates:
+		wf := c.createWorkflow(t, ctx, workflow("stop-daemon", "", `
   - name: main
     steps:
     - - {name: server, template: server}
-    - - {name: work, template: work}
-  - name: server
-    daemon: true
-    container:
-      image: `+image+`
-      command: [/usr/local/bin/stopper]
-      args: [sleep, '600']`+step("work", "sleep, '3'"))
+    - - {name: work, template: work}`+step("server", "sleep, '600'")+`
+    daemon: true`+step("work", "sleep, '3'")))
 		daemon := c.runningPod(t, ctx, wf.Name, "server", 5*time.Minute)
 		work := c.runningPod(t, ctx, wf.Name, "work", 5*time.Minute)
 		_, workEnded := c.mainEnded(t, ctx, work.Name, 2*time.Minute)

@@ -124,12 +124,7 @@ func (r *podRun) execIn(container string, argv []string, stdin io.Reader, stdout
 // that root and execs the command like the container's own first process.
 func nsenter(arg string) {
 	var s containerSpec
-	fail := func(what string, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "argo-local kubelet: exec in container: %s: %v\n", what, err)
-			os.Exit(127)
-		}
-	}
+	fail := exitOnError("exec in container")
 	fail("decoding the exec spec", json.Unmarshal([]byte(arg), &s))
 	fail("entering the container's root", syscall.Fchdir(3))
 	fail("chroot", syscall.Chroot("."))

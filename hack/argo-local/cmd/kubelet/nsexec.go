@@ -115,16 +115,22 @@ func childMain(args []string) bool {
 	return true
 }
 
+// exitOnError returns the error check of a re-executed child: on an error
+// it prints what failed, after prefix, and exits 127.
+func exitOnError(prefix string) func(what string, err error) {
+	return func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "argo-local kubelet: %s: %s: %v\n", prefix, what, err)
+			os.Exit(127)
+		}
+	}
+}
+
 // nsexec runs as PID 1 of a new PID namespace in a new mount namespace and
 // never returns: it execs the container's command or exits 127.
 func nsexec(arg string) {
 	var s containerSpec
-	fail := func(what string, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "argo-local kubelet: starting container: %s: %v\n", what, err)
-			os.Exit(127)
-		}
-	}
+	fail := exitOnError("starting container")
 	fail("decoding the container spec", json.Unmarshal([]byte(arg), &s))
 	// fd 3 is the kubelet's readiness pipe: it closes when the exec below
 	// succeeds (or this process exits).
