@@ -15,7 +15,8 @@
 # Environment: ARGO_LOCAL_DIR (state, default <repo>/.argo-local),
 # ARGO_LOCAL_NAMESPACE (tweetflow), ARGO_LOCAL_IMAGES (<repo>/out/images),
 # ARGO_LOCAL_ETCD_PORT (23790), ARGO_LOCAL_API_PORT (16443),
-# ARGO_LOCAL_MINIO_PORT (19000), TWEETFLOW_CACHE.
+# ARGO_LOCAL_MINIO_PORT (19000), ARGO_LOCAL_KUBELET_PORT (10250, the kubelet
+# stand-in's API for pods/exec and pods/log), TWEETFLOW_CACHE.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -26,6 +27,7 @@ images="${ARGO_LOCAL_IMAGES:-$repo/out/images}"
 etcd_port="${ARGO_LOCAL_ETCD_PORT:-23790}"
 api_port="${ARGO_LOCAL_API_PORT:-16443}"
 minio_port="${ARGO_LOCAL_MINIO_PORT:-19000}"
+kubelet_port="${ARGO_LOCAL_KUBELET_PORT:-10250}"
 cache="${TWEETFLOW_CACHE:-$HOME/.cache/tweetflow}"
 tools="$cache/bin"
 run="$dir/run"
@@ -81,22 +83,42 @@ wait_for() {
 	die "$name not ready after $secs s (log: $dir/logs/$name.log)"
 }
 
+# issue NAME SUBJECT EXT: a key and a certificate signed by the CA, once.
+issue() {
+	[[ -f "$pki/$1.crt" ]] && return 0
+	openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$pki/$1.key" -out "$pki/$1.csr" 2>/dev/null
+	printf '%s\n' "$3" >"$pki/$1.ext"
+	openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+		-days 3650 -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
+	chmod 600 "$pki/$1.key"
+}
+
 pki() {
 	mkdir -p "$pki"
-	[[ -f "$pki/ca.crt" ]] && return 0
-	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=argo-local-ca" \
-		-keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
-		-keyout "$pki/apiserver.key" -out "$pki/apiserver.csr" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$pki/san.ext"
-	openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-		-days 3650 -extfile "$pki/san.ext" -out "$pki/apiserver.crt" 2>/dev/null
-	openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
-	openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
-	# One static token for the controller, the kubelet and the tests: cluster-admin.
-	openssl rand -hex 24 >"$pki/admin.token"
-	printf '%s,argo-local-admin,argo-local-admin,system:masters\n' "$(cat "$pki/admin.token")" >"$pki/tokens.csv"
-	chmod 600 "$pki"/*.key "$pki/tokens.csv" "$pki/admin.token"
+	if [[ ! -f "$pki/ca.crt" ]]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=argo-local-ca" \
+			-keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+		chmod 600 "$pki/ca.key"
+	fi
+	issue apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+extendedKeyUsage=serverAuth"
+	# The kubelet stand-in's API (pods/exec, pods/log) and the API server's
+	# client certificate for it (--kubelet-client-certificate), as kubeadm
+	# issues them.
+	issue kubelet "/O=system:nodes/CN=system:node:argo-local" "subjectAltName=IP:127.0.0.1,DNS:argo-local,DNS:localhost
+extendedKeyUsage=serverAuth"
+	issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth"
+	if [[ ! -f "$pki/sa.key" ]]; then
+		openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+		openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+		chmod 600 "$pki/sa.key"
+	fi
+	if [[ ! -f "$pki/admin.token" ]]; then
+		# One static token for the controller, the kubelet and the tests: cluster-admin.
+		openssl rand -hex 24 >"$pki/admin.token"
+		printf '%s,argo-local-admin,argo-local-admin,system:masters\n' "$(cat "$pki/admin.token")" >"$pki/tokens.csv"
+		chmod 600 "$pki/tokens.csv" "$pki/admin.token"
+	fi
 }
 
 kubeconfig() {
@@ -125,6 +147,7 @@ print_env() {
 export KUBECONFIG=$dir/kubeconfig
 export ARGO_LOCAL_NAMESPACE=$ns
 export ARGO_LOCAL_KUBELET_DIR=$dir/kubelet
+export ARGO_LOCAL_EXTRA_IMAGES=$dir/images
 export ARGO_LOCAL_S3_ENDPOINT=127.0.0.1:$minio_port
 export ARGO_LOCAL_S3_ACCESS_KEY=$minio_user
 export ARGO_LOCAL_S3_SECRET_KEY=$minio_password
@@ -172,6 +195,9 @@ up() {
 		--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
 		--service-cluster-ip-range=10.96.0.0/24 --enable-priority-and-fairness=false \
+		--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
+		--kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+		--kubelet-certificate-authority="$pki/ca.crt" --kubelet-preferred-address-types=InternalIP \
 		--cert-dir="$run/apiserver-certs"
 	wait_for kube-apiserver 120 curl -sf --cacert "$pki/ca.crt" -H "Authorization: Bearer $(cat "$pki/admin.token")" \
 		"https://127.0.0.1:$api_port/readyz"
@@ -207,7 +233,9 @@ EOF
 
 	log "kubelet stand-in (images from $images and $dir/images)"
 	start kubelet "$dir/bin/kubelet" --kubeconfig "$KUBECONFIG" --root-dir "$dir/kubelet" \
-		--images "$images,$dir/images" --api-port "$api_port"
+		--images "$images,$dir/images" --api-port "$api_port" \
+		--port "$kubelet_port" --tls-cert-file "$pki/kubelet.crt" --tls-private-key-file "$pki/kubelet.key" \
+		--client-ca-file "$pki/ca.crt"
 	wait_for kubelet 30 grep -q "node argo-local ready" "$dir/logs/kubelet.log"
 	# The controller serves /healthz on :6060 (fixed in its main.go) once its informers run.
 	wait_for workflow-controller 120 curl -sf http://127.0.0.1:6060/healthz

@@ -140,8 +140,9 @@ func (c *cluster) installChart(t *testing.T, ctx context.Context) {
 	}
 }
 
-// uploadDemo puts the demo data at s3://tweetflow/demo/semeval/.
-func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
+// ensureBucket creates the chart's bucket (its artifact repository, where
+// the wait containers archive the logs) if it is missing.
+func (c *cluster) ensureBucket(t *testing.T, ctx context.Context) {
 	t.Helper()
 	if ok, err := c.s3.BucketExists(ctx, bucket); err != nil {
 		t.Fatalf("MinIO at %s: %v", c.endpoint, err)
@@ -150,6 +151,12 @@ func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
 			t.Fatal(err)
 		}
 	}
+}
+
+// uploadDemo puts the demo data at s3://tweetflow/demo/semeval/.
+func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	c.ensureBucket(t, ctx)
 	files, err := filepath.Glob(filepath.Join(c.repo, "testdata/demo/semeval/*.txt"))
 	if err != nil || len(files) < 2 {
 		t.Fatalf("demo data: %v (%d files)", err, len(files))

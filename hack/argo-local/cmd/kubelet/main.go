@@ -18,6 +18,10 @@
 // the grace period on deletion (SIGTERM, then SIGKILL), confirms the
 // deletion and removes the pod's folder.
 //
+// With --port it serves the kubelet API's /exec and /containerLogs over
+// HTTPS with client-certificate authentication, which the API server
+// proxies pods/exec and pods/log to (see server.go, exec.go, logs.go).
+//
 // Not a real kubelet: no networking (pods share the host network), no
 // resource limits, no restarts (restartPolicy Never only), no probes.
 package main
@@ -27,9 +31,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,6 +54,7 @@ type kubelet struct {
 	c        kubernetes.Interface
 	nodeName string
 	nodeIP   string
+	port     int // of the kubelet API (exec, logs); 0: none
 	apiHost  string
 	apiPort  string
 	rootDir  string
@@ -58,8 +65,7 @@ type kubelet struct {
 }
 
 func main() {
-	if len(os.Args) > 2 && os.Args[1] == "nsexec" {
-		nsexec(os.Args[2])
+	if childMain(os.Args) {
 		return
 	}
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
@@ -70,6 +76,10 @@ func main() {
 	apiHost := flag.String("api-host", "127.0.0.1", "KUBERNETES_SERVICE_HOST given to containers")
 	apiPort := flag.String("api-port", "6443", "KUBERNETES_SERVICE_PORT given to containers")
 	nodeIP := flag.String("node-ip", "127.0.0.1", "the node's and every pod's IP")
+	port := flag.Int("port", 0, "HTTPS port of the kubelet API (pods/exec and pods/log), listening on --node-ip; 0: no API")
+	certFile := flag.String("tls-cert-file", "", "serving certificate of the kubelet API (required with --port)")
+	keyFile := flag.String("tls-private-key-file", "", "its private key (required with --port)")
+	clientCA := flag.String("client-ca-file", "", "CA bundle that verifies the client certificates of the kubelet API (required with --port)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: %s --kubeconfig FILE --root-dir DIR --images DIR[,DIR]\n\nRuns the pods of a kube-apiserver on this machine (see hack/argo-local/README.md). Must run as root.\n\n", os.Args[0])
 		flag.PrintDefaults()
@@ -93,13 +103,29 @@ func main() {
 	}
 	k := &kubelet{
 		c:        kubernetes.NewForConfigOrDie(cfg),
-		nodeName: *nodeName, nodeIP: *nodeIP, apiHost: *apiHost, apiPort: *apiPort,
+		nodeName: *nodeName, nodeIP: *nodeIP, port: *port, apiHost: *apiHost, apiPort: *apiPort,
 		rootDir: root,
 		images:  &imageStore{dirs: strings.Split(*imageDirs, ","), prefix: *imagePrefix, cache: filepath.Join(root, "images")},
 		pods:    map[types.UID]*podRun{},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if k.port != 0 {
+		if *certFile == "" || *keyFile == "" || *clientCA == "" {
+			log.Fatal("kubelet: --port needs --tls-cert-file, --tls-private-key-file and --client-ca-file")
+		}
+		tlsCfg, err := serverTLS(*certFile, *keyFile, *clientCA)
+		if err != nil {
+			log.Fatalf("kubelet: %v", err)
+		}
+		addr := net.JoinHostPort(k.nodeIP, strconv.Itoa(k.port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			log.Fatalf("kubelet: the kubelet API: %v", err)
+		}
+		go func() { log.Fatalf("kubelet: the kubelet API on %s: %v", addr, k.serve(l, tlsCfg)) }()
+		log.Printf("kubelet: serving exec and logs on https://%s", addr)
+	}
 	if err := k.registerNode(ctx); err != nil {
 		log.Fatalf("kubelet: registering node %s: %v", k.nodeName, err)
 	}
@@ -156,8 +182,9 @@ func (k *kubelet) registerNode(ctx context.Context) error {
 		Capacity: rl, Allocatable: rl, Phase: corev1.NodeRunning,
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "argo-local kubelet stand-in", LastHeartbeatTime: now, LastTransitionTime: now}},
-		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.nodeIP}, {Type: corev1.NodeHostName, Address: k.nodeName}},
-		NodeInfo:  corev1.NodeSystemInfo{OperatingSystem: "linux", Architecture: "amd64", KubeletVersion: "argo-local", ContainerRuntimeVersion: "argo-local://nsexec"},
+		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.nodeIP}, {Type: corev1.NodeHostName, Address: k.nodeName}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(k.port)}},
+		NodeInfo:        corev1.NodeSystemInfo{OperatingSystem: "linux", Architecture: "amd64", KubeletVersion: "argo-local", ContainerRuntimeVersion: "argo-local://nsexec"},
 	}
 	_, err = k.c.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
 	return err

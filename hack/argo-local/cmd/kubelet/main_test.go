@@ -6,10 +6,9 @@ import (
 )
 
 // TestMain lets the test binary start containers: the kubelet re-executes
-// its own binary (/proc/self/exe) as "nsexec" inside the new namespaces.
+// its own binary (/proc/self/exe) as "nsexec" inside the new namespaces, and as "nsenter" to exec into one.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "nsexec" {
-		nsexec(os.Args[2])
+	if childMain(os.Args) {
 		return
 	}
 	os.Exit(m.Run())

@@ -96,17 +96,45 @@ func mountPoint(root, dst string, file bool) (string, error) {
 	return host, f.Close()
 }
 
+// childMain runs the kubelet's binary re-executed as a container's first
+// process ("nsexec SPEC") or as a process exec'd into a running container
+// ("nsenter SPEC", see execIn); it reports whether it was one (it then
+// does not return unless the arguments are wrong).
+func childMain(args []string) bool {
+	if len(args) != 3 {
+		return false
+	}
+	switch args[1] {
+	case "nsexec":
+		nsexec(args[2])
+	case "nsenter":
+		nsenter(args[2])
+	default:
+		return false
+	}
+	return true
+}
+
+// exitOnError returns the error check of a re-executed child: on an error
+// it prints what failed, after prefix, and exits 127.
+func exitOnError(prefix string) func(what string, err error) {
+	return func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "argo-local kubelet: %s: %s: %v\n", prefix, what, err)
+			os.Exit(127)
+		}
+	}
+}
+
 // nsexec runs as PID 1 of a new PID namespace in a new mount namespace and
 // never returns: it execs the container's command or exits 127.
 func nsexec(arg string) {
 	var s containerSpec
-	fail := func(what string, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "argo-local kubelet: starting container: %s: %v\n", what, err)
-			os.Exit(127)
-		}
-	}
+	fail := exitOnError("starting container")
 	fail("decoding the container spec", json.Unmarshal([]byte(arg), &s))
+	// fd 3 is the kubelet's readiness pipe: it closes when the exec below
+	// succeeds (or this process exits).
+	syscall.CloseOnExec(3)
 	fail("making mounts private", syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
 	fail("mounting the root overlay", syscall.Mount("overlay", s.Root, "overlay", 0,
 		"lowerdir="+s.Lower+",upperdir="+s.Upper+",workdir="+s.Work))
@@ -148,6 +176,14 @@ func nsexec(arg string) {
 	}
 	fail("chdir root", os.Chdir(s.Root))
 	fail("chroot", syscall.Chroot("."))
+	startIn(s, fail)
+}
+
+// startIn runs in the container's root: it changes to the working dir,
+// finds the command in the container's PATH, takes the container's user
+// and groups and execs the command; fail reports a step's error and exits.
+func startIn(s containerSpec, fail func(string, error)) {
+	var err error
 	dir := s.Dir
 	if dir == "" {
 		dir = "/"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -30,7 +31,7 @@ type podRun struct {
 	deleting bool // guarded by k.mu
 
 	mu       sync.Mutex
-	procs    map[string]*os.Process // running containers by name
+	ctrs     map[string]*ctrRun // the containers started so far, by name
 	stopping bool
 	stopped  chan struct{} // closed when terminate is called
 	done     chan struct{} // closed when run returns
@@ -38,7 +39,7 @@ type podRun struct {
 
 func newPodRun(k *kubelet, p *corev1.Pod) *podRun {
 	return &podRun{k: k, pod: p, dir: filepath.Join(k.rootDir, "pods", string(p.UID)),
-		procs: map[string]*os.Process{}, stopped: make(chan struct{}), done: make(chan struct{})}
+		ctrs: map[string]*ctrRun{}, stopped: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (r *podRun) logf(format string, args ...any) {
@@ -69,11 +70,40 @@ func (r *podRun) terminate(grace int64) {
 // signalAll signals every running container; r.mu must be held. Each
 // container is PID 1 of its PID namespace, so SIGKILL ends all its processes.
 func (r *podRun) signalAll(sig syscall.Signal) {
-	for name, p := range r.procs {
-		if err := p.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	for name, c := range r.ctrs {
+		if c.exited {
+			continue
+		}
+		if err := c.proc.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			r.logf("signalling container %s: %v", name, err)
 		}
 	}
+}
+
+// ctrRun is a started container.
+type ctrRun struct {
+	proc *os.Process
+	spec containerSpec // its environment, user and working dir, for exec
+	log  *logWriter    // its output: the log file and the start time of each line
+
+	// exited is set once PID 1 has exited but before it is reaped (its PID
+	// stays taken until then), so a PID read under r.mu while !exited is
+	// the container's, never a reused one. Guarded by the podRun's mu.
+	exited bool
+	// ready is closed once PID 1 has entered the container's root and
+	// exec'd the container's command (or failed to): an exec before that
+	// would see the host's root.
+	ready chan struct{}
+	// done is closed when the container has exited and all its output is
+	// in the log.
+	done chan struct{}
+}
+
+// container returns the started container name, or nil.
+func (r *podRun) container(name string) *ctrRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ctrs[name]
 }
 
 // updateStatus applies mutate to the pod's current status and writes it.
@@ -454,37 +484,61 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, vols map
 		return waitingErr("CreateContainerError", err)
 	}
 	logFile := filepath.Join(logDir, c.Name+".log")
-	lf, err := os.Create(logFile)
+	lw, err := newLogWriter(logFile)
 	if err != nil {
 		return waitingErr("CreateContainerError", err)
 	}
-	defer lf.Close()
+	defer lw.Close()
 	cmd := exec.Command("/proc/self/exe", "nsexec", string(js))
-	cmd.Stdout, cmd.Stderr = lf, lf
+	// One writer for both: os/exec then copies them in one goroutine, so
+	// the lines of stdout and stderr interleave whole, as in a kubelet's log.
+	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID}
+	// nsexec holds the write end of this pipe (fd 3, close-on-exec) until
+	// it execs the container's command: EOF means the container's root and
+	// user are in place (or nsexec failed).
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return waitingErr("StartError", err)
+	}
+	defer readyR.Close()
+	cmd.ExtraFiles = []*os.File{readyW}
 	r.mu.Lock()
 	if r.stopping {
 		r.mu.Unlock()
+		readyW.Close()
 		return waitingErr("Terminated", fmt.Errorf("pod is being deleted"))
 	}
 	started := metav1.Now()
 	err = cmd.Start()
+	readyW.Close()
+	ctr := &ctrRun{spec: spec, log: lw, ready: make(chan struct{}), done: make(chan struct{})}
 	if err == nil {
-		r.procs[c.Name] = cmd.Process
+		ctr.proc = cmd.Process
+		r.ctrs[c.Name] = ctr
 	}
 	r.mu.Unlock()
 	if err != nil {
 		return waitingErr("StartError", err)
 	}
+	_, _ = io.Copy(io.Discard, readyR)
+	close(ctr.ready)
 	id := fmt.Sprintf("argo-local://%s/%s/%d", r.pod.UID, c.Name, cmd.Process.Pid)
 	// The host PID, for tests that kill a container's process like the OOM killer would.
 	_ = os.WriteFile(filepath.Join(r.dir, c.Name+".pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
 	r.logf("container %s started (pid %d): %s", c.Name, cmd.Process.Pid, strings.Join(argv, " "))
 	report(corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}, id)
-	_ = cmd.Wait()
+	// Learn that PID 1 exited without reaping it, mark the container
+	// exited, then reap: an exec or a signal that read the PID while the
+	// container was not marked exited used a PID not yet free for reuse.
+	if err := waitExited(cmd.Process.Pid); err != nil {
+		r.logf("container %s: waiting for pid %d: %v", c.Name, cmd.Process.Pid, err)
+	}
 	r.mu.Lock()
-	delete(r.procs, c.Name)
+	ctr.exited = true
 	r.mu.Unlock()
+	_ = cmd.Wait()
+	close(ctr.done)
 	code := cmd.ProcessState.ExitCode()
 	signaled := ""
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -83,6 +84,29 @@ func writeLayout(t *testing.T, dir, bin string) {
 	}
 }
 
+// probeImages builds testdata/probe and writes its OCI layout at
+// <tmp>/images/probe; it returns <tmp>/images.
+func probeImages(t *testing.T, tmp string) string {
+	t.Helper()
+	bin := filepath.Join(tmp, "probe")
+	build := exec.Command("go", "build", "-o", bin, "./testdata/probe")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the probe: %v\n%s", err, out)
+	}
+	images := filepath.Join(tmp, "images")
+	writeLayout(t, filepath.Join(images, "probe"), bin)
+	return images
+}
+
+// newTestKubelet returns a kubelet stand-in of the API server c with its
+// state in root and the OCI layouts of the folders images.
+func newTestKubelet(c kubernetes.Interface, root string, images ...string) *kubelet {
+	return &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
+		images: &imageStore{dirs: images, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
+		pods:   map[types.UID]*podRun{}}
+}
+
 // A pod runs from its image in its own namespaces, with its volumes, env,
 // user and read-only root, init container first, and is reported Failed
 // with the main container's exit code and termination message.
@@ -91,13 +115,7 @@ func TestPodRunsFromImage(t *testing.T) {
 		t.Skip("needs root: the kubelet stand-in creates mount and PID namespaces")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "probe")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/probe")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe: %v\n%s", err, out)
-	}
-	writeLayout(t, filepath.Join(tmp, "images", "probe"), bin)
+	images := probeImages(t, tmp)
 
 	i64 := func(v int64) *int64 { return &v }
 	yes, no := true, false
@@ -135,9 +153,7 @@ func TestPodRunsFromImage(t *testing.T) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns"}, Data: map[string][]byte{"key": []byte("s3cret")}}
 	c := fake.NewSimpleClientset(pod, secret)
 	root := filepath.Join(tmp, "kubelet")
-	k := &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
-		images: &imageStore{dirs: []string{filepath.Join(tmp, "images")}, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
-		pods:   map[types.UID]*podRun{}}
+	k := newTestKubelet(c, root, images)
 	r := newPodRun(k, pod)
 	r.run(context.Background())
 
@@ -194,13 +210,7 @@ func TestPodDeadline(t *testing.T) {
 		t.Skip("needs root: the kubelet stand-in creates mount and PID namespaces")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "probe")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/probe")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe: %v\n%s", err, out)
-	}
-	writeLayout(t, filepath.Join(tmp, "images", "probe"), bin)
+	images := probeImages(t, tmp)
 	one := int64(1)
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "slow", Namespace: "ns", UID: types.UID("uid-2")},
@@ -209,9 +219,7 @@ func TestPodDeadline(t *testing.T) {
 	}
 	c := fake.NewSimpleClientset(pod)
 	root := filepath.Join(tmp, "kubelet")
-	k := &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
-		images: &imageStore{dirs: []string{filepath.Join(tmp, "images")}, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
-		pods:   map[types.UID]*podRun{}}
+	k := newTestKubelet(c, root, images)
 	start := time.Now()
 	newPodRun(k, pod).run(context.Background())
 	if d := time.Since(start); d > 20*time.Second {
@@ -252,9 +260,7 @@ func TestProjectImageRuns(t *testing.T) {
 	}
 	c := fake.NewSimpleClientset(pod)
 	root := filepath.Join(t.TempDir(), "kubelet")
-	k := &kubelet{c: c, nodeName: "argo-local", nodeIP: "127.0.0.1", apiHost: "127.0.0.1", apiPort: "6443", rootDir: root,
-		images: &imageStore{dirs: []string{images}, prefix: "tweetflow-", cache: filepath.Join(root, "images")},
-		pods:   map[types.UID]*podRun{}}
+	k := newTestKubelet(c, root, images)
 	newPodRun(k, pod).run(context.Background())
 	got, err := c.CoreV1().Pods("ns").Get(context.Background(), "ingest", metav1.GetOptions{})
 	if err != nil {

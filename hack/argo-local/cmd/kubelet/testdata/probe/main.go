@@ -2,7 +2,8 @@
 // what a container sees (identity, PID, environment, files) and acts on
 // its arguments:
 //
-//	probe write FILE TEXT | print FILE... | env NAME... | id | touch FILE | sleep SECONDS | ignore-term | exit CODE MESSAGE
+//	probe write FILE TEXT | print FILE... | env NAME... | id | touch FILE | sleep SECONDS | ignore-term |
+//	      exit CODE MESSAGE | say TEXT | warn TEXT | code CODE | on-term | kill SIGNAL PID
 package main
 
 import (
@@ -48,6 +49,29 @@ func main() {
 			n, _ := strconv.Atoi(args[1])
 			time.Sleep(time.Duration(n) * time.Second)
 			args = args[2:]
+		case "say": // a line on stdout
+			fmt.Println(args[1])
+			args = args[2:]
+		case "warn": // a line on stderr
+			fmt.Fprintln(os.Stderr, args[1])
+			args = args[2:]
+		case "code": // exit with CODE, no termination message
+			code, _ := strconv.Atoi(args[1])
+			os.Exit(code)
+		case "on-term": // on SIGTERM print "terminated" and exit 143 (as PID 1 needs a handler)
+			c := make(chan os.Signal, 1)
+			signal.Notify(c, syscall.SIGTERM)
+			go func() {
+				<-c
+				fmt.Println("terminated")
+				os.Exit(143)
+			}()
+			args = args[1:]
+		case "kill":
+			sig, _ := strconv.Atoi(args[1])
+			pid, _ := strconv.Atoi(args[2])
+			fmt.Printf("kill %d %d: %v\n", sig, pid, syscall.Kill(pid, syscall.Signal(sig)))
+			args = args[3:]
 		case "exit":
 			code, _ := strconv.Atoi(args[1])
 			_ = os.WriteFile("/dev/termination-log", []byte(args[2]), 0o644)
