@@ -28,9 +28,13 @@ deps: ## Install the pinned tools the tests need (apt, MinIO, ONNX Runtime)
 	hack/install-test-deps.sh
 
 .PHONY: test
+# -timeout 30m per test binary: on a cold machine a test that builds a
+# binary in another configuration (build-serving-image's CGO_ENABLED=0
+# serve) compiles the standard library and its dependencies again, which
+# took over go test's default 10 minutes on a busy 2-core machine.
 test: deps ## Run the tests (installs what they need first)
-	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 TWEETFLOW_REQUIRE_TOOLS=1 TWEETFLOW_REQUIRE_POSTGRES=1 TWEETFLOW_REQUIRE_BROWSER=1 PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -count=1 ./...
-	$(GO) test -count=1 -race -short ./internal/artifact/... ./internal/component/... ./pipelines/... ./internal/scoring/... ./internal/serving/... ./internal/onnx/runtime/... ./internal/clean/... ./internal/extsort/... ./internal/model/classifier/featurize/...
+	TWEETFLOW_REQUIRE_MINIO=1 TWEETFLOW_REQUIRE_ORT=1 TWEETFLOW_REQUIRE_TOOLS=1 TWEETFLOW_REQUIRE_POSTGRES=1 TWEETFLOW_REQUIRE_BROWSER=1 PATH="$(TWEETFLOW_CACHE)/bin:$$PATH" $(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m -race -short ./internal/artifact/... ./internal/component/... ./pipelines/... ./internal/scoring/... ./internal/serving/... ./internal/onnx/runtime/... ./internal/clean/... ./internal/extsort/... ./internal/model/classifier/featurize/...
 
 .PHONY: argo-tools
 argo-tools: ## Build the real Argo engine's binaries once into the tools cache (kube-apiserver, etcd, workflow-controller, argoexec)
