@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 )
 
 // mdText makes s safe inside a Markdown table cell: pipes and backslashes
@@ -73,12 +75,12 @@ func WriteMarkdownSummary(w io.Writer, r Report) error {
 	}
 	writeTable(bw, [][]string{
 		{"metric", "value"},
-		{"accuracy", mdMetric(m.Accuracy)},
-		{"macro_f1", mdMetric(float64(m.MacroF1))},
-		{"macro_recall", mdMetric(float64(m.MacroRecall))},
-		{"macro_precision", mdMetric(float64(m.MacroPrecision))},
-		{"roc_auc (" + auc + ")", mdMetric(float64(m.ROCAUC))},
-		{"pr_auc (" + auc + ", average precision)", mdMetric(float64(m.PRAUC))},
+		{metrics.Accuracy.Key, mdMetric(m.Accuracy)},
+		{metrics.MacroF1.Key, mdMetric(float64(m.MacroF1))},
+		{metrics.MacroRecall.Key, mdMetric(float64(m.MacroRecall))},
+		{metrics.MacroPrecision.Key, mdMetric(float64(m.MacroPrecision))},
+		{metrics.ROCAUC.Key + " (" + auc + ")", mdMetric(float64(m.ROCAUC))},
+		{metrics.PRAUC.Key + " (" + auc + ", average precision)", mdMetric(float64(m.PRAUC))},
 	}, []bool{false, true})
 
 	bw.WriteString("\n## Per class\n\n")

@@ -15,6 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/pipelines/runs"
 )
@@ -350,23 +351,23 @@ func writeRunsTable(w io.Writer, runs []*runs.RunInfo) error {
 			}
 			status += " (" + strings.Join(failed, ", ") + ")"
 		}
-		verdict, metrics := "-", ""
+		verdict, shown := "-", ""
 		if g := r.Gate(); g != nil {
 			verdict = "failed"
-			if g.Results["passed"] == "true" {
+			if g.Results[metrics.GatePassed] == "true" {
 				verdict = "passed"
 			}
 			var kv []string
 			for k, v := range g.Results {
-				if k != "passed" {
+				if k != metrics.GatePassed {
 					kv = append(kv, k+"="+v)
 				}
 			}
 			sort.Strings(kv)
-			metrics = strings.Join(kv, " ")
+			shown = strings.Join(kv, " ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%d\t%s\t%s\t%s\n", r.ID, r.Started.UTC().Format(time.DateTime),
-			r.Seconds(), len(r.Steps), status, verdict, metrics)
+			r.Seconds(), len(r.Steps), status, verdict, shown)
 	}
 	return tw.Flush()
 }

@@ -12,11 +12,12 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 )
 
 // gateResult is the result a gate step (evaluate-gate) writes: "true" or
 // "false".
-const gateResult = "passed"
+const gateResult = metrics.GatePassed
 
 // RunInfo is what a store holds of one run: the summary each step that ran
 // wrote, whichever executor ran it (this machine or Argo).

@@ -5,6 +5,7 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
+	"github.com/tweetflow/tweetflow/internal/model/metrics"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/pipelines/dsl"
 )
@@ -155,20 +156,20 @@ func YAML(opts ...dsl.CompileOption) ([]byte, error) {
 func GateAndShip(p *dsl.Pipeline, train *dsl.Step, gateData string, gateOpts ...dsl.StepOption) {
 	gate := p.Step(stages.EvaluateGate, append([]dsl.StepOption{
 		dsl.In("model", train.Out("model")),
-		dsl.Expose("min-roc-auc", dsl.Description(
+		dsl.Expose(metrics.ROCAUC.Param, dsl.Description(
 			"Quality gate: lowest acceptable ROC-AUC on "+gateData+", a number from 0 to 1 (0.5 is chance, 1 is perfect). "+
 				"Below it the gate fails (exit 3) and the model is neither exported nor packaged.")),
-		dsl.Expose("min-pr-auc", dsl.Description(
+		dsl.Expose(metrics.PRAUC.Param, dsl.Description(
 			"Quality gate: lowest acceptable PR-AUC (average precision) on "+gateData+", a number from 0 to 1 "+
 				"(chance is the positive class's share). Below it the model is not exported.")),
-		dsl.Expose("min-macro-recall", dsl.Description(
+		dsl.Expose(metrics.MacroRecall.Param, dsl.Description(
 			"Quality gate: lowest acceptable macro-averaged recall on "+gateData+", a number from 0 to 1; 0 disables this check.")),
-		dsl.ResultDefault("passed", "false"),
+		dsl.ResultDefault(metrics.GatePassed, "false"),
 		dsl.PublishResults(),
 	}, gateOpts...)...)
 	export := p.Step(stages.ExportONNX,
 		dsl.In("model", train.Out("model")),
-		dsl.When(gate.Result("passed"), "true"),
+		dsl.When(gate.Result(metrics.GatePassed), "true"),
 	)
 	p.Step(stages.BuildServingImage,
 		dsl.In("onnx", export.Out("onnx")),
