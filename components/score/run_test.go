@@ -329,7 +329,10 @@ func TestFlushIntervalParam(t *testing.T) {
 		{[]string{"--flush-interval", "0s"}, 0},
 	} {
 		var got time.Duration
-		capture := component.Typed(func(_ context.Context, _ *component.Env, sp stages.ScoreParams) error { got = sp.FlushInterval; return nil })
+		capture := component.Typed(func(_ context.Context, _ *component.Env, sp stages.ScoreParams) error {
+			got = sp.FlushInterval
+			return nil
+		})
 		args := append([]string{"score", "--store", t.TempDir(), "--progress", "none", "--termination-log", "", "--model", "x", "--tweets", "-"}, tc.args...)
 		var errb bytes.Buffer
 		if code := component.Run(context.Background(), stages.Score, capture, args, io.Discard, &errb); code != 0 {
