@@ -55,7 +55,11 @@ func DataDir(shared, moduleRoot string) string {
 }
 
 // LoadPool ingests every data file under dir (formats detected, default
-// label maps, bad rows skipped) and returns the rows, in file-name order.
+// label maps, bad rows skipped) and returns the rows with a sentiment label
+// (negative, neutral, positive), in file-name order. Rows of other label
+// sets (the AI/OTHER tweets of the shared data, unlabeled rows) are left
+// out: the corpus is Sentiment140-shaped, and ingest's default label map
+// for it knows only the three polarities.
 func LoadPool(ctx context.Context, dir string) ([]dataset.Tweet, error) {
 	paths, err := ingest.ExpandLocal([]string{dir})
 	if err != nil {
@@ -63,14 +67,16 @@ func LoadPool(ctx context.Context, dir string) ([]dataset.Tweet, error) {
 	}
 	var pool []dataset.Tweet
 	_, err = ingest.Ingest(ctx, ingest.LocalSources(paths, ingest.FormatAuto, nil), func(t *dataset.Tweet) error {
-		pool = append(pool, *t)
+		if _, ok := polarity[t.Label]; ok {
+			pool = append(pool, *t)
+		}
 		return nil
 	}, ingest.Options{MaxBadRows: -1})
 	if err != nil {
 		return nil, fmt.Errorf("loading pool %q: %w", dir, err)
 	}
 	if len(pool) == 0 {
-		return nil, fmt.Errorf("loading pool %q: no tweets", dir)
+		return nil, fmt.Errorf("loading pool %q: no tweets labeled negative, neutral or positive", dir)
 	}
 	return pool, nil
 }

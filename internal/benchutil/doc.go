@@ -4,7 +4,7 @@
 //
 // A corpus is made by resampling real tweets: LoadPool ingests every file
 // of a data folder (the shared data, or testdata/demo when it is missing)
-// into a pool, then WriteCorpus draws rows from the pool with
+// into a pool of its sentiment-labeled tweets, then WriteCorpus draws rows from the pool with
 // dataset.Resample and writes them in a raw source format that the ingest
 // stage reads:
 //
