@@ -117,7 +117,6 @@ type LoadOption func(*loadConfig)
 
 type loadConfig struct {
 	resolver *artifact.Resolver
-	version  string
 }
 
 // WithResolver sets the artifact resolver of the caller (its composition
@@ -143,16 +142,16 @@ func Load(ctx context.Context, uri string, opts ...LoadOption) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", uri, err)
 	}
-	return loadLocation(ctx, loc, uri, cfg)
+	return loadLocation(ctx, loc, uri)
 }
 
 // LoadLocation loads the model folder at a location the caller already
 // resolved (a component's input), as Load does.
 func LoadLocation(ctx context.Context, loc artifact.Location) (*Model, error) {
-	return loadLocation(ctx, loc, loc.URI(), loadConfig{})
+	return loadLocation(ctx, loc, loc.URI())
 }
 
-func loadLocation(ctx context.Context, loc artifact.Location, source string, cfg loadConfig) (*Model, error) {
+func loadLocation(ctx context.Context, loc artifact.Location, source string) (*Model, error) {
 	files, digest, err := readFolder(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", source, err)
@@ -163,7 +162,7 @@ func loadLocation(ctx context.Context, loc artifact.Location, source string, cfg
 			fallback = filepath.Base(fs.Root())
 		}
 	}
-	m, err := build(files, fallback, cfg.version)
+	m, err := build(files, fallback)
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", source, err)
 	}
@@ -175,7 +174,7 @@ func loadLocation(ctx context.Context, loc artifact.Location, source string, cfg
 // featurizer.json, vocab.txt, optional metadata.json). name is the version
 // used when neither file names one.
 func LoadFiles(files map[string][]byte, name string) (*Model, error) {
-	m, err := build(files, name, "")
+	m, err := build(files, name)
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", name, err)
 	}
@@ -270,7 +269,7 @@ func readObject(ctx context.Context, st artifact.Store, key string) ([]byte, err
 	return b, nil
 }
 
-func build(files map[string][]byte, fallbackName, versionOverride string) (*Model, error) {
+func build(files map[string][]byte, fallbackName string) (*Model, error) {
 	raw, ok := files[ONNXFile]
 	if !ok {
 		return nil, fmt.Errorf("reading %q: missing", ONNXFile)
@@ -350,10 +349,7 @@ func build(files map[string][]byte, fallbackName, versionOverride string) (*Mode
 	}
 
 	// Version and creation time.
-	m.version = versionOverride
-	if m.version == "" {
-		m.version, _ = g.Metadata(VersionKey)
-	}
+	m.version, _ = g.Metadata(VersionKey)
 	if m.version == "" {
 		m.version = md.ModelVersion
 	}

@@ -163,7 +163,7 @@ func (r *Registry) Reload(ctx context.Context) (changed bool, err error) {
 			newStamp[uri], newByURI[uri] = st, old
 			continue
 		}
-		m, lerr := loadLocation(ctx, l, uri, loadConfig{resolver: r.src.Resolver})
+		m, lerr := loadLocation(ctx, l, uri)
 		if lerr != nil {
 			errs = append(errs, lerr)
 			if old != nil {
