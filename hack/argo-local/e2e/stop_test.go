@@ -25,24 +25,35 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// stopperImage builds testdata/stopper and writes its OCI layout (with
-// the project's images/build) where the kubelet stand-in finds images:
-// image "stopper:dev".
-func (c *cluster) stopperImage(t *testing.T) string {
+// probeImage builds cmd/probe (the kubelet stand-in's test container) and
+// writes its OCI layout (with the project's images/build) where the
+// kubelet stand-in finds images: image "probe:dev".
+func (c *cluster) probeImage(t *testing.T) string {
 	t.Helper()
 	out := env(t, "ARGO_LOCAL_EXTRA_IMAGES")
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "stopper"), "./testdata/stopper")
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "probe"), "../cmd/probe")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building testdata/stopper: %v\n%s", err, b)
+		t.Fatalf("building cmd/probe: %v\n%s", err, b)
 	}
-	img := exec.Command("go", "run", "./images/build", "--bin", bin, "--only", "stopper", "--version", "dev", "--out", out)
+	img := exec.Command("go", "run", "./images/build", "--bin", bin, "--only", "probe", "--version", "dev", "--out", out)
 	img.Dir = c.repo
 	if b, err := img.CombinedOutput(); err != nil {
-		t.Fatalf("images/build of stopper: %v\n%s", err, b)
+		t.Fatalf("images/build of probe: %v\n%s", err, b)
 	}
-	return "stopper:dev"
+	return "probe:dev"
+}
+
+// The probe's argument lists for the stop tests' steps: print "started",
+// then wait; on SIGTERM print "terminated" and exit 143 (sleepArgs) or
+// ignore it (ignoreArgs); print "done" if the wait ends.
+func sleepArgs(seconds int) string {
+	return fmt.Sprintf("on-term, say, started, sleep, '%d', say, done", seconds)
+}
+
+func ignoreArgs(seconds int) string {
+	return fmt.Sprintf("ignore-term, say, started, sleep, '%d', say, done", seconds)
 }
 
 // createWorkflow creates the Workflow of the YAML manifest.
@@ -162,8 +173,8 @@ func TestStopOnArgo(t *testing.T) {
 	// The chart's artifact repository archives every main container's log:
 	// without its bucket each wait container, and so each step, fails.
 	c.ensureBucket(t, ctx)
-	image := c.stopperImage(t)
-	// step is a template running stopper with args; workflow is a Workflow
+	image := c.probeImage(t)
+	// step is a template running the probe with args; workflow is a Workflow
 	// of the templates (entrypoint main) under the chart's service
 	// account, with the extra spec fields of spec (YAML lines).
 	step := func(name, args string) string {
@@ -171,7 +182,7 @@ func TestStopOnArgo(t *testing.T) {
   - name: %s
     container:
       image: %s
-      command: [/usr/local/bin/stopper]
+      command: [/usr/local/bin/probe]
       args: [%s]`, name, image, args)
 	}
 	workflow := func(prefix, spec, templates string) string {
@@ -184,12 +195,12 @@ spec:
 	}
 
 	t.Run("terminate", func(t *testing.T) {
-		wf := c.createWorkflow(t, ctx, workflow("stop-terminate", "", step("main", "sleep, '600'")))
+		wf := c.createWorkflow(t, ctx, workflow("stop-terminate", "", step("main", sleepArgs(600))))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 
 		// pods/exec and pods/log through the API server, on the running pod.
 		for _, ws := range []bool{false, true} {
-			out, errOut, err := c.execPod(ctx, pod.Name, "main", ws, "/usr/local/bin/stopper", "echo", "hello", "3")
+			out, errOut, err := c.execPod(ctx, pod.Name, "main", ws, "/usr/local/bin/probe", "say", "hello", "warn", "to stderr", "code", "3")
 			var exit utilexec.ExitError
 			if !errors.As(err, &exit) || exit.ExitStatus() != 3 || out != "hello\n" || errOut != "to stderr\n" {
 				t.Errorf("exec (websocket %v) through the API server: stdout %q stderr %q err %v, want hello, to stderr and exit code 3", ws, out, errOut, err)
@@ -233,8 +244,8 @@ spec:
 		select {
 		case got := <-followed:
 			// The emissary (main's PID 1) logs around the step's output.
-			if !strings.Contains(got, "started\nSIGTERM\n") {
-				t.Errorf("pods/log follow of main = %q, want started and SIGTERM, then the end of the stream", got)
+			if !strings.Contains(got, "started\nterminated\n") {
+				t.Errorf("pods/log follow of main = %q, want started and terminated, then the end of the stream", got)
 			}
 		case <-time.After(time.Minute):
 			t.Errorf("pods/log follow did not end a minute after main exited")
@@ -264,7 +275,7 @@ spec:
 	t.Run("terminate-ignored", func(t *testing.T) {
 		const grace = 3
 		wf := c.createWorkflow(t, ctx, workflow("stop-ignored",
-			fmt.Sprintf("\n  podSpecPatch: '{\"terminationGracePeriodSeconds\": %d}'", grace), step("main", "ignore, '600'")))
+			fmt.Sprintf("\n  podSpecPatch: '{\"terminationGracePeriodSeconds\": %d}'", grace), step("main", ignoreArgs(600))))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 		patched := time.Now()
 		if _, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Patch(ctx, wf.Name, types.MergePatchType,
@@ -317,7 +328,7 @@ spec:
 	t.Run("active-deadline", func(t *testing.T) {
 		const deadline = 10
 		wf := c.createWorkflow(t, ctx, workflow("stop-deadline",
-			fmt.Sprintf("\n  activeDeadlineSeconds: %d", deadline), step("main", "sleep, '600'")))
+			fmt.Sprintf("\n  activeDeadlineSeconds: %d", deadline), step("main", sleepArgs(600))))
 		pod := c.runningPod(t, ctx, wf.Name, wf.Name, 5*time.Minute)
 		created, err := c.wf.ArgoprojV1alpha1().Workflows(c.ns).Get(ctx, wf.Name, metav1.GetOptions{})
 		if err != nil {
@@ -344,8 +355,8 @@ spec:
 		if el := ended.Sub(start); el < deadline*time.Second-2*time.Second || el > deadline*time.Second+30*time.Second {
 			t.Errorf("main ended %s after the workflow started, want near the %ds deadline", el, deadline)
 		}
-		if !strings.Contains(log, "SIGTERM") || term.ExitCode != 143 {
-			t.Errorf("main: exit %d, log %q: want SIGTERM, exit 143", term.ExitCode, log)
+		if !strings.Contains(log, "terminated") || term.ExitCode != 143 {
+			t.Errorf("main: exit %d, log %q: want terminated, exit 143", term.ExitCode, log)
 		}
 		n := node(t, done, wf.Name)
 		t.Logf("node %s: %s (%s)", n.DisplayName, n.Phase, n.Message)
@@ -359,8 +370,8 @@ spec:
   - name: main
     steps:
     - - {name: server, template: server}
-    - - {name: work, template: work}`+step("server", "sleep, '600'")+`
-    daemon: true`+step("work", "sleep, '3'")))
+    - - {name: work, template: work}`+step("server", sleepArgs(600))+`
+    daemon: true`+step("work", sleepArgs(3))))
 		daemon := c.runningPod(t, ctx, wf.Name, "server", 5*time.Minute)
 		work := c.runningPod(t, ctx, wf.Name, "work", 5*time.Minute)
 		_, workEnded := c.mainEnded(t, ctx, work.Name, 2*time.Minute)
@@ -373,8 +384,8 @@ spec:
 			c.dump(t, done)
 			t.Errorf("workflow %s (%s), want Succeeded", done.Status.Phase, done.Status.Message)
 		}
-		if !strings.Contains(log, "started\nSIGTERM\n") || term.ExitCode != 143 {
-			t.Errorf("the daemon: exit %d log %q, want SIGTERM and 143", term.ExitCode, log)
+		if !strings.Contains(log, "started\nterminated\n") || term.ExitCode != 143 {
+			t.Errorf("the daemon: exit %d log %q, want terminated and 143", term.ExitCode, log)
 		}
 		if n := node(t, done, "server"); n.Phase != wfv1.NodeSucceeded {
 			t.Errorf("daemon node: %s (%s), want Succeeded once stopped", n.Phase, n.Message)

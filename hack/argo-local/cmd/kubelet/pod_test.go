@@ -84,12 +84,12 @@ func writeLayout(t *testing.T, dir, bin string) {
 	}
 }
 
-// probeImages builds testdata/probe and writes its OCI layout at
+// probeImages builds ../probe (cmd/probe) and writes its OCI layout at
 // <tmp>/images/probe; it returns <tmp>/images.
 func probeImages(t *testing.T, tmp string) string {
 	t.Helper()
 	bin := filepath.Join(tmp, "probe")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/probe")
+	build := exec.Command("go", "build", "-o", bin, "../probe")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the probe: %v\n%s", err, out)

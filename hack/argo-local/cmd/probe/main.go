@@ -1,6 +1,7 @@
-// Command probe is the container of the kubelet stand-in's test: it prints
-// what a container sees (identity, PID, environment, files) and acts on
-// its arguments:
+// Command probe is the test container of hack/argo-local: the kubelet
+// stand-in's tests and the e2e stop tests (TestStopOnArgo) run it as a pod's
+// container. It prints what a container sees (identity, PID, environment,
+// files) and acts on its arguments, in order:
 //
 //	probe write FILE TEXT | print FILE... | env NAME... | id | touch FILE | sleep SECONDS | ignore-term |
 //	      exit CODE MESSAGE | say TEXT | warn TEXT | code CODE | on-term | kill SIGNAL PID
