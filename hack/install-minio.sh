@@ -26,6 +26,6 @@ mkdir -p "$bin_dir"
 echo "building $MINIO_MODULE@$MINIO_VERSION into $bin_dir (a few minutes)..." >&2
 # CGO off: a static binary that needs no system libraries.
 GOBIN="$bin_dir" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -trimpath" \
-	go install "$MINIO_MODULE@$MINIO_VERSION" >&2
+	go install -ldflags="-s -w" "$MINIO_MODULE@$MINIO_VERSION" >&2
 echo "$MINIO_VERSION" >"$stamp"
 echo "$bin"
