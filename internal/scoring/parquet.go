@@ -12,8 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -96,45 +94,39 @@ func Schema(labels []string) *arrow.Schema {
 	}, &md)
 }
 
-// Defaults of the ParquetSink.
+// Defaults of the ParquetSink: those of the dataset's shard writer.
 const (
-	DefaultShardRows = 1_000_000
-	DefaultBatchRows = 16_384 // rows per record batch = per Parquet row group
+	DefaultShardRows = dataset.DefaultShardRows
+	DefaultBatchRows = dataset.DefaultBatchRows // rows per record batch = per Parquet row group
 )
 
-// ParquetOption configures a ParquetSink.
-type ParquetOption func(*parquetConfig)
-
-type parquetConfig struct {
-	shardRows int
-	batchRows int
-	alloc     memory.Allocator
-}
+// ParquetOption configures a ParquetSink: the options of the dataset's
+// shard writer.
+type ParquetOption = dataset.Option
 
 // WithShardRows sets the most rows per shard (default DefaultShardRows).
-func WithShardRows(n int) ParquetOption { return func(c *parquetConfig) { c.shardRows = n } }
+func WithShardRows(n int) ParquetOption { return dataset.WithShardRows(n) }
 
 // WithBatchRows sets the rows per row group (default DefaultBatchRows);
 // memory use is proportional to it.
-func WithBatchRows(n int) ParquetOption { return func(c *parquetConfig) { c.batchRows = n } }
+func WithBatchRows(n int) ParquetOption { return dataset.WithBatchRows(n) }
 
 // WithAllocator sets the Arrow allocator (tests use a checked allocator).
-func WithAllocator(a memory.Allocator) ParquetOption { return func(c *parquetConfig) { c.alloc = a } }
+func WithAllocator(a memory.Allocator) ParquetOption { return dataset.WithAllocator(a) }
 
 // ParquetSink writes rows into Parquet shards "part-00000.parquet", ... of
 // at most ShardRows rows, as row groups of BatchRows rows (Snappy pages,
-// dictionary encoding for label, user and model_version). The bytes depend
-// only on the rows and the options, so the same rows give identical
-// shards. Timestamps are stored with millisecond precision. Every row of
-// one sink must have the same Labels (one model).
+// dictionary encoding for label, user and model_version), through the
+// dataset's dataset.BatchWriter. The bytes depend only on the rows and
+// the options, so the same rows give identical shards. Timestamps are
+// stored with millisecond precision. Every row of one sink must have the
+// same Labels (one model).
 type ParquetSink struct {
 	create func(name string) (io.WriteCloser, error)
-	cfg    parquetConfig
-	props  *parquet.WriterProperties
+	opts   []ParquetOption
 
 	labels []string
-	schema *arrow.Schema
-	rb     *array.RecordBuilder
+	w      *dataset.BatchWriter // nil until the first row gives the labels
 
 	id, user, txt, clean, label, version *array.StringBuilder
 	created, scored                      *array.TimestampBuilder
@@ -142,14 +134,7 @@ type ParquetSink struct {
 	urlVals                              *array.StringBuilder
 	probVals                             *array.Float32Builder
 	score                                *array.Float32Builder
-	batchLen                             int
 
-	shard    *dataset.ParquetShard // the open shard, nil between shards
-	shardLen int
-	shards   []string
-	rows     int64
-
-	err    error
 	closed bool
 }
 
@@ -157,44 +142,36 @@ type ParquetSink struct {
 // (a stage passes a wrapper of artifact.Output.Create). A created file
 // with an Abort() method is aborted instead of closed when writing fails.
 func NewParquetSink(create func(name string) (io.WriteCloser, error), opts ...ParquetOption) *ParquetSink {
-	cfg := parquetConfig{shardRows: DefaultShardRows, batchRows: DefaultBatchRows, alloc: memory.DefaultAllocator}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.shardRows <= 0 {
-		cfg.shardRows = DefaultShardRows
-	}
-	if cfg.batchRows <= 0 {
-		cfg.batchRows = DefaultBatchRows
-	}
-	cfg.batchRows = min(cfg.batchRows, cfg.shardRows)
-	props := parquet.NewWriterProperties(
-		parquet.WithAllocator(cfg.alloc),
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithDictionaryFor(ColLabel, true),
-		parquet.WithDictionaryFor(ColUser, true),
-		parquet.WithDictionaryFor(ColModelVersion, true),
-		parquet.WithStats(false),
-		parquet.WithStatsFor(ColCreatedAt, true),
-		parquet.WithStatsFor(ColScoredAt, true),
-		parquet.WithMaxRowGroupLength(int64(cfg.batchRows)),
-		parquet.WithCreatedBy("tweetflow scores v"+SchemaVersion),
-	)
-	return &ParquetSink{create: create, cfg: cfg, props: props}
+	return &ParquetSink{create: create, opts: slices.Clone(opts)}
 }
 
 // Shards lists the shard files written so far, in order.
-func (s *ParquetSink) Shards() []string { return slices.Clone(s.shards) }
+func (s *ParquetSink) Shards() []string {
+	if s.w == nil {
+		return nil
+	}
+	return s.w.Stats().Shards
+}
 
 // Rows is the number of rows written.
-func (s *ParquetSink) Rows() int64 { return s.rows }
+func (s *ParquetSink) Rows() int64 {
+	if s.w == nil {
+		return 0
+	}
+	return s.w.Stats().Rows
+}
 
+// init starts the shard writer for a model with labels (the schema records
+// them).
 func (s *ParquetSink) init(labels []string) {
 	s.labels = slices.Clone(labels)
-	s.schema = Schema(s.labels)
-	s.rb = array.NewRecordBuilder(s.cfg.alloc, s.schema)
-	f := s.rb.Fields()
+	s.w = dataset.NewBatchWriter(s.create, dataset.ShardLayout{
+		Schema:     Schema(s.labels),
+		Dictionary: []string{ColLabel, ColUser, ColModelVersion},
+		Stats:      []string{ColCreatedAt, ColScoredAt},
+		CreatedBy:  "tweetflow scores v" + SchemaVersion,
+	}, s.opts...)
+	f := s.w.Builder().Fields()
 	s.id = f[idxID].(*array.StringBuilder)
 	s.created = f[idxCreatedAt].(*array.TimestampBuilder)
 	s.user = f[idxUser].(*array.StringBuilder)
@@ -213,21 +190,23 @@ func (s *ParquetSink) init(labels []string) {
 // Write appends rows; a row group is written whenever BatchRows rows are
 // buffered. The context is not used: writes go to the created files.
 func (s *ParquetSink) Write(_ context.Context, rows []Row) error {
-	if s.err != nil {
-		return s.err
+	if s.w != nil {
+		if err := s.w.Err(); err != nil && !errors.Is(err, dataset.ErrClosed) {
+			return err
+		}
 	}
 	if s.closed {
 		return errors.New("writing scores: parquet sink closed")
 	}
 	for i := range rows {
 		r := &rows[i]
-		if s.rb == nil {
+		if s.w == nil {
 			s.init(r.Labels)
 		} else if !slices.Equal(r.Labels, s.labels) {
-			return s.fail(fmt.Errorf("writing scores of tweet %q: labels %q differ from the sink's %q (one model per output)", r.ID, r.Labels, s.labels))
+			return s.w.Fail(fmt.Errorf("writing scores of tweet %q: labels %q differ from the sink's %q (one model per output)", r.ID, r.Labels, s.labels))
 		}
 		if len(r.Probabilities) != len(s.labels) {
-			return s.fail(fmt.Errorf("writing scores of tweet %q: %d probabilities for %d labels", r.ID, len(r.Probabilities), len(s.labels)))
+			return s.w.Fail(fmt.Errorf("writing scores of tweet %q: %d probabilities for %d labels", r.ID, len(r.Probabilities), len(s.labels)))
 		}
 		s.id.Append(r.ID)
 		if r.CreatedAt.IsZero() {
@@ -248,92 +227,21 @@ func (s *ParquetSink) Write(_ context.Context, rows []Row) error {
 		s.probVals.AppendValues(r.Probabilities, nil)
 		s.version.Append(r.ModelVersion)
 		s.scored.Append(arrow.Timestamp(r.ScoredAt.UnixMilli()))
-		s.batchLen++
-		s.rows++
-		if s.batchLen >= s.cfg.batchRows || s.shardLen+s.batchLen >= s.cfg.shardRows {
-			if err := s.flush(); err != nil {
-				return err
-			}
+		if err := s.w.Added(); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// flush writes the buffered rows as one row group, opening and closing
-// shards as needed.
-func (s *ParquetSink) flush() error {
-	if s.batchLen == 0 {
-		return nil
-	}
-	if s.shard == nil {
-		if err := s.openShard(); err != nil {
-			return s.fail(err)
-		}
-	}
-	rec := s.rb.NewRecordBatch()
-	defer rec.Release()
-	n := s.batchLen
-	s.batchLen = 0
-	if err := s.shard.FW.Write(rec); err != nil {
-		return s.fail(fmt.Errorf("writing shard %q: %w", s.shard.Name, err))
-	}
-	s.shardLen += n
-	if s.shardLen >= s.cfg.shardRows {
-		if err := s.closeShard(); err != nil {
-			return s.fail(err)
-		}
-	}
-	return nil
-}
-
-func (s *ParquetSink) openShard() error {
-	sh, err := dataset.OpenParquetShard(s.create, dataset.ShardName(len(s.shards)), s.schema, s.props, s.cfg.alloc)
-	if err != nil {
-		return err
-	}
-	s.shard, s.shardLen = sh, 0
-	return nil
-}
-
-func (s *ParquetSink) closeShard() error {
-	sh := s.shard
-	s.shard = nil
-	if err := sh.Close(); err != nil {
-		return err
-	}
-	s.shards = append(s.shards, sh.Name)
-	return nil
-}
-
-func (s *ParquetSink) fail(err error) error {
-	if s.err == nil {
-		s.err = err
-	}
-	if s.shard != nil {
-		s.shard.Abort()
-		s.shard = nil
-	}
-	return s.err
 }
 
 // Close writes the buffered rows and the open shard's footer. A sink that
 // was never written to writes no file. Closing twice is a no-op.
 func (s *ParquetSink) Close() error {
-	if s.closed {
-		return s.err
-	}
 	s.closed = true
-	if s.err == nil {
-		if err := s.flush(); err == nil && s.shard != nil {
-			if err := s.closeShard(); err != nil {
-				s.fail(err)
-			}
-		}
+	if s.w == nil {
+		return nil
 	}
-	if s.rb != nil {
-		s.rb.Release()
-	}
-	return s.err
+	return s.w.Close()
 }
 
 // ReadShard streams the rows of one scores shard to fn in file order. The
