@@ -12,8 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
@@ -249,61 +247,42 @@ func (s *ParquetSink) Close() error {
 // returned by fn is returned as is.
 func ReadShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
 	err := readShard(r, size, fn)
-	var fe fnError
+	var fe dataset.FnError
 	if errors.As(err, &fe) {
-		return fe.err
+		return fe.Err
 	}
 	return err
 }
 
+// readShard reads a scores shard through dataset.ScanParquet; an error of
+// fn comes back as a dataset.FnError.
 func readShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
-	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
-	if err != nil {
-		return fmt.Errorf("opening parquet: %w", err)
-	}
-	defer pf.Close()
 	var labels []string
-	kv := pf.MetaData().KeyValueMetadata()
-	if v := kv.FindValue(dataset.MetaFormat); v == nil || *v != FormatName {
-		return fmt.Errorf("reading scores: %s is not %q", dataset.MetaFormat, FormatName)
-	}
-	if v := kv.FindValue(MetaLabels); v != nil {
-		if err := json.Unmarshal([]byte(*v), &labels); err != nil {
-			return fmt.Errorf("decoding %s: %w", MetaLabels, err)
-		}
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, memory.DefaultAllocator)
-	if err != nil {
-		return fmt.Errorf("reading parquet schema: %w", err)
-	}
-	sc, err := fr.Schema()
-	if err != nil {
-		return fmt.Errorf("reading parquet schema: %w", err)
-	}
-	want := Schema(labels)
 	var cols [numCols]int
-	for i := range cols {
-		f := want.Field(i)
-		idx := sc.FieldIndices(f.Name)
-		if len(idx) == 0 {
-			return fmt.Errorf("reading scores: missing column %q", f.Name)
-		}
-		if !arrow.TypeEqual(sc.Field(idx[0]).Type, f.Type) {
-			return fmt.Errorf("reading scores: column %q has type %s, want %s", f.Name, sc.Field(idx[0]).Type, f.Type)
-		}
-		cols[i] = idx[0]
-	}
-	if pf.NumRows() == 0 {
-		return nil
-	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-	if err != nil {
-		return fmt.Errorf("reading parquet: %w", err)
-	}
-	defer rr.Release()
 	var row Row
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	return dataset.ScanParquet(context.Background(), r, size, func(f *dataset.ParquetFooter) ([]int, error) {
+		if v := f.Meta.FindValue(dataset.MetaFormat); v == nil || *v != FormatName {
+			return nil, fmt.Errorf("reading scores: %s is not %q", dataset.MetaFormat, FormatName)
+		}
+		if v := f.Meta.FindValue(MetaLabels); v != nil {
+			if err := json.Unmarshal([]byte(*v), &labels); err != nil {
+				return nil, fmt.Errorf("decoding %s: %w", MetaLabels, err)
+			}
+		}
+		want := Schema(labels)
+		for i := range cols {
+			w := want.Field(i)
+			idx := f.Schema.FieldIndices(w.Name)
+			if len(idx) == 0 {
+				return nil, fmt.Errorf("reading scores: missing column %q", w.Name)
+			}
+			if !arrow.TypeEqual(f.Schema.Field(idx[0]).Type, w.Type) {
+				return nil, fmt.Errorf("reading scores: column %q has type %s, want %s", w.Name, f.Schema.Field(idx[0]).Type, w.Type)
+			}
+			cols[i] = idx[0]
+		}
+		return nil, nil
+	}, func(rec arrow.RecordBatch, _ int64) error {
 		str := func(i int) *array.String { return rec.Column(cols[i]).(*array.String) }
 		id, user, txt, clean, label, version := str(idxID), str(idxUser), str(idxText), str(idxCleanText), str(idxLabel), str(idxModelVersion)
 		created := rec.Column(cols[idxCreatedAt]).(*array.Timestamp)
@@ -332,43 +311,16 @@ func readShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
 			a, b := probs.ValueOffsets(i)
 			row.Probabilities = slices.Clone(probVals.Float32Values()[a:b])
 			if err := fn(&row); err != nil {
-				return fnError{err}
+				return dataset.FnError{Err: err}
 			}
 		}
-	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading parquet: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
-
-type fnError struct{ err error }
-
-func (e fnError) Error() string { return e.err.Error() }
 
 // ReadOutput streams every row of the committed scores output under prefix
-// in store, shard by shard in name order (see ReadShard).
+// in store, shard by shard in name order (see ReadShard and
+// dataset.ForEachShard).
 func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn func(*Row) error) error {
-	m, err := artifact.ReadManifest(ctx, store, prefix)
-	if err != nil {
-		return err
-	}
-	for _, f := range dataset.ShardFiles(m) {
-		key := strings.TrimSuffix(prefix, "/") + "/" + f.Name
-		if prefix == "" {
-			key = f.Name
-		}
-		if err := readObject(ctx, store, key, f.Size, fn); err != nil {
-			var fe fnError
-			if errors.As(err, &fe) {
-				return fe.err
-			}
-			return fmt.Errorf("reading scores %q: %w", store.URI(key), err)
-		}
-	}
-	return nil
-}
-
-func readObject(ctx context.Context, store artifact.Store, key string, size int64, fn func(*Row) error) error {
-	return artifact.WithReaderAt(ctx, store, key, size, func(r io.ReaderAt, n int64) error { return readShard(r, n, fn) })
+	return dataset.ForEachShard(ctx, store, prefix, "scores", func(r io.ReaderAt, n int64) error { return readShard(r, n, fn) })
 }
