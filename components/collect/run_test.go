@@ -84,6 +84,21 @@ func waitCount(t *testing.T, conn *pgx.Conn, query string, n int, stderr *syncbu
 	}
 }
 
+// stopCollect cancels a running collect (a signal) and checks that it
+// stops gracefully (exit 0) within a minute.
+func stopCollect(t *testing.T, cancel context.CancelFunc, done chan int, stderr *syncbuf.Buffer) {
+	t.Helper()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("collect exited %d on cancel (a graceful stop): %s", code, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("collect did not stop: %s", stderr.String())
+	}
+}
+
 type rawRow struct {
 	ID, Raw, Text, User, Label, Source string
 	Created                            *time.Time
@@ -173,15 +188,7 @@ func TestCollectKafkaToDataset(t *testing.T) {
 	produce(10, n, " (late copy)")
 	waitCount(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0", n, &stderr, done)
 	waitCount(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0_dead_letters", 1, &stderr, done)
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("collect exited %d on cancel (a graceful stop): %s", code, stderr.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("collect did not stop: %s", stderr.String())
-	}
+	stopCollect(t, cancel, done, &stderr)
 
 	got := readRaw(t, conn, "raw_tweet_dataset_0")
 	if len(got) != n || count(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0") != n {
@@ -359,13 +366,5 @@ func TestCollectKafkaSASL(t *testing.T) {
 		done <- component.RunEnv(ctx, stages.Collect, component.Typed(run), args, settings.Map(env), &stdout, &stderr)
 	}()
 	waitCount(t, conn, "SELECT count(*) FROM sasl_raw_0", n, &stderr, done)
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("collect exited %d on cancel (a graceful stop): %s", code, stderr.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("collect did not stop: %s", stderr.String())
-	}
+	stopCollect(t, cancel, done, &stderr)
 }
