@@ -3,10 +3,8 @@
 package main
 
 import (
-	"os"
-
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-func main() { component.Main(stages.Collect, newRun(os.LookupEnv)) }
+func main() { component.Main(stages.Collect, component.Typed(run)) }

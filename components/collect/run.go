@@ -13,16 +13,10 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-// newRun returns the run function; lookup reads the Kafka SASL/TLS
-// settings from the environment (os.LookupEnv in main).
-func newRun(lookup func(string) (string, bool)) component.RunFunc {
-	return component.Typed(func(ctx context.Context, env *component.Env, p stages.CollectParams) error {
-		return run(ctx, env, p, lookup)
-	})
-}
-
-func run(ctx context.Context, env *component.Env, p stages.CollectParams, lookup func(string) (string, bool)) error {
-	kcfg, topics, err := p.KafkaFields.Config(env.Contract.Name, lookup)
+// run collects; the Kafka SASL/TLS settings are the contract's
+// environment-only settings (Env.SettingEnv).
+func run(ctx context.Context, env *component.Env, p stages.CollectParams) error {
+	kcfg, topics, err := p.KafkaFields.Config(env.Contract.Name, env.SettingEnv())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,11 +17,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/dataset"
 	"github.com/tweetflow/tweetflow/internal/ingest"
+	"github.com/tweetflow/tweetflow/internal/settings"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
@@ -78,6 +81,21 @@ func waitCount(t *testing.T, conn *pgx.Conn, query string, n int, stderr *syncbu
 			t.Fatalf("%d of %d rows after a minute: %s", got, n, stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stopCollect cancels a running collect (a signal) and checks that it
+// stops gracefully (exit 0) within a minute.
+func stopCollect(t *testing.T, cancel context.CancelFunc, done chan int, stderr *syncbuf.Buffer) {
+	t.Helper()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("collect exited %d on cancel (a graceful stop): %s", code, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("collect did not stop: %s", stderr.String())
 	}
 }
 
@@ -163,22 +181,14 @@ func TestCollectKafkaToDataset(t *testing.T) {
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- component.Run(ctx, stages.Collect, newRun(func(string) (string, bool) { return "", false }), args, &stdout, &stderr)
+		done <- component.Run(ctx, stages.Collect, component.Typed(run), args, &stdout, &stderr)
 	}()
 	waitCount(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0", 20, &stderr, done)
 	// Later duplicates (across batches) and new tweets.
 	produce(10, n, " (late copy)")
 	waitCount(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0", n, &stderr, done)
 	waitCount(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0_dead_letters", 1, &stderr, done)
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("collect exited %d on cancel (a graceful stop): %s", code, stderr.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("collect did not stop: %s", stderr.String())
-	}
+	stopCollect(t, cancel, done, &stderr)
 
 	got := readRaw(t, conn, "raw_tweet_dataset_0")
 	if len(got) != n || count(t, conn, "SELECT count(*) FROM raw_tweet_dataset_0") != n {
@@ -262,8 +272,7 @@ func TestCollectFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := stagetest.NewFS(t)
-	lookup := func(string) (string, bool) { return "", false }
-	r := st.MustRun(t, stages.Collect, newRun(lookup), "r1", "--postgres-dsn", db.DSN(), "--tweets", path,
+	r := st.MustRun(t, stages.Collect, component.Typed(run), "r1", "--postgres-dsn", db.DSN(), "--tweets", path,
 		"--table-prefix", "raw_", "--table-version", "3", "--batch-size", "2")
 	if !strings.Contains(r.Stdout, "into raw_3: 3 new tweets, 1 duplicates, 1 bad rows") {
 		t.Errorf("stdout %q", r.Stdout)
@@ -284,7 +293,7 @@ func TestCollectFiles(t *testing.T) {
 			t.Errorf("row %s: %+v, want %+v", id, g, w)
 		}
 	}
-	r = st.MustRun(t, stages.Collect, newRun(lookup), "r2", "--postgres-dsn", db.DSN(), "--tweets", path,
+	r = st.MustRun(t, stages.Collect, component.Typed(run), "r2", "--postgres-dsn", db.DSN(), "--tweets", path,
 		"--table-prefix", "raw_", "--table-version", "3")
 	if !strings.Contains(r.Stdout, "0 new tweets, 4 duplicates") {
 		t.Errorf("second run stdout %q", r.Stdout)
@@ -293,7 +302,69 @@ func TestCollectFiles(t *testing.T) {
 		t.Errorf("%d migration steps recorded for raw_3, want 2", n)
 	}
 	// Neither files nor Kafka: a usage error.
-	if r := st.Run(t, stages.Collect, newRun(lookup), "r3", "--postgres-dsn", db.DSN()); r.Code != 2 || !strings.Contains(r.Stderr, "nothing to collect") {
+	if r := st.Run(t, stages.Collect, component.Typed(run), "r3", "--postgres-dsn", db.DSN()); r.Code != 2 || !strings.Contains(r.Stderr, "nothing to collect") {
 		t.Errorf("exit %d: %s", r.Code, r.Stderr)
 	}
+}
+
+// TestCollectKafkaSASL: Kafka's SASL settings are environment-only
+// settings of collect's contract. Read from the environment the harness
+// is given (never from flags, never from the process' own), they reach
+// the client, which authenticates to a broker (kfake) that requires SASL;
+// the password is used as given, spaces included.
+func TestCollectKafkaSASL(t *testing.T) {
+	db := pgtest.Shared(t)
+	conn := db.Connect(t)
+	const user, pass = "collector", " pass word "
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sasl-tweets"),
+		kfake.EnableSASL(), kfake.Superuser("PLAIN", user, pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.DefaultProduceTopic("sasl-tweets"),
+		kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prod.Close)
+	const n = 6
+	for i := range n {
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: record(i, "")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := stagetest.NewFS(t)
+	args := append(st.Args("collect", "s1"), "--postgres-dsn", db.DSN(), "--kafka-brokers", kc.ListenAddrs()[0],
+		"--kafka-topics", "sasl-tweets", "--table-prefix", "sasl_raw_", "--flush-interval", "100ms")
+	env := map[string]string{"TWEETFLOW_KAFKA_SASL_MECHANISM": "plain", "TWEETFLOW_KAFKA_SASL_USERNAME": user, "TWEETFLOW_KAFKA_SASL_PASSWORD": pass}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"a secret is no flag", []string{"--kafka-sasl-password", "pw"}, env, "flag provided but not defined: -kafka-sasl-password"},
+		{"bad mechanism", nil, map[string]string{"TWEETFLOW_KAFKA_SASL_MECHANISM": "GSSAPI"}, "TWEETFLOW_KAFKA_SASL_MECHANISM"},
+		{"user missing", nil, map[string]string{"TWEETFLOW_KAFKA_SASL_MECHANISM": "PLAIN"}, "TWEETFLOW_KAFKA_SASL_USERNAME"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := component.RunEnv(context.Background(), stages.Collect, component.Typed(run), slices.Concat(args, tc.args), settings.Map(tc.env), &out, &errb)
+			if code != component.ExitUsage || !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q: want a usage error with %q", code, errb.String(), tc.want)
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- component.RunEnv(ctx, stages.Collect, component.Typed(run), args, settings.Map(env), &stdout, &stderr)
+	}()
+	waitCount(t, conn, "SELECT count(*) FROM sasl_raw_0", n, &stderr, done)
+	stopCollect(t, cancel, done, &stderr)
 }

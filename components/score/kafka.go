@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/kafka"
@@ -10,10 +9,11 @@ import (
 	"github.com/tweetflow/tweetflow/internal/stages"
 )
 
-// kafkaSettings reads the Kafka flags and the SASL/TLS settings (from
-// the environment only); topics is nil when Kafka is not used.
+// kafkaSettings reads the Kafka flags and the SASL/TLS settings (the
+// contract's environment-only settings); topics is nil when Kafka is not
+// used.
 func kafkaSettings(env *component.Env, k stages.KafkaFields) (kafka.Config, []string, error) {
-	return k.Config(env.Contract.Name, os.LookupEnv)
+	return k.Config(env.Contract.Name, env.SettingEnv())
 }
 
 // consumeKafka runs the consumer until ctx is done (SIGTERM).

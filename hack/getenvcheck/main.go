@@ -44,10 +44,6 @@ var allowed = map[string]string{
 	"pipelines/run/run.go":   "the tasks' default environment is this process' (WithEnv overrides it), as os/exec does",
 	"pipelines/run/rerun.go": "the tasks' default environment is this process' (WithEnv overrides it), as os/exec does",
 
-	// Not yet declared settings (issue 13): Kafka's SASL/TLS settings.
-	"components/score/kafka.go":  "Kafka SASL/TLS settings (TWEETFLOW_KAFKA_*), read through kafka.Security's lookup; not yet declared settings",
-	"components/collect/main.go": "collect's composition root: hands os.LookupEnv to stages.KafkaFields.Config for the Kafka SASL/TLS settings (TWEETFLOW_KAFKA_*); not yet declared settings",
-
 	// Test support: processes started by tests, and helpers gated by env.
 	"pipelines/training/testdata/stagefake/main.go":      "a fake component for executor tests, steered by STAGEFAKE_* env",
 	"pipelines/run/internal/fake/fake.go":                "a fake component for executor tests, steered by env",

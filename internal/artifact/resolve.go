@@ -2,6 +2,7 @@ package artifact
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -45,6 +46,12 @@ type Resolver struct {
 	stores map[string]*S3 // by bucket
 }
 
+// ErrNoS3 is the error (wrapped) of an s3:// URI given to a nil
+// *Resolver, which has no S3 settings: it resolves local paths and file://
+// URIs only. A library given no resolver uses a nil one rather than build
+// S3 settings of its own.
+var ErrNoS3 = errors.New("no S3 settings: a nil artifact.Resolver resolves local paths and file:// URIs only")
+
 // NewResolver returns a Resolver that connects to S3 with cfg.
 func NewResolver(cfg S3Config) *Resolver {
 	return &Resolver{s3: cfg, stores: map[string]*S3{}}
@@ -59,8 +66,8 @@ func (r *Resolver) S3Config() S3Config { return r.s3 }
 // insensitive.
 //
 // An s3 URI gives the Resolver's S3 store on the bucket (see NewS3; no
-// request is sent) and the prefix as key. A local path is resolved by
-// ResolvePath.
+// request is sent) and the prefix as key; a nil Resolver refuses it
+// (ErrNoS3). A local path is resolved by ResolvePath.
 func (r *Resolver) Resolve(ctx context.Context, uri string) (Location, error) {
 	if uri == "" {
 		return Location{}, fmt.Errorf("resolving artifact URI: empty")
@@ -103,6 +110,9 @@ func (r *Resolver) Resolve(ctx context.Context, uri string) (Location, error) {
 
 // bucket returns the one S3 store of the bucket, made on first use.
 func (r *Resolver) bucket(ctx context.Context, name string) (*S3, error) {
+	if r == nil {
+		return nil, ErrNoS3
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st, ok := r.stores[name]; ok {

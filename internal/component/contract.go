@@ -98,7 +98,11 @@ type Contract struct {
 	NoCache bool
 	// Settings lists the shared settings (package settings) the component
 	// takes beyond settings.Common, e.g. settings.SourceDateEpoch: they
-	// get flags, --help and docs like the common ones.
+	// get flags, --help and docs like the common ones, and are part of
+	// the step-cache key. EnvOnly ones (credentials, e.g. Kafka's SASL
+	// settings) get no flag and are not in the key: --help and the docs
+	// list their variables, and the stage reads them through
+	// Env.SettingEnv.
 	Settings []*settings.Setting
 }
 
@@ -145,6 +149,9 @@ func (c *Contract) Validate() error {
 	for _, x := range c.Settings {
 		if slices.Contains(settings.Common, x) {
 			return fmt.Errorf("contract %q: setting --%s is common to every component already", c.Name, x.Name)
+		}
+		if x.EnvOnly && len(x.Env) == 0 {
+			return fmt.Errorf("contract %q: env-only setting %q has no environment variable", c.Name, x.Name)
 		}
 		if err := claim(x.Name, "setting "+x.Name); err != nil {
 			return err

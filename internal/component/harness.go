@@ -97,12 +97,36 @@ func App(c Contract, run RunFunc, stdout, stderr io.Writer) *cli.App {
 	return h.app()
 }
 
+// settingFlags are the flags of the contract's own settings; an EnvOnly
+// setting has none (see envOnlyHelp).
 func settingFlags(xs []*settings.Setting) []cli.Flag {
 	var fs []cli.Flag
 	for _, x := range xs {
-		fs = append(fs, SettingFlag(x))
+		if !x.EnvOnly {
+			fs = append(fs, SettingFlag(x))
+		}
 	}
 	return fs
+}
+
+// envOnlyHelp is the --help section of the contract's EnvOnly settings,
+// which have no flag: each variable with its usage, secrets marked.
+func envOnlyHelp(xs []*settings.Setting) string {
+	var b strings.Builder
+	for _, x := range xs {
+		if !x.EnvOnly {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\n\nEnvironment-only settings (never flags: secrets stay out of command lines):")
+		}
+		usage := x.Usage
+		if x.Secret {
+			usage += " (secret)"
+		}
+		fmt.Fprintf(&b, "\n   $%s: %s", strings.Join(x.Env, ", $"), usage)
+	}
+	return b.String()
 }
 
 type harness struct {
@@ -126,6 +150,7 @@ func (h *harness) app() *cli.App {
 		}
 		desc = b.String()
 	}
+	desc += envOnlyHelp(c.Settings)
 	return &cli.App{
 		Name:                 c.Name,
 		Usage:                c.Summary,
@@ -188,15 +213,18 @@ type Env struct {
 	store    artifact.Location
 	resolver *artifact.Resolver
 	settings settings.Settings
-	// settingText is the text of the contract's own Settings (cache key).
+	// settingText is the text of the contract's own Settings (cache key),
+	// but for the EnvOnly ones.
 	settingText map[string]string
-	params      map[string]string
-	lists       map[string][]string
-	inputs      map[string][]artifact.Location
-	outputs     map[string]*artifact.Output
-	outOrder    []string
-	progress    string
-	stderr      io.Writer
+	// settingEnv is the environment, read by SettingEnv.
+	settingEnv settings.Lookup
+	params     map[string]string
+	lists      map[string][]string
+	inputs     map[string][]artifact.Location
+	outputs    map[string]*artifact.Output
+	outOrder   []string
+	progress   string
+	stderr     io.Writer
 
 	summaryFile string
 	resultsDir  string
@@ -264,6 +292,7 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		inputs: map[string][]artifact.Location{}, outputs: map[string]*artifact.Output{},
 		settings:    st,
 		settingText: map[string]string{},
+		settingEnv:  h.lookup,
 		resolver:    artifact.NewResolver(st.S3),
 		progress:    st.Progress,
 		summaryFile: cc.String(FlagSummaryFile),
@@ -304,7 +333,9 @@ func (h *harness) newEnv(cc *cli.Context) (*Env, error) {
 		}
 	}
 	for _, x := range c.Settings {
-		e.settingText[x.Name] = settings.Value(x, flags, h.lookup)
+		if !x.EnvOnly { // a connection's credentials do not change outputs
+			e.settingText[x.Name] = settings.Value(x, flags, h.lookup)
+		}
 	}
 	e.RunID = cc.String(FlagRunID)
 	explicitRun := e.RunID != ""
@@ -666,6 +697,24 @@ func (e *Env) Resolver() *artifact.Resolver { return e.resolver }
 // Settings are the shared settings the component takes (settings.Common
 // and the contract's Settings), resolved from flags and env.
 func (e *Env) Settings() settings.Settings { return e.settings }
+
+// SettingEnv looks up, as given, the environment variables of the
+// contract's EnvOnly settings (e.g. Kafka's SASL password, parsed by
+// kafka.Security); any other name reads as unset, so a stage sees only
+// what its contract declares.
+func (e *Env) SettingEnv() settings.Lookup {
+	return func(name string) (string, bool) {
+		if e.settingEnv == nil {
+			return "", false
+		}
+		for _, x := range e.Contract.Settings {
+			if x.EnvOnly && slices.Contains(x.Env, name) {
+				return e.settingEnv(name)
+			}
+		}
+		return "", false
+	}
+}
 
 // AddRows adds to the summary's row counters.
 func (e *Env) AddRows(in, out int64) {

@@ -102,3 +102,56 @@ func TestSettingsHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvOnlySettings: a contract's EnvOnly settings (Kafka's SASL/TLS
+// settings in score and collect) have no flag, show in --help with their
+// variable (secrets marked), reach the stage through SettingEnv as given
+// (spaces kept) while undeclared variables stay hidden, and are not part
+// of the step-cache key.
+func TestEnvOnlySettings(t *testing.T) {
+	pw := &settings.Setting{Name: "probe-password", Env: []string{"PROBE_PASSWORD"}, Secret: true, EnvOnly: true, Usage: "the probe's password"}
+	user := &settings.Setting{Name: "probe-user", Env: []string{"PROBE_USER"}, EnvOnly: true, Usage: "the probe's user"}
+	c := Contract{Name: "probe", Summary: "probe", Settings: []*settings.Setting{pw, user}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	env := settings.Map(map[string]string{"PROBE_PASSWORD": " p w ", "PROBE_USER": "ann", "HOME": "/root"})
+	run := func(args ...string) (code int, e *Env, stdout, stderr string) {
+		probe := func(_ context.Context, got *Env) error { e = got; return nil }
+		var out, errb bytes.Buffer
+		code = RunEnv(context.Background(), c, probe, slices.Concat([]string{"probe", "--store", t.TempDir(), "--log-level", "error"}, args), env, &out, &errb)
+		return code, e, out.String(), errb.String()
+	}
+
+	code, e, _, stderr := run()
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for name, want := range map[string]string{"PROBE_PASSWORD": " p w ", "PROBE_USER": "ann", "HOME": ""} {
+		if got, _ := e.SettingEnv()(name); got != want {
+			t.Errorf("SettingEnv(%s) = %q, want %q", name, got, want)
+		}
+	}
+	if len(e.settingText) != 0 {
+		t.Errorf("cache key settings %v: env-only settings are not part of it", e.settingText)
+	}
+
+	if code, _, _, stderr := run("--probe-password", "x"); code != ExitUsage || !strings.Contains(stderr, "probe-password") {
+		t.Errorf("--probe-password: exit %d, stderr %q: want a usage error (no such flag)", code, stderr)
+	}
+
+	_, _, help, _ := run("--help")
+	for _, want := range []string{"Environment-only settings", "$PROBE_PASSWORD: the probe's password (secret)", "$PROBE_USER: the probe's user"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("--help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "--probe-password") || strings.Contains(help, "--probe-user") {
+		t.Errorf("--help shows a flag for an env-only setting:\n%s", help)
+	}
+
+	bad := Contract{Name: "probe", Summary: "probe", Settings: []*settings.Setting{{Name: "probe-x", EnvOnly: true, Usage: "x"}}}
+	if err := bad.Validate(); err == nil {
+		t.Error("an env-only setting without a variable passed Validate")
+	}
+}

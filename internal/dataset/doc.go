@@ -45,7 +45,13 @@
 // memory stays flat however large the input (BenchmarkWriteMemory: a peak
 // of 30-60 MB of heap in use for 100k rows as for 3M rows). Shard sinks come
 // from a function, so this package never sees stores or keys; a stage
-// passes a wrapper of artifact.Output.Create.
+// passes a wrapper of artifact.Output.Create. The batching and shard
+// rotation are BatchWriter's, which ShardWriter fills with tweets and the
+// scorer's Parquet sink (internal/scoring) with scores: one shard writer
+// for any schema (ShardLayout). Reading is shared the same way:
+// ScanParquet streams a shard's record batches and ForEachShard walks a
+// committed output's shards, for the dataset reader and validator and the
+// scores reader.
 //
 // Writing is deterministic: the same rows and options give byte-identical
 // files (no timestamps or random values are written; created_by is fixed),

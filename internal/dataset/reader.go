@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
@@ -53,10 +54,22 @@ func columnTypeOK(i int, dt arrow.DataType) bool {
 	}
 }
 
-// scanShard opens a Parquet shard and calls fn for each record batch with
-// the row number (0-based) of its first row. Columns of the schema that are
-// present must have a compatible type; id and text must be present.
-func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *shardInfo, rec arrow.RecordBatch, firstRow int64) error, onOpen func(*shardInfo) error) error {
+// ParquetFooter is what ScanParquet tells its open function about a file:
+// its key/value metadata, its Arrow schema and its row count.
+type ParquetFooter struct {
+	Meta   metadata.KeyValueMetadata
+	Schema *arrow.Schema
+	Rows   int64
+	fr     *pqarrow.FileReader
+}
+
+// ScanParquet reads the Parquet file in r (size bytes) one record batch
+// at a time: open gets the footer and returns the Parquet leaf columns
+// to read (nil: all), then fn gets each batch, in file order, with the row
+// number (0-based) of its first row. Errors of open and fn are returned as
+// they are; a file of zero rows reads no batch. The dataset reader and
+// validator and the scorer's scores reader all read shards through it.
+func ScanParquet(ctx context.Context, r io.ReaderAt, size int64, open func(*ParquetFooter) (leaves []int, err error), fn func(rec arrow.RecordBatch, firstRow int64) error) error {
 	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
 	if err != nil {
 		return fmt.Errorf("opening parquet: %w", err)
@@ -70,56 +83,23 @@ func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *sha
 	if err != nil {
 		return fmt.Errorf("reading parquet schema: %w", err)
 	}
-	info := &shardInfo{rows: pf.NumRows(), fields: sc.Fields()}
-	if v := pf.MetaData().KeyValueMetadata().FindValue(MetaSchemaVersion); v != nil {
-		info.schemaVersion = *v
+	f := &ParquetFooter{Meta: pf.MetaData().KeyValueMetadata(), Schema: sc, Rows: pf.NumRows(), fr: fr}
+	leaves, err := open(f)
+	if err != nil {
+		return err
 	}
-	want := Schema()
-	for i := range info.cols {
-		info.cols[i] = -1
-		name := want.Field(i).Name
-		idx := sc.FieldIndices(name)
-		if len(idx) == 0 {
-			continue
-		}
-		dt := sc.Field(idx[0]).Type
-		if !columnTypeOK(i, dt) {
-			return fmt.Errorf("column %q has type %s, want %s", name, dt, want.Field(i).Type)
-		}
-		info.cols[i] = idx[0]
-	}
-	if onOpen != nil {
-		if err := onOpen(info); err != nil {
-			return err
-		}
-	}
-	for _, i := range []int{idxID, idxText} {
-		if info.cols[i] < 0 {
-			return fmt.Errorf("missing required column %q", want.Field(i).Name)
-		}
-	}
-	if info.rows == 0 {
+	if f.Rows == 0 {
 		return nil
 	}
-	leaves := projectLeaves(fr, info)
 	rr, err := fr.GetRecordReader(ctx, leaves, nil)
 	if err != nil {
 		return fmt.Errorf("reading parquet: %w", err)
 	}
 	defer rr.Release()
-	if leaves != nil {
-		got := rr.Schema()
-		for i := range info.cols {
-			info.cols[i] = -1
-			if idx := got.FieldIndices(want.Field(i).Name); len(idx) > 0 {
-				info.cols[i] = idx[0]
-			}
-		}
-	}
 	var row int64
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		if err := fn(info, rec, row); err != nil {
+		if err := fn(rec, row); err != nil {
 			return err
 		}
 		row += rec.NumRows()
@@ -128,6 +108,59 @@ func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *sha
 		return fmt.Errorf("reading parquet row %d: %w", row, err)
 	}
 	return nil
+}
+
+// scanShard opens a dataset shard and calls fn for each record batch with
+// the row number (0-based) of its first row. Columns of the schema that
+// are present must have a compatible type; id and text must be present.
+func scanShard(ctx context.Context, r io.ReaderAt, size int64, fn func(info *shardInfo, rec arrow.RecordBatch, firstRow int64) error, onOpen func(*shardInfo) error) error {
+	var info *shardInfo
+	want := Schema()
+	remap := false
+	return ScanParquet(ctx, r, size, func(f *ParquetFooter) ([]int, error) {
+		info = &shardInfo{rows: f.Rows, fields: f.Schema.Fields()}
+		if v := f.Meta.FindValue(MetaSchemaVersion); v != nil {
+			info.schemaVersion = *v
+		}
+		for i := range info.cols {
+			info.cols[i] = -1
+			name := want.Field(i).Name
+			idx := f.Schema.FieldIndices(name)
+			if len(idx) == 0 {
+				continue
+			}
+			dt := f.Schema.Field(idx[0]).Type
+			if !columnTypeOK(i, dt) {
+				return nil, fmt.Errorf("column %q has type %s, want %s", name, dt, want.Field(i).Type)
+			}
+			info.cols[i] = idx[0]
+		}
+		if onOpen != nil {
+			if err := onOpen(info); err != nil {
+				return nil, err
+			}
+		}
+		for _, i := range []int{idxID, idxText} {
+			if info.cols[i] < 0 {
+				return nil, fmt.Errorf("missing required column %q", want.Field(i).Name)
+			}
+		}
+		leaves := projectLeaves(f.fr, info)
+		remap = leaves != nil
+		return leaves, nil
+	}, func(rec arrow.RecordBatch, firstRow int64) error {
+		if remap { // the projected records have fewer columns
+			got := rec.Schema()
+			for i := range info.cols {
+				info.cols[i] = -1
+				if idx := got.FieldIndices(want.Field(i).Name); len(idx) > 0 {
+					info.cols[i] = idx[0]
+				}
+			}
+			remap = false
+		}
+		return fn(info, rec, firstRow)
+	})
 }
 
 // projectLeaves returns the sorted Parquet leaf columns of the schema
@@ -195,9 +228,11 @@ func ReadShard(r io.ReaderAt, size int64, fn func(*Tweet) error) error {
 	return readShard(context.Background(), r, size, fn)
 }
 
-type fnError struct{ err error }
+// FnError carries an error of a caller's row function through the
+// shard readers (ScanParquet, ForEachShard), which return Err unwrapped.
+type FnError struct{ Err error }
 
-func (e fnError) Error() string { return e.err.Error() }
+func (e FnError) Error() string { return e.Err.Error() }
 
 func readShard(ctx context.Context, r io.ReaderAt, size int64, fn func(*Tweet) error) error {
 	return readShardColumns(ctx, r, size, nil, fn)
@@ -210,7 +245,7 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 	var cols [numCols]stringColumn
 	err := scanShard(ctx, r, size, func(info *shardInfo, rec arrow.RecordBatch, _ int64) error {
 		if err := ctx.Err(); err != nil {
-			return fnError{err}
+			return FnError{err}
 		}
 		for _, i := range []int{idxID, idxUser, idxText, idxLabel, idxSource, idxCleanText} {
 			cols[i] = stringColumn{}
@@ -275,7 +310,7 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 				}
 			}
 			if err := fn(&t); err != nil {
-				return fnError{err}
+				return FnError{err}
 			}
 		}
 		return nil
@@ -283,9 +318,9 @@ func readShardColumns(ctx context.Context, r io.ReaderAt, size int64, project []
 		info.project = project
 		return nil
 	})
-	var fe fnError
+	var fe FnError
 	if errors.As(err, &fe) {
-		return fe.err
+		return fe.Err
 	}
 	return err
 }
@@ -337,26 +372,36 @@ func ReadOutputColumns(ctx context.Context, store artifact.Store, prefix string,
 			}
 		}
 	}
+	wrapped := func(t *Tweet) error {
+		if err := fn(t); err != nil {
+			return FnError{err}
+		}
+		return nil
+	}
+	return ForEachShard(ctx, store, prefix, "dataset", func(r io.ReaderAt, size int64) error {
+		return readShardColumns(ctx, r, size, project, wrapped)
+	})
+}
+
+// ForEachShard calls read with each Parquet shard of the committed output
+// under prefix in store, in name order, as an io.ReaderAt and its size:
+// in place when the object's reader allows (local files, MinIO objects),
+// else through a temporary copy, one shard at a time. An error of read is
+// returned wrapped, naming what ("dataset", "scores") and the shard,
+// unless it is a FnError, whose Err is returned as is.
+func ForEachShard(ctx context.Context, store artifact.Store, prefix, what string, read func(r io.ReaderAt, size int64) error) error {
 	m, err := artifact.ReadManifest(ctx, store, prefix)
 	if err != nil {
 		return err
 	}
-	wrapped := func(t *Tweet) error {
-		if err := fn(t); err != nil {
-			return fnError{err}
-		}
-		return nil
-	}
 	for _, f := range ShardFiles(m) {
-		err := withShard(ctx, store, prefix, f, func(r io.ReaderAt, size int64) error {
-			return readShardColumns(ctx, r, size, project, wrapped)
-		})
-		var fe fnError
+		err := withShard(ctx, store, prefix, f, read)
+		var fe FnError
 		if errors.As(err, &fe) {
-			return fe.err
+			return fe.Err
 		}
 		if err != nil {
-			return fmt.Errorf("reading dataset %q: %w", store.URI(joinKey(prefix, f.Name)), err)
+			return fmt.Errorf("reading %s %q: %w", what, store.URI(joinKey(prefix, f.Name)), err)
 		}
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 )
 
@@ -84,19 +83,15 @@ type WriteStats struct {
 func ShardName(i int) string { return fmt.Sprintf("part-%05d.parquet", i) }
 
 // ShardWriter writes Tweets into Parquet shards of at most ShardRows rows
-// each, as row groups of BatchRows rows, so memory stays bounded by two
-// batches (one filling, one being encoded in the background) however large
-// the input is. Output bytes depend only on the rows
-// written and the options (no timestamps or random values), so the same input
-// gives byte-identical shards.
+// each, as row groups of BatchRows rows, through a BatchWriter (memory
+// bounded by two batches, byte-identical output for the same input). An
+// input of zero rows gives one empty shard, so the output carries the
+// schema.
 //
 // A ShardWriter is not safe for concurrent use.
 type ShardWriter struct {
-	create func(name string) (io.WriteCloser, error)
-	cfg    config
-	props  *parquet.WriterProperties
+	w *BatchWriter
 
-	rb       *array.RecordBuilder
 	id       *array.StringBuilder
 	created  *array.TimestampBuilder
 	user     *array.StringBuilder
@@ -111,19 +106,6 @@ type ShardWriter struct {
 	probKeys *array.StringBuilder
 	probVals *array.Float64Builder
 	keyBuf   []string
-	batchLen int
-
-	shard    *ParquetShard // the open shard, nil between shards
-	shardLen int           // rows in the open shard (flushed or buffered)
-
-	// One record batch at a time is encoded in the background (see flush):
-	// busy is set while a batch is in flight, done gets its result.
-	busy bool
-	done chan error
-
-	stats  WriteStats
-	err    error
-	closed bool
 }
 
 // NewShardWriter returns a writer that creates shard files through create
@@ -131,60 +113,41 @@ type ShardWriter struct {
 // also has an Abort() error method, it is called instead of Close when
 // writing fails.
 func NewShardWriter(create func(name string) (io.WriteCloser, error), opts ...Option) *ShardWriter {
-	cfg := config{shardRows: DefaultShardRows, batchRows: DefaultBatchRows, compression: Snappy, alloc: memory.DefaultAllocator}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.shardRows <= 0 {
-		cfg.shardRows = DefaultShardRows
-	}
-	if cfg.batchRows <= 0 {
-		cfg.batchRows = DefaultBatchRows
-	}
-	if cfg.batchRows > cfg.shardRows {
-		cfg.batchRows = cfg.shardRows
-	}
-	w := &ShardWriter{create: create, cfg: cfg, props: writerProps(cfg), done: make(chan error, 1)}
-	w.rb = array.NewRecordBuilder(cfg.alloc, Schema())
-	w.id = w.rb.Field(idxID).(*array.StringBuilder)
-	w.created = w.rb.Field(idxCreatedAt).(*array.TimestampBuilder)
-	w.user = w.rb.Field(idxUser).(*array.StringBuilder)
-	w.text = w.rb.Field(idxText).(*array.StringBuilder)
-	w.label = w.rb.Field(idxLabel).(*array.StringBuilder)
-	w.source = w.rb.Field(idxSource).(*array.StringBuilder)
-	w.clean = w.rb.Field(idxCleanText).(*array.StringBuilder)
-	w.urls = w.rb.Field(idxURLs).(*array.ListBuilder)
+	w := &ShardWriter{w: NewBatchWriter(create, layout, opts...)}
+	rb := w.w.Builder()
+	w.id = rb.Field(idxID).(*array.StringBuilder)
+	w.created = rb.Field(idxCreatedAt).(*array.TimestampBuilder)
+	w.user = rb.Field(idxUser).(*array.StringBuilder)
+	w.text = rb.Field(idxText).(*array.StringBuilder)
+	w.label = rb.Field(idxLabel).(*array.StringBuilder)
+	w.source = rb.Field(idxSource).(*array.StringBuilder)
+	w.clean = rb.Field(idxCleanText).(*array.StringBuilder)
+	w.urls = rb.Field(idxURLs).(*array.ListBuilder)
 	w.urlVals = w.urls.ValueBuilder().(*array.StringBuilder)
-	w.conf = w.rb.Field(idxLabelConfidence).(*array.Float64Builder)
-	w.probs = w.rb.Field(idxLabelProbs).(*array.MapBuilder)
+	w.conf = rb.Field(idxLabelConfidence).(*array.Float64Builder)
+	w.probs = rb.Field(idxLabelProbs).(*array.MapBuilder)
 	w.probKeys = w.probs.KeyBuilder().(*array.StringBuilder)
 	w.probVals = w.probs.ItemBuilder().(*array.Float64Builder)
 	return w
 }
 
-// writerProps: dictionary encoding only where values repeat (label, user),
-// statistics only on created_at; everything else is plain + compressed.
-func writerProps(cfg config) *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
-		parquet.WithAllocator(cfg.alloc),
-		parquet.WithCompression(cfg.compression.codec()),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithDictionaryFor(ColLabel, true),
-		parquet.WithDictionaryFor(ColUser, true),
-		parquet.WithStats(false),
-		parquet.WithStatsFor(ColCreatedAt, true),
-		parquet.WithMaxRowGroupLength(int64(cfg.batchRows)),
-		parquet.WithCreatedBy("tweetflow dataset v"+SchemaVersion),
-	)
+// layout of a dataset shard: dictionary encoding only where values repeat
+// (label, user), statistics only on created_at; everything else is plain +
+// compressed.
+var layout = ShardLayout{
+	Schema:     Schema(),
+	Dictionary: []string{ColLabel, ColUser},
+	Stats:      []string{ColCreatedAt},
+	CreatedBy:  "tweetflow dataset v" + SchemaVersion,
+	WriteEmpty: true,
 }
 
 // Write appends one row. The Tweet is copied; the caller may reuse it.
 func (w *ShardWriter) Write(t *Tweet) error {
-	if w.err != nil {
-		return w.err
-	}
-	if w.closed {
-		return errors.New("writing tweet: shard writer closed")
+	if err := w.w.Err(); errors.Is(err, ErrClosed) {
+		return fmt.Errorf("writing tweet: %w", err)
+	} else if err != nil {
+		return err
 	}
 	w.id.Append(t.ID)
 	if t.CreatedAt.IsZero() {
@@ -221,145 +184,13 @@ func (w *ShardWriter) Write(t *Tweet) error {
 			w.probVals.Append(t.LabelProbs[k])
 		}
 	}
-	w.batchLen++
-	w.stats.Rows++
-	if w.batchLen >= w.cfg.batchRows || w.shardLen+w.batchLen >= w.cfg.shardRows {
-		return w.flush()
-	}
-	return nil
-}
-
-// flush hands the buffered batch to a goroutine that encodes it as one row
-// group while the caller fills the next batch (Parquet encoding and
-// compression are most of the cost of writing). At most one batch is in
-// flight: flush first waits for the previous one. Shards are opened and
-// closed by the caller, after the batches in flight are written, so
-// creation errors are returned by the Write that needs the shard and an
-// encoding error by the next Write, flush or Close. Rows reach the file in
-// write order, so the bytes do not depend on the timing.
-func (w *ShardWriter) flush() error {
-	if w.batchLen == 0 {
-		return nil
-	}
-	if err := w.wait(); err != nil {
-		return err
-	}
-	if w.shard == nil {
-		if err := w.openShard(); err != nil {
-			return w.fail(err)
-		}
-	}
-	// Remember each string column's data size to reserve as much for the
-	// next batch: builders then grow once instead of doubling per batch.
-	sizes := [...]int{w.id.DataLen(), w.user.DataLen(), w.text.DataLen(), w.label.DataLen(), w.source.DataLen(), w.clean.DataLen(), w.urlVals.DataLen()}
-	rec := w.rb.NewRecordBatch() // resets the builders
-	n := w.batchLen
-	w.rb.Reserve(w.cfg.batchRows)
-	for i, b := range []*array.StringBuilder{w.id, w.user, w.text, w.label, w.source, w.clean, w.urlVals} {
-		b.ReserveData(sizes[i] + sizes[i]/8)
-	}
-	w.batchLen = 0
-	fw, done := w.shard.FW, w.done
-	w.busy = true
-	go func() {
-		err := fw.Write(rec)
-		rec.Release()
-		done <- err
-	}()
-	w.shardLen += n
-	if w.shardLen >= w.cfg.shardRows {
-		if err := w.wait(); err != nil {
-			return err
-		}
-		if err := w.closeShard(); err != nil {
-			return w.fail(err)
-		}
-	}
-	return nil
-}
-
-// wait waits for the batch in flight, if any, and returns its error.
-func (w *ShardWriter) wait() error {
-	if !w.busy {
-		return nil
-	}
-	err := <-w.done
-	w.busy = false
-	if err != nil {
-		return w.fail(fmt.Errorf("writing shard %q: %w", w.shard.Name, err))
-	}
-	return nil
-}
-
-func (w *ShardWriter) openShard() error {
-	sh, err := OpenParquetShard(w.create, ShardName(len(w.stats.Shards)), Schema(), w.props, w.cfg.alloc)
-	if err != nil {
-		return err
-	}
-	w.shard, w.shardLen = sh, 0
-	return nil
-}
-
-// closeShard writes the Parquet footer and closes (commits) the sink.
-func (w *ShardWriter) closeShard() error {
-	sh := w.shard
-	w.shard = nil
-	if err := sh.Close(); err != nil {
-		return err
-	}
-	w.stats.Shards = append(w.stats.Shards, sh.Name)
-	return nil
-}
-
-func (w *ShardWriter) fail(err error) error {
-	if w.busy { // let the batch in flight finish before aborting its sink
-		<-w.done
-		w.busy = false
-	}
-	if w.err == nil {
-		w.err = err
-	}
-	if w.shard != nil {
-		w.shard.Abort()
-		w.shard = nil
-	}
-	return w.err
+	return w.w.Added()
 }
 
 // Close flushes the last batch and closes the open shard. An input of zero
 // rows still produces one empty shard (part-00000.parquet) so the output
 // carries the schema. Close is idempotent.
-func (w *ShardWriter) Close() error {
-	if w.closed {
-		return w.err
-	}
-	w.closed = true
-	defer w.rb.Release()
-	if w.err != nil {
-		return w.err
-	}
-	if err := w.flush(); err != nil {
-		return err
-	}
-	if err := w.wait(); err != nil {
-		return err
-	}
-	if w.shard == nil && len(w.stats.Shards) == 0 {
-		if err := w.openShard(); err != nil {
-			return w.fail(err)
-		}
-	}
-	if w.shard != nil {
-		if err := w.closeShard(); err != nil {
-			return w.fail(err)
-		}
-	}
-	return nil
-}
+func (w *ShardWriter) Close() error { return w.w.Close() }
 
 // Stats returns what has been written so far (complete after Close).
-func (w *ShardWriter) Stats() WriteStats {
-	s := w.stats
-	s.Shards = append([]string(nil), s.Shards...)
-	return s
-}
+func (w *ShardWriter) Stats() WriteStats { return w.w.Stats() }

@@ -56,7 +56,8 @@
 // A Sink stores batches of rows: Write(ctx, rows) and Close().
 //
 //   - ParquetSink writes sharded Parquet files (part-00000.parquet, ...)
-//     through a create function (artifact.Output.Create in the stage), in
+//     through a create function (artifact.Output.Create in the stage) and
+//     the dataset's shard writer (dataset.BatchWriter), in
 //     the scores schema (Schema): the dataset columns id, created_at, user,
 //     text, clean_text, urls and label (so dataset.ReadOutput reads a
 //     scores output as tweets labeled with the prediction), plus score

@@ -12,10 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
 	"github.com/tweetflow/tweetflow/internal/dataset"
@@ -96,45 +92,39 @@ func Schema(labels []string) *arrow.Schema {
 	}, &md)
 }
 
-// Defaults of the ParquetSink.
+// Defaults of the ParquetSink: those of the dataset's shard writer.
 const (
-	DefaultShardRows = 1_000_000
-	DefaultBatchRows = 16_384 // rows per record batch = per Parquet row group
+	DefaultShardRows = dataset.DefaultShardRows
+	DefaultBatchRows = dataset.DefaultBatchRows // rows per record batch = per Parquet row group
 )
 
-// ParquetOption configures a ParquetSink.
-type ParquetOption func(*parquetConfig)
-
-type parquetConfig struct {
-	shardRows int
-	batchRows int
-	alloc     memory.Allocator
-}
+// ParquetOption configures a ParquetSink: the options of the dataset's
+// shard writer.
+type ParquetOption = dataset.Option
 
 // WithShardRows sets the most rows per shard (default DefaultShardRows).
-func WithShardRows(n int) ParquetOption { return func(c *parquetConfig) { c.shardRows = n } }
+func WithShardRows(n int) ParquetOption { return dataset.WithShardRows(n) }
 
 // WithBatchRows sets the rows per row group (default DefaultBatchRows);
 // memory use is proportional to it.
-func WithBatchRows(n int) ParquetOption { return func(c *parquetConfig) { c.batchRows = n } }
+func WithBatchRows(n int) ParquetOption { return dataset.WithBatchRows(n) }
 
 // WithAllocator sets the Arrow allocator (tests use a checked allocator).
-func WithAllocator(a memory.Allocator) ParquetOption { return func(c *parquetConfig) { c.alloc = a } }
+func WithAllocator(a memory.Allocator) ParquetOption { return dataset.WithAllocator(a) }
 
 // ParquetSink writes rows into Parquet shards "part-00000.parquet", ... of
 // at most ShardRows rows, as row groups of BatchRows rows (Snappy pages,
-// dictionary encoding for label, user and model_version). The bytes depend
-// only on the rows and the options, so the same rows give identical
-// shards. Timestamps are stored with millisecond precision. Every row of
-// one sink must have the same Labels (one model).
+// dictionary encoding for label, user and model_version), through the
+// dataset's dataset.BatchWriter. The bytes depend only on the rows and
+// the options, so the same rows give identical shards. Timestamps are
+// stored with millisecond precision. Every row of one sink must have the
+// same Labels (one model).
 type ParquetSink struct {
 	create func(name string) (io.WriteCloser, error)
-	cfg    parquetConfig
-	props  *parquet.WriterProperties
+	opts   []ParquetOption
 
 	labels []string
-	schema *arrow.Schema
-	rb     *array.RecordBuilder
+	w      *dataset.BatchWriter // nil until the first row gives the labels
 
 	id, user, txt, clean, label, version *array.StringBuilder
 	created, scored                      *array.TimestampBuilder
@@ -142,14 +132,7 @@ type ParquetSink struct {
 	urlVals                              *array.StringBuilder
 	probVals                             *array.Float32Builder
 	score                                *array.Float32Builder
-	batchLen                             int
 
-	shard    *dataset.ParquetShard // the open shard, nil between shards
-	shardLen int
-	shards   []string
-	rows     int64
-
-	err    error
 	closed bool
 }
 
@@ -157,44 +140,36 @@ type ParquetSink struct {
 // (a stage passes a wrapper of artifact.Output.Create). A created file
 // with an Abort() method is aborted instead of closed when writing fails.
 func NewParquetSink(create func(name string) (io.WriteCloser, error), opts ...ParquetOption) *ParquetSink {
-	cfg := parquetConfig{shardRows: DefaultShardRows, batchRows: DefaultBatchRows, alloc: memory.DefaultAllocator}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.shardRows <= 0 {
-		cfg.shardRows = DefaultShardRows
-	}
-	if cfg.batchRows <= 0 {
-		cfg.batchRows = DefaultBatchRows
-	}
-	cfg.batchRows = min(cfg.batchRows, cfg.shardRows)
-	props := parquet.NewWriterProperties(
-		parquet.WithAllocator(cfg.alloc),
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithDictionaryFor(ColLabel, true),
-		parquet.WithDictionaryFor(ColUser, true),
-		parquet.WithDictionaryFor(ColModelVersion, true),
-		parquet.WithStats(false),
-		parquet.WithStatsFor(ColCreatedAt, true),
-		parquet.WithStatsFor(ColScoredAt, true),
-		parquet.WithMaxRowGroupLength(int64(cfg.batchRows)),
-		parquet.WithCreatedBy("tweetflow scores v"+SchemaVersion),
-	)
-	return &ParquetSink{create: create, cfg: cfg, props: props}
+	return &ParquetSink{create: create, opts: slices.Clone(opts)}
 }
 
 // Shards lists the shard files written so far, in order.
-func (s *ParquetSink) Shards() []string { return slices.Clone(s.shards) }
+func (s *ParquetSink) Shards() []string {
+	if s.w == nil {
+		return nil
+	}
+	return s.w.Stats().Shards
+}
 
 // Rows is the number of rows written.
-func (s *ParquetSink) Rows() int64 { return s.rows }
+func (s *ParquetSink) Rows() int64 {
+	if s.w == nil {
+		return 0
+	}
+	return s.w.Stats().Rows
+}
 
+// init starts the shard writer for a model with labels (the schema records
+// them).
 func (s *ParquetSink) init(labels []string) {
 	s.labels = slices.Clone(labels)
-	s.schema = Schema(s.labels)
-	s.rb = array.NewRecordBuilder(s.cfg.alloc, s.schema)
-	f := s.rb.Fields()
+	s.w = dataset.NewBatchWriter(s.create, dataset.ShardLayout{
+		Schema:     Schema(s.labels),
+		Dictionary: []string{ColLabel, ColUser, ColModelVersion},
+		Stats:      []string{ColCreatedAt, ColScoredAt},
+		CreatedBy:  "tweetflow scores v" + SchemaVersion,
+	}, s.opts...)
+	f := s.w.Builder().Fields()
 	s.id = f[idxID].(*array.StringBuilder)
 	s.created = f[idxCreatedAt].(*array.TimestampBuilder)
 	s.user = f[idxUser].(*array.StringBuilder)
@@ -213,21 +188,23 @@ func (s *ParquetSink) init(labels []string) {
 // Write appends rows; a row group is written whenever BatchRows rows are
 // buffered. The context is not used: writes go to the created files.
 func (s *ParquetSink) Write(_ context.Context, rows []Row) error {
-	if s.err != nil {
-		return s.err
+	if s.w != nil {
+		if err := s.w.Err(); err != nil && !errors.Is(err, dataset.ErrClosed) {
+			return err
+		}
 	}
 	if s.closed {
 		return errors.New("writing scores: parquet sink closed")
 	}
 	for i := range rows {
 		r := &rows[i]
-		if s.rb == nil {
+		if s.w == nil {
 			s.init(r.Labels)
 		} else if !slices.Equal(r.Labels, s.labels) {
-			return s.fail(fmt.Errorf("writing scores of tweet %q: labels %q differ from the sink's %q (one model per output)", r.ID, r.Labels, s.labels))
+			return s.w.Fail(fmt.Errorf("writing scores of tweet %q: labels %q differ from the sink's %q (one model per output)", r.ID, r.Labels, s.labels))
 		}
 		if len(r.Probabilities) != len(s.labels) {
-			return s.fail(fmt.Errorf("writing scores of tweet %q: %d probabilities for %d labels", r.ID, len(r.Probabilities), len(s.labels)))
+			return s.w.Fail(fmt.Errorf("writing scores of tweet %q: %d probabilities for %d labels", r.ID, len(r.Probabilities), len(s.labels)))
 		}
 		s.id.Append(r.ID)
 		if r.CreatedAt.IsZero() {
@@ -248,92 +225,21 @@ func (s *ParquetSink) Write(_ context.Context, rows []Row) error {
 		s.probVals.AppendValues(r.Probabilities, nil)
 		s.version.Append(r.ModelVersion)
 		s.scored.Append(arrow.Timestamp(r.ScoredAt.UnixMilli()))
-		s.batchLen++
-		s.rows++
-		if s.batchLen >= s.cfg.batchRows || s.shardLen+s.batchLen >= s.cfg.shardRows {
-			if err := s.flush(); err != nil {
-				return err
-			}
+		if err := s.w.Added(); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// flush writes the buffered rows as one row group, opening and closing
-// shards as needed.
-func (s *ParquetSink) flush() error {
-	if s.batchLen == 0 {
-		return nil
-	}
-	if s.shard == nil {
-		if err := s.openShard(); err != nil {
-			return s.fail(err)
-		}
-	}
-	rec := s.rb.NewRecordBatch()
-	defer rec.Release()
-	n := s.batchLen
-	s.batchLen = 0
-	if err := s.shard.FW.Write(rec); err != nil {
-		return s.fail(fmt.Errorf("writing shard %q: %w", s.shard.Name, err))
-	}
-	s.shardLen += n
-	if s.shardLen >= s.cfg.shardRows {
-		if err := s.closeShard(); err != nil {
-			return s.fail(err)
-		}
-	}
-	return nil
-}
-
-func (s *ParquetSink) openShard() error {
-	sh, err := dataset.OpenParquetShard(s.create, dataset.ShardName(len(s.shards)), s.schema, s.props, s.cfg.alloc)
-	if err != nil {
-		return err
-	}
-	s.shard, s.shardLen = sh, 0
-	return nil
-}
-
-func (s *ParquetSink) closeShard() error {
-	sh := s.shard
-	s.shard = nil
-	if err := sh.Close(); err != nil {
-		return err
-	}
-	s.shards = append(s.shards, sh.Name)
-	return nil
-}
-
-func (s *ParquetSink) fail(err error) error {
-	if s.err == nil {
-		s.err = err
-	}
-	if s.shard != nil {
-		s.shard.Abort()
-		s.shard = nil
-	}
-	return s.err
 }
 
 // Close writes the buffered rows and the open shard's footer. A sink that
 // was never written to writes no file. Closing twice is a no-op.
 func (s *ParquetSink) Close() error {
-	if s.closed {
-		return s.err
-	}
 	s.closed = true
-	if s.err == nil {
-		if err := s.flush(); err == nil && s.shard != nil {
-			if err := s.closeShard(); err != nil {
-				s.fail(err)
-			}
-		}
+	if s.w == nil {
+		return nil
 	}
-	if s.rb != nil {
-		s.rb.Release()
-	}
-	return s.err
+	return s.w.Close()
 }
 
 // ReadShard streams the rows of one scores shard to fn in file order. The
@@ -341,61 +247,42 @@ func (s *ParquetSink) Close() error {
 // returned by fn is returned as is.
 func ReadShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
 	err := readShard(r, size, fn)
-	var fe fnError
+	var fe dataset.FnError
 	if errors.As(err, &fe) {
-		return fe.err
+		return fe.Err
 	}
 	return err
 }
 
+// readShard reads a scores shard through dataset.ScanParquet; an error of
+// fn comes back as a dataset.FnError.
 func readShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
-	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
-	if err != nil {
-		return fmt.Errorf("opening parquet: %w", err)
-	}
-	defer pf.Close()
 	var labels []string
-	kv := pf.MetaData().KeyValueMetadata()
-	if v := kv.FindValue(dataset.MetaFormat); v == nil || *v != FormatName {
-		return fmt.Errorf("reading scores: %s is not %q", dataset.MetaFormat, FormatName)
-	}
-	if v := kv.FindValue(MetaLabels); v != nil {
-		if err := json.Unmarshal([]byte(*v), &labels); err != nil {
-			return fmt.Errorf("decoding %s: %w", MetaLabels, err)
-		}
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, memory.DefaultAllocator)
-	if err != nil {
-		return fmt.Errorf("reading parquet schema: %w", err)
-	}
-	sc, err := fr.Schema()
-	if err != nil {
-		return fmt.Errorf("reading parquet schema: %w", err)
-	}
-	want := Schema(labels)
 	var cols [numCols]int
-	for i := range cols {
-		f := want.Field(i)
-		idx := sc.FieldIndices(f.Name)
-		if len(idx) == 0 {
-			return fmt.Errorf("reading scores: missing column %q", f.Name)
-		}
-		if !arrow.TypeEqual(sc.Field(idx[0]).Type, f.Type) {
-			return fmt.Errorf("reading scores: column %q has type %s, want %s", f.Name, sc.Field(idx[0]).Type, f.Type)
-		}
-		cols[i] = idx[0]
-	}
-	if pf.NumRows() == 0 {
-		return nil
-	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-	if err != nil {
-		return fmt.Errorf("reading parquet: %w", err)
-	}
-	defer rr.Release()
 	var row Row
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	return dataset.ScanParquet(context.Background(), r, size, func(f *dataset.ParquetFooter) ([]int, error) {
+		if v := f.Meta.FindValue(dataset.MetaFormat); v == nil || *v != FormatName {
+			return nil, fmt.Errorf("reading scores: %s is not %q", dataset.MetaFormat, FormatName)
+		}
+		if v := f.Meta.FindValue(MetaLabels); v != nil {
+			if err := json.Unmarshal([]byte(*v), &labels); err != nil {
+				return nil, fmt.Errorf("decoding %s: %w", MetaLabels, err)
+			}
+		}
+		want := Schema(labels)
+		for i := range cols {
+			w := want.Field(i)
+			idx := f.Schema.FieldIndices(w.Name)
+			if len(idx) == 0 {
+				return nil, fmt.Errorf("reading scores: missing column %q", w.Name)
+			}
+			if !arrow.TypeEqual(f.Schema.Field(idx[0]).Type, w.Type) {
+				return nil, fmt.Errorf("reading scores: column %q has type %s, want %s", w.Name, f.Schema.Field(idx[0]).Type, w.Type)
+			}
+			cols[i] = idx[0]
+		}
+		return nil, nil
+	}, func(rec arrow.RecordBatch, _ int64) error {
 		str := func(i int) *array.String { return rec.Column(cols[i]).(*array.String) }
 		id, user, txt, clean, label, version := str(idxID), str(idxUser), str(idxText), str(idxCleanText), str(idxLabel), str(idxModelVersion)
 		created := rec.Column(cols[idxCreatedAt]).(*array.Timestamp)
@@ -424,43 +311,16 @@ func readShard(r io.ReaderAt, size int64, fn func(*Row) error) error {
 			a, b := probs.ValueOffsets(i)
 			row.Probabilities = slices.Clone(probVals.Float32Values()[a:b])
 			if err := fn(&row); err != nil {
-				return fnError{err}
+				return dataset.FnError{Err: err}
 			}
 		}
-	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading parquet: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
-
-type fnError struct{ err error }
-
-func (e fnError) Error() string { return e.err.Error() }
 
 // ReadOutput streams every row of the committed scores output under prefix
-// in store, shard by shard in name order (see ReadShard).
+// in store, shard by shard in name order (see ReadShard and
+// dataset.ForEachShard).
 func ReadOutput(ctx context.Context, store artifact.Store, prefix string, fn func(*Row) error) error {
-	m, err := artifact.ReadManifest(ctx, store, prefix)
-	if err != nil {
-		return err
-	}
-	for _, f := range dataset.ShardFiles(m) {
-		key := strings.TrimSuffix(prefix, "/") + "/" + f.Name
-		if prefix == "" {
-			key = f.Name
-		}
-		if err := readObject(ctx, store, key, f.Size, fn); err != nil {
-			var fe fnError
-			if errors.As(err, &fe) {
-				return fe.err
-			}
-			return fmt.Errorf("reading scores %q: %w", store.URI(key), err)
-		}
-	}
-	return nil
-}
-
-func readObject(ctx context.Context, store artifact.Store, key string, size int64, fn func(*Row) error) error {
-	return artifact.WithReaderAt(ctx, store, key, size, func(r io.ReaderAt, n int64) error { return readShard(r, n, fn) })
+	return dataset.ForEachShard(ctx, store, prefix, "scores", func(r io.ReaderAt, n int64) error { return readShard(r, n, fn) })
 }

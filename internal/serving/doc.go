@@ -7,7 +7,9 @@
 // A model folder is the export-onnx output: model.onnx plus featurizer.json
 // and vocab.txt (the featurizer that maps cleaned text to token ids) and an
 // optional metadata.json. Load reads one from a local path, file:// or
-// s3:// URI (with the caller's artifact.Resolver), LoadLocation from a
+// s3:// URI (with the caller's artifact.Resolver, WithResolver: without
+// one it reads local paths and file:// URIs only, as the library builds no
+// S3 settings of its own), LoadLocation from a
 // location the caller resolved; a committed folder (with _SUCCESS.json) has
 // its files checked against the manifest. Readers trust only committed
 // outputs: an s3 folder must be committed, and a local folder without

@@ -120,10 +120,21 @@ type loadConfig struct {
 }
 
 // WithResolver sets the artifact resolver of the caller (its composition
-// root's) for the URI given to Load. Default: one with the S3 credential
-// chain and no other S3 settings.
+// root's) for the URI given to Load. Without it Load reads local paths
+// and file:// URIs only: an s3:// URI is an error (the library builds no
+// S3 settings of its own).
 func WithResolver(r *artifact.Resolver) LoadOption {
 	return func(c *loadConfig) { c.resolver = r }
+}
+
+// resolve resolves uri with r; a nil r (no resolver given) resolves local
+// paths and file:// URIs only, and says how to read an s3:// URI (how).
+func resolve(ctx context.Context, r *artifact.Resolver, uri, how string) (artifact.Location, error) {
+	loc, err := r.Resolve(ctx, uri)
+	if errors.Is(err, artifact.ErrNoS3) {
+		return loc, fmt.Errorf("%w; to read s3:// locations, %s with the composition root's artifact.Resolver", err, how)
+	}
+	return loc, err
 }
 
 // Load loads the model folder at uri: a local path, file:// or s3:// URI.
@@ -135,10 +146,7 @@ func Load(ctx context.Context, uri string, opts ...LoadOption) (*Model, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.resolver == nil {
-		cfg.resolver = artifact.NewResolver(artifact.S3Config{})
-	}
-	loc, err := cfg.resolver.Resolve(ctx, uri)
+	loc, err := resolve(ctx, cfg.resolver, uri, "pass serving.WithResolver")
 	if err != nil {
 		return nil, fmt.Errorf("loading model %q: %w", uri, err)
 	}

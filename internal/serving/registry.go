@@ -25,7 +25,8 @@ type Source struct {
 	// folders are rescanned on every reload.
 	Root string
 	// Resolver resolves Models and Root (the caller's, built at its
-	// composition root); nil: one with the S3 credential chain only.
+	// composition root); nil: local paths and file:// URIs only (an
+	// s3:// one is an error: the library builds no S3 settings).
 	Resolver *artifact.Resolver
 	// Locations are model folders already resolved by the caller (the
 	// serve component's harness), each one version.
@@ -77,7 +78,6 @@ type Registry struct {
 	mu    sync.Mutex        // serialises reloads
 	stamp map[string]string // location URI -> change stamp of the loaded model
 	byURI map[string]*Model // location URI -> model
-	opts  []LoadOption
 	now   func() time.Time
 	loads atomic.Int64
 }
@@ -95,10 +95,6 @@ func NewRegistry(src Source, opts ...RegistryOption) *Registry {
 	for _, o := range opts {
 		o(r)
 	}
-	if r.src.Resolver == nil {
-		r.src.Resolver = artifact.NewResolver(artifact.S3Config{})
-	}
-	r.opts = []LoadOption{WithResolver(r.src.Resolver)}
 	return r
 }
 
@@ -242,11 +238,14 @@ func sameModels(a, b []*Model) bool {
 	return true
 }
 
+// sourceResolverHow says how a registry reads s3:// models.
+const sourceResolverHow = "set Source.Resolver"
+
 // locations resolves the model folders of the source.
 func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 	out := slices.Clone(r.src.Locations)
 	for _, u := range r.src.Models {
-		l, err := r.src.Resolver.Resolve(ctx, u)
+		l, err := resolve(ctx, r.src.Resolver, u, sourceResolverHow)
 		if err != nil {
 			return nil, fmt.Errorf("resolving model %q: %w", u, err)
 		}
@@ -258,7 +257,7 @@ func (r *Registry) locations(ctx context.Context) ([]artifact.Location, error) {
 			return out, nil
 		}
 		var err error
-		if root, err = r.src.Resolver.Resolve(ctx, r.src.Root); err != nil {
+		if root, err = resolve(ctx, r.src.Resolver, r.src.Root, sourceResolverHow); err != nil {
 			return nil, fmt.Errorf("resolving models folder %q: %w", r.src.Root, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,23 @@ func TestS3Models(t *testing.T) {
 	loads := reg.Loads()
 	if changed, _ := reg.Reload(ctx); changed || reg.Loads() != loads {
 		t.Errorf("unchanged bucket reloaded: changed %v loads %d -> %d", changed, loads, reg.Loads())
+	}
+}
+
+// TestNoResolverIsLocalOnly: a library caller that gives no resolver gets
+// local paths and file:// URIs only (TestLoadCommittedArtifact); an s3://
+// model is refused before any request, saying which option to pass, as
+// serving builds no S3 settings of its own.
+func TestNoResolverIsLocalOnly(t *testing.T) {
+	ctx := context.Background()
+	_, err := Load(ctx, "s3://bucket/models/v1")
+	if !errors.Is(err, artifact.ErrNoS3) || !strings.Contains(err.Error(), "serving.WithResolver") {
+		t.Errorf("Load of s3:// without a resolver: %v", err)
+	}
+	for _, src := range []Source{{Root: "s3://bucket/models"}, {Models: []string{"S3://bucket/models/v1"}}} {
+		_, err := NewRegistry(src).Reload(ctx)
+		if !errors.Is(err, artifact.ErrNoS3) || !strings.Contains(err.Error(), "Source.Resolver") {
+			t.Errorf("registry of %+v without a resolver: %v", src, err)
+		}
 	}
 }

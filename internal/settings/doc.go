@@ -18,7 +18,8 @@
 // (TWEETFLOW_* first, then the usual AWS/MinIO/libpq names), then its
 // default. Values are trimmed; a blank value counts as unset. Booleans
 // accept what strconv.ParseBool accepts; anything else is an error naming
-// the flag or variable.
+// the flag or variable. An EnvOnly setting (a credential such as Kafka's
+// SASL password) has no flag: only its environment variables set it.
 //
 // S3 keys come as a pair from one source, never mixed: the sources, in
 // order, are the flags (--s3-access-key, --s3-secret-key,

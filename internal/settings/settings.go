@@ -43,6 +43,10 @@ type Setting struct {
 	// SecretKey is the key of the Kubernetes S3 Secret the compiled
 	// workflows and the chart map to Env[0]; empty: not in the Secret.
 	SecretKey string
+	// EnvOnly: read from the environment variables only, never a flag
+	// (secrets and the settings that go with them stay out of command
+	// lines, which show in process lists). Name still identifies it.
+	EnvOnly bool
 }
 
 // Help categories.
@@ -52,6 +56,7 @@ const (
 	CategoryOps      = "Operations"
 	CategoryDatabase = "Database"
 	CategoryImage    = "Image"
+	CategoryKafka    = "Kafka security"
 )
 
 // KeySource is one source of an S3 key pair: the environment variables
@@ -266,7 +271,7 @@ func get(l Lookup, name string) (string, bool) {
 // value is the first non-blank value of x's flag and env vars, with its
 // source ("--name" or the variable), else its default (ok false).
 func (r resolver) value(x *Setting) (v, source string, ok bool) {
-	if v, ok := get(r.flags, x.Name); ok {
+	if v, ok := get(r.flags, x.Name); ok && !x.EnvOnly {
 		return v, "--" + x.Name, true
 	}
 	for _, e := range x.Env {

@@ -173,3 +173,15 @@ func TestDeclaration(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvOnlyValue: an EnvOnly setting never takes a flag's value.
+func TestEnvOnlyValue(t *testing.T) {
+	x := &settings.Setting{Name: "kafka-sasl-password", Env: []string{"TWEETFLOW_KAFKA_SASL_PASSWORD"}, EnvOnly: true}
+	flags := settings.Map(map[string]string{"kafka-sasl-password": "from-flag"})
+	if got := settings.Value(x, flags, settings.Map(map[string]string{"TWEETFLOW_KAFKA_SASL_PASSWORD": "from-env"})); got != "from-env" {
+		t.Errorf("value %q, want the env var's", got)
+	}
+	if got := settings.Value(x, flags, nil); got != "" {
+		t.Errorf("value %q from a flag of an env-only setting", got)
+	}
+}

@@ -9,10 +9,9 @@ import (
 )
 
 // Config checks the Kafka source parameters and returns the client
-// configuration, with the SASL/TLS settings, which come from the
-// environment only, read through lookup (the composition root passes
-// os.LookupEnv). topics is nil when Kafka is not used. The client id is
-// tweetflow-<component>.
+// configuration, with the SASL/TLS settings (KafkaSecurity, environment
+// only) read through lookup: the component passes Env.SettingEnv. topics
+// is nil when Kafka is not used. The client id is tweetflow-<component>.
 func (k KafkaFields) Config(component string, lookup func(string) (string, bool)) (kafka.Config, []string, error) {
 	if len(k.KafkaTopics) == 0 {
 		if len(k.KafkaBrokers) > 0 {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/kafka"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/model/metrics"
@@ -318,7 +319,7 @@ var ColumnParams = []c.Param{
 // here, added to those contracts (init below, the group defaulting to
 // tweetflow-<component>) and decoded into KafkaFields (Config, Options).
 var KafkaParams = []c.Param{
-	{Name: "kafka-brokers", Type: c.Strings, Description: "Kafka bootstrap brokers (host:port); with --kafka-topics, the component consumes Kafka instead of reading files, until SIGTERM. SASL/TLS settings come only from env: TWEETFLOW_KAFKA_SASL_MECHANISM/_USERNAME/_PASSWORD, TWEETFLOW_KAFKA_TLS, _TLS_CA_FILE, _TLS_CERT_FILE, _TLS_KEY_FILE, _TLS_SERVER_NAME."},
+	{Name: "kafka-brokers", Type: c.Strings, Description: "Kafka bootstrap brokers (host:port); with --kafka-topics, the component consumes Kafka instead of reading files, until SIGTERM. SASL/TLS settings come only from the environment (the TWEETFLOW_KAFKA_* settings)."},
 	{Name: "kafka-topics", Type: c.Strings, Description: "Kafka topics to consume (messages: one tweet each, tweetflow JSON or Twitter API v1.1/v2 objects)."},
 	{Name: "kafka-group", Description: "Kafka consumer group; offsets are committed only after a batch is stored."},
 	{Name: "kafka-start", Default: "earliest", Enum: []string{"earliest", "latest"}, Description: "Where a consumer group with no committed offset starts."},
@@ -326,9 +327,29 @@ var KafkaParams = []c.Param{
 	{Name: "kafka-session-timeout", Type: c.Duration, Default: "45s", Min: c.F(0), Description: "Kafka consumer group session timeout: a member that sends no heartbeat for this long (a crashed or killed consumer) is removed and its partitions reassigned; the broker bounds it (group.min/max.session.timeout.ms)."},
 }
 
+// KafkaSecurity are the SASL and TLS settings of a Kafka source (score,
+// collect), parsed by kafka.Security: environment only, never flags, as
+// the password is a secret and command lines show in process lists.
+var KafkaSecurity = []*settings.Setting{
+	kafkaEnv(kafka.EnvSASLMechanism, "kafka-sasl-mechanism", settings.String, false, "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL"),
+	kafkaEnv(kafka.EnvSASLUser, "kafka-sasl-username", settings.String, false, "SASL user name (needed with a mechanism)"),
+	kafkaEnv(kafka.EnvSASLPassword, "kafka-sasl-password", settings.String, true, "SASL password"),
+	kafkaEnv(kafka.EnvTLS, "kafka-tls", settings.Bool, false, "true turns TLS on (implied by the other TLS settings)"),
+	kafkaEnv(kafka.EnvTLSCAFile, "kafka-tls-ca-file", settings.String, false, "PEM CA bundle of the brokers' certificates; empty: the system roots"),
+	kafkaEnv(kafka.EnvTLSCertFile, "kafka-tls-cert-file", settings.String, false, "client certificate file for mutual TLS, with the key file"),
+	kafkaEnv(kafka.EnvTLSKeyFile, "kafka-tls-key-file", settings.String, false, "client key file for mutual TLS"),
+	kafkaEnv(kafka.EnvTLSServerName, "kafka-tls-server-name", settings.String, false, "expected server name of the brokers' certificates; empty: the broker host"),
+	kafkaEnv(kafka.EnvTLSInsecure, "kafka-tls-insecure", settings.Bool, false, "true skips certificate verification (tests only)"),
+}
+
+func kafkaEnv(env, name string, typ settings.Type, secret bool, usage string) *settings.Setting {
+	return &settings.Setting{Name: name, Env: []string{env}, Type: typ, Category: settings.CategoryKafka, Usage: usage, Secret: secret, EnvOnly: true}
+}
+
 // The contracts that read raw tweet files take the column mapping too.
 func init() {
 	for _, ct := range []*c.Contract{&Score, &Collect} {
+		ct.Settings = append(ct.Settings, KafkaSecurity...)
 		for _, p := range KafkaParams {
 			if p.Name == "kafka-group" {
 				p.Default = "tweetflow-" + ct.Name

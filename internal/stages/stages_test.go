@@ -1,11 +1,14 @@
 package stages
 
 import (
+	"slices"
 	"testing"
 
 	c "github.com/tweetflow/tweetflow/internal/component"
+	"github.com/tweetflow/tweetflow/internal/kafka"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
+	"github.com/tweetflow/tweetflow/internal/settings"
 )
 
 func TestContractsValid(t *testing.T) {
@@ -34,5 +37,29 @@ func TestTrainDefaultsAreTheClassifiers(t *testing.T) {
 	}
 	if got, want := p.FeaturizerSettings(), featurize.DefaultSettings(); got != want {
 		t.Errorf("train's featurizer defaults %+v, want featurize.DefaultSettings %+v", got, want)
+	}
+}
+
+// TestKafkaSecurityDeclared: score and collect declare every variable
+// kafka.Security reads, in its order, as an environment-only setting (no
+// flag), the password secret.
+func TestKafkaSecurityDeclared(t *testing.T) {
+	for _, ct := range []*c.Contract{&Score, &Collect} {
+		var envs []string
+		for _, x := range ct.Settings {
+			if x.Category != settings.CategoryKafka {
+				continue
+			}
+			if !x.EnvOnly || len(x.Env) != 1 || x.Usage == "" {
+				t.Errorf("%s: setting %+v: want env-only, one variable and a usage", ct.Name, x)
+			}
+			if x.Secret != (x.Env[0] == kafka.EnvSASLPassword) {
+				t.Errorf("%s: %s secret=%v", ct.Name, x.Env[0], x.Secret)
+			}
+			envs = append(envs, x.Env...)
+		}
+		if !slices.Equal(envs, kafka.SecurityEnv) {
+			t.Errorf("%s declares %q, want kafka.SecurityEnv %q", ct.Name, envs, kafka.SecurityEnv)
+		}
 	}
 }

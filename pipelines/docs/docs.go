@@ -80,11 +80,35 @@ func writeContract(bw *bufio.Writer, c *component.Contract) {
 		}
 		p("\n")
 	}
-	if len(c.Settings) > 0 {
+	var flagged, envOnly []*settings.Setting
+	for _, x := range c.Settings {
+		if x.EnvOnly {
+			envOnly = append(envOnly, x)
+		} else {
+			flagged = append(flagged, x)
+		}
+	}
+	if len(flagged) > 0 {
 		p("### Settings\n\nShared settings this component also takes (they change its output, so they are part of its step-cache key).\n\n")
 		p("| Flag | Default | Env | Description |\n| --- | --- | --- | --- |\n")
-		for _, x := range c.Settings {
+		for _, x := range flagged {
 			writeSetting(bw, x)
+		}
+		p("\n")
+	}
+	if len(envOnly) > 0 {
+		p("### Environment-only settings\n\nRead from these environment variables only, never from flags (secrets stay out of command lines, ")
+		p("which show in process lists); not part of the step-cache key.\n\n")
+		p("| Env | Type | Secret | Description |\n| --- | --- | --- | --- |\n")
+		for _, x := range envOnly {
+			typ, secret := x.Type, "no"
+			if typ == "" {
+				typ = settings.String
+			}
+			if x.Secret {
+				secret = "**yes**"
+			}
+			p("| %s | %s | %s | %s |\n", envCell(x.Env), typ, secret, cell(x.Usage))
 		}
 		p("\n")
 	}
