@@ -45,15 +45,15 @@ var allowed = map[string]string{
 	"pipelines/run/rerun.go": "the tasks' default environment is this process' (WithEnv overrides it), as os/exec does",
 
 	// Test support: processes started by tests, and helpers gated by env.
-	"pipelines/training/testdata/stagefake/main.go":      "a fake component for executor tests, steered by STAGEFAKE_* env",
-	"pipelines/run/internal/fake/fake.go":                "a fake component for executor tests, steered by env",
-	"hack/argo-local/cmd/probe/main.go": "the test container of hack/argo-local: it prints its environment for the kubelet tests",
-	"internal/testutil/pgtest/pgtest.go":                 "test helper: finds PostgreSQL, cleans the server's environment",
-	"internal/testutil/stagetest/build.go":               "test helper: starts a component binary with the test process' environment plus the test's",
-	"internal/testutil/browsertest/browsertest.go":       "test helper: TWEETFLOW_REQUIRE_BROWSER and the artifacts folder",
-	"internal/testutil/miniotest/miniotest.go":           "test helper: finds MinIO, cleans the server's environment",
-	"internal/testutil/stagetest/stagetest.go":           "test helper: shared test data folder and its requirement",
-	"internal/testutil/servertest/servertest.go":         "test helper: whether a server test is required",
+	"pipelines/training/testdata/stagefake/main.go": "a fake component for executor tests, steered by STAGEFAKE_* env",
+	"pipelines/run/internal/fake/fake.go":           "a fake component for executor tests, steered by env",
+	"hack/argo-local/cmd/probe/main.go":             "the test container of hack/argo-local: it prints its environment for the kubelet tests",
+	"internal/testutil/pgtest/pgtest.go":            "test helper: finds PostgreSQL, cleans the server's environment",
+	"internal/testutil/stagetest/build.go":          "test helper: starts a component binary with the test process' environment plus the test's",
+	"internal/testutil/browsertest/browsertest.go":  "test helper: TWEETFLOW_REQUIRE_BROWSER and the artifacts folder",
+	"internal/testutil/miniotest/miniotest.go":      "test helper: finds MinIO, cleans the server's environment",
+	"internal/testutil/stagetest/stagetest.go":      "test helper: shared test data folder and its requirement",
+	"internal/testutil/servertest/servertest.go":    "test helper: whether a server test is required",
 }
 
 // Finding is one forbidden read of the environment.
