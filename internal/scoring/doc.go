@@ -66,9 +66,12 @@
 //     ReadOutput read it back.
 //   - PostgresSink upserts into a table (created when missing; the schema
 //     is documented at CreateTableSQL) keyed by (tweet_id, model_version):
-//     each Write is one transaction that COPYs the batch into a
-//     session-local staging table and merges it with INSERT ... ON
-//     CONFLICT DO UPDATE. A failed batch leaves no row behind, and storing
+//     each Write is one transaction that COPYs the batch straight into
+//     the table (a stream of new tweets); when a key is already stored
+//     (a redelivered batch, a rerun) that transaction is rolled back and
+//     the batch is COPYed into a session-local staging table and merged
+//     with INSERT ... ON CONFLICT DO UPDATE in another one (the cost per
+//     row of both paths: docs/benchmarks.md). A failed batch leaves no row behind, and storing
 //     the same tweets again is idempotent (only scored_at changes). When
 //     the server refuses a value (a data exception, a constraint, a
 //     limit), the batch is written again by halves down to the refused

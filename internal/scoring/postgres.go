@@ -83,7 +83,8 @@ func WithOnReject(fn func(RejectedRow)) PostgresOption {
 
 // PostgresSink upserts scored rows into a PostgreSQL table (see
 // CreateTableSQL), one transaction per Write: the batch is copied (COPY)
-// into a session-local staging table and merged with INSERT ... ON
+// straight into the table or, when one of its keys is already stored,
+// copied into a session-local staging table and merged with INSERT ... ON
 // CONFLICT (tweet_id, model_version) DO UPDATE, so a batch is stored
 // whole or not at all, and writing the same rows again changes nothing
 // but scored_at. Within one batch the last row of a key wins.
@@ -92,6 +93,7 @@ type PostgresSink struct {
 	own        bool
 	cfg        *pgx.ConnConfig // set when the sink owns its connection: it can reconnect
 	reconnects int
+	merged     int
 	tableName  string
 	table      pgx.Identifier
 	merge      string
@@ -321,7 +323,31 @@ func (s *PostgresSink) reconnect(ctx context.Context) error {
 	return nil
 }
 
-func (s *PostgresSink) write(ctx context.Context, rows []Row) (err error) {
+// write stores rows in one transaction: COPY straight into the table,
+// the cheap path of a stream of new tweets; when a row's key is already
+// stored (a redelivered batch, a rerun, a rescore), that transaction is
+// rolled back and the batch is merged instead (copied into the staging
+// table and upserted), in a new transaction.
+func (s *PostgresSink) write(ctx context.Context, rows []Row) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.CopyFrom(ctx, s.table, pgColumns, &rowSource{rows: rows, hook: s.copyHook, i: -1})
+		return err
+	})
+	if !isUniqueViolation(err) {
+		return err
+	}
+	s.merged++
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, pgColumns, &rowSource{rows: rows, hook: s.copyHook, i: -1}); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.merge)
+		return err
+	})
+}
+
+// inTx runs fn in a transaction and commits it, or rolls it back when fn fails.
+func (s *PostgresSink) inTx(ctx context.Context, fn func(pgx.Tx) error) (err error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return err
@@ -334,15 +360,23 @@ func (s *PostgresSink) write(ctx context.Context, rows []Row) (err error) {
 			_ = tx.Rollback(rctx)
 		}
 	}()
-	src := &rowSource{rows: rows, hook: s.copyHook, i: -1}
-	if _, err = tx.CopyFrom(ctx, pgx.Identifier{stageTable}, pgColumns, src); err != nil {
-		return err
-	}
-	if _, err = tx.Exec(ctx, s.merge); err != nil {
+	if err = fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
 }
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation
+// (a key already stored).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// MergedBatches counts the batches (and parts of batches, when refused
+// rows were isolated) that held a key already stored and were upserted
+// through the staging table rather than copied straight into the table.
+func (s *PostgresSink) MergedBatches() int { return s.merged }
 
 // validRows splits off the rows the client cannot encode (a probability
 // that is not a number, probabilities that do not match the labels).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,73 @@ func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
 	// The session's staging table is empty between batches.
 	if n := count(t, s.conn, "SELECT count(*) FROM "+stageTable); n != 0 {
 		t.Errorf("%d rows left in the staging table", n)
+	}
+}
+
+// TestPostgresBatchWithStoredKeys: a batch whose last rows are already
+// stored (its COPY straight into the table fails on them) is merged
+// whole; a failure while merging leaves nothing of that batch.
+func TestPostgresBatchWithStoredKeys(t *testing.T) {
+	ctx := context.Background()
+	_, conn, s, rows := sinkWith10Rows(t)
+	if s.MergedBatches() != 0 {
+		t.Fatalf("%d batches merged into an empty table", s.MergedBatches())
+	}
+	// 10 new rows, then 5 stored ones rescored.
+	batch := slices.Clone(rows[10:20])
+	for _, r := range rows[:5] {
+		r.Label = "rescored"
+		batch = append(batch, r)
+	}
+	if err := s.Write(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if s.MergedBatches() != 1 {
+		t.Fatalf("%d batches merged, want 1", s.MergedBatches())
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 20 {
+		t.Fatalf("%d rows, want 20", n)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 5 {
+		t.Fatalf("%d rescored rows, want 5", n)
+	}
+
+	// The same with a failure in the merge (the second COPY of the batch):
+	// neither its new rows nor its rescores are stored.
+	batch = slices.Clone(rows[20:30])
+	for _, r := range rows[5:10] {
+		r.Label = "rescored"
+		batch = append(batch, r)
+	}
+	copies := 0
+	injected := errors.New("injected failure")
+	s.copyHook = func(i int) error {
+		if i == 0 {
+			copies++
+		}
+		if copies == 2 && i == 12 {
+			return injected
+		}
+		return nil
+	}
+	if err := s.Write(ctx, batch); err == nil || !strings.Contains(err.Error(), injected.Error()) {
+		t.Fatalf("Write = %v, want the injected error", err)
+	}
+	if copies != 2 {
+		t.Fatalf("%d COPYs, want 2 (straight into the table, then into the staging table)", copies)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 20 {
+		t.Fatalf("%d rows after a failed merge, want 20", n)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 5 {
+		t.Fatalf("%d rescored rows after a failed merge, want 5", n)
+	}
+	s.copyHook = nil
+	if err := s.Write(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 10 {
+		t.Fatalf("%d rescored rows, want 10", n)
 	}
 }
 
