@@ -92,8 +92,12 @@
 // A Pipeline buffers tweets and scores and writes a batch to every sink
 // when it holds the batch size or when the flush interval has passed since
 // its first tweet (a slow stream is still stored within the interval).
-// Writing a batch overlaps with scoring the next (one batch in flight,
-// batches stored in order).
+// Scoring, writing and finishing a batch (storing its dead letters and
+// committing its offsets) are stages that overlap between consecutive
+// batches, each stage taking the batches in order; at most two batches
+// are in flight while the source gathers the next. A batch is written
+// only after every earlier one was, and finished only after every
+// earlier one finished without error.
 // Stream reads ingest.Sources (files, store objects, or standard input as
 // JSONL, which is scored line by line as it arrives) through ingest.Ingest,
 // so bad rows are counted and bounded by ingest.Options.MaxBadRows. When
