@@ -93,7 +93,9 @@ type PostgresSink struct {
 	own        bool
 	cfg        *pgx.ConnConfig // set when the sink owns its connection: it can reconnect
 	reconnects int
-	merged     int
+	merged     int // batches merged through the staging table
+	mergeRun   int // batches merged without trying COPY after the last conflict
+	mergeNext  int // batches still to merge without trying COPY
 	tableName  string
 	table      pgx.Identifier
 	merge      string
@@ -327,15 +329,36 @@ func (s *PostgresSink) reconnect(ctx context.Context) error {
 // the cheap path of a stream of new tweets; when a row's key is already
 // stored (a redelivered batch, a rerun, a rescore), that transaction is
 // rolled back and the batch is merged instead (copied into the staging
-// table and upserted), in a new transaction.
+// table and upserted), in a new transaction. After such a batch the next
+// ones are merged at once, 1, 2, 4, ... up to maxMergeRun of them while
+// every attempt to copy meets a stored key (a rerun over a table that
+// holds the rows wastes few COPYs), until a COPY goes through.
 func (s *PostgresSink) write(ctx context.Context, rows []Row) error {
+	if s.mergeNext > 0 {
+		s.mergeNext--
+		return s.mergeRows(ctx, rows)
+	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.CopyFrom(ctx, s.table, pgColumns, &rowSource{rows: rows, hook: s.copyHook, i: -1})
 		return err
 	})
 	if !isUniqueViolation(err) {
+		if err == nil {
+			s.mergeRun = 0
+		}
 		return err
 	}
+	s.mergeRun = min(max(2*s.mergeRun, 1), maxMergeRun)
+	s.mergeNext = s.mergeRun
+	return s.mergeRows(ctx, rows)
+}
+
+// maxMergeRun bounds the batches merged without trying COPY first.
+const maxMergeRun = 64
+
+// mergeRows copies rows into the staging table and upserts them into the
+// table, in one transaction.
+func (s *PostgresSink) mergeRows(ctx context.Context, rows []Row) error {
 	s.merged++
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, pgColumns, &rowSource{rows: rows, hook: s.copyHook, i: -1}); err != nil {

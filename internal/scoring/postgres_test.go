@@ -111,68 +111,65 @@ func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
 
 // TestPostgresBatchWithStoredKeys: a batch whose last rows are already
 // stored (its COPY straight into the table fails on them) is merged
-// whole; a failure while merging leaves nothing of that batch.
+// whole, and so are the next 1, 2, 4, ... batches without trying COPY
+// first while COPY keeps meeting stored keys; a failure while merging
+// leaves nothing of its batch.
 func TestPostgresBatchWithStoredKeys(t *testing.T) {
 	ctx := context.Background()
-	_, conn, s, rows := sinkWith10Rows(t)
-	if s.MergedBatches() != 0 {
-		t.Fatalf("%d batches merged into an empty table", s.MergedBatches())
-	}
-	// 10 new rows, then 5 stored ones rescored.
-	batch := slices.Clone(rows[10:20])
-	for _, r := range rows[:5] {
-		r.Label = "rescored"
-		batch = append(batch, r)
-	}
-	if err := s.Write(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	if s.MergedBatches() != 1 {
-		t.Fatalf("%d batches merged, want 1", s.MergedBatches())
-	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 20 {
-		t.Fatalf("%d rows, want 20", n)
-	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 5 {
-		t.Fatalf("%d rescored rows, want 5", n)
-	}
-
-	// The same with a failure in the merge (the second COPY of the batch):
-	// neither its new rows nor its rescores are stored.
-	batch = slices.Clone(rows[20:30])
-	for _, r := range rows[5:10] {
-		r.Label = "rescored"
-		batch = append(batch, r)
-	}
-	copies := 0
+	_, conn, s, _ := sinkWith10Rows(t)
+	rows := tweetsRows(t, 60)
+	copies := 0 // COPYs started: straight into the table or into the staging table
+	var failAt int
 	injected := errors.New("injected failure")
 	s.copyHook = func(i int) error {
 		if i == 0 {
 			copies++
 		}
-		if copies == 2 && i == 12 {
+		if failAt > 0 && i == failAt {
 			return injected
 		}
 		return nil
 	}
-	if err := s.Write(ctx, batch); err == nil || !strings.Contains(err.Error(), injected.Error()) {
-		t.Fatalf("Write = %v, want the injected error", err)
+	rescored := func(rs []Row) []Row {
+		out := slices.Clone(rs)
+		for i := range out {
+			out[i].Label = "rescored"
+		}
+		return out
 	}
-	if copies != 2 {
-		t.Fatalf("%d COPYs, want 2 (straight into the table, then into the staging table)", copies)
+	steps := []struct {
+		name           string
+		batch          []Row
+		failAt         int
+		copies, merged int // COPYs of the write, batches merged so far
+		rows, rescored int // in the table after the write
+	}{
+		{"10 new rows, then 5 stored ones: COPY fails, merge", append(slices.Clone(rows[10:20]), rescored(rows[:5])...), 0, 2, 1, 20, 5},
+		{"the next batch is merged at once; the merge fails", append(slices.Clone(rows[20:30]), rescored(rows[5:10])...), 12, 1, 2, 20, 5},
+		{"the same batch again: COPY fails, merge", append(slices.Clone(rows[20:30]), rescored(rows[5:10])...), 0, 2, 3, 30, 10},
+		{"new rows, merged at once (1 of 2)", rows[30:40], 0, 1, 4, 40, 10},
+		{"new rows, merged at once (2 of 2)", rows[40:50], 0, 1, 5, 50, 10},
+		{"new rows: COPY goes through", rows[50:60], 0, 1, 5, 60, 10},
 	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != 20 {
-		t.Fatalf("%d rows after a failed merge, want 20", n)
-	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 5 {
-		t.Fatalf("%d rescored rows after a failed merge, want 5", n)
-	}
-	s.copyHook = nil
-	if err := s.Write(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != 10 {
-		t.Fatalf("%d rescored rows, want 10", n)
+	for _, st := range steps {
+		copies, failAt = 0, st.failAt
+		err := s.Write(ctx, st.batch)
+		if st.failAt > 0 {
+			if err == nil || !strings.Contains(err.Error(), injected.Error()) {
+				t.Fatalf("%s: Write = %v, want the injected error", st.name, err)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if copies != st.copies || s.MergedBatches() != st.merged {
+			t.Fatalf("%s: %d COPYs, %d batches merged; want %d, %d", st.name, copies, s.MergedBatches(), st.copies, st.merged)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != st.rows {
+			t.Fatalf("%s: %d rows, want %d", st.name, n, st.rows)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != st.rescored {
+			t.Fatalf("%s: %d rescored rows, want %d", st.name, n, st.rescored)
+		}
 	}
 }
 
