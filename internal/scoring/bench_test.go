@@ -102,7 +102,14 @@ func BenchmarkScorer(b *testing.B) {
 	}
 }
 
-// BenchmarkStream is the whole stream scorer on 20k real tweets as JSONL
+// benchStreamTweets is the number of tweets of BenchmarkStream and
+// BenchmarkKafka: 40 batches of 512. A whole number of batches: a Kafka
+// consumer stores a last partial batch only after the flush interval (50
+// ms in BenchmarkKafka), a wait that a continuous stream does not have
+// (with 20,000 tweets the last 32 waited up to 50 ms).
+const benchStreamTweets = 40 * 512
+
+// BenchmarkStream is the whole stream scorer on 20,480 real tweets as JSONL
 // (standard input's path: ingest, batches of 512, score, store) into a
 // Parquet sink in memory, and into PostgreSQL (a local test server with
 // fsync off, a new table each iteration; skipped without PostgreSQL).
@@ -110,7 +117,7 @@ func BenchmarkScorer(b *testing.B) {
 //
 //	go test -run '^$' -bench Stream -benchtime 3x ./internal/scoring/
 func BenchmarkStream(b *testing.B) {
-	const n = 20000
+	const n = benchStreamTweets
 	tw := benchTweets(b, n)
 	m := benchModel(b, tw)
 	s, err := NewScorer(m)
@@ -239,7 +246,7 @@ func backendCPU(pids []uint32) float64 {
 	return ns / 1e9
 }
 
-// BenchmarkKafka is the Kafka path end to end: 20k real tweets published
+// BenchmarkKafka is the Kafka path end to end: 20,480 real tweets published
 // once (as tweetflow JSON, untimed) to a 3-partition topic of an
 // in-process kfake cluster, then consumed by a fresh consumer group each
 // iteration (join, poll, decode, batches of 512, score, store in a new
@@ -252,7 +259,7 @@ func backendCPU(pids []uint32) float64 {
 // loopback HTTP to serving.Server on the same model, in this process too,
 // 4 requests in flight of up to 256 texts), as score --predict-url does.
 func BenchmarkKafka(b *testing.B) {
-	const n = 20000
+	const n = benchStreamTweets
 	tw := benchTweets(b, n)
 	m := benchModel(b, tw)
 	db := pgtest.Shared(b)
