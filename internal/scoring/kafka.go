@@ -53,7 +53,8 @@ type KafkaOptions struct {
 	// consuming goroutine).
 	OnDeadLetter func(DeadLetter)
 	// OnCommit, when set, is called after offsets were committed, with
-	// the error of the commit (from the writing goroutine).
+	// the error of the commit (from the goroutine finishing the batch; one
+	// call at a time, in batch order).
 	OnCommit func(offsets map[string]map[int32]int64, err error)
 	// OnAssigned and OnRevoked, when set, are called on rebalances.
 	OnAssigned, OnRevoked func(map[string][]int32)

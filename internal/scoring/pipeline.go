@@ -96,10 +96,11 @@ func WithWriteTimeout(d time.Duration) PipelineOption {
 // goroutine that wrote it (one call at a time, in batch order).
 func WithOnBatch(fn func(BatchInfo)) PipelineOption { return func(p *Pipeline) { p.onBatch = fn } }
 
-// WithAfterBatch sets a function run after each batch is stored, from
-// the goroutine that wrote it, with the write's context; its error fails
-// the pipeline like a sink's (the component stores queued dead letters
-// there).
+// WithAfterBatch sets a function run after each batch is stored and every
+// earlier batch finished without error (before Store's after), from the
+// goroutine that wrote it, with a context bounded by the write timeout;
+// its error fails the pipeline like a sink's (the component stores queued
+// dead letters there).
 func WithAfterBatch(fn func(context.Context) error) PipelineOption {
 	return func(p *Pipeline) { p.afterBatch = fn }
 }
@@ -143,7 +144,7 @@ func (p *Pipeline) Stats() Stats {
 // The sinks are not closed. Run must not be called concurrently.
 func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) (err error) {
 	defer func() {
-		// Every return waits for the batch being written.
+		// Every return waits for the batches in flight.
 		if werr := p.wait(); werr != nil {
 			err = errors.Join(err, werr)
 		}
