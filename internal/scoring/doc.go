@@ -155,9 +155,11 @@
 //
 // # Speed
 //
-// BenchmarkScorer, BenchmarkStream and BenchmarkKafka (`go test -run '^$'
-// -bench . ./internal/scoring/`; `make bench` runs them) measure the
-// scorer alone, the whole stream into Parquet and PostgreSQL, and the
-// Kafka path in process and through the model server. Their figures, with
+// BenchmarkScorer, BenchmarkStream, BenchmarkKafka and
+// BenchmarkPostgresWrite (`go test -run '^$' -bench . ./internal/scoring/`;
+// `make bench` runs the stream ones) measure the scorer alone, the whole
+// stream into Parquet and PostgreSQL, the Kafka path in process and
+// through the model server, and the PostgreSQL sink alone (new and
+// already stored rows), with PostgreSQL's own CPU per tweet. Their figures, with
 // the command and the machine's load, are in docs/benchmarks.md.
 package scoring
