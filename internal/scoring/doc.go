@@ -67,9 +67,12 @@
 //     ReadOutput read it back.
 //   - PostgresSink upserts into a table (created when missing; the schema
 //     is documented at CreateTableSQL) keyed by (tweet_id, model_version):
-//     each Write is one transaction that COPYs the batch into a
-//     session-local staging table and merges it with INSERT ... ON
-//     CONFLICT DO UPDATE. A failed batch leaves no row behind, and storing
+//     each Write is one transaction that COPYs the batch straight into
+//     the table (a stream of new tweets); when a key is already stored
+//     (a redelivered batch, a rerun) that transaction is rolled back and
+//     the batch is COPYed into a session-local staging table and merged
+//     with INSERT ... ON CONFLICT DO UPDATE in another one (the cost per
+//     row of both paths: docs/benchmarks.md). A failed batch leaves no row behind, and storing
 //     the same tweets again is idempotent (only scored_at changes). When
 //     the server refuses a value (a data exception, a constraint, a
 //     limit), the batch is written again by halves down to the refused
@@ -90,8 +93,12 @@
 // A Pipeline buffers tweets and scores and writes a batch to every sink
 // when it holds the batch size or when the flush interval has passed since
 // its first tweet (a slow stream is still stored within the interval).
-// Writing a batch overlaps with scoring the next (one batch in flight,
-// batches stored in order).
+// Scoring, writing and finishing a batch (storing its dead letters and
+// committing its offsets) are stages that overlap between consecutive
+// batches, each stage taking the batches in order; at most two batches
+// are in flight while the source gathers the next. A batch is written
+// only after every earlier one was, and finished only after every
+// earlier one finished without error.
 // Stream reads ingest.Sources (files, store objects, or standard input as
 // JSONL, which is scored line by line as it arrives) through ingest.Ingest,
 // so bad rows are counted and bounded by ingest.Options.MaxBadRows. When
@@ -149,9 +156,11 @@
 //
 // # Speed
 //
-// BenchmarkScorer, BenchmarkStream and BenchmarkKafka (`go test -run '^$'
-// -bench . ./internal/scoring/`; `make bench` runs them) measure the
-// scorer alone, the whole stream into Parquet and PostgreSQL, and the
-// Kafka path in process and through the model server. Their figures, with
+// BenchmarkScorer, BenchmarkStream, BenchmarkKafka and
+// BenchmarkPostgresWrite (`go test -run '^$' -bench . ./internal/scoring/`;
+// `make bench` runs the stream ones) measure the scorer alone, the whole
+// stream into Parquet and PostgreSQL, the Kafka path in process and
+// through the model server, and the PostgreSQL sink alone (new and
+// already stored rows), with PostgreSQL's own CPU per tweet. Their figures, with
 // the command and the machine's load, are in docs/benchmarks.md.
 package scoring

@@ -53,7 +53,8 @@ type KafkaOptions struct {
 	// consuming goroutine).
 	OnDeadLetter func(DeadLetter)
 	// OnCommit, when set, is called after offsets were committed, with
-	// the error of the commit (from the writing goroutine).
+	// the error of the commit (from the goroutine finishing the batch; one
+	// call at a time, in batch order).
 	OnCommit func(offsets map[string]map[int32]int64, err error)
 	// OnAssigned and OnRevoked, when set, are called on rebalances.
 	OnAssigned, OnRevoked func(map[string][]int32)
@@ -262,6 +263,8 @@ func (c *consumer) add(r *kgo.Record) {
 	if c.records == 0 {
 		c.first = time.Now()
 		c.offsets = map[string]map[int32]kgo.EpochOffset{}
+		c.tweets = make([]dataset.Tweet, 0, c.o.BatchSize)
+		c.raw = make([][]byte, 0, c.o.BatchSize)
 	}
 	c.records++
 	po := c.offsets[r.Topic]
@@ -309,8 +312,9 @@ func (c *consumer) name(topic string, part int32) string {
 	return n
 }
 
-// submit scores the batch in hand and starts storing it; once stored, its
-// dead letters are stored and its offsets committed.
+// submit hands the batch in hand to the store; once it is stored (and
+// the batches before it finished), its dead letters are stored and its
+// offsets committed.
 func (c *consumer) submit(ctx context.Context) error {
 	if c.records == 0 {
 		return nil
@@ -327,9 +331,7 @@ func (c *consumer) submit(ctx context.Context) error {
 		c.commit(wctx, offsets)
 		return nil
 	})
-	clear(c.tweets)
-	c.tweets = c.tweets[:0]
-	c.raw = nil // the store may keep them
+	c.tweets, c.raw = nil, nil // the store keeps them
 	return err
 }
 

@@ -6,17 +6,61 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tweetflow/tweetflow/internal/dataset"
 )
 
 // TestConsumeKafkaSinkFailure: when a batch cannot be stored, the
-// consumer stops without committing it or anything after it, so the next
-// member of the group gets every record that was not stored.
+// consumer stops without committing it or anything after it (also when
+// the next batch was already scored while it was being written), so the
+// next member of the group gets every record that was not stored.
 func TestConsumeKafkaSinkFailure(t *testing.T) {
+	for _, nextScored := range []bool{false, true} {
+		t.Run(map[bool]string{false: "fails", true: "fails with the next batch scored"}[nextScored], func(t *testing.T) {
+			testConsumeKafkaSinkFailure(t, nextScored)
+		})
+	}
+}
+
+// countScorer counts the batches it scored.
+type countScorer struct {
+	Scorer
+	n atomic.Int64
+}
+
+func (s *countScorer) ScoreInto(ctx context.Context, dst []Row, tw []dataset.Tweet) ([]Row, error) {
+	rows, err := s.Scorer.ScoreInto(ctx, dst, tw)
+	s.n.Add(1)
+	return rows, err
+}
+
+// gatedSink is a memSink whose write failOn first waits until gate()
+// holds (or 10 s passed).
+type gatedSink struct {
+	memSink
+	gate func() bool
+}
+
+func (s *gatedSink) Write(ctx context.Context, rows []Row) error {
+	s.mu.Lock()
+	next := s.writes + 1
+	s.mu.Unlock()
+	if next == s.failOn && s.gate != nil {
+		for end := time.Now().Add(10 * time.Second); !s.gate() && time.Now().Before(end); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return s.memSink.Write(ctx, rows)
+}
+
+func testConsumeKafkaSinkFailure(t *testing.T, nextScored bool) {
 	const n = 3000
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "tweets"))
 	if err != nil {
@@ -37,17 +81,33 @@ func TestConsumeKafkaSinkFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := testModel(t, "v1")
-	s, err := NewScorer(m)
+	base, err := NewScorer(m)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &countScorer{Scorer: base}
+	var mu sync.Mutex
+	var committed int64
 	opts := KafkaOptions{Client: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, Topics: []string{"tweets"}, Group: "g",
-		Earliest: true, BatchSize: 500, FlushInterval: 50 * time.Millisecond}
+		Earliest: true, BatchSize: 500, FlushInterval: 50 * time.Millisecond,
+		OnCommit: func(offs map[string]map[int32]int64, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				committed = max(committed, offs["tweets"][0])
+			}
+		}}
 
-	failing := &memSink{failOn: 2}
+	failing := &gatedSink{memSink: memSink{failOn: 2}}
+	if nextScored {
+		failing.gate = func() bool { return s.n.Load() >= 3 }
+	}
 	_, err = ConsumeKafka(context.Background(), NewPipeline(s, []Sink{failing}, WithBatchSize(500)), opts)
 	if err == nil || !strings.Contains(err.Error(), "sink failure on write 2") {
 		t.Fatalf("ConsumeKafka with a failing sink = %v", err)
+	}
+	if nextScored && s.n.Load() < 3 {
+		t.Fatalf("%d batches scored before write 2 failed, want 3", s.n.Load())
 	}
 	stored := map[string]bool{}
 	for _, r := range failing.rows() {
@@ -56,6 +116,11 @@ func TestConsumeKafkaSinkFailure(t *testing.T) {
 	if len(stored) == 0 || len(stored) >= n {
 		t.Fatalf("the failing member stored %d rows", len(stored))
 	}
+	mu.Lock()
+	if committed != int64(len(stored)) {
+		t.Fatalf("the failing member committed offset %d, having stored the first %d records", committed, len(stored))
+	}
+	mu.Unlock()
 
 	ok := &memSink{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -37,10 +37,19 @@ type BatchInfo struct {
 // Pipeline scores tweets in batches and writes each batch to every sink.
 // A batch is stored when it holds BatchSize tweets or when FlushInterval
 // has passed since its first tweet arrived, so a slow stream is still
-// stored promptly. Writing a batch overlaps with scoring the next one: at
-// most one batch is being written at a time, batches reach the sinks in
-// order, and a write error is returned by Run at the next batch or at the
-// end.
+// stored promptly.
+//
+// A batch goes through three stages, each taken by one batch at a time
+// and in order: scoring, writing to the sinks, and finishing (the
+// WithAfterBatch function and Store's after: a Kafka source stores dead
+// letters and commits offsets there). The stages overlap: while batch N
+// finishes, N+1 can be written and N+2 scored, and the source gathers
+// N+3; at most two batches are in flight beside the one gathered (the
+// source waits). A batch is written only when every batch before it was,
+// and finished only when every batch before it finished without error:
+// after a failure no later batch is written or finished (its offsets are
+// not committed), and the error, that of the earliest failed batch, is
+// returned by Run, Store or Wait.
 type Pipeline struct {
 	scorer       Scorer
 	sinks        []Sink
@@ -51,11 +60,13 @@ type Pipeline struct {
 	afterBatch   func(context.Context) error
 
 	buf      []dataset.Tweet
-	rows     [2][]Row // the batch being written and the one being scored
-	cur      int      // index in rows of the next batch to score
-	busy     bool     // a batch is being written
-	done     chan error
 	received atomic.Int64
+
+	// The batches in flight, in order: last was submitted most recently,
+	// prev before it. Each is scored, written and finished (after ran)
+	// in its own goroutine, after the batch before it (see submit).
+	last, prev *batch
+	free       chan []Row // row buffers of finished batches, for reuse
 
 	mu    sync.Mutex
 	stats Stats
@@ -85,10 +96,11 @@ func WithWriteTimeout(d time.Duration) PipelineOption {
 // goroutine that wrote it (one call at a time, in batch order).
 func WithOnBatch(fn func(BatchInfo)) PipelineOption { return func(p *Pipeline) { p.onBatch = fn } }
 
-// WithAfterBatch sets a function run after each batch is stored, from
-// the goroutine that wrote it, with the write's context; its error fails
-// the pipeline like a sink's (the component stores queued dead letters
-// there).
+// WithAfterBatch sets a function run after each batch is stored and every
+// earlier batch finished without error (before Store's after), from the
+// goroutine that wrote it, with a context bounded by the write timeout;
+// its error fails the pipeline like a sink's (the component stores queued
+// dead letters there).
 func WithAfterBatch(fn func(context.Context) error) PipelineOption {
 	return func(p *Pipeline) { p.afterBatch = fn }
 }
@@ -96,7 +108,7 @@ func WithAfterBatch(fn func(context.Context) error) PipelineOption {
 // NewPipeline returns a pipeline scoring with s into sinks.
 func NewPipeline(s Scorer, sinks []Sink, opts ...PipelineOption) *Pipeline {
 	p := &Pipeline{scorer: s, sinks: sinks, batchSize: DefaultBatchSize, flushEvery: DefaultFlushInterval,
-		writeTimeout: DefaultWriteTimeout, stats: Stats{Labels: map[string]int64{}}, done: make(chan error, 1)}
+		writeTimeout: DefaultWriteTimeout, stats: Stats{Labels: map[string]int64{}}, free: make(chan []Row, 3)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -132,7 +144,7 @@ func (p *Pipeline) Stats() Stats {
 // The sinks are not closed. Run must not be called concurrently.
 func (p *Pipeline) Run(ctx context.Context, in <-chan dataset.Tweet) (err error) {
 	defer func() {
-		// Every return waits for the batch being written.
+		// Every return waits for the batches in flight.
 		if werr := p.wait(); werr != nil {
 			err = errors.Join(err, werr)
 		}
@@ -203,79 +215,145 @@ func (p *Pipeline) drain(ctx context.Context, in <-chan dataset.Tweet) error {
 	return p.flush(ctx)
 }
 
-// flush scores the buffered tweets and starts writing them once the
-// previous batch is written.
+// flush submits the buffered tweets as a batch.
 func (p *Pipeline) flush(ctx context.Context) error {
-	return p.flushThen(ctx, nil)
-}
-
-// flushThen is flush running after once the batch is written.
-func (p *Pipeline) flushThen(ctx context.Context, after func(context.Context) error) error {
 	if len(p.buf) == 0 {
 		return nil
 	}
-	start := time.Now()
-	rows, err := p.scorer.ScoreInto(context.WithoutCancel(ctx), p.rows[p.cur][:0], p.buf)
-	p.rows[p.cur] = rows
-	if err != nil {
-		return err
-	}
-	clear(p.buf) // drop references to the tweets' strings
-	p.buf = p.buf[:0]
-	return p.startWrite(ctx, rows, start, after)
+	tweets := p.buf
+	p.buf = make([]dataset.Tweet, 0, p.batchSize)
+	return p.submit(ctx, tweets, nil)
 }
 
-// startWrite waits for the batch being written and starts writing rows.
-func (p *Pipeline) startWrite(ctx context.Context, rows []Row, start time.Time, after func(context.Context) error) error {
-	if err := p.wait(); err != nil {
-		return err
-	}
-	p.cur ^= 1
-	p.busy = true
-	go func() {
-		err := p.write(ctx, rows, start)
-		for _, fn := range []func(context.Context) error{p.afterBatch, after} {
-			if err == nil && fn != nil {
-				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.writeTimeout)
-				err = fn(wctx)
-				cancel()
-			}
+// Store submits tweets as one batch: it is scored, written to every sink
+// and then finished in other goroutines (see Pipeline), and Store returns
+// once the batch has started, when at most one earlier batch is still in
+// flight. After the batch is stored and the earlier ones finished without
+// error, after (when set) is called with a context bounded by the write
+// timeout that outlives ctx's cancellation (a stream source commits its
+// position there). The pipeline keeps tweets until the batch is scored:
+// the caller must not modify them. An error of an earlier batch (scoring,
+// writing or after) is returned by the next Store, Wait or Run, once
+// every batch in flight has ended; the batch is then not submitted. Store
+// is for sources that batch on their own (a Kafka consumer); it must not
+// be called concurrently with Run, Store or Wait. An empty batch still
+// runs after, in order.
+func (p *Pipeline) Store(ctx context.Context, tweets []dataset.Tweet, after func(context.Context) error) error {
+	p.received.Add(int64(len(tweets)))
+	return p.submit(ctx, tweets, after)
+}
+
+// Wait waits for every batch in flight and returns the error of the
+// earliest that failed, if any.
+func (p *Pipeline) Wait() error { return p.wait() }
+
+// batch is one batch on its way through the stages. Each channel is closed
+// when the batch is through a stage (or skipped it), after the error of
+// that stage is set.
+type batch struct {
+	tweets []dataset.Tweet
+	after  func(context.Context) error
+	start  time.Time // scoring started
+
+	scored   chan struct{}
+	written  chan struct{}
+	writeErr error // the batch's scoring or write error, or an earlier batch's
+	done     chan struct{}
+	err      error // writeErr, or an earlier batch's error, or after's
+}
+
+// submit starts tweets as a batch behind those in flight, once at most
+// one batch is in flight (or returns the error of a failed one).
+func (p *Pipeline) submit(ctx context.Context, tweets []dataset.Tweet, after func(context.Context) error) error {
+	if p.prev != nil {
+		<-p.prev.done
+		if p.prev.err != nil {
+			return p.wait()
 		}
-		p.done <- err
-	}()
+	}
+	if p.last != nil {
+		select {
+		case <-p.last.done:
+			if p.last.err != nil {
+				return p.wait()
+			}
+		default:
+		}
+	}
+	b := &batch{tweets: tweets, after: after,
+		scored: make(chan struct{}), written: make(chan struct{}), done: make(chan struct{})}
+	go p.process(ctx, b, p.last)
+	p.prev, p.last = p.last, b
 	return nil
 }
 
-// Store scores tweets as one batch now (in the caller's goroutine), waits
-// for the batch being written, if any, and starts writing this one; after
-// a successful write, after (when set) is called from the writing
-// goroutine with a context bounded by the write timeout that outlives
-// ctx's cancellation (a stream source commits its position there). A
-// write error, or after's error, is returned by the next Store, Wait or
-// Run. Store is for sources that batch on their own (a Kafka consumer);
-// it must not be called concurrently with Run, Store or Wait. An empty
-// batch still runs after, in order.
-func (p *Pipeline) Store(ctx context.Context, tweets []dataset.Tweet, after func(context.Context) error) error {
-	start := time.Now()
-	p.received.Add(int64(len(tweets)))
-	rows, err := p.scorer.ScoreInto(context.WithoutCancel(ctx), p.rows[p.cur][:0], tweets)
-	p.rows[p.cur] = rows
-	if err != nil {
-		return err
+// process takes b through the stages, each after prev (the batch before
+// it, nil for none) is through it.
+func (p *Pipeline) process(ctx context.Context, b, prev *batch) {
+	var rows []Row
+	var err error
+	if prev != nil {
+		<-prev.scored
 	}
-	return p.startWrite(ctx, rows, start, after)
+	b.start = time.Now()
+	if len(b.tweets) > 0 {
+		var buf []Row
+		select {
+		case buf = <-p.free:
+		default:
+		}
+		rows, err = p.scorer.ScoreInto(context.WithoutCancel(ctx), buf[:0], b.tweets)
+		clear(b.tweets) // drop references to the tweets' strings
+		b.tweets = nil
+	}
+	close(b.scored)
+
+	if prev != nil {
+		<-prev.written
+		if prev.writeErr != nil {
+			err = prev.writeErr // the earliest failure
+		}
+	}
+	if err == nil {
+		err = p.write(ctx, rows, b.start)
+	}
+	b.writeErr = err
+	close(b.written)
+	if rows != nil {
+		clear(rows) // drop references to the strings
+		select {
+		case p.free <- rows[:0]:
+		default:
+		}
+	}
+
+	if prev != nil {
+		<-prev.done
+		if prev.err != nil {
+			err = prev.err
+		}
+	}
+	for _, fn := range []func(context.Context) error{p.afterBatch, b.after} {
+		if err == nil && fn != nil {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.writeTimeout)
+			err = fn(wctx)
+			cancel()
+		}
+	}
+	b.err = err
+	close(b.done)
 }
 
-// Wait waits for the batch being written, if any, and returns its error.
-func (p *Pipeline) Wait() error { return p.wait() }
-
-// wait waits for the batch being written, if any, and returns its error.
+// wait waits for every batch in flight and returns the error of the
+// earliest that failed, if any.
 func (p *Pipeline) wait() error {
-	if !p.busy {
+	if p.last == nil {
 		return nil
 	}
-	p.busy = false
-	return <-p.done
+	<-p.last.done
+	err := p.last.err
+	p.last, p.prev = nil, nil
+	return err
 }
 
 // write stores one batch in every sink, with a context that outlives
@@ -298,10 +376,8 @@ func (p *Pipeline) write(ctx context.Context, rows []Row, start time.Time) error
 		p.stats.Labels[rows[i].Label]++
 	}
 	p.mu.Unlock()
-	n := len(rows)
-	clear(rows) // drop references to the strings
 	if p.onBatch != nil {
-		p.onBatch(BatchInfo{Rows: n, Duration: time.Since(start)})
+		p.onBatch(BatchInfo{Rows: len(rows), Duration: time.Since(start)})
 	}
 	return nil
 }

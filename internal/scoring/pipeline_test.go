@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,5 +317,153 @@ func TestPipelineWriteTimeout(t *testing.T) {
 	err := p.Run(context.Background(), feed(tweets(2)))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run = %v, want the write timeout", err)
+	}
+}
+
+// scriptedSink hands each Write to the test: the write waits for the
+// error the test sends on the channel it receives from calls (nil: the
+// rows are stored).
+type scriptedSink struct {
+	memSink
+	calls chan chan error
+}
+
+func (s *scriptedSink) Write(ctx context.Context, rows []Row) error {
+	reply := make(chan error)
+	s.calls <- reply
+	if err := <-reply; err != nil {
+		return err
+	}
+	return s.memSink.Write(ctx, rows)
+}
+
+// notifyScorer reports each scored batch's size on scored.
+type notifyScorer struct {
+	Scorer
+	scored chan int
+}
+
+func (s *notifyScorer) ScoreInto(ctx context.Context, dst []Row, tw []dataset.Tweet) ([]Row, error) {
+	rows, err := s.Scorer.ScoreInto(ctx, dst, tw)
+	s.scored <- len(tw)
+	return rows, err
+}
+
+// recv receives from ch or fails the test after 10 s.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// TestPipelineStoreStages: Store scores a batch while the one before it
+// is written, holds the source back when two batches are in flight, and
+// after a failed write of batch N finishes neither N nor the batch N+1
+// scored meanwhile (a Kafka source commits nothing of them); after a
+// failed after of batch N, N+1 may be written but is not finished.
+func TestPipelineStoreStages(t *testing.T) {
+	for _, failAfter := range []bool{false, true} {
+		t.Run(map[bool]string{false: "write fails", true: "after fails"}[failAfter], func(t *testing.T) {
+			m, _ := testModel(t, "v1")
+			base, err := NewScorer(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := &notifyScorer{Scorer: base, scored: make(chan int, 10)}
+			sink := &scriptedSink{calls: make(chan chan error)}
+			p := NewPipeline(sc, []Sink{sink})
+			var mu sync.Mutex
+			var finished []int
+			after := func(n int) func(context.Context) error {
+				return func(context.Context) error {
+					mu.Lock()
+					defer mu.Unlock()
+					if failAfter && n == 1 {
+						return errors.New("commit 1 failed")
+					}
+					finished = append(finished, n)
+					return nil
+				}
+			}
+			tw := tweets(40)
+			ctx := context.Background()
+			if err := p.Store(ctx, tw[0:10], after(1)); err != nil {
+				t.Fatal(err)
+			}
+			write1 := recv(t, sink.calls, "write 1")
+			if err := p.Store(ctx, tw[10:20], after(2)); err != nil {
+				t.Fatal(err)
+			}
+			recv(t, sc.scored, "batch 1 scored")
+			recv(t, sc.scored, "batch 2 scored while batch 1 is written")
+			stored3 := make(chan error, 1)
+			go func() { stored3 <- p.Store(ctx, tw[20:30], after(3)) }()
+			select {
+			case err := <-stored3:
+				t.Fatalf("Store of a third batch returned (%v) with two in flight", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			write1 <- nil
+			write2 := recv(t, sink.calls, "write 2")
+			if failAfter {
+				// Batch 2 is stored but not finished; Store returns batch 1's
+				// error once batch 2 ended, and batch 3 is not submitted.
+				write2 <- nil
+				if err := recv(t, stored3, "Store of batch 3"); err == nil || err.Error() != "commit 1 failed" {
+					t.Fatalf("Store = %v, want batch 1's error", err)
+				}
+			} else {
+				if err := recv(t, stored3, "Store of batch 3 once batch 1 finished"); err != nil {
+					t.Fatal(err)
+				}
+				recv(t, sc.scored, "batch 3 scored")
+				write2 <- errors.New("write 2 failed")
+				waited := make(chan error, 1)
+				go func() { waited <- p.Wait() }()
+				select {
+				case <-sink.calls:
+					t.Fatal("batch 3 was written after batch 2 failed")
+				case err := <-waited:
+					if err == nil || err.Error() != "write 2 failed" {
+						t.Fatalf("Wait = %v, want write 2's error", err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("Wait did not return")
+				}
+			}
+			select {
+			case <-sink.calls:
+				t.Fatal("batch 3 was written after a failed batch")
+			default:
+			}
+			wantRows := 10
+			if failAfter {
+				wantRows = 20
+			}
+			mu.Lock()
+			if got := len(sink.rows()); got != wantRows || (failAfter && len(finished) != 0) || (!failAfter && !slices.Equal(finished, []int{1})) {
+				t.Fatalf("%d rows stored, batches %v finished; want %d rows", got, finished, wantRows)
+			}
+			mu.Unlock()
+
+			// The pipeline goes on after the error was returned.
+			if err := p.Store(ctx, tw[30:40], after(4)); err != nil {
+				t.Fatal(err)
+			}
+			recv(t, sink.calls, "write 4") <- nil
+			if err := p.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if finished[len(finished)-1] != 4 {
+				t.Fatalf("batches %v finished, want 4 last", finished)
+			}
+		})
 	}
 }

@@ -2,9 +2,11 @@ package scoring
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -83,7 +85,8 @@ func WithOnReject(fn func(RejectedRow)) PostgresOption {
 
 // PostgresSink upserts scored rows into a PostgreSQL table (see
 // CreateTableSQL), one transaction per Write: the batch is copied (COPY)
-// into a session-local staging table and merged with INSERT ... ON
+// straight into the table or, when one of its keys is already stored,
+// copied into a session-local staging table and merged with INSERT ... ON
 // CONFLICT (tweet_id, model_version) DO UPDATE, so a batch is stored
 // whole or not at all, and writing the same rows again changes nothing
 // but scored_at. Within one batch the last row of a key wins.
@@ -92,6 +95,9 @@ type PostgresSink struct {
 	own        bool
 	cfg        *pgx.ConnConfig // set when the sink owns its connection: it can reconnect
 	reconnects int
+	merged     int // batches merged through the staging table
+	mergeRun   int // batches merged without trying COPY after the last conflict
+	mergeNext  int // batches still to merge without trying COPY
 	tableName  string
 	table      pgx.Identifier
 	merge      string
@@ -321,7 +327,51 @@ func (s *PostgresSink) reconnect(ctx context.Context) error {
 	return nil
 }
 
-func (s *PostgresSink) write(ctx context.Context, rows []Row) (err error) {
+// write stores rows in one transaction: COPY straight into the table,
+// the cheap path of a stream of new tweets; when a row's key is already
+// stored (a redelivered batch, a rerun, a rescore), that transaction is
+// rolled back and the batch is merged instead (copied into the staging
+// table and upserted), in a new transaction. After such a batch the next
+// ones are merged at once, 1, 2, 4, ... up to maxMergeRun of them while
+// every attempt to copy meets a stored key (a rerun over a table that
+// holds the rows wastes few COPYs), until a COPY goes through.
+func (s *PostgresSink) write(ctx context.Context, rows []Row) error {
+	if s.mergeNext > 0 {
+		s.mergeNext--
+		return s.mergeRows(ctx, rows)
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		return s.copyRows(ctx, tx, s.table, rows)
+	})
+	if !isUniqueViolation(err) {
+		if err == nil {
+			s.mergeRun = 0
+		}
+		return err
+	}
+	s.mergeRun = min(max(2*s.mergeRun, 1), maxMergeRun)
+	s.mergeNext = s.mergeRun
+	return s.mergeRows(ctx, rows)
+}
+
+// maxMergeRun bounds the batches merged without trying COPY first.
+const maxMergeRun = 64
+
+// mergeRows copies rows into the staging table and upserts them into the
+// table, in one transaction.
+func (s *PostgresSink) mergeRows(ctx context.Context, rows []Row) error {
+	s.merged++
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := s.copyRows(ctx, tx, pgx.Identifier{stageTable}, rows); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.merge)
+		return err
+	})
+}
+
+// inTx runs fn in a transaction and commits it, or rolls it back when fn fails.
+func (s *PostgresSink) inTx(ctx context.Context, fn func(pgx.Tx) error) (err error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return err
@@ -334,15 +384,23 @@ func (s *PostgresSink) write(ctx context.Context, rows []Row) (err error) {
 			_ = tx.Rollback(rctx)
 		}
 	}()
-	src := &rowSource{rows: rows, hook: s.copyHook, i: -1}
-	if _, err = tx.CopyFrom(ctx, pgx.Identifier{stageTable}, pgColumns, src); err != nil {
-		return err
-	}
-	if _, err = tx.Exec(ctx, s.merge); err != nil {
+	if err = fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
 }
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation
+// (a key already stored).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// MergedBatches counts the batches (and parts of batches, when refused
+// rows were isolated) that held a key already stored and were upserted
+// through the staging table rather than copied straight into the table.
+func (s *PostgresSink) MergedBatches() int { return s.merged }
 
 // validRows splits off the rows the client cannot encode (a probability
 // that is not a number, probabilities that do not match the labels).
@@ -398,66 +456,165 @@ func dedupe(rows []Row) []Row {
 	return out
 }
 
-// rowSource feeds rows to COPY.
-type rowSource struct {
-	rows []Row
-	i    int
-	hook func(int) error
-	vals []any
-	js   []byte
-	err  error
+// copyRows copies rows into table (COPY in PostgreSQL's binary format,
+// encoded by copyReader) within tx.
+func (s *PostgresSink) copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, rows []Row) error {
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, &copyReader{rows: rows, hook: s.copyHook}, `COPY `+table.Sanitize()+` (`+copyColumns+`) FROM STDIN BINARY`)
+	return err
+}
+
+// copyColumns is pgColumns as a COPY column list.
+var copyColumns = func() string {
+	q := make([]string, len(pgColumns))
+	for i, c := range pgColumns {
+		q[i] = pgx.Identifier{c}.Sanitize()
+	}
+	return strings.Join(q, ", ")
+}()
+
+// PostgreSQL's binary COPY framing and the type OID of text.
+const (
+	copySignature = "PGCOPY\n\xff\r\n\x00"
+	textOID       = 25
+	// copyChunk is about how many bytes copyReader encodes at a time.
+	copyChunk = 64 << 10
+	// microseconds from the Unix epoch to PostgreSQL's (2000-01-01 UTC).
+	pgEpochMicros = 946_684_800 * 1_000_000
+)
+
+// copyReader renders rows (the columns pgColumns) in PostgreSQL's binary
+// COPY format, a chunk of rows at a time, without a value boxed per
+// column: text as its bytes (U+0000 as NULEscape), timestamptz as
+// microseconds since 2000-01-01 UTC (NULL for a zero created_at), real as
+// its IEEE bits, text[] as a one-dimension array (none when empty),
+// jsonb as version 1 and the JSON text.
+type copyReader struct {
+	rows    []Row
+	i       int
+	hook    func(int) error
+	started bool
+	done    bool
+	buf     []byte
+	off     int
 
 	keyLabels []string // the labels keys was made for
 	keys      [][]byte // `"label":` per label
+	js        []byte
 }
 
-func (r *rowSource) Next() bool {
-	r.i++
-	if r.i >= len(r.rows) {
-		return false
-	}
-	if r.hook != nil {
-		if r.err = r.hook(r.i); r.err != nil {
-			return false
+func (r *copyReader) Read(p []byte) (int, error) {
+	for r.off >= len(r.buf) {
+		if r.done {
+			return 0, io.EOF
+		}
+		r.buf, r.off = r.buf[:0], 0
+		if !r.started {
+			r.started = true
+			r.buf = append(r.buf, copySignature...)
+			r.buf = binary.BigEndian.AppendUint32(r.buf, 0) // flags
+			r.buf = binary.BigEndian.AppendUint32(r.buf, 0) // header extension length
+		}
+		for ; r.i < len(r.rows) && len(r.buf) < copyChunk; r.i++ {
+			if r.hook != nil {
+				if err := r.hook(r.i); err != nil {
+					return 0, err
+				}
+			}
+			if err := r.appendRow(&r.rows[r.i]); err != nil {
+				return 0, err
+			}
+		}
+		if r.i >= len(r.rows) {
+			r.buf = binary.BigEndian.AppendUint16(r.buf, 0xffff) // trailer: -1
+			r.done = true
 		}
 	}
-	return true
+	n := copy(p, r.buf[r.off:])
+	r.off += n
+	return n, nil
 }
 
-func (r *rowSource) Values() ([]any, error) {
-	row := &r.rows[r.i]
+func (r *copyReader) appendRow(row *Row) error {
 	if err := checkRow(row); err != nil {
-		return nil, err // validRows keeps such rows out
+		return err // validRows keeps such rows out
 	}
-	var created any // NULL when unknown
-	if !row.CreatedAt.IsZero() {
-		created = row.CreatedAt
+	b := binary.BigEndian.AppendUint16(r.buf, uint16(len(pgColumns)))
+	b = appendCopyText(b, row.ID)
+	b = appendCopyText(b, row.ModelVersion)
+	if row.CreatedAt.IsZero() {
+		b = binary.BigEndian.AppendUint32(b, 0xffffffff) // NULL
+	} else {
+		b = appendCopyTime(b, row.CreatedAt)
 	}
-	urls := row.URLs
-	if urls == nil {
-		urls = []string{}
-	}
-	if slices.ContainsFunc(urls, hasNUL) {
-		urls = slices.Clone(urls)
-		for i := range urls {
-			urls[i] = EscapeNUL(urls[i])
-		}
-	}
+	b = appendCopyText(b, row.User)
+	b = appendCopyText(b, row.Text)
+	b = appendCopyText(b, row.CleanText)
+	b = appendCopyTextArray(b, row.URLs)
+	b = appendCopyText(b, row.Label)
+	b = binary.BigEndian.AppendUint32(b, 4)
+	b = binary.BigEndian.AppendUint32(b, math.Float32bits(row.Score))
 	if !slices.Equal(r.keyLabels, row.Labels) {
 		r.keyLabels, r.keys = row.Labels, r.keys[:0]
 		for _, l := range row.Labels {
-			b, _ := json.Marshal(l)
-			r.keys = append(r.keys, append(b, ':'))
+			k, _ := json.Marshal(l)
+			r.keys = append(r.keys, append(k, ':'))
 		}
 	}
-	// The JSON is copied by the encoder before the next call.
 	r.js = appendProbabilities(r.js[:0], r.keys, row.Probabilities)
-	r.vals = append(r.vals[:0], EscapeNUL(row.ID), EscapeNUL(row.ModelVersion), created, EscapeNUL(row.User),
-		EscapeNUL(row.Text), EscapeNUL(row.CleanText), urls, EscapeNUL(row.Label), row.Score, json.RawMessage(r.js), row.ScoredAt)
-	return r.vals, nil
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.js)+1))
+	b = append(b, 1) // jsonb version
+	b = append(b, r.js...)
+	b = appendCopyTime(b, row.ScoredAt)
+	r.buf = b
+	return nil
 }
 
-func (r *rowSource) Err() error { return r.err }
+// appendCopyText appends a text value, each U+0000 as NULEscape.
+func appendCopyText(b []byte, s string) []byte {
+	nul := strings.Count(s, "\x00")
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)+nul*(len(NULEscape)-1)))
+	if nul == 0 {
+		return append(b, s...)
+	}
+	for {
+		i := strings.IndexByte(s, 0)
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(append(b, s[:i]...), NULEscape...)
+		s = s[i+1:]
+	}
+}
+
+// appendCopyTime appends a timestamptz value.
+func appendCopyTime(b []byte, t time.Time) []byte {
+	us := t.Unix()*1_000_000 + int64(t.Nanosecond())/1000 - pgEpochMicros
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, uint64(us))
+}
+
+// appendCopyTextArray appends a text[] value: no dimension when empty,
+// else one of len(ss) elements from index 1.
+func appendCopyTextArray(b []byte, ss []string) []byte {
+	at := len(b)
+	b = binary.BigEndian.AppendUint32(b, 0) // length, set below
+	if len(ss) == 0 {
+		b = binary.BigEndian.AppendUint32(b, 0) // dimensions
+	} else {
+		b = binary.BigEndian.AppendUint32(b, 1)
+	}
+	b = binary.BigEndian.AppendUint32(b, 0) // no NULL
+	b = binary.BigEndian.AppendUint32(b, textOID)
+	if len(ss) > 0 {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(ss)))
+		b = binary.BigEndian.AppendUint32(b, 1) // lower bound
+		for _, s := range ss {
+			b = appendCopyText(b, s)
+		}
+	}
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b
+}
 
 // NULEscape is what PostgresSink stores for a U+0000 character, which
 // PostgreSQL text cannot hold: the six characters \u0000, as JSON writes

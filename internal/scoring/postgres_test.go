@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,70 @@ func TestPostgresFailedBatchLeavesNothing(t *testing.T) {
 	// The session's staging table is empty between batches.
 	if n := count(t, s.conn, "SELECT count(*) FROM "+stageTable); n != 0 {
 		t.Errorf("%d rows left in the staging table", n)
+	}
+}
+
+// TestPostgresBatchWithStoredKeys: a batch whose last rows are already
+// stored (its COPY straight into the table fails on them) is merged
+// whole, and so are the next 1, 2, 4, ... batches without trying COPY
+// first while COPY keeps meeting stored keys; a failure while merging
+// leaves nothing of its batch.
+func TestPostgresBatchWithStoredKeys(t *testing.T) {
+	ctx := context.Background()
+	_, conn, s, _ := sinkWith10Rows(t)
+	rows := tweetsRows(t, 60)
+	copies := 0 // COPYs started: straight into the table or into the staging table
+	var failAt int
+	injected := errors.New("injected failure")
+	s.copyHook = func(i int) error {
+		if i == 0 {
+			copies++
+		}
+		if failAt > 0 && i == failAt {
+			return injected
+		}
+		return nil
+	}
+	rescored := func(rs []Row) []Row {
+		out := slices.Clone(rs)
+		for i := range out {
+			out[i].Label = "rescored"
+		}
+		return out
+	}
+	steps := []struct {
+		name           string
+		batch          []Row
+		failAt         int
+		copies, merged int // COPYs of the write, batches merged so far
+		rows, rescored int // in the table after the write
+	}{
+		{"10 new rows, then 5 stored ones: COPY fails, merge", append(slices.Clone(rows[10:20]), rescored(rows[:5])...), 0, 2, 1, 20, 5},
+		{"the next batch is merged at once; the merge fails", append(slices.Clone(rows[20:30]), rescored(rows[5:10])...), 12, 1, 2, 20, 5},
+		{"the same batch again: COPY fails, merge", append(slices.Clone(rows[20:30]), rescored(rows[5:10])...), 0, 2, 3, 30, 10},
+		{"new rows, merged at once (1 of 2)", rows[30:40], 0, 1, 4, 40, 10},
+		{"new rows, merged at once (2 of 2)", rows[40:50], 0, 1, 5, 50, 10},
+		{"new rows: COPY goes through", rows[50:60], 0, 1, 5, 60, 10},
+	}
+	for _, st := range steps {
+		copies, failAt = 0, st.failAt
+		err := s.Write(ctx, st.batch)
+		if st.failAt > 0 {
+			if err == nil || !strings.Contains(err.Error(), injected.Error()) {
+				t.Fatalf("%s: Write = %v, want the injected error", st.name, err)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if copies != st.copies || s.MergedBatches() != st.merged {
+			t.Fatalf("%s: %d COPYs, %d batches merged; want %d, %d", st.name, copies, s.MergedBatches(), st.copies, st.merged)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM tweet_scores"); n != st.rows {
+			t.Fatalf("%s: %d rows, want %d", st.name, n, st.rows)
+		}
+		if n := count(t, conn, "SELECT count(*) FROM tweet_scores WHERE label = 'rescored'"); n != st.rescored {
+			t.Fatalf("%s: %d rescored rows, want %d", st.name, n, st.rescored)
+		}
 	}
 }
 
