@@ -2,7 +2,6 @@ package weak
 
 import (
 	"net/url"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -169,35 +168,6 @@ func domainOf(u string) string {
 	}
 	h := strings.ToLower(p.Hostname())
 	return strings.TrimPrefix(h, "www.")
-}
-
-// trailingHashtags returns the hashtags of the block the text ends in:
-// the tokens after its last word that are hashtags, mentions, links or
-// have no letter or digit (punctuation, emoji), in text order, with their
-// sign and case.
-func (in *Input) trailingHashtags() []string {
-	src := in.Text
-	if src == "" {
-		src = in.CleanText
-	}
-	for _, u := range text.ExtractURLs(src) { // Tokenize splits links
-		src = strings.ReplaceAll(src, u, " ")
-	}
-	raw := text.Tokenize(src)
-	var tags []string
-	for i := len(raw) - 1; i >= 0; i-- {
-		tok := raw[i]
-		switch {
-		case tok[0] == '#' && len(tok) > 1:
-			tags = append(tags, tok)
-		case tok[0] == '@' || strings.Contains(tok, "://") || strings.HasPrefix(strings.ToLower(tok), "www."):
-		case len(splitWord(tok)) > 0:
-			slices.Reverse(tags)
-			return tags
-		}
-	}
-	slices.Reverse(tags)
-	return tags
 }
 
 // IsRetweet reports whether the text is a retweet: it starts with "RT @".

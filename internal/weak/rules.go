@@ -40,20 +40,19 @@ type rulesFile struct {
 }
 
 type ruleSpec struct {
-	Name        string        `yaml:"name"`
-	Label       string        `yaml:"label"`
-	Description string        `yaml:"description"`
-	Keywords    []string      `yaml:"keywords"`
-	Regex       []string      `yaml:"regex"`
-	Domains     []string      `yaml:"domains"`
-	Emoticons   []string      `yaml:"emoticons"`
-	Lexicon     *rangeSpec    `yaml:"lexicon"`
-	Retweet     *bool         `yaml:"retweet"`
-	Length      *lengthSpec   `yaml:"length"`
-	Model       *modelSpec    `yaml:"model"`
-	TagBlock    *tagBlockSpec `yaml:"tag_block"`
-	Without     []string      `yaml:"without"`
-	Hashtags    *bool         `yaml:"hashtags"`
+	Name        string      `yaml:"name"`
+	Label       string      `yaml:"label"`
+	Description string      `yaml:"description"`
+	Keywords    []string    `yaml:"keywords"`
+	Regex       []string    `yaml:"regex"`
+	Domains     []string    `yaml:"domains"`
+	Emoticons   []string    `yaml:"emoticons"`
+	Lexicon     *rangeSpec  `yaml:"lexicon"`
+	Retweet     *bool       `yaml:"retweet"`
+	Length      *lengthSpec `yaml:"length"`
+	Model       *modelSpec  `yaml:"model"`
+	Without     []string    `yaml:"without"`
+	Hashtags    *bool       `yaml:"hashtags"`
 }
 
 type rangeSpec struct {
@@ -68,16 +67,6 @@ type lengthSpec struct {
 	MaxChars *int `yaml:"max_chars"`
 }
 
-// tagBlockSpec: the tweet ends in a block of at least MinHashtags
-// hashtags of which at most MaxShare are the field's: a hashtag is the
-// field's when one of the named Rules (defined earlier in the file) votes
-// on the hashtag alone.
-type tagBlockSpec struct {
-	MinHashtags int      `yaml:"min_hashtags"`
-	MaxShare    *float64 `yaml:"max_share"`
-	Rules       []string `yaml:"rules"`
-}
-
 type modelSpec struct {
 	Path      string  `yaml:"path"`
 	Threshold float64 `yaml:"threshold"`
@@ -85,12 +74,11 @@ type modelSpec struct {
 
 var (
 	topKeys    = []string{"labels", "rules"}
-	ruleKeys   = []string{"name", "label", "description", "keywords", "regex", "domains", "emoticons", "lexicon", "retweet", "length", "model", "tag_block", "without", "hashtags"}
-	kindKeys   = []string{"keywords", "regex", "domains", "emoticons", "lexicon", "retweet", "length", "model", "tag_block"}
+	ruleKeys   = []string{"name", "label", "description", "keywords", "regex", "domains", "emoticons", "lexicon", "retweet", "length", "model", "without", "hashtags"}
+	kindKeys   = []string{"keywords", "regex", "domains", "emoticons", "lexicon", "retweet", "length", "model"}
 	rangeKeys  = []string{"min", "max"}
 	lengthKeys = []string{"min_words", "max_words", "min_chars", "max_chars"}
 	modelKeys  = []string{"path", "threshold"}
-	tagKeys    = []string{"min_hashtags", "max_share", "rules"}
 )
 
 // RuleError is a problem of one rule: Rule is its name, or "#<index>"
@@ -177,12 +165,9 @@ func kindName(n *yaml.Node) string {
 // on the raw text), domains (URL hosts and their subdomains), emoticons
 // (emoticon or emoji tokens, verbatim), lexicon {min, max} (sum of the
 // VADER valences of the words; no lexicon word abstains), retweet
-// (true/false), length {min_words, max_words, min_chars, max_chars},
-// tag_block {min_hashtags, max_share, rules} (the text ends in a block of
-// at least min_hashtags hashtags, mentions, links and punctuation, and at
-// most max_share of those hashtags are the field's: one of the named
-// earlier rules votes on the hashtag alone), or model {path, threshold}
-// (votes label when the model's probability of it is at least threshold).
+// (true/false), length {min_words, max_words, min_chars, max_chars}, or
+// model {path, threshold} (votes label when the model's probability of it
+// is at least threshold).
 func ParseRules(name string, data []byte, opts ParseOptions) (*Rules, error) {
 	fail := func(rule, field string, line int, err error) error {
 		return &RuleError{File: name, Rule: rule, Field: field, Line: line, Err: err}
@@ -231,7 +216,7 @@ func ParseRules(name string, data []byte, opts ParseOptions) (*Rules, error) {
 		if k, line, err := checkKeys(n, ruleKeys); err != nil {
 			return nil, fail(id, k, line, err)
 		}
-		for key, allowed := range map[string][]string{"lexicon": rangeKeys, "length": lengthKeys, "model": modelKeys, "tag_block": tagKeys} {
+		for key, allowed := range map[string][]string{"lexicon": rangeKeys, "length": lengthKeys, "model": modelKeys} {
 			if v := child(n, key); v != nil {
 				if k, line, err := checkKeys(v, allowed); err != nil {
 					if k != "" {
@@ -247,7 +232,7 @@ func ParseRules(name string, data []byte, opts ParseOptions) (*Rules, error) {
 		if err := n.Decode(&spec); err != nil {
 			return nil, fail(id, "", n.Line, err)
 		}
-		lf, field, err := buildRule(&spec, classes, opts, out.LFs)
+		lf, field, err := buildRule(&spec, classes, opts)
 		if err != nil {
 			line := n.Line
 			if v := child(n, field); v != nil {
@@ -265,7 +250,7 @@ func ParseRules(name string, data []byte, opts ParseOptions) (*Rules, error) {
 }
 
 // buildRule compiles one rule; on error it names the field at fault.
-func buildRule(s *ruleSpec, classes map[string]int, opts ParseOptions, earlier []LF) (LF, string, error) {
+func buildRule(s *ruleSpec, classes map[string]int, opts ParseOptions) (LF, string, error) {
 	if strings.TrimSpace(s.Name) == "" {
 		return nil, "name", errors.New("missing or empty")
 	}
@@ -280,7 +265,7 @@ func buildRule(s *ruleSpec, classes map[string]int, opts ParseOptions, earlier [
 	set := map[string]bool{
 		"keywords": s.Keywords != nil, "regex": s.Regex != nil, "domains": s.Domains != nil,
 		"emoticons": s.Emoticons != nil, "lexicon": s.Lexicon != nil, "retweet": s.Retweet != nil,
-		"length": s.Length != nil, "model": s.Model != nil, "tag_block": s.TagBlock != nil,
+		"length": s.Length != nil, "model": s.Model != nil,
 	}
 	for _, k := range kindKeys {
 		if set[k] {
@@ -363,29 +348,6 @@ func buildRule(s *ruleSpec, classes map[string]int, opts ParseOptions, earlier [
 			}
 		}
 		r.length = l
-	case "tag_block":
-		tb := s.TagBlock
-		switch {
-		case tb.MinHashtags < 1:
-			return nil, "tag_block.min_hashtags", fmt.Errorf("%d: want at least 1", tb.MinHashtags)
-		case tb.MaxShare == nil || *tb.MaxShare < 0 || *tb.MaxShare > 1:
-			return nil, "tag_block.max_share", errors.New("missing or outside [0, 1]")
-		case len(tb.Rules) == 0:
-			return nil, "tag_block.rules", errors.New("missing or empty: name the rules that tell the field's hashtags")
-		}
-		for _, name := range tb.Rules {
-			var found LF
-			for _, lf := range earlier {
-				if lf.Name() == name {
-					found = lf
-				}
-			}
-			if found == nil {
-				return nil, "tag_block.rules", fmt.Errorf("rule %q is not defined before this one", name)
-			}
-			r.tagRules = append(r.tagRules, found)
-		}
-		r.tagBlock = tb
 	case "model":
 		m := s.Model
 		switch {
@@ -449,8 +411,6 @@ type ruleLF struct {
 	model      Predictor
 	modelClass int
 	threshold  float64
-	tagBlock   *tagBlockSpec
-	tagRules   []LF
 
 	mu  sync.Mutex
 	err error // first model error; Apply reports it
@@ -517,22 +477,6 @@ func (r *ruleLF) fires(in *Input) bool {
 		l, w, c := r.length, in.Words(), in.Chars()
 		return (l.MinWords == nil || w >= *l.MinWords) && (l.MaxWords == nil || w <= *l.MaxWords) &&
 			(l.MinChars == nil || c >= *l.MinChars) && (l.MaxChars == nil || c <= *l.MaxChars)
-	case r.tagBlock != nil:
-		tags := in.trailingHashtags()
-		if len(tags) < r.tagBlock.MinHashtags {
-			return false
-		}
-		field := 0
-		for _, tag := range tags {
-			alone := NewTextInput(tag)
-			for _, lf := range r.tagRules {
-				if lf.Vote(alone) != Abstain {
-					field++
-					break
-				}
-			}
-		}
-		return float64(field) <= *r.tagBlock.MaxShare*float64(len(tags))
 	case r.model != nil:
 		p, err := r.model.Predict([]string{in.Text})
 		if err == nil && (len(p) != 1 || r.modelClass >= len(p[0])) {
