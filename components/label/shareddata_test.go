@@ -172,12 +172,14 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 		class[l] = i
 	}
 	var gold, pred []int
+	var devInputs []*weak.Input
 	for _, r := range devRows {
 		c, ok := class[r.Label]
 		if !ok {
 			continue // UNSURE
 		}
 		gold = append(gold, c)
+		devInputs = append(devInputs, weak.NewTextInput(r.Text))
 		p := m.PredictText(cleaner.Clean(r.Text))
 		best := 0
 		for k := range p {
@@ -191,10 +193,34 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Not (d), measured for comparison: the rules decide the dev rows every
+	// voting rule agrees on (as for the training rows) and the classifier
+	// the rest. It needs the rules at prediction time, which serving does
+	// not run; see examples/labeling/README.md.
+	devVotes, err := weak.Apply(rs.LFs, devInputs, len(rs.Labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	devMV, err := weak.MajorityVote(devVotes, len(rs.Labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hybrid := append([]int(nil), pred...)
+	for i, p := range devMV.Predictions {
+		if p.Label != weak.Abstain && p.Confidence >= minConf {
+			hybrid[i] = p.Label
+		}
+	}
+	eh, err := weak.Evaluate(gold, hybrid, rs.Labels)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ai := e.Class("AI")
 	t.Logf("generative label model on the pool: %d of %d rows labeled", gen.Labeled(), len(texts))
 	t.Logf("(d) trained on %d weakly labeled tweets (%v per class; %d uncovered, tied or not unanimous; %d dev texts excluded), best epoch %d: on %d dev rows AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
 		len(trainRows), counts, len(texts)-len(trainRows)-len(validRows), overlap, tres.BestEpoch, e.Rows, ai.F1, ai.Precision, ai.Recall, e.MacroRecall, e.Confusion)
+	t.Logf("(rules where unanimous, else the classifier; not (d)) on %d dev rows: AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
+		eh.Rows, eh.Class("AI").F1, eh.Class("AI").Precision, eh.Class("AI").Recall, eh.MacroRecall, eh.Confusion)
 	if e.Rows != 494 {
 		t.Fatalf("%d dev rows, want 494", e.Rows)
 	}
@@ -203,6 +229,13 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	// guard, not the target.
 	if ai.F1 < 0.815 || e.MacroRecall < 0.895 {
 		t.Errorf("AI F1 %.4f (floor 0.815), macro recall %.4f (floor 0.895)", ai.F1, e.MacroRecall)
+	}
+	// The combination, measured AI F1 0.8707 / macro recall 0.9379 at seed
+	// 1 (0.8707-0.8737 / 0.9379-0.9393 over seeds 1-5), beats the
+	// classifier alone: the rules are right on rows the classifier gets
+	// wrong.
+	if f1 := eh.Class("AI").F1; f1 < 0.86 || eh.MacroRecall < 0.93 || f1 <= ai.F1 {
+		t.Errorf("rules+classifier: AI F1 %.4f (floor 0.86, classifier alone %.4f), macro recall %.4f (floor 0.93)", f1, ai.F1, eh.MacroRecall)
 	}
 }
 
