@@ -169,7 +169,8 @@ up() {
 	"$here/build.sh" >/dev/null
 	minio="$("$repo/hack/install-minio.sh" | tail -1)"
 	for t in etcd kube-apiserver workflow-controller argoexec; do [[ -x "$tools/$t" ]] || die "$tools/$t is missing"; done
-	(cd "$here" && CGO_ENABLED=0 go build -trimpath -o "$dir/bin/" ./cmd/kubelet ./cmd/bootstrap)
+	helm="$("$repo/hack/install-tools.sh" | tail -1)/helm"
+	(cd "$here" && CGO_ENABLED=0 go build -trimpath -o "$dir/bin/" ./cmd/kubelet ./cmd/bootstrap ./cmd/install)
 
 	log "executor image argoexec:$ARGO_VERSION (OCI layout from $tools/argoexec)"
 	mkdir -p "$run/argoexec-bin"
@@ -239,6 +240,10 @@ EOF
 	wait_for kubelet 30 grep -q "node argo-local ready" "$dir/logs/kubelet.log"
 	# The controller serves /healthz on :6060 (fixed in its main.go) once its informers run.
 	wait_for workflow-controller 120 curl -sf http://127.0.0.1:6060/healthz
+
+	log "tweetflow: the chart's WorkflowTemplates, artifact repository, S3 Secret and RBAC (helm template); demo data in MinIO"
+	"$dir/bin/install" --kubeconfig "$KUBECONFIG" --namespace "$ns" --repo "$repo" --helm "$helm" \
+		--s3-endpoint "127.0.0.1:$minio_port" --s3-access-key "$minio_user" --s3-secret-key "$minio_password" >&2
 	log "up: the pods' logs are in $dir/kubelet/pods/<uid>/logs; the components' in $dir/logs"
 	print_env
 }

@@ -7,6 +7,10 @@
 #   kube-apiserver        k8s.io/kubernetes v1.33.13 (kube/, a wrapper module)
 #   workflow-controller   github.com/argoproj/argo-workflows/v3 v3.7.18
 #   argoexec              the same, built from a copy of the module source
+#   argo                  the same: Argo's CLI (argo list/get/logs/submit/watch
+#                         against argo-local's kubeconfig); its UI is not built
+#                         (a JavaScript build): `argo server` serves a page
+#                         saying so
 #
 # argoexec cannot be built from the module zip: in git,
 # workflow/executor/osspecific/signal_linux.go is a symlink to signal_darwin.go
@@ -43,8 +47,8 @@ if ! fresh etcd "$ETCD_VERSION" || ! fresh kube-apiserver "$K8S_VERSION"; then
 	stamp kube-apiserver "$K8S_VERSION"
 fi
 
-if ! fresh workflow-controller "$ARGO_VERSION" || ! fresh argoexec "$ARGO_VERSION"; then
-	echo "building workflow-controller and argoexec $ARGO_VERSION into $bin_dir..." >&2
+if ! fresh workflow-controller "$ARGO_VERSION" || ! fresh argoexec "$ARGO_VERSION" || ! fresh argo "$ARGO_VERSION"; then
+	echo "building workflow-controller, argoexec and argo $ARGO_VERSION into $bin_dir..." >&2
 	mod_dir=$(go mod download -json "$ARGO_MODULE@$ARGO_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 	[[ -n "$mod_dir" ]] || { echo "build.sh: could not download $ARGO_MODULE@$ARGO_VERSION" >&2; exit 1; }
 	src="$cache/src/argo-workflows-$ARGO_VERSION"
@@ -57,9 +61,16 @@ if ! fresh workflow-controller "$ARGO_VERSION" || ! fresh argoexec "$ARGO_VERSIO
 		mv "$src.tmp" "$src"
 		touch "$src/.complete"
 	fi
+	# The CLI embeds the UI's built files (ui/dist/app, not in the module):
+	# a page saying so stands in for them.
+	if [[ ! -f "$src/ui/dist/app/index.html" ]]; then
+		mkdir -p "$src/ui/dist/app"
+		echo '<!doctype html><title>Argo UI</title><p>The Argo UI is not built in hack/argo-local (it needs a JavaScript build); use the argo CLI.' >"$src/ui/dist/app/index.html"
+	fi
 	ld="-s -w -X $ARGO_MODULE.version=$ARGO_VERSION -X $ARGO_MODULE.gitTag=$ARGO_VERSION -X $ARGO_MODULE.gitTreeState=clean"
-	(cd "$src" && $NICE go build -ldflags "$ld" -o "$bin_dir/" ./cmd/workflow-controller ./cmd/argoexec)
+	(cd "$src" && $NICE go build -ldflags "$ld" -o "$bin_dir/" ./cmd/workflow-controller ./cmd/argoexec ./cmd/argo)
 	stamp workflow-controller "$ARGO_VERSION"
 	stamp argoexec "$ARGO_VERSION"
+	stamp argo "$ARGO_VERSION"
 fi
 echo "$bin_dir"

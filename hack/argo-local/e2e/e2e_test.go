@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,18 +30,17 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tweetflow/tweetflow/hack/argo-local/internal/install"
 	"github.com/tweetflow/tweetflow/hack/argo-local/internal/kube"
 )
 
-const bucket = "tweetflow"
+const bucket = install.Bucket
 
 // cluster is the argo-local instance the test talks to.
 type cluster struct {
@@ -80,7 +80,7 @@ func setup(t *testing.T) *cluster {
 	}
 	c.kube = kubernetes.NewForConfigOrDie(c.cfg)
 	c.wf = wfclient.NewForConfigOrDie(c.cfg)
-	c.s3, err = minio.New(c.endpoint, &minio.Options{Creds: credentials.NewStaticV4(c.accessKey, c.secretKey, "")})
+	c.s3, err = c.s3cfg().Client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,84 +89,76 @@ func setup(t *testing.T) *cluster {
 
 // installChart applies the chart's resources that make sense without a
 // cluster's add-ons (WorkflowTemplates, the artifact repository ConfigMap,
-// the S3 Secret, the service account and its RBAC) from `helm template`.
+// the S3 Secret, the service account and its RBAC) from `helm template`,
+// as `argo-local.sh up` does.
 func (c *cluster) installChart(t *testing.T, ctx context.Context) {
 	t.Helper()
 	helm, err := exec.LookPath("helm")
 	if err != nil {
 		t.Fatalf("helm is not on PATH (hack/install-tools.sh builds it into the tools cache): %v", err)
 	}
-	cmd := exec.CommandContext(ctx, helm, "template", "tweetflow", filepath.Join(c.repo, "charts/tweetflow"),
-		"--namespace", c.ns, "--set", "fullnameOverride=tweetflow",
-		"--set", "s3.endpoint="+c.endpoint, "--set", "s3.insecure=true",
-		"--set", "s3.accessKey="+c.accessKey, "--set", "s3.secretKey="+c.secretKey,
-		"--set", "server.enabled=false", "--set", "image.tag=argo-local")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("helm template: %v\n%s", err, stderr.String())
-	}
-	objs, err := kube.Decode(bytes.NewReader(out))
-	if err != nil {
-		t.Fatalf("decoding helm template output: %v", err)
-	}
-	keep := map[string]bool{"WorkflowTemplate": true, "ConfigMap": true, "Secret": true, "ServiceAccount": true, "Role": true, "RoleBinding": true}
-	var apply []*unstructured.Unstructured
-	var kinds []string
-	for _, o := range objs {
-		if keep[o.GetKind()] {
-			apply = append(apply, o)
-			kinds = append(kinds, o.GetKind()+"/"+o.GetName())
-		}
-	}
-	sort.Strings(kinds)
-	t.Logf("applying from helm template: %s", strings.Join(kinds, ", "))
-	for _, want := range []string{"WorkflowTemplate/tweetflow-training", "ConfigMap/artifact-repositories", "Secret/tweetflow-s3", "Role/", "RoleBinding/", "ServiceAccount/"} {
-		found := false
-		for _, k := range kinds {
-			found = found || strings.HasPrefix(k, want)
-		}
-		if !found {
-			t.Fatalf("helm template output lacks %s", want)
-		}
-	}
-	a, err := kube.NewApplier(c.cfg)
+	kinds, err := install.ApplyChart(ctx, c.cfg, helm, c.repo, c.ns, c.s3cfg())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Apply(ctx, c.ns, apply); err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("applied from helm template: %s", strings.Join(kinds, ", "))
+}
+
+func (c *cluster) s3cfg() install.S3 {
+	return install.S3{Endpoint: c.endpoint, AccessKey: c.accessKey, SecretKey: c.secretKey}
 }
 
 // ensureBucket creates the chart's bucket (its artifact repository, where
 // the wait containers archive the logs) if it is missing.
 func (c *cluster) ensureBucket(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if ok, err := c.s3.BucketExists(ctx, bucket); err != nil {
-		t.Fatalf("MinIO at %s: %v", c.endpoint, err)
-	} else if !ok {
-		if err := c.s3.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
-			t.Fatal(err)
-		}
+	if err := install.EnsureBucket(ctx, c.s3, bucket); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // uploadDemo puts the demo data at s3://tweetflow/demo/semeval/.
 func (c *cluster) uploadDemo(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	c.ensureBucket(t, ctx)
-	files, err := filepath.Glob(filepath.Join(c.repo, "testdata/demo/semeval/*.txt"))
-	if err != nil || len(files) < 2 {
-		t.Fatalf("demo data: %v (%d files)", err, len(files))
-	}
-	for _, f := range files {
-		if _, err := c.s3.FPutObject(ctx, bucket, "demo/semeval/"+filepath.Base(f), f, minio.PutObjectOptions{}); err != nil {
-			t.Fatalf("uploading %s: %v", f, err)
-		}
+	files, err := install.UploadDemo(ctx, c.s3, c.repo)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
+}
+
+// checkArgoCLI checks that Argo's own CLI (built by build.sh for
+// developers, against argo-local's kubeconfig) sees wf as the test does:
+// `argo list` names it and `argo get -o json` gives its phase and nodes.
+func (c *cluster) checkArgoCLI(t *testing.T, ctx context.Context, wf *wfv1.Workflow) {
+	t.Helper()
+	argo, err := exec.LookPath("argo")
+	if err != nil {
+		t.Errorf("the argo CLI is not on PATH (hack/argo-local/build.sh builds it into the tools cache): %v", err)
+		return
+	}
+	run := func(args ...string) []byte {
+		cmd := exec.CommandContext(ctx, argo, append(args, "--namespace", c.ns)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Errorf("argo %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return out
+	}
+	if out := run("list", "-o", "name"); !slices.Contains(strings.Fields(string(out)), wf.Name) {
+		t.Errorf("argo list -o name does not name %s:\n%s", wf.Name, out)
+	}
+	var got wfv1.Workflow
+	if err := json.Unmarshal(run("get", wf.Name, "-o", "json"), &got); err != nil {
+		t.Errorf("argo get %s -o json: %v", wf.Name, err)
+		return
+	}
+	if got.Status.Phase != wf.Status.Phase || len(got.Status.Nodes) != len(wf.Status.Nodes) {
+		t.Errorf("argo get %s: phase %s with %d nodes, the API has %s with %d", wf.Name, got.Status.Phase, len(got.Status.Nodes), wf.Status.Phase, len(wf.Status.Nodes))
+	}
+	t.Logf("argo CLI: list names %s; get: %s, %d nodes", wf.Name, got.Status.Phase, len(got.Status.Nodes))
 }
 
 // submit creates a Workflow of the WorkflowTemplate with params.
@@ -332,6 +324,7 @@ func TestTrainingOnArgo(t *testing.T) {
 			c.dump(t, wf)
 			t.Fatalf("workflow %s: %s: %s", wf.Name, wf.Status.Phase, wf.Status.Message)
 		}
+		c.checkArgoCLI(t, ctx, wf)
 		gate := node(t, wf, "evaluate-gate")
 		if gate.Phase != wfv1.NodeSucceeded {
 			t.Errorf("evaluate-gate: %s (%s)", gate.Phase, gate.Message)
