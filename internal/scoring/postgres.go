@@ -569,21 +569,12 @@ func (r *copyReader) appendRow(row *Row) error {
 	return nil
 }
 
-// appendCopyText appends a text value, each U+0000 as NULEscape.
+// appendCopyText appends a text value, each U+0000 as NULEscape
+// (EscapeNUL allocates only for a text that holds one).
 func appendCopyText(b []byte, s string) []byte {
-	nul := strings.Count(s, "\x00")
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)+nul*(len(NULEscape)-1)))
-	if nul == 0 {
-		return append(b, s...)
-	}
-	for {
-		i := strings.IndexByte(s, 0)
-		if i < 0 {
-			return append(b, s...)
-		}
-		b = append(append(b, s[:i]...), NULEscape...)
-		s = s[i+1:]
-	}
+	s = EscapeNUL(s)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
 }
 
 // appendCopyTime appends a timestamptz value.
