@@ -58,7 +58,7 @@ func run(ctx context.Context, env *component.Env, p stages.EvaluateGateParams) e
 		if ct == "" {
 			ct = cleaner.Clean(t.Text)
 		}
-		feat.AppendDoc(&docs, ct)
+		feat.AppendTweetDoc(&docs, t.Text, ct)
 		y = append(y, c)
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tweetflow/tweetflow/internal/component"
 	"github.com/tweetflow/tweetflow/internal/model/classifier"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
 	"github.com/tweetflow/tweetflow/internal/stageio"
@@ -47,7 +48,11 @@ func run(ctx context.Context, env *component.Env, p stages.ExportONNXParams) err
 	if err := out.WriteFile(ctx, "model.onnx", bytes.NewReader(b)); err != nil {
 		return err
 	}
-	for _, f := range []string{classifier.FeaturizerFile, classifier.VocabFile, classifier.MetadataFile} {
+	files := []string{classifier.FeaturizerFile, classifier.VocabFile, classifier.MetadataFile}
+	if lm.Model.Featurizer().HasRules() {
+		files = append(files, featurize.RulesFile) // the rule features' rules, which serve applies
+	}
+	for _, f := range files {
 		if err := stageio.CopyFile(ctx, in, f, out, false); err != nil {
 			return err
 		}
@@ -117,7 +122,8 @@ func Verify(lm *stageio.LoadedModel, onnxBytes []byte) (float64, int, error) {
 				words = append(words, vocab[(i*131+j*977)%len(vocab)])
 			}
 		}
-		ids := f.IDs(cl.Clean(joinWords(words)))
+		raw := joinWords(words)
+		ids := f.TweetIDs(raw, cl.Clean(raw))
 		want := lm.Model.PredictProba(ids)
 		if len(ids) == 0 {
 			ids = []int64{0}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -244,7 +245,7 @@ func TestExportFilesAndMetadata(t *testing.T) {
 		t.Errorf("text_options prop %q (%v), want the cleaner options %+v", meta("text_options"), err, text.DefaultOptions())
 	}
 	var fs featurize.Settings
-	if err := json.Unmarshal([]byte(meta("featurizer")), &fs); err != nil || fs != m.Featurizer().Settings() {
+	if err := json.Unmarshal([]byte(meta("featurizer")), &fs); err != nil || !reflect.DeepEqual(fs, m.Featurizer().Settings()) {
 		t.Errorf("featurizer prop %q (%v), want %+v", meta("featurizer"), err, m.Featurizer().Settings())
 	}
 	info := rt.Info()

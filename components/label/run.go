@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -165,25 +164,9 @@ func run(ctx context.Context, env *component.Env, lp stages.LabelParams) error {
 // loadRules reads and parses the rules file; model rules load their model
 // from a path relative to the rules file (or absolute, or a URI).
 func loadRules(ctx context.Context, env *component.Env, loc artifact.Location) (*weak.Rules, error) {
-	var data []byte
-	var err error
-	name := loc.Key
-	if loc.Store == nil {
-		var f *os.File
-		if f, err = ingest.OpenRegular(loc.Key); err == nil { // never blocks on a FIFO
-			data, err = io.ReadAll(f)
-			f.Close()
-		}
-	} else {
-		name = loc.URI()
-		var r io.ReadCloser
-		if r, err = loc.Store.Open(ctx, loc.Key); err == nil {
-			data, err = io.ReadAll(r)
-			r.Close()
-		}
-	}
+	name, data, err := stageio.ReadSourceFile(ctx, loc)
 	if err != nil {
-		return nil, fmt.Errorf("reading rules %q: %w", name, err)
+		return nil, fmt.Errorf("reading rules: %w", err)
 	}
 	load := func(p string) (weak.Predictor, error) {
 		uri := p

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -116,126 +117,137 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 90% train / 10% validation, seeded, as balance-split gives train.
-	rng := rand.New(rand.NewPCG(1, 2))
-	// train --lexicon none: the VADER sentiment features only add noise to
-	// a topic task.
-	settings := featurize.DefaultSettings()
-	settings.Lexicon = ""
-	b, err := featurize.NewBuilder(settings)
+	rf, err := weak.ParseRuleFeatures(rules, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type row struct {
-		clean string
-		p     weak.Prediction
-	}
-	var trainRows, validRows []row
+	var kept []int // pool rows with a unanimous weak label
 	for i, p := range res.Predictions {
-		if p.Label == weak.Abstain || p.Confidence < minConf {
-			continue
+		if p.Label != weak.Abstain && p.Confidence >= minConf {
+			kept = append(kept, i)
 		}
-		r := row{cleaner.Clean(texts[i]), p}
-		if rng.Float64() < 0.1 {
-			validRows = append(validRows, r)
-		} else {
-			trainRows = append(trainRows, r)
-			b.Add(r.clean)
-		}
-	}
-	feat, corpus, err := b.BuildCorpus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	train := &classifier.Dataset{Corpus: corpus}
-	counts := make([]int, len(rs.Labels))
-	for _, r := range trainRows {
-		train.Labels = append(train.Labels, int32(r.p.Label))
-		counts[r.p.Label]++
-	}
-	valid := &classifier.Dataset{}
-	for _, r := range validRows {
-		valid.Add(feat.AppendIDs(nil, r.clean), r.p.Label)
-	}
-	// train --epochs 20 --patience 0 --class-weights balanced (dim 50,
-	// learning rate 0.2): the weakly labeled validation set is too noisy to
-	// pick an epoch (the best epoch it picked ranged from 3 to 17 over
-	// seeds, AI F1 0.69-0.83); all 20 epochs and the last weights are
-	// stable (AI F1 0.819-0.830 over seeds 1-5).
-	m, tres, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1),
-		classifier.WithClassWeights(classifier.WeightsBalanced), classifier.WithEpochs(20), classifier.WithPatience(0))
-	if err != nil {
-		t.Fatal(err)
 	}
 	class := map[string]int{}
 	for i, l := range rs.Labels {
 		class[l] = i
 	}
-	var gold, pred []int
-	var devInputs []*weak.Input
+	var gold []int
+	var devRaw []string
 	for _, r := range devRows {
-		c, ok := class[r.Label]
-		if !ok {
-			continue // UNSURE
+		if c, ok := class[r.Label]; ok { // UNSURE dropped
+			gold = append(gold, c)
+			devRaw = append(devRaw, r.Text)
 		}
-		gold = append(gold, c)
-		devInputs = append(devInputs, weak.NewTextInput(r.Text))
-		p := m.PredictText(cleaner.Clean(r.Text))
-		best := 0
-		for k := range p {
-			if p[k] > p[best] {
-				best = k
+	}
+	// trainWeak trains as `train` does on the kept rows (90% train / 10%
+	// validation, seeded, as balance-split gives train) and scores the
+	// model on the dev rows. With rules, the rules are features too
+	// (train --rules ... --rule-features).
+	trainWeak := func(withRules bool, weights string) (*weak.Evaluation, []int, string) {
+		// train --lexicon none: the VADER sentiment features only add noise
+		// to a topic task.
+		settings := featurize.DefaultSettings()
+		settings.Lexicon = ""
+		if withRules {
+			settings.RuleFeatures = rf.RuleNames()
+			// train --rule-repeat 8 (the default): a fired rule's id 8
+			// times, about the weight of a word with its n-grams in the
+			// mean (once: 0.839 / 0.902; 2, 4, 16, 32 times: 0.852-0.871 /
+			// 0.921-0.932, examples/labeling/README.md).
+			settings.RuleRepeat = 8
+		}
+		b, err := featurize.NewBuilder(settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withRules {
+			if err := b.AttachRules(rf); err != nil {
+				t.Fatal(err)
 			}
 		}
-		pred = append(pred, best)
-	}
-	e, err := weak.Evaluate(gold, pred, rs.Labels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not (d), measured for comparison: the rules decide the dev rows every
-	// voting rule agrees on (as for the training rows) and the classifier
-	// the rest. It needs the rules at prediction time, which serving does
-	// not run; see examples/labeling/README.md.
-	devVotes, err := weak.Apply(rs.LFs, devInputs, len(rs.Labels))
-	if err != nil {
-		t.Fatal(err)
-	}
-	devMV, err := weak.MajorityVote(devVotes, len(rs.Labels))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hybrid := append([]int(nil), pred...)
-	for i, p := range devMV.Predictions {
-		if p.Label != weak.Abstain && p.Confidence >= minConf {
-			hybrid[i] = p.Label
+		rng := rand.New(rand.NewPCG(1, 2))
+		train := &classifier.Dataset{}
+		counts := make([]int, len(rs.Labels))
+		type row struct {
+			raw, clean string
+			label      int
 		}
+		var validRows []row
+		for _, i := range kept {
+			r := row{texts[i], cleaner.Clean(texts[i]), res.Predictions[i].Label}
+			if rng.Float64() < 0.1 {
+				validRows = append(validRows, r)
+				continue
+			}
+			b.AddTweet(r.raw, r.clean)
+			train.Labels = append(train.Labels, int32(r.label))
+			counts[r.label]++
+		}
+		feat, corpus, err := b.BuildCorpus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		train.Corpus = corpus
+		valid := &classifier.Dataset{}
+		for _, r := range validRows {
+			valid.Add(feat.AppendTweetIDs(nil, r.raw, r.clean), r.label)
+		}
+		// train --epochs 20 --patience 0 (dim 50, learning rate 0.2): the
+		// weakly labeled validation set is too noisy to pick an epoch (the
+		// best epoch it picked ranged from 3 to 17 over seeds, AI F1
+		// 0.69-0.83); all 20 epochs and the last weights are stable.
+		m, _, err := classifier.Train(context.Background(), feat, rs.Labels, train, valid, classifier.WithThreads(1), classifier.WithSeed(1),
+			classifier.WithClassWeights(weights), classifier.WithEpochs(20), classifier.WithPatience(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := make([]int, len(devRaw))
+		for i, raw := range devRaw {
+			var p []float32
+			if withRules {
+				p = m.PredictTweet(raw, cleaner.Clean(raw))
+			} else {
+				p = m.PredictText(cleaner.Clean(raw))
+			}
+			for k := range p {
+				if p[k] > p[pred[i]] {
+					pred[i] = k
+				}
+			}
+		}
+		e, err := weak.Evaluate(gold, pred, rs.Labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, counts, fmt.Sprintf("%d training rows %v, %d validation", len(train.Labels), counts, len(validRows))
 	}
-	eh, err := weak.Evaluate(gold, hybrid, rs.Labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+
+	// (d): the rules are features of the model as well as its teachers
+	// (train --rules --rule-features --class-weights none, the labeling
+	// pipeline's defaults).
+	e, _, info := trainWeak(true, classifier.WeightsNone)
 	ai := e.Class("AI")
 	t.Logf("generative label model on the pool: %d of %d rows labeled", gen.Labeled(), len(texts))
-	t.Logf("(d) trained on %d weakly labeled tweets (%v per class; %d uncovered, tied or not unanimous; %d dev texts excluded), best epoch %d: on %d dev rows AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
-		len(trainRows), counts, len(texts)-len(trainRows)-len(validRows), overlap, tres.BestEpoch, e.Rows, ai.F1, ai.Precision, ai.Recall, e.MacroRecall, e.Confusion)
-	t.Logf("(rules where unanimous, else the classifier; not (d)) on %d dev rows: AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
-		eh.Rows, eh.Class("AI").F1, eh.Class("AI").Precision, eh.Class("AI").Recall, eh.MacroRecall, eh.Confusion)
+	t.Logf("(d) trained on the pool's unanimous weak labels (%s; %d pool rows uncovered, tied or not unanimous; %d dev texts excluded) with rule features: on %d dev rows AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
+		info, len(texts)-len(kept), overlap, e.Rows, ai.F1, ai.Precision, ai.Recall, e.MacroRecall, e.Confusion)
+	// For comparison, the same model on words alone (no rule features;
+	// balanced class weights, its best setting).
+	ew, _, _ := trainWeak(false, classifier.WeightsBalanced)
+	aw := ew.Class("AI")
+	t.Logf("(d) without rule features (words only, balanced class weights): AI F1 %.4f (P %.4f R %.4f), macro recall %.4f, confusion %v",
+		aw.F1, aw.Precision, aw.Recall, ew.MacroRecall, ew.Confusion)
 	if e.Rows != 494 {
 		t.Fatalf("%d dev rows, want 494", e.Rows)
 	}
-	// Floors a little under the measured values (AI F1 0.8299, macro recall
-	// 0.9069, below the issue's targets of 0.85 and 0.92): a regression
-	// guard, not the target.
-	if ai.F1 < 0.815 || e.MacroRecall < 0.895 {
-		t.Errorf("AI F1 %.4f (floor 0.815), macro recall %.4f (floor 0.895)", ai.F1, e.MacroRecall)
+	// The issue's targets for (d), measured AI F1 0.8681 / macro recall
+	// 0.9307 (the same at seeds 1-5, examples/labeling/README.md).
+	if ai.F1 < 0.85 || e.MacroRecall < 0.92 {
+		t.Errorf("(d) AI F1 %.4f (target 0.85), macro recall %.4f (target 0.92)", ai.F1, e.MacroRecall)
 	}
-	// The combination, measured AI F1 0.8707 / macro recall 0.9379 at seed
-	// 1 (0.8707-0.8737 / 0.9379-0.9393 over seeds 1-5), beats the
-	// classifier alone: the rules are right on rows the classifier gets
-	// wrong.
-	if f1 := eh.Class("AI").F1; f1 < 0.86 || eh.MacroRecall < 0.93 || f1 <= ai.F1 {
-		t.Errorf("rules+classifier: AI F1 %.4f (floor 0.86, classifier alone %.4f), macro recall %.4f (floor 0.93)", f1, ai.F1, eh.MacroRecall)
+	// Words alone measured 0.8299 / 0.9069: a regression guard, and the
+	// rule features must beat it.
+	if aw.F1 < 0.815 || ew.MacroRecall < 0.895 || aw.F1 >= ai.F1 || ew.MacroRecall >= e.MacroRecall {
+		t.Errorf("words only: AI F1 %.4f (floor 0.815), macro recall %.4f (floor 0.895); with rule features %.4f / %.4f", aw.F1, ew.MacroRecall, ai.F1, e.MacroRecall)
 	}
 }
 

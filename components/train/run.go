@@ -17,6 +17,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/model/word2vec"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/stages"
+	"github.com/tweetflow/tweetflow/internal/weak"
 )
 
 // VectorsFile is the file of the embed output that train reads.
@@ -47,10 +48,23 @@ func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 		return err
 	}
 
+	rules, err := ruleFeatures(ctx, env, p)
+	if err != nil {
+		return err
+	}
+	if rules != nil {
+		settings.RuleFeatures, settings.RuleRepeat = rules.RuleNames(), p.RuleRepeat
+	}
+
 	// Training text: build the vocabulary and ids in one pass.
 	b, err := featurize.NewBuilder(settings)
 	if err != nil {
 		return component.Usagef("featurizer settings: %w", err)
+	}
+	if rules != nil {
+		if err := b.AttachRules(rules); err != nil {
+			return err
+		}
 	}
 	var trainLabels []int32
 	var rows, unlabeled int64
@@ -81,7 +95,7 @@ func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 		if keep, err := wl.add(t); err != nil || !keep {
 			return err
 		}
-		b.Add(t.CleanText)
+		b.AddTweet(t.Text, t.CleanText)
 		trainLabels = append(trainLabels, int32(c))
 		return nil
 	})
@@ -134,7 +148,7 @@ func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 	vb := featurize.NewCorpusBuilder(feat)
 	err = stageio.ReadDataset(ctx, validLoc, func(t *dataset.Tweet) error {
 		if c, ok := classOf[t.Label]; ok {
-			vb.Add(t.CleanText)
+			vb.AddTweet(t.Text, t.CleanText)
 			valid.Labels = append(valid.Labels, int32(c))
 		}
 		return nil
@@ -214,6 +228,30 @@ func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 	fmt.Fprintf(env.Stdout, "train: %d training / %d validation rows, %d features, best epoch %d of %d, validation macro recall %.4f\n",
 		len(trainLabels), len(valid.Labels), feat.Rows(), res.BestEpoch, len(res.Epochs), md.Metrics["validation_macro_recall"])
 	return nil
+}
+
+// ruleFeatures reads the rules of --rule-features (nil without it).
+func ruleFeatures(ctx context.Context, env *component.Env, p stages.TrainParams) (*weak.RuleFeatures, error) {
+	loc, ok := env.Input("rules")
+	switch {
+	case !p.RuleFeatures && ok:
+		env.Log.Warn("--rules is given without --rule-features: the rules are not used")
+		return nil, nil
+	case !p.RuleFeatures:
+		return nil, nil
+	case !ok:
+		return nil, component.Usagef("--rule-features needs --rules: the rules file whose labeling functions become features")
+	}
+	name, data, err := stageio.ReadSourceFile(ctx, loc)
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	rf, err := weak.ParseRuleFeatures(name, data)
+	if err != nil {
+		return nil, &component.UsageError{Err: err}
+	}
+	env.Log.Info("rule features", "rules", name, "features", len(rf.RuleNames()))
+	return rf, nil
 }
 
 // featurizerSettings returns the featurizer's settings train's

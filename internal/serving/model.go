@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/artifact"
+	"github.com/tweetflow/tweetflow/internal/model/classifier"
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
@@ -30,6 +31,9 @@ const (
 	FeaturizerFile = "featurizer.json"
 	VocabFile      = "vocab.txt"
 	MetadataFile   = "metadata.json"
+	// RulesFile holds the rules of a model with rule features
+	// (featurize.RulesFile; only such models have it).
+	RulesFile = featurize.RulesFile
 )
 
 // Metadata keys of model.onnx that the server reads (besides onnx.LabelsKey).
@@ -231,7 +235,7 @@ func readFolder(ctx context.Context, loc artifact.Location) (map[string][]byte, 
 		}
 	}
 	files := map[string][]byte{}
-	for _, name := range []string{ONNXFile, FeaturizerFile, VocabFile, MetadataFile} {
+	for _, name := range []string{ONNXFile, FeaturizerFile, VocabFile, MetadataFile, RulesFile} {
 		if man != nil {
 			if _, ok := want[name]; !ok {
 				continue
@@ -313,6 +317,15 @@ func build(files map[string][]byte, fallbackName string) (*Model, error) {
 	m.feat, err = featurize.Load(bytes.NewReader(settings), bytes.NewReader(vocab))
 	if err != nil {
 		return nil, fmt.Errorf("loading featurizer: %w", err)
+	}
+	if m.feat.HasRules() {
+		b, ok := files[RulesFile]
+		if !ok {
+			return nil, fmt.Errorf("reading %q: missing (the featurizer has rule features %q)", RulesFile, m.feat.Settings().RuleFeatures)
+		}
+		if err := classifier.AttachRules(m.feat, b); err != nil {
+			return nil, err
+		}
 	}
 	if tok := m.feat.Settings().Tokenizer; tok != featurize.TokenizerName {
 		return nil, fmt.Errorf("checking tokenizer %q: this server tokenizes with %q", tok, featurize.TokenizerName)

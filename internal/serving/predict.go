@@ -179,7 +179,7 @@ func (s *scratch) run(m *Model, texts []string, idx []int) ([]float32, error) {
 	for _, i := range idx {
 		s.clean = m.cleaner.AppendClean(s.clean[:0], texts[i])
 		// The featurizer only reads the string during the call.
-		s.ids = m.feat.AppendIDs(s.ids, unsafe.String(unsafe.SliceData(s.clean), len(s.clean)))
+		s.ids = m.feat.AppendTweetIDs(s.ids, texts[i], unsafe.String(unsafe.SliceData(s.clean), len(s.clean)))
 		s.offs = append(s.offs, len(s.ids))
 		seq = max(seq, len(s.ids)-prev)
 		prev = len(s.ids)

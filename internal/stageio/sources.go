@@ -3,6 +3,8 @@ package stageio
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -92,4 +94,30 @@ func localPath(key string) (string, bool) {
 		return "", false
 	}
 	return u.Path, true
+}
+
+// ReadSourceFile reads one file given as a source (a local path, never
+// blocking on a FIFO, or an object of a store): a rules file, say. It
+// returns the name to show in messages (the path or the URI) and the
+// contents.
+func ReadSourceFile(ctx context.Context, loc artifact.Location) (name string, data []byte, err error) {
+	name = loc.Key
+	if loc.Store == nil {
+		var f *os.File
+		if f, err = ingest.OpenRegular(loc.Key); err == nil {
+			data, err = io.ReadAll(f)
+			f.Close()
+		}
+	} else {
+		name = loc.URI()
+		var r io.ReadCloser
+		if r, err = loc.Store.Open(ctx, loc.Key); err == nil {
+			data, err = io.ReadAll(r)
+			r.Close()
+		}
+	}
+	if err != nil {
+		return name, nil, fmt.Errorf("reading %q: %w", name, err)
+	}
+	return name, data, nil
 }

@@ -184,6 +184,8 @@ type TrainParams struct {
 	Threads            int        `param:"threads"`
 	WeakLabels         string     `param:"weak-labels"`
 	MinLabelConfidence float64    `param:"min-label-confidence"`
+	RuleFeatures       bool       `param:"rule-features"`
+	RuleRepeat         int        `param:"rule-repeat"`
 }
 
 // ClassifierParams returns the classifier's training parameters: its

@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestTrainDefaultsAreTheClassifiers(t *testing.T) {
 	if got, want := p.ClassifierParams(), classifier.DefaultParams(); got != want {
 		t.Errorf("train's defaults %+v, want classifier.DefaultParams %+v", got, want)
 	}
-	if got, want := p.FeaturizerSettings(), featurize.DefaultSettings(); got != want {
+	if got, want := p.FeaturizerSettings(), featurize.DefaultSettings(); !reflect.DeepEqual(got, want) {
 		t.Errorf("train's featurizer defaults %+v, want featurize.DefaultSettings %+v", got, want)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
+	"github.com/tweetflow/tweetflow/internal/testutil/shareddata"
 )
 
 // seedIsAITweet is the seed's is_ai_tweet LF as the data README describes
@@ -234,5 +234,5 @@ func readFile(t testing.TB, path string) []byte {
 // unless TWEETFLOW_REQUIRE_DATA is set).
 func sspData(t *testing.T) string {
 	t.Helper()
-	return stagetest.SharedDataset(t, "ssp-ai-tweets", "dev_hand_labelled_500.jsonl")
+	return shareddata.Dir(t, "ssp-ai-tweets", "dev_hand_labelled_500.jsonl")
 }

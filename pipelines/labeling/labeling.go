@@ -127,6 +127,15 @@ func Pipeline() *dsl.Pipeline {
 			"Epochs without improvement on the weakly labeled LF development set before stopping; 0 trains every epoch "+
 				"and keeps the last weights (the default: early stopping on weak labels picks epochs by noise).")),
 		dsl.Expose("lexicon", dsl.Default("none")),
+		// The rules become features of the model too (train
+		// --rule-features): measured with the example rules, the model
+		// then beats the one on words alone by 4 points of AI F1 and 2.5 of
+		// macro recall on the hand-labeled dev set
+		// (examples/labeling/README.md). Unweighted classes with them: the
+		// rule features already carry the rare class.
+		dsl.In("rules", rules),
+		dsl.Expose("rule-features", dsl.Default("true")),
+		dsl.Expose("class-weights", dsl.Default("none")),
 	)
 	training.GateAndShip(p, train, "the golden set (without one, the weakly labeled LF development set)",
 		dsl.In("data", dsl.ParamOr(golden, labelDev.Out("tweets"))),

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -447,7 +448,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		}
 		if md2.ModelVersion != "run-123" || !md2.CreatedAt.Equal(created) || !slices.Equal(md2.Labels, threeLabels) ||
 			md2.Dim != 6 || md2.Hidden != hidden || md2.Rows != f.Rows() || md2.Training.BestEpoch != res.BestEpoch ||
-			md2.Data[0].Rows != train.Len() || md2.Featurizer != f.Settings() || md2.Cleaning == nil || *md2.Cleaning != clean {
+			md2.Data[0].Rows != train.Len() || !reflect.DeepEqual(md2.Featurizer, f.Settings()) || md2.Cleaning == nil || *md2.Cleaning != clean {
 			t.Errorf("metadata after round trip: %+v", md2)
 		}
 		txt := "good1 bad2 noise9"

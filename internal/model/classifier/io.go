@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tweetflow/tweetflow/internal/weak"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -100,6 +101,15 @@ func Save(m *Model, md *Metadata, create func(name string) (io.WriteCloser, erro
 	if err := writeTo(VocabFile, func(w io.Writer) error { return m.feat.Save(io.Discard, w) }); err != nil {
 		return err
 	}
+	if m.feat.HasRules() {
+		rules := m.feat.Rules()
+		if rules == nil {
+			return fmt.Errorf("writing %q: %w", featurize.RulesFile, featurize.ErrNoRules)
+		}
+		if err := writeTo(featurize.RulesFile, func(w io.Writer) error { _, err := w.Write(rules.Source()); return err }); err != nil {
+			return err
+		}
+	}
 	return writeTo(MetadataFile, func(w io.Writer) error {
 		b, err := json.MarshalIndent(meta, "", "  ")
 		if err != nil {
@@ -191,6 +201,15 @@ func Load(open func(name string) (io.ReadCloser, error)) (*Model, *Metadata, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading featurizer: %w", err)
 	}
+	if f.HasRules() {
+		b, err := readAll(featurize.RulesFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("loading the rule features: %w", err)
+		}
+		if err := AttachRules(f, b); err != nil {
+			return nil, nil, err
+		}
+	}
 	if len(meta.Labels) < 2 {
 		return nil, nil, fmt.Errorf("checking %q labels %q: need at least 2", MetadataFile, meta.Labels)
 	}
@@ -265,4 +284,17 @@ func readWeights(r io.Reader, f *featurize.Featurizer, labels []string) (*Model,
 		}
 	}
 	return m, nil
+}
+
+// AttachRules parses the rules file of a featurizer with rule features
+// (featurize.RulesFile, as saved with the model) and attaches it.
+func AttachRules(f *featurize.Featurizer, rulesFile []byte) error {
+	rf, err := weak.ParseRuleFeatures(featurize.RulesFile, rulesFile)
+	if err != nil {
+		return fmt.Errorf("loading the rule features: %w", err)
+	}
+	if err := f.AttachRules(rf); err != nil {
+		return fmt.Errorf("loading the rule features: %w", err)
+	}
+	return nil
 }

@@ -131,8 +131,18 @@ func (m *Model) head(pooled []float32, count float32) []float32 {
 }
 
 // PredictText featurizes clean text and returns its class probabilities.
+// A model with rule features needs the raw text too: use PredictTweet.
 func (m *Model) PredictText(cleanText string) []float32 {
+	if m.feat.HasRules() {
+		panic(featurize.ErrNoRules)
+	}
 	return m.PredictProba(m.feat.IDs(cleanText))
+}
+
+// PredictTweet featurizes a tweet (raw and clean text, see
+// featurize.Featurizer.AppendTweetIDs) and returns its class probabilities.
+func (m *Model) PredictTweet(raw, clean string) []float32 {
+	return m.PredictProba(m.feat.TweetIDs(raw, clean))
 }
 
 // Predict returns the most probable label of clean text and the

@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/tweetflow/tweetflow/internal/testutil/shareddata"
 	"io"
 	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -294,22 +293,11 @@ func ReadResults(t testing.TB, dir string) map[string]string {
 	return res
 }
 
-// RepoRoot is the repository root: the folder holding go.mod above this
-// source file.
+// RepoRoot is the repository root: the folder holding go.mod
+// (shareddata.RepoRoot).
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("finding the repository root: no caller information")
-	}
-	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		if parent := filepath.Dir(dir); parent == dir {
-			t.Fatalf("finding the repository root: no go.mod above %s", file)
-		}
-	}
+	return shareddata.RepoRoot(t)
 }
 
 // DemoData is the repository's testdata/demo folder (SemEval demo files in
@@ -320,11 +308,11 @@ func DemoData(t testing.TB) string {
 }
 
 // EnvSharedData overrides the location of the shared real data.
-const EnvSharedData = "TWEETFLOW_SHARED_DATA"
+const EnvSharedData = shareddata.EnvSharedData
 
 // EnvRequireData makes a missing shared dataset fail a test instead of
 // skipping it.
-const EnvRequireData = "TWEETFLOW_REQUIRE_DATA"
+const EnvRequireData = shareddata.EnvRequireData
 
 // SharedData returns the shared real data folder (the one holding
 // semeval2017-task4a/, sentiment140/ and nltk-twitter-samples/), or skips
@@ -335,31 +323,8 @@ func SharedData(t testing.TB) string {
 	return filepath.Dir(SharedDataset(t, "semeval2017-task4a", ""))
 }
 
-// SharedDataset returns the folder of one shared dataset (e.g.
-// "ssp-ai-tweets"), found as SharedData is and holding file when file is
-// not empty. Missing, the test skips, or fails when TWEETFLOW_REQUIRE_DATA
-// is set.
+// SharedDataset is shareddata.Dir: the folder of one shared dataset.
 func SharedDataset(t testing.TB, name, file string) string {
 	t.Helper()
-	var cands []string
-	if d := os.Getenv(EnvSharedData); d != "" {
-		cands = append(cands, d)
-	}
-	cands = append(cands, filepath.Join(filepath.Dir(RepoRoot(t)), "shared", "data"), "/work/shared/data")
-	for _, d := range cands {
-		dir := filepath.Join(d, name)
-		if st, err := os.Stat(filepath.Join(dir, file)); err == nil && (file != "" || st.IsDir()) {
-			abs, err := filepath.Abs(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	msg := fmt.Sprintf("shared data %s not found (looked in %s; set %s)", filepath.Join(name, file), strings.Join(cands, ", "), EnvSharedData)
-	if os.Getenv(EnvRequireData) != "" {
-		t.Fatalf("%s is set: %s", EnvRequireData, msg)
-	}
-	t.Skip("skipping: " + msg)
-	return ""
+	return shareddata.Dir(t, name, file)
 }

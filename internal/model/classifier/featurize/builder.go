@@ -22,6 +22,11 @@ type Builder struct {
 	chunks [][]int32 // interned tokens of all documents: full chunks
 	chunk  []int32   // the chunk being filled
 	starts []uint64  // document i starts at chunk starts[i]>>32, index uint32(starts[i])
+
+	rules   RuleVoter // with rule features: computes them in AddTweet
+	fired   []uint16  // rule features: fired rules of all documents
+	firedAt []uint32  // document i's fired rules are fired[firedAt[i]:firedAt[i+1]]
+	scratch []int
 }
 
 // NewBuilder returns a builder for featurizers with settings s.
@@ -36,13 +41,59 @@ func NewBuilder(s Settings) (*Builder, error) {
 // (a validation set, say): Add, then BuildCorpus (or Build) returns f
 // itself and the texts' ids under f, computed on demand.
 func NewCorpusBuilder(f *Featurizer) *Builder {
-	return &Builder{s: f.s, f: f, intern: make(map[string]int32)}
+	b := &Builder{s: f.s, f: f, intern: make(map[string]int32), rules: f.rules}
+	if f.HasRules() {
+		b.firedAt = []uint32{0}
+	}
+	return b
+}
+
+// AttachRules gives a builder whose settings have rule features the rules
+// that compute them (see Featurizer.AttachRules); the featurizer it builds
+// has them attached.
+func (b *Builder) AttachRules(v RuleVoter) error {
+	f := &Featurizer{s: b.s}
+	if err := f.AttachRules(v); err != nil {
+		return err
+	}
+	if len(v.RuleNames()) > 1<<16 {
+		return fmt.Errorf("attaching rules: %d rules, at most %d", len(v.RuleNames()), 1<<16)
+	}
+	b.rules, b.firedAt = v, []uint32{0}
+	return nil
+}
+
+// AddTweet records a tweet as the next document: its clean text as Add
+// does and, with rule features, the rules that fire on it (raw and clean
+// text), so that the document's ids are those of
+// Featurizer.AppendTweetIDs. Without rule features it is Add(clean).
+func (b *Builder) AddTweet(raw, clean string) {
+	b.add(clean)
+	if len(b.s.RuleFeatures) == 0 {
+		return
+	}
+	if b.rules == nil {
+		panic(ErrNoRules)
+	}
+	b.scratch = b.rules.AppendFired(b.scratch[:0], raw, clean)
+	for _, j := range b.scratch {
+		b.fired = append(b.fired, uint16(j))
+	}
+	b.firedAt = append(b.firedAt, uint32(len(b.fired)))
 }
 
 // Add tokenizes one training text and records it as the next document.
 // It does not keep a reference to cleanText (new tokens are copied), so
-// the text may be part of a larger buffer.
+// the text may be part of a larger buffer. With rule features use
+// AddTweet: Add panics (ErrNoRules).
 func (b *Builder) Add(cleanText string) {
+	if len(b.s.RuleFeatures) > 0 {
+		panic(ErrNoRules)
+	}
+	b.add(cleanText)
+}
+
+func (b *Builder) add(cleanText string) {
 	toks := normalize(b.s, Tokenize(cleanText))
 	if len(b.chunk)+len(toks) > cap(b.chunk) {
 		// A new chunk: tokens are never copied to grow a slice, and a
@@ -116,13 +167,15 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 		if f, err = b.chooseVocab(); err != nil {
 			return nil, nil, err
 		}
+		f.rules = b.rules
 	}
 	b.intern, b.counts = nil, nil
 	// The ids of each distinct token (its word id, lexicon ids and char
 	// n-grams: ~12 ids) are computed once; those of its neighbours (word
 	// n-grams, "but" and booster ids) on demand.
 	c := &Corpus{f: f, words: b.words, starts: slices.Clip(b.starts),
-		chunks: append(b.chunks, slices.Clone(b.chunk)), tokOff: make([]uint32, len(b.words)+1)}
+		chunks: append(b.chunks, slices.Clone(b.chunk)), tokOff: make([]uint32, len(b.words)+1),
+		fired: slices.Clip(b.fired), firedAt: slices.Clip(b.firedAt)}
 	for i, w := range b.words {
 		c.tokIDs = f.appendToken(c.tokIDs, w)
 		if len(c.tokIDs) > math.MaxUint32 {
@@ -131,7 +184,7 @@ func (b *Builder) BuildCorpus() (*Featurizer, *Corpus, error) {
 		c.tokOff[i+1] = uint32(len(c.tokIDs))
 	}
 	c.tokIDs = slices.Clip(c.tokIDs)
-	b.words, b.chunks, b.chunk, b.starts = nil, nil, nil, nil
+	b.words, b.chunks, b.chunk, b.starts, b.fired, b.firedAt = nil, nil, nil, nil, nil, nil
 	return f, c, nil
 }
 
@@ -172,6 +225,9 @@ type Corpus struct {
 	tokIDs []int32
 	chunks [][]int32 // interned tokens of the documents
 	starts []uint64  // document i starts at chunks[starts[i]>>32][uint32(starts[i])] and ends at the next document or the chunk's end
+
+	fired   []uint16 // rule features: fired rules of the documents
+	firedAt []uint32 // document i's are fired[firedAt[i]:firedAt[i+1]]; nil without rule features
 }
 
 // Len returns the number of documents.
@@ -213,5 +269,11 @@ func (c *Corpus) AppendIDs(dst []int32, i int) []int32 {
 		strs = append(strs, w)
 	}
 	dst = appendWordNgrams(dst, &f.s, base, strs)
-	return f.appendContext(dst, strs)
+	dst = f.appendContext(dst, strs)
+	if c.firedAt != nil {
+		for _, j := range c.fired[c.firedAt[i]:c.firedAt[i+1]] {
+			dst = f.appendRule(dst, int(j))
+		}
+	}
+	return dst
 }

@@ -51,12 +51,21 @@ type Settings struct {
 	ButRepeat        int  `json:"but_repeat,omitempty"`        // tokens after the last "but" emit their word and lexicon ids this many extra times
 	NegationWindow   int  `json:"negation_window,omitempty"`   // a negation scope ends after this many marked tokens; 0 = only at punctuation
 
+	// RuleFeatures names the rule features (format v2; empty: none): rules
+	// of a rules file (internal/weak) voting on the raw tweet, each fired
+	// rule adding its own id after the text's ids. The rules themselves are
+	// a file beside the settings (RulesFile), attached with AttachRules.
+	RuleFeatures []string `json:"rule_features,omitempty"`
+	// RuleRepeat is how many times a fired rule's id is emitted (0 and 1:
+	// once), so that it weighs like a word with its n-grams in the mean.
+	RuleRepeat int `json:"rule_repeat,omitempty"`
+
 	MinCount int `json:"min_count"` // vocabulary: words seen at least this often
 	MaxVocab int `json:"max_vocab"` // vocabulary: at most this many words; 0 = no limit
 
 	VocabSize int `json:"vocab_size"` // number of words in vocab.txt
 	Specials  int `json:"specials"`   // rows of special features (lexicon bins)
-	Rows      int `json:"rows"`       // 1 + VocabSize + Specials + Buckets: rows of the embedding table
+	Rows      int `json:"rows"`       // 1 + VocabSize + Specials + Buckets + len(RuleFeatures): rows of the embedding table
 }
 
 // DefaultSettings returns the settings chosen on the SemEval development
@@ -93,16 +102,21 @@ func DefaultSettings() Settings {
 
 // Validate checks the parameters (not VocabSize and Rows).
 func (s Settings) Validate() error {
-	v2 := s.LexiconBins != 0 || s.LexiconIntensity || s.Boosters || s.ButRepeat != 0 || s.NegationWindow != 0
+	v2 := s.LexiconBins != 0 || s.LexiconIntensity || s.Boosters || s.ButRepeat != 0 || s.NegationWindow != 0 || len(s.RuleFeatures) > 0
+	if err := checkRuleNames(s.RuleFeatures); err != nil {
+		return err
+	}
 	switch {
 	case s.Format == FormatV1 && v2:
-		return fmt.Errorf("checking featurizer format %q: lexicon bins, intensity, boosters, but repeats and negation windows need %q", s.Format, Format)
+		return fmt.Errorf("checking featurizer format %q: lexicon bins, intensity, boosters, but repeats, negation windows and rule features need %q", s.Format, Format)
 	case s.Format != Format && s.Format != FormatV1:
 		return fmt.Errorf("checking featurizer format %q: want %q (or %q)", s.Format, Format, FormatV1)
 	case s.LexiconBins != 0 && s.LexiconBins != 4 && s.LexiconBins != 8:
 		return fmt.Errorf("checking lexicon bins %d: want 4 or 8", s.LexiconBins)
 	case s.ButRepeat < 0 || s.ButRepeat > 10:
 		return fmt.Errorf("checking but repeats %d: must be in 0..10", s.ButRepeat)
+	case s.RuleRepeat < 0 || s.RuleRepeat > 1000:
+		return fmt.Errorf("checking rule repeat %d: must be in 0..1000", s.RuleRepeat)
 	case s.NegationWindow < 0:
 		return fmt.Errorf("checking negation window %d: must not be negative", s.NegationWindow)
 	case s.Tokenizer != TokenizerName:
@@ -136,6 +150,8 @@ type Featurizer struct {
 
 	fastOnce sync.Once
 	fast     *fastTable // AppendIDs's lookup table, built on first use
+
+	rules RuleVoter // computes the rule features; set by AttachRules
 }
 
 // New returns a featurizer with the given settings and vocabulary (word i
@@ -144,7 +160,7 @@ func New(s Settings, vocab []string) (*Featurizer, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if int64(len(vocab))+int64(s.Buckets)+1 > 1<<31-1 {
+	if int64(len(vocab))+int64(s.Buckets)+int64(len(s.RuleFeatures))+1 > 1<<31-1 {
 		return nil, fmt.Errorf("checking table size: %d words + %d buckets exceed int32 ids", len(vocab), s.Buckets)
 	}
 	f := &Featurizer{s: s, vocab: vocab, index: make(map[string]int32, len(vocab))}
@@ -159,7 +175,7 @@ func New(s Settings, vocab []string) (*Featurizer, error) {
 	}
 	f.s.VocabSize = len(vocab)
 	f.s.Specials = specials(s)
-	f.s.Rows = 1 + len(vocab) + f.s.Specials + s.Buckets
+	f.s.Rows = 1 + len(vocab) + f.s.Specials + s.Buckets + len(s.RuleFeatures)
 	return f, nil
 }
 
@@ -167,7 +183,7 @@ func New(s Settings, vocab []string) (*Featurizer, error) {
 func (f *Featurizer) Settings() Settings { return f.s }
 
 // Rows returns the number of rows of the embedding table the ids index:
-// 1 (padding) + vocabulary + specials + buckets.
+// 1 (padding) + vocabulary + specials + buckets + rule features.
 func (f *Featurizer) Rows() int { return f.s.Rows }
 
 // Vocab returns the vocabulary; word i has id i+1. Do not modify it.
