@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/tweetflow/tweetflow/internal/dataset"
+	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/ortcheck"
 	"github.com/tweetflow/tweetflow/internal/onnx/runtime"
+	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/stageio"
 	"github.com/tweetflow/tweetflow/internal/testutil/stagetest"
 	"github.com/tweetflow/tweetflow/internal/testutil/synthcorpus"
@@ -88,6 +90,25 @@ func TestPipelineAIOther(t *testing.T) {
 	}
 }
 
+// TestPipelineRuleFeatures runs the AI/OTHER task with the example rules
+// as features of the model (train --rules --rule-features): the rules file
+// travels with the model through export-onnx into serve, and the exported
+// graph, ONNX Runtime and /predict score tweets (raw text through the
+// rules, clean text through the words) like the trained model.
+func TestPipelineRuleFeatures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	src := filepath.Join(stagetest.SharedData(t), "ssp-ai-tweets", "dev_hand_labelled_500.jsonl")
+	rules := filepath.Join(stagetest.RepoRoot(t), "examples", "labeling", "ai-tweets.rules.yaml")
+	res, _ := runLabelPipeline(t, labelRun{run: "rule-features", source: src, labels: "AI,OTHER", want: []string{"AI", "OTHER"}, positive: "AI",
+		gate:  []string{"--min-roc-auc", "0.8", "--min-pr-auc", "0.6"},
+		train: []string{"--epochs", "10", "--min-count", "1", "--rules", rules, "--rule-features", "--class-weights", "none"}})
+	if res["passed"] != "true" {
+		t.Errorf("gate: %v", res)
+	}
+}
+
 // runLabelPipeline runs ingest -> clean -> balance-split -> embed -> train
 // -> evaluate-gate -> export-onnx with a label set, checks each stage's
 // labels, the exported graph in the pure-Go runtime and ONNX Runtime, and
@@ -120,6 +141,35 @@ func runLabelPipeline(t *testing.T, lr labelRun) (map[string]string, []dataset.T
 	lm, err := stageio.LoadModel(context.Background(), s.Loc(p.run, "train", "model"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if feat := lm.Model.Featurizer(); feat.HasRules() {
+		// Rule features: the rules file goes with the model to serving, and
+		// the rules fire on the test tweets.
+		rules := s.File(t, p.run, "export-onnx", "onnx", featurize.RulesFile)
+		if !bytes.Equal(rules, feat.Rules().Source()) {
+			t.Errorf("export-onnx's %s differs from the model's rules", featurize.RulesFile)
+		}
+		cl, err := text.NewCleaner(text.WithOptions(lm.Cleaner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fired := 0
+		for _, tw := range test {
+			if len(feat.TweetIDs(tw.Text, cl.Clean(tw.Text))) > len(feat.IDs(cl.Clean(tw.Text))) {
+				fired++
+			}
+		}
+		if fired < len(test)/2 {
+			t.Errorf("rules fired on %d of %d test tweets", fired, len(test))
+		}
+		// A served folder without the rules file is refused, naming it.
+		files := map[string][]byte{}
+		for _, n := range []string{serving.ONNXFile, serving.FeaturizerFile, serving.VocabFile, serving.MetadataFile} {
+			files[n] = s.File(t, p.run, "export-onnx", "onnx", n)
+		}
+		if _, err := serving.LoadFiles(files, "no-rules"); err == nil || !strings.Contains(err.Error(), featurize.RulesFile) {
+			t.Errorf("model without %s: %v", featurize.RulesFile, err)
+		}
 	}
 	if !slices.Equal(lm.Model.Labels(), lr.want) || lm.Meta.PositiveLabel != lr.positive {
 		t.Fatalf("model labels %q positive %q, want %q %q", lm.Model.Labels(), lm.Meta.PositiveLabel, lr.want, lr.positive)
@@ -208,7 +258,7 @@ func runLabelPipeline(t *testing.T, lr labelRun) (map[string]string, []dataset.T
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("/predict: status %d, %v", resp.StatusCode, err)
 		}
-		want := lm.Model.PredictText(cleaner.Clean(tw.Text))
+		want := lm.Model.PredictTweet(tw.Text, cleaner.Clean(tw.Text))
 		best := 0
 		for k, l := range lr.want {
 			if got, ok := pr.Probabilities[l]; !ok || math.Abs(got-float64(want[k])) > 1e-5 {

@@ -24,7 +24,7 @@ func goRuntimeParity(t *testing.T, rt *runtime.Model, lm *stageio.LoadedModel, t
 	}
 	var worst float64
 	for _, tw := range tweets {
-		ids := lm.Model.Featurizer().IDs(cleaner.Clean(tw.Text))
+		ids := lm.Model.Featurizer().TweetIDs(tw.Text, cleaner.Clean(tw.Text))
 		want := lm.Model.PredictProba(ids)
 		if len(ids) == 0 {
 			ids = []int64{0}
