@@ -32,8 +32,21 @@ type Input struct {
 	plain    []string        // the words outside hashtags and mentions
 	tags     []string        // hashtags and mentions: lower case, sign kept ("#deeplearning")
 	tagWords map[string]bool // hashtag/mention bodies without sign, lower case
+	wordSet  map[string]bool // the words of words, for a phrase's first word
+	plainSet map[string]bool // the words of plain
+	folded   *string         // Text in fold form (foldString), made on first use
 	raw      []string        // tokens of text.Tokenize (emoji, emoticons kept verbatim)
 	domains  []string        // lower-case hosts of URLs without "www."
+}
+
+// foldedText returns Text in fold form, for the regular expressions'
+// literal filters. An Input is used by one goroutine at a time.
+func (in *Input) foldedText() string {
+	if in.folded == nil {
+		f := foldString(in.Text)
+		in.folded = &f
+	}
+	return *in.folded
 }
 
 // NewInput prepares a tweet for voting.
@@ -80,6 +93,14 @@ func newInput(raw, clean string, urls []string) *Input {
 		ws := splitWord(tok)
 		in.words = append(in.words, ws...)
 		in.plain = append(in.plain, ws...)
+	}
+	in.wordSet = make(map[string]bool, len(in.words))
+	for _, w := range in.words {
+		in.wordSet[w] = true
+	}
+	in.plainSet = make(map[string]bool, len(in.plain))
+	for _, w := range in.plain {
+		in.plainSet[w] = true
 	}
 	return in
 }
@@ -216,12 +237,12 @@ func compilePhrase(s string) (phrase, bool) {
 // matchIn is match; with tags false only the words outside hashtags and
 // mentions count.
 func (p *phrase) matchIn(in *Input, tags bool) bool {
-	words := in.words
+	words, set := in.words, in.wordSet
 	if !tags {
 		if p.tagOnly {
 			return false
 		}
-		words = in.plain
+		words, set = in.plain, in.plainSet
 	}
 	if p.tagOnly {
 		for _, t := range in.tags {
@@ -235,6 +256,32 @@ func (p *phrase) matchIn(in *Input, tags bool) bool {
 		return false
 	}
 	n := len(p.words)
+	// A phrase whose first word is matched exactly (all but a one-word
+	// prefix) can only match where that word occurs: most phrases are
+	// ruled out by one lookup instead of a scan of the words.
+	if n > 1 || !p.prefix {
+		if set[p.words[0]] && (n == 1 || p.scan(words)) {
+			return true
+		}
+	} else if p.scan(words) {
+		return true
+	}
+	if tags && (n > 1 || p.prefix) {
+		if !p.prefix {
+			return in.tagWords[p.joined]
+		}
+		for t := range in.tagWords {
+			if strings.HasPrefix(t, p.joined) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scan reports whether the phrase's words occur in order in words.
+func (p *phrase) scan(words []string) bool {
+	n := len(p.words)
 	for i := 0; i+n <= len(words); i++ {
 		ok := true
 		for j, w := range p.words {
@@ -247,13 +294,6 @@ func (p *phrase) matchIn(in *Input, tags bool) bool {
 		}
 		if ok {
 			return true
-		}
-	}
-	if tags && (n > 1 || p.prefix) {
-		for t := range in.tagWords {
-			if t == p.joined || p.prefix && strings.HasPrefix(t, p.joined) {
-				return true
-			}
 		}
 	}
 	return false

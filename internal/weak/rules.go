@@ -303,6 +303,7 @@ func buildRule(s *ruleSpec, classes map[string]int, opts ParseOptions) (LF, stri
 				break
 			}
 			r.regex = append(r.regex, re)
+			r.regexLits = append(r.regexLits, requiredLiterals("(?i)"+p))
 		}
 	case "domains":
 		if len(s.Domains) == 0 {
@@ -403,6 +404,7 @@ type ruleLF struct {
 
 	keywords   []phrase
 	regex      []*regexp.Regexp
+	regexLits  []litFilter // regexLits[i]: literals a match of regex[i] contains
 	domains    []string
 	emoticons  map[string]bool
 	lexicon    *rangeSpec
@@ -437,8 +439,8 @@ func (r *ruleLF) fires(in *Input) bool {
 	case r.keywords != nil:
 		return matchAny(r.keywords, in, r.tags)
 	case r.regex != nil:
-		for _, re := range r.regex {
-			if re.MatchString(in.Text) {
+		for i, re := range r.regex {
+			if r.regexLits[i].mayMatch(in.foldedText()) && re.MatchString(in.Text) {
 				return true
 			}
 		}

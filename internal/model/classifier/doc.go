@@ -66,6 +66,9 @@
 //	weights.bin      the weights (below)
 //	featurizer.json  featurize.Settings
 //	vocab.txt        the vocabulary, one word a line (line i = id i)
+//	rules.yaml       only with rule features (featurize.RulesFile): the
+//	                 rules file whose rules are features; Load parses it
+//	                 (internal/weak) and attaches it to the featurizer
 //	metadata.json    Metadata: format "tweetflow-classifier/v1",
 //	                 model_version (run id), created_at, labels (output
 //	                 order), rows, dim, hidden, featurizer settings,

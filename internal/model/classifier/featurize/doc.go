@@ -23,12 +23,14 @@
 //
 // # Ids
 //
-// The embedding table has Rows = 1 + VocabSize + Specials + Buckets rows:
+// The embedding table has Rows = 1 + VocabSize + Specials + Buckets + R
+// rows (R = len(RuleFeatures), usually 0):
 //
 //	0                         padding (all zeros; never produced)
 //	1 .. V                    vocabulary word i (line i of vocab.txt)
 //	V+1 .. V+S                special features (lexicon bins, see below)
 //	V+S+1 .. V+S+Buckets      hash buckets shared by word and char n-grams
+//	V+S+Buckets+1 .. +R       rule features, rule j at V+S+Buckets+1+j
 //
 // The ids of a text are, for each token in order: its word id if the token
 // is in the vocabulary (unknown words have none), its lexicon ids if any,
@@ -68,6 +70,21 @@
 //   - ButRepeat: every token after the last "but" (or "but_NEG") emits its
 //     word id and lexicon ids ButRepeat more times: the clause after "but"
 //     usually carries the sentiment (VADER weighs it 1.5x).
+//
+// # Rule features
+//
+// With RuleFeatures (format v2), the rules of a labeling-function file
+// (internal/weak's RuleFeatures, attached with AttachRules after New or
+// Load) are features too: AppendTweetIDs(dst, raw, clean) appends the ids
+// of the clean text, then for every rule that fires on the tweet (raw
+// text) its id, RuleRepeat times (at least once), in rule order. The rules
+// read the raw tweet (hashtags in camel case, mentions, URLs), which the
+// clean text no longer has, so every path that scores tweets passes both
+// texts: Builder.AddTweet in training, Corpus.AppendIDs, serving. A
+// featurizer with rule features refuses the clean-text-only paths
+// (Builder.Add, and AppendTweetIDs before AttachRules) with ErrNoRules
+// instead of scoring without its rules; AppendIDs itself stays the ids of
+// the clean text. The rules file is saved beside the settings as RulesFile.
 //
 // # Files
 //
