@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: tweetflow's benchmarks (`make bench`).
 #
-#   hack/bench.sh [SECTION...]     sections: ingest-clean train-1600k gensim serve train stream
+#   hack/bench.sh [SECTION...]     sections: ingest-clean train-1600k gensim serve train stream rules
 #                                  (default: all, in that order)
 #
 # 1. ingest-clean: the real stage binaries on a large corpus. The corpus is
@@ -36,6 +36,11 @@
 #    POST /predict over loopback HTTP (BenchmarkKafka/server, as score
 #    --predict-url does), tweets/s end to end (target >= 50,000 on the
 #    Kafka path) and tweets/cpu-s.
+# 7. rules: go test -bench BenchmarkRuleFeatures ./internal/weak/: the
+#    example rules (24 labeling functions) on the raw text of 5,000 demo
+#    tweets, ns/tweet, against the featurizer's ids of their clean text as
+#    the peer in the same run (x-ids = rules / ids): what a model with rule
+#    features adds to every tweet it scores, and the label stage's cost.
 # A missing script or package prints "skipped: <what> not found"; each
 # section is bounded by $SECTION_TIMEOUT (default 600 s), so the whole run
 # stays under about 15 minutes.
@@ -65,7 +70,7 @@ if [[ ${RT:-0} == 1 ]]; then
 	PRIO=(chrt -f 10)
 fi
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train stream)
+[[ ${#sections[@]} -gt 0 ]] || sections=(ingest-clean train-1600k gensim serve train stream rules)
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -177,6 +182,12 @@ stream() {
 		echo "stream benchmarks failed or timed out (exit $?)"
 }
 
+rules() {
+	hr "rules: labeling functions on raw tweets vs the featurizer's ids (peer)"
+	(cd "$ROOT" && timeout "$SECTION_TIMEOUT" go test -run '^$' -bench BenchmarkRuleFeatures -benchtime 20000x -count 3 ./internal/weak/) ||
+		echo "rule benchmarks failed or timed out (exit $?)"
+}
+
 echo "tweetflow bench: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), go $(go env GOVERSION)"
 want ingest-clean && ingest_clean
 want train-1600k && train_large
@@ -184,4 +195,5 @@ want gensim && gensim
 want serve && serve
 want train && train
 want stream && stream
+want rules && rules
 exit 0
