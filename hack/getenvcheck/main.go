@@ -52,7 +52,7 @@ var allowed = map[string]string{
 	"internal/testutil/stagetest/build.go":          "test helper: starts a component binary with the test process' environment plus the test's",
 	"internal/testutil/browsertest/browsertest.go":  "test helper: TWEETFLOW_REQUIRE_BROWSER and the artifacts folder",
 	"internal/testutil/miniotest/miniotest.go":      "test helper: finds MinIO, cleans the server's environment",
-	"internal/testutil/stagetest/stagetest.go":      "test helper: shared test data folder and its requirement",
+	"internal/testutil/shareddata/shareddata.go":    "test helper: shared test data folder and its requirement",
 	"internal/testutil/servertest/servertest.go":    "test helper: whether a server test is required",
 }
 

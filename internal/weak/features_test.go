@@ -3,6 +3,7 @@ package weak
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
@@ -60,5 +61,40 @@ func TestRuleFeaturesRefuseModelRulesAndBadFiles(t *testing.T) {
 	_, err = ParseRuleFeatures("r.yaml", []byte(strings.Replace(featureRules, "keywords: [crypto", "keyword: [crypto", 1)))
 	if err == nil || !strings.Contains(err.Error(), `"crypto"`) || !strings.Contains(err.Error(), "keyword") {
 		t.Errorf("typo: %v", err)
+	}
+}
+
+// Serving featurizes tweets on several goroutines with one RuleFeatures:
+// the same answers as one at a time (and no race under -race).
+func TestRuleFeaturesConcurrent(t *testing.T) {
+	rf, err := ParseRuleFeatures("r.yaml", []byte(featureRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"#AI crypto", "machine learning https://arxiv.org/x", "lunch", "bitcoin #ml"}
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i] = rf.AppendFired(nil, s, "")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []int
+			for k := 0; k < 200; k++ {
+				i := (g + k) % len(texts)
+				if buf = rf.AppendFired(buf[:0], texts[i], ""); !slices.Equal(buf, want[i]) {
+					errs <- texts[i]
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for s := range errs {
+		t.Errorf("%q: a different answer on another goroutine", s)
 	}
 }
