@@ -28,26 +28,14 @@ func BenchmarkRuleFeatures(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(root, "testdata", "demo", "ai-tweets", "unlabeled", "stream_raw_10k.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
 	cleaner, err := text.NewCleaner(text.WithTrailingHashtags(text.ModeToken))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var raw, clean []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() && len(raw) < 5000 {
-		var r struct {
-			Text string `json:"text"`
-		}
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Text != "" {
-			raw = append(raw, r.Text)
-			clean = append(clean, cleaner.Clean(r.Text))
-		}
+	raw := demoTexts(b, 5000)
+	clean := make([]string, len(raw))
+	for i, r := range raw {
+		clean[i] = cleaner.Clean(r)
 	}
 	s := featurize.DefaultSettings()
 	s.Lexicon = ""
@@ -82,4 +70,33 @@ func BenchmarkRuleFeatures(b *testing.B) {
 			b.ReportMetric(ns/idsNs, "x-ids")
 		}
 	})
+}
+
+// demoTexts returns the texts of the first n tweets (0: all) of the
+// committed demo stream (testdata/demo/ai-tweets/unlabeled/stream_raw_10k.jsonl).
+func demoTexts(tb testing.TB, n int) []string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(shareddata.RepoRoot(tb), "testdata", "demo", "ai-tweets", "unlabeled", "stream_raw_10k.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() && (n == 0 || len(out) < n) {
+		var r struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			tb.Fatalf("reading the demo stream: %v", err)
+		}
+		if r.Text != "" {
+			out = append(out, r.Text)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

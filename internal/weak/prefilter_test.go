@@ -1,8 +1,6 @@
 package weak
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,27 +62,14 @@ func TestLiteralFilterIsNecessary(t *testing.T) {
 	for _, p := range []string{`(?i)\bai\b`, `(?i)(deep|machine)\s+learning`, `(?i)#\w+`, `(?i)data`} {
 		res, lits = append(res, regexp.MustCompile(p)), append(lits, requiredLiterals(p))
 	}
-	f, err := os.Open(filepath.Join(root, "testdata", "demo", "ai-tweets", "unlabeled", "stream_raw_10k.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
 	matched, skipped, texts := 0, 0, 0
-	for sc.Scan() {
-		var r struct {
-			Text string `json:"text"`
-		}
-		if json.Unmarshal(sc.Bytes(), &r) != nil {
-			continue
-		}
+	for _, raw := range demoTexts(t, 0) {
 		texts++
-		folded := foldString(r.Text)
+		folded := foldString(raw)
 		for i, re := range res {
-			may, does := lits[i].mayMatch(folded), re.MatchString(r.Text)
+			may, does := lits[i].mayMatch(folded), re.MatchString(raw)
 			if does && !may {
-				t.Fatalf("%s matches %q but its filter %q skips it", re, r.Text, lits[i])
+				t.Fatalf("%s matches %q but its filter %q skips it", re, raw, lits[i])
 			}
 			if does {
 				matched++
