@@ -32,7 +32,8 @@
 #    into a local PostgreSQL (fsync off) from a JSONL file, and from an
 #    in-process kfake Kafka cluster (3 partitions, a fresh consumer group
 #    per iteration: join, poll, decode, score, store, commit), scoring in
-#    process (BenchmarkKafka/inprocess) and through the model server's
+#    process (BenchmarkKafka/inprocess; inprocess-rules: the same model
+#    with the 24 example rules as rule features) and through the model server's
 #    POST /predict over loopback HTTP (BenchmarkKafka/server, as score
 #    --predict-url does), tweets/s end to end (target >= 50,000 on the
 #    Kafka path) and tweets/cpu-s.

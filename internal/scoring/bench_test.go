@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/serving"
 	"github.com/tweetflow/tweetflow/internal/serving/servingtest"
 	"github.com/tweetflow/tweetflow/internal/testutil/pgtest"
+	"github.com/tweetflow/tweetflow/internal/testutil/shareddata"
 )
 
 // benchTweetsDir holds real tweets (NLTK twitter samples, ~30k); the
@@ -56,13 +58,19 @@ func benchTweets(b *testing.B, n int) []dataset.Tweet {
 // benchModel is a random-weight model of the production shape (dim 50,
 // 100k hash buckets, word and character n-grams) over a vocabulary of the
 // benchmark tweets.
-func benchModel(b *testing.B, tw []dataset.Tweet) *serving.Model {
+//
+// With rules (a rules file), the model has them as rule features.
+func benchModel(b *testing.B, tw []dataset.Tweet, rules ...[]byte) *serving.Model {
 	b.Helper()
 	var texts []string
 	for i := 0; i < len(tw) && i < 20000; i++ {
 		texts = append(texts, tw[i].Text)
 	}
-	tm, err := servingtest.Random(servingtest.Options{Version: "bench", Dim: 50, Buckets: 100000, Seed: 1, Texts: texts})
+	o := servingtest.Options{Version: "bench", Dim: 50, Buckets: 100000, Seed: 1, Texts: texts}
+	if len(rules) > 0 {
+		o.Rules = rules[0]
+	}
+	tm, err := servingtest.Random(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -332,6 +340,20 @@ func BenchmarkKafka(b *testing.B) {
 	}
 	b.Run("inprocess", func(b *testing.B) {
 		s, err := NewScorer(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		run(b, s)
+	})
+	// The same with the example rules as rule features (train
+	// --rule-features): each tweet's raw text also goes through the 24
+	// labeling functions of examples/labeling/ai-tweets.rules.yaml.
+	b.Run("inprocess-rules", func(b *testing.B) {
+		rules, err := os.ReadFile(filepath.Join(shareddata.RepoRoot(b), "examples", "labeling", "ai-tweets.rules.yaml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := NewScorer(benchModel(b, tw, rules))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/tweetflow/tweetflow/internal/onnx"
 	"github.com/tweetflow/tweetflow/internal/onnx/onnxtest"
 	"github.com/tweetflow/tweetflow/internal/text"
+	"github.com/tweetflow/tweetflow/internal/weak"
 )
 
 // Labels are the three sentiment classes.
@@ -47,6 +48,9 @@ type Options struct {
 	CreatedAt time.Time
 	// Metadata adds model.onnx metadata props.
 	Metadata map[string]string
+	// Rules, a rules file (internal/weak), makes Random's model one with
+	// rule features (featurize.RulesFile in the folder, RuleRepeat 8).
+	Rules []byte
 }
 
 // Model is a written model folder and what it was made of.
@@ -60,7 +64,7 @@ type Model struct {
 // Reference returns the probabilities the model must give for a raw text,
 // computed with the exporter's pure-Go reference forward pass.
 func (m *Model) Reference(raw string) []float32 {
-	ids := m.Featurizer.IDs(m.Cleaner.Clean(raw))
+	ids := m.Featurizer.TweetIDs(raw, m.Cleaner.Clean(raw))
 	if len(ids) == 0 {
 		ids = []int64{0}
 	}
@@ -77,12 +81,24 @@ func Random(o Options) (*Model, error) {
 	}
 	s := featurize.DefaultSettings()
 	s.Buckets = o.Buckets
+	var rules *weak.RuleFeatures
+	if o.Rules != nil {
+		if rules, err = weak.ParseRuleFeatures(featurize.RulesFile, o.Rules); err != nil {
+			return nil, err
+		}
+		s.RuleFeatures, s.RuleRepeat = rules.RuleNames(), 8
+	}
 	b, err := featurize.NewBuilder(s)
 	if err != nil {
 		return nil, err
 	}
+	if rules != nil {
+		if err := b.AttachRules(rules); err != nil {
+			return nil, err
+		}
+	}
 	for _, t := range o.Texts {
-		b.Add(cleaner.Clean(t))
+		b.AddTweet(t, cleaner.Clean(t))
 	}
 	f, _, err := b.Build()
 	if err != nil {
@@ -183,15 +199,16 @@ func write(c *onnx.Classifier, f *featurize.Featurizer, cleaner *text.Cleaner, o
 	if err != nil {
 		return nil, err
 	}
-	return &Model{
-		Files: map[string][]byte{
-			"model.onnx":      raw,
-			"featurizer.json": settings.Bytes(),
-			"vocab.txt":       vocab.Bytes(),
-			"metadata.json":   append(mdb, '\n'),
-		},
-		Classifier: c, Featurizer: f, Cleaner: cleaner,
-	}, nil
+	files := map[string][]byte{
+		"model.onnx":      raw,
+		"featurizer.json": settings.Bytes(),
+		"vocab.txt":       vocab.Bytes(),
+		"metadata.json":   append(mdb, '\n'),
+	}
+	if f.HasRules() {
+		files[featurize.RulesFile] = f.Rules().Source()
+	}
+	return &Model{Files: files, Classifier: c, Featurizer: f, Cleaner: cleaner}, nil
 }
 
 // WriteDir writes the model files into dir (created if needed).
