@@ -3,6 +3,7 @@ package weak
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/tweetflow/tweetflow/internal/model/classifier/featurize"
 )
@@ -18,6 +19,7 @@ type RuleFeatures struct {
 	names  []string
 	lfs    []LF
 	source []byte
+	inputs sync.Pool // of *Input, reused by AppendFired
 }
 
 var _ featurize.RuleVoter = (*RuleFeatures)(nil)
@@ -49,11 +51,16 @@ func (f *RuleFeatures) Source() []byte { return f.source }
 // tweet (raw text, with clean as the fallback when raw is empty; URLs are
 // those found in the text).
 func (f *RuleFeatures) AppendFired(dst []int, raw, clean string) []int {
-	in := newInput(raw, clean, nil)
+	in, _ := f.inputs.Get().(*Input)
+	if in == nil {
+		in = &Input{}
+	}
+	in.fill(raw, clean, nil)
 	for j, lf := range f.lfs {
 		if lf.Vote(in) != Abstain {
 			dst = append(dst, j)
 		}
 	}
+	f.inputs.Put(in)
 	return dst
 }

@@ -34,7 +34,8 @@ type Input struct {
 	tagWords map[string]bool // hashtag/mention bodies without sign, lower case
 	wordSet  map[string]bool // the words of words, for a phrase's first word
 	plainSet map[string]bool // the words of plain
-	folded   *string         // Text in fold form (foldString), made on first use
+	folded   string          // Text in fold form (foldString), made on first use
+	isFolded bool            // folded is set
 	raw      []string        // tokens of text.Tokenize (emoji, emoticons kept verbatim)
 	domains  []string        // lower-case hosts of URLs without "www."
 }
@@ -42,11 +43,10 @@ type Input struct {
 // foldedText returns Text in fold form, for the regular expressions'
 // literal filters. An Input is used by one goroutine at a time.
 func (in *Input) foldedText() string {
-	if in.folded == nil {
-		f := foldString(in.Text)
-		in.folded = &f
+	if !in.isFolded {
+		in.folded, in.isFolded = foldString(in.Text), true
 	}
-	return *in.folded
+	return in.folded
 }
 
 // NewInput prepares a tweet for voting.
@@ -58,24 +58,40 @@ func NewInput(t *dataset.Tweet) *Input {
 func NewTextInput(s string) *Input { return newInput(s, "", nil) }
 
 func newInput(raw, clean string, urls []string) *Input {
-	in := &Input{Text: raw, CleanText: clean}
+	in := &Input{}
+	in.fill(raw, clean, urls)
+	return in
+}
+
+// fill prepares in for a tweet, reusing its slices and maps (RuleFeatures
+// keeps Inputs in a pool: a tweet's rule input then allocates little).
+func (in *Input) fill(raw, clean string, urls []string) {
+	in.Text, in.CleanText, in.folded, in.isFolded = raw, clean, "", false
 	src := raw
 	if src == "" {
 		src = clean
 	}
-	in.URLs = append(in.URLs, urls...)
+	in.URLs = append(in.URLs[:0], urls...)
 	for _, u := range text.ExtractURLs(src) {
 		if !contains(in.URLs, u) {
 			in.URLs = append(in.URLs, u)
 		}
 	}
+	in.domains = in.domains[:0]
 	for _, u := range in.URLs {
 		if d := domainOf(u); d != "" && !contains(in.domains, d) {
 			in.domains = append(in.domains, d)
 		}
 	}
-	in.raw = text.Tokenize(src)
-	in.tagWords = map[string]bool{}
+	in.raw = text.AppendTokens(in.raw[:0], src)
+	in.words, in.plain, in.tags = in.words[:0], in.plain[:0], in.tags[:0]
+	if in.tagWords == nil {
+		in.tagWords, in.wordSet, in.plainSet = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	} else {
+		clear(in.tagWords)
+		clear(in.wordSet)
+		clear(in.plainSet)
+	}
 	for _, tok := range in.raw {
 		if strings.Contains(tok, "://") || strings.HasPrefix(strings.ToLower(tok), "www.") {
 			continue
@@ -86,23 +102,20 @@ func newInput(raw, clean string, urls []string) *Input {
 			in.tags = append(in.tags, string(tok[0])+low)
 			in.tagWords[low] = true
 			for _, p := range splitCamel(body) {
-				in.words = append(in.words, splitWord(p)...)
+				in.words = appendWords(in.words, p)
 			}
 			continue
 		}
-		ws := splitWord(tok)
-		in.words = append(in.words, ws...)
-		in.plain = append(in.plain, ws...)
+		n := len(in.words)
+		in.words = appendWords(in.words, tok)
+		in.plain = append(in.plain, in.words[n:]...)
 	}
-	in.wordSet = make(map[string]bool, len(in.words))
 	for _, w := range in.words {
 		in.wordSet[w] = true
 	}
-	in.plainSet = make(map[string]bool, len(in.plain))
 	for _, w := range in.plain {
 		in.plainSet[w] = true
 	}
-	return in
 }
 
 func contains(xs []string, s string) bool {
@@ -117,8 +130,10 @@ func contains(xs []string, s string) bool {
 // splitWord lower-cases a token and splits it into runs of letters and
 // digits ("don't" -> don, t; "state_of_art" -> state, of, art); tokens
 // without a letter or digit (punctuation, emoji) give nothing.
-func splitWord(tok string) []string {
-	var out []string
+func splitWord(tok string) []string { return appendWords(nil, tok) }
+
+// appendWords appends the words of splitWord(tok) to out.
+func appendWords(out []string, tok string) []string {
 	start := -1
 	for i, r := range tok {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) {
