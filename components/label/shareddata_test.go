@@ -149,7 +149,6 @@ func TestWeakLabelsTrainModel(t *testing.T) {
 		settings := featurize.DefaultSettings()
 		settings.Lexicon = ""
 		if withRules {
-			settings.RuleFeatures = rf.RuleNames()
 			// train --rule-repeat 8 (the default): a fired rule's id 8
 			// times, about the weight of a word with its n-grams in the
 			// mean (once: 0.839 / 0.902; 2, 4, 16, 32 times: 0.852-0.871 /

@@ -53,7 +53,7 @@ func run(ctx context.Context, env *component.Env, p stages.TrainParams) error {
 		return err
 	}
 	if rules != nil {
-		settings.RuleFeatures, settings.RuleRepeat = rules.RuleNames(), p.RuleRepeat
+		settings.RuleRepeat = p.RuleRepeat
 	}
 
 	// Training text: build the vocabulary and ids in one pass.

@@ -28,13 +28,7 @@ func requiredLiterals(expr string) litFilter {
 	if err != nil {
 		return nil
 	}
-	set := required(re.Simplify())
-	for _, l := range set {
-		if l == "" {
-			return nil
-		}
-	}
-	return set
+	return required(re.Simplify())
 }
 
 func required(re *syntax.Regexp) []string {

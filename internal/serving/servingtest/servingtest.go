@@ -86,7 +86,7 @@ func Random(o Options) (*Model, error) {
 		if rules, err = weak.ParseRuleFeatures(featurize.RulesFile, o.Rules); err != nil {
 			return nil, err
 		}
-		s.RuleFeatures, s.RuleRepeat = rules.RuleNames(), 8
+		s.RuleRepeat = 8
 	}
 	b, err := featurize.NewBuilder(s)
 	if err != nil {

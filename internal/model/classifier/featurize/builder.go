@@ -2,6 +2,7 @@ package featurize
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -48,16 +49,29 @@ func NewCorpusBuilder(f *Featurizer) *Builder {
 	return b
 }
 
-// AttachRules gives a builder whose settings have rule features the rules
-// that compute them (see Featurizer.AttachRules); the featurizer it builds
-// has them attached.
+// AttachRules makes the rules v features of the featurizer the builder
+// builds, which has them attached. Settings that name no rule features
+// take v's names (Settings.RuleFeatures); settings that name some must
+// name v's, in order (see Featurizer.AttachRules). Call it before the
+// first document.
 func (b *Builder) AttachRules(v RuleVoter) error {
-	f := &Featurizer{s: b.s}
-	if err := f.AttachRules(v); err != nil {
-		return err
-	}
-	if len(v.RuleNames()) > 1<<16 {
-		return fmt.Errorf("attaching rules: %d rules, at most %d", len(v.RuleNames()), 1<<16)
+	names := v.RuleNames()
+	switch {
+	case b.Len() > 0:
+		return errors.New("attaching rules: documents were added without them")
+	case len(names) > 1<<16:
+		return fmt.Errorf("attaching rules: %d rules, at most %d", len(names), 1<<16)
+	case len(b.s.RuleFeatures) > 0:
+		if err := checkRules(b.s.RuleFeatures, v); err != nil {
+			return err
+		}
+	default:
+		s := b.s
+		s.RuleFeatures = slices.Clone(names)
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("attaching rules: %w", err)
+		}
+		b.s = s
 	}
 	b.rules, b.firedAt = v, []uint32{0}
 	return nil

@@ -49,10 +49,18 @@ func (f *Featurizer) AttachRules(v RuleVoter) error {
 	if len(f.s.RuleFeatures) == 0 {
 		return errors.New("attaching rules: the featurizer has no rule features")
 	}
-	if got := v.RuleNames(); !slices.Equal(got, f.s.RuleFeatures) {
-		return fmt.Errorf("attaching rules: the rules are %q, the featurizer was trained with %q", got, f.s.RuleFeatures)
+	if err := checkRules(f.s.RuleFeatures, v); err != nil {
+		return err
 	}
 	f.rules = v
+	return nil
+}
+
+// checkRules reports whether the rules v are the rule features names.
+func checkRules(names []string, v RuleVoter) error {
+	if got := v.RuleNames(); !slices.Equal(got, names) {
+		return fmt.Errorf("attaching rules: the rules are %q, the featurizer was trained with %q", got, names)
+	}
 	return nil
 }
 

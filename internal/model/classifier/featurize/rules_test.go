@@ -200,3 +200,41 @@ func TestRuleFeatureSettingsErrors(t *testing.T) {
 	}()
 	b.Add("text")
 }
+
+// A builder whose settings name no rule features takes the names of the
+// rules attached to it; rules come before the first document.
+func TestBuilderTakesRuleNames(t *testing.T) {
+	s := DefaultSettings()
+	s.Buckets, s.RuleRepeat = 1000, 2
+	b, err := NewBuilder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := wordRules{[]string{"ai", "crypto"}}
+	if err := b.AttachRules(rules); err != nil {
+		t.Fatal(err)
+	}
+	b.AddTweet("AI news", "ai news")
+	f, c, err := b.BuildCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Settings().RuleFeatures; !slices.Equal(got, rules.RuleNames()) || f.Rules() == nil {
+		t.Fatalf("rule features %q (rules attached %v), want %q", got, f.Rules() != nil, rules.RuleNames())
+	}
+	if got, want := c.AppendIDs(nil, 0), f.AppendTweetIDs(nil, "AI news", "ai news"); !slices.Equal(got, want) {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	late, err := NewBuilder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.Add("first")
+	if err := late.AttachRules(rules); err == nil || !strings.Contains(err.Error(), "documents were added") {
+		t.Errorf("rules after a document: %v", err)
+	}
+	dup, _ := NewBuilder(s)
+	if err := dup.AttachRules(wordRules{[]string{"ai", "ai"}}); err == nil || !strings.Contains(err.Error(), "duplicate") {
+		t.Errorf("duplicate rule names: %v", err)
+	}
+}
